@@ -1,0 +1,53 @@
+"""Exact money: decimal arithmetic, half-up rounding to the fen, and the 万/亿 suffixes."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+
+#: Multipliers of the number suffixes that policy authors and office exports use.
+SUFFIXES: dict[str, Decimal] = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "%": Decimal("0.01")}
+
+_NUMBER = re.compile(r"^[+-]?(\d[\d_]*)?(\.\d+)?$")
+
+
+def round_half_up(value: Decimal, places: int = 2) -> Decimal:
+    """Round half away from zero to ``places`` decimals (the spec's "half-up")."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def to_fen(value: Decimal) -> Decimal:
+    """A payable amount: half-up to 0.01 CNY."""
+    return round_half_up(value, 2)
+
+
+def floor_to_fen(value: Decimal) -> Decimal:
+    """Round towards zero to 0.01 CNY: pro-rata scaling never rounds a grant up past a budget."""
+    return value.quantize(FEN, rounding=ROUND_DOWN)
+
+
+def parse_number(text: str) -> Decimal:
+    """``1_000_000``, ``50万``, ``1.5亿``, ``5.5%`` (also ``1,234.50`` and a trailing ``元``).
+
+    Raises ValueError with a message fit for a user when the text is not a number.
+    """
+    s = text.strip().replace(",", "").replace("，", "")
+    if s.endswith("元"):
+        s = s[:-1].strip()
+    factor = Decimal(1)
+    while s and s[-1] in SUFFIXES:
+        factor *= SUFFIXES[s[-1]]
+        s = s[:-1].strip()
+    if not s or not _NUMBER.match(s) or s in ("+", "-", "."):
+        raise ValueError(f"'{text}' is not a number")
+    try:
+        return Decimal(s.replace("_", "")) * factor
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
+        raise ValueError(f"'{text}' is not a number") from exc
+
+
+def format_money(value: Decimal) -> str:
+    """Plain decimal with two places, as the output files carry money: ``1234.50``."""
+    return f"{to_fen(value):.2f}"

@@ -1,0 +1,1 @@
+"""The enterprise registry: typed frames, readers, validation and derived fields."""

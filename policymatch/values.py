@@ -1,0 +1,206 @@
+"""Typing one value by its schema field: the rules of registry-schema.md, "Types".
+
+Registry cells and the ``enterprise:`` records of policy examples go through the same parsers,
+so an example says exactly what a registry row would. Each parser takes what a file or YAML
+gives (text, or an already-typed scalar) and returns the Python value the reference evaluator
+works on, or raises :class:`ValueError` with a message fit for a user.
+
+Python values by type: code/string/enum -> str; integer -> int; money/rate -> Decimal;
+date -> datetime.date; boolean -> bool; tags -> frozenset[str]. ``None`` is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from .money import parse_number
+from .schema import Field, FieldType
+
+Value = str | int | Decimal | dt.date | bool | frozenset[str] | None
+
+TAG_SEPARATORS = re.compile(r"[,，;；、|]")
+_TRUE = {"true", "是", "y", "yes", "1", "t"}
+_FALSE = {"false", "否", "n", "no", "0", "f"}
+_DATE_FORMS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+def is_blank(raw: object) -> bool:
+    """An empty cell: None, NaN/NaT, or only white space."""
+    if raw is None:
+        return True
+    if isinstance(raw, float) and raw != raw:
+        return True
+    if isinstance(raw, str):
+        return not raw.strip()
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(raw)) if not isinstance(raw, (frozenset, set, list, tuple)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(raw: object) -> str:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected text, got {raw!r}")
+    if isinstance(raw, float) and raw.is_integer():
+        # An office export may hand a code such as 361126 as a float: keep it a code.
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def parse_code(raw: object) -> str:
+    return _text(raw)
+
+
+def parse_string(raw: object) -> str:
+    return _text(raw)
+
+
+def parse_integer(raw: object) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a whole number, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    number = raw if isinstance(raw, Decimal) else parse_number(str(raw))
+    if isinstance(raw, float):
+        number = Decimal(repr(raw))
+    if number != number.to_integral_value():
+        raise ValueError(f"'{raw}' is not a whole number")
+    return int(number)
+
+
+def parse_money(raw: object) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected an amount of money, got {raw!r}")
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        # repr() is the shortest text that round-trips: 1234.5 stays 1234.5, not 1234.4999...
+        value = Decimal(repr(raw))
+    else:
+        value = parse_number(str(raw))
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"'{raw}' has more than two decimal places (money is kept to the fen)")
+    return value
+
+
+def parse_rate(raw: object) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a rate, got {raw!r}")
+    if isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        value = Decimal(repr(raw))
+    else:
+        value = parse_number(str(raw))
+    if not Decimal(0) <= value <= Decimal(1):
+        raise ValueError(f"rate '{raw}' is outside 0 to 1 (write 3.2% or 0.032)")
+    if value != value.quantize(Decimal("0.000001")):
+        raise ValueError(f"rate '{raw}' is finer than one millionth")
+    return value
+
+
+def parse_date(raw: object) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if hasattr(raw, "to_pydatetime"):
+        return raw.to_pydatetime().date()  # pandas Timestamp
+    text = _text(raw)
+    text = text.split(" ")[0].split("T")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
+    for form in _DATE_FORMS:
+        m = form.match(text)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                raise ValueError(f"'{raw}' is not a date that exists") from None
+    raise ValueError(f"'{raw}' is not a date (write 2023-01-05, 2023/1/5 or 2023年1月5日)")
+
+
+def parse_boolean(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    text = _text(raw).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"'{raw}' is not a yes/no value (write 是/否, true/false, Y/N or 1/0)")
+
+
+def _enum(field: Field) -> Callable[[object], str]:
+    def parse(raw: object) -> str:
+        text = _text(raw)
+        if text not in field.values:
+            raise ValueError(f"'{text}' is not one of {field.display}'s values: {'、'.join(field.values)}")
+        return text
+
+    return parse
+
+
+def _tags(field: Field) -> Callable[[object], frozenset[str]]:
+    def parse(raw: object) -> frozenset[str]:
+        if isinstance(raw, (set, frozenset, list, tuple)):
+            items: Iterable[str] = (_text(x) for x in raw)
+        else:
+            items = TAG_SEPARATORS.split(_text(raw))
+        tags = frozenset(t.strip() for t in items if t.strip())
+        unknown = sorted(tags - set(field.values))
+        if unknown:
+            raise ValueError(f"unknown {field.display} value(s): {'、'.join(unknown)}")
+        return tags
+
+    return parse
+
+
+_PARSERS: dict[FieldType, Callable[[object], Any]] = {
+    FieldType.CODE: parse_code,
+    FieldType.STRING: parse_string,
+    FieldType.INTEGER: parse_integer,
+    FieldType.MONEY: parse_money,
+    FieldType.RATE: parse_rate,
+    FieldType.DATE: parse_date,
+    FieldType.BOOLEAN: parse_boolean,
+}
+
+
+def parser_for(field: Field) -> Callable[[object], Value]:
+    """The cell parser of a field; blank cells are handled by :func:`parse_value`."""
+    if field.type is FieldType.ENUM:
+        return _enum(field)
+    if field.type is FieldType.TAGS:
+        return _tags(field)
+    return _PARSERS[field.type]
+
+
+def parse_value(field: Field, raw: object) -> Value:
+    """Type one value of ``field``; blank is null, except for tags (the empty set)."""
+    if is_blank(raw):
+        return frozenset() if field.type is FieldType.TAGS else None
+    value = parser_for(field)(raw)
+    if field.name == "employees" and isinstance(value, int) and value < 0:
+        raise ValueError(f"{field.display} cannot be negative: {raw}")
+    if field.type is FieldType.MONEY and field.name != "tax_paid" and isinstance(value, Decimal) and value < 0:
+        # Revenue, assets and spending can be corrected but not below zero; tax may be refunded.
+        raise ValueError(f"{field.display} cannot be negative: {raw}")
+    return value
