@@ -1,0 +1,1 @@
+"""Subcommands of the ``policymatch`` CLI, one module each."""

@@ -1,0 +1,618 @@
+"""A policy folder -> a checked :class:`PolicySet`, or every error of the set at once.
+
+The pipeline per file: bytes -> text (UTF-8 only) -> YAML with a source map -> top-level keys ->
+schema extensions and defines (one namespace across files) -> funds -> policies (pydantic for
+the structured keys, the expression checker for conditions and amounts) -> examples. Nothing
+stops at the first error: each part that can be checked is checked, and all diagnostics are
+raised together in a :class:`~policymatch.errors.PolicyError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Diagnostic, DiagnosticBag, PolicyError, simple, suggest
+from ..schema import STANDARD_SCHEMA, FieldType, Schema, SchemaError
+from ..values import parse_value
+from . import ir
+from . import syntax as s
+from .check import Checker, CheckError, CheckErrors, PoisonedDefine
+from .loader import LoadFailure, PathKey, SourceFile, load_yaml, read_text
+from .model import (
+    CONDITION_KEYS,
+    FILE_KEYS,
+    DefaultsModel,
+    ExampleModel,
+    FundModel,
+    PolicyModel,
+    SchemaExtensionModel,
+)
+from .parser import ExprSyntaxError, parse
+from .tiers import unreachable_tiers
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """A compiled, checked policy set: what every backend and command works from."""
+
+    policies: tuple[ir.Policy, ...]
+    funds: dict[str, ir.Fund]
+    schema: Schema
+    sources: tuple[tuple[str, str], ...]
+    digest: str
+
+    def policy(self, policy_id: str) -> ir.Policy:
+        for p in self.policies:
+            if p.id == policy_id:
+                return p
+        raise KeyError(policy_id)
+
+    def in_force(self, as_of: dt.date) -> tuple[ir.Policy, ...]:
+        return tuple(p for p in self.policies if p.in_force(as_of))
+
+
+@dataclass
+class _File:
+    src: SourceFile
+    data: dict[str, Any]
+
+
+@dataclass
+class _Define:
+    name: str
+    src: SourceFile
+    path: PathKey
+    raw: Any
+    state: str = "new"  # new | busy | done | failed
+    expr: ir.Expr | None = None
+
+
+@dataclass
+class _Compiler:
+    bag: DiagnosticBag = field(default_factory=DiagnosticBag)
+    schema: Schema = STANDARD_SCHEMA
+    defines: dict[str, _Define] = field(default_factory=dict)
+    define_stack: list[str] = field(default_factory=list)
+
+    # --- reporting ---------------------------------------------------------------------------
+
+    def error(self, src: SourceFile, code: str, message: str, path: PathKey, *, key: bool = False, hint: str | None = None) -> None:
+        pos = src.key_pos(path) if key else src.value_pos(path)
+        self.bag.add(src.diag(code, message, pos, hint))
+
+    # --- expressions -------------------------------------------------------------------------
+
+    @property
+    def checker(self) -> Checker:
+        return Checker(self.schema, self.resolve_define, tuple(self.defines))
+
+    def expr_text(self, src: SourceFile, path: PathKey, raw: Any) -> str | None:
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        if isinstance(raw, (int, Decimal)):
+            return str(raw)
+        if isinstance(raw, str):
+            return raw
+        kind = "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "empty"
+        self.error(src, "PM103", f"expected an expression, found {kind}", path)
+        return None
+
+    def expression(self, src: SourceFile, path: PathKey, raw: Any, kind: str) -> ir.Expr | None:
+        """Compile the expression at ``path``; ``kind`` is condition, number or any."""
+        text = self.expr_text(src, path, raw)
+        if text is None:
+            return None
+        try:
+            node = parse(text)
+            checker = self.checker
+            if kind == "condition":
+                return checker.condition(node)
+            if kind == "number":
+                return checker.number(node)
+            return checker.check(node)
+        except ExprSyntaxError as exc:
+            pos = src.expr_pos(path, exc.start, exc.end - exc.start)
+            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, exc.hint))
+        except (CheckError, CheckErrors) as exc:
+            for err in exc.errors if isinstance(exc, CheckErrors) else [exc]:
+                pos = src.expr_pos(path, err.start, err.end - err.start)
+                self.bag.add(src.diag(err.code, err.message, pos, err.hint))
+        except PoisonedDefine:
+            pass
+        return None
+
+    def resolve_define(self, name: str) -> ir.Expr | None:
+        entry = self.defines.get(name)
+        if entry is None:
+            return None
+        if entry.state == "done":
+            return entry.expr
+        if entry.state == "failed":
+            raise PoisonedDefine(name)
+        if entry.state == "busy":
+            cycle = [*self.define_stack[self.define_stack.index(name) :], name]
+            for member in set(cycle[:-1]):
+                self.defines[member].state = "failed"
+            self.error(
+                entry.src,
+                "PM301",
+                f"define '{name}' refers to itself: {' → '.join(cycle)}",
+                entry.path,
+                key=True,
+                hint="a define may use other defines, but not in a circle",
+            )
+            raise PoisonedDefine(name)
+        entry.state = "busy"
+        self.define_stack.append(name)
+        try:
+            expr = self.expression(entry.src, entry.path, entry.raw, "any")
+        finally:
+            self.define_stack.pop()
+        if entry.state == "failed" or expr is None:
+            entry.state = "failed"
+            raise PoisonedDefine(name)
+        entry.state, entry.expr = "done", expr
+        return expr
+
+    def condition(self, src: SourceFile, path: PathKey, raw: Any) -> ir.Expr | None:
+        """A condition tree: expression, all/any/not, or label+when; leaves are labelled."""
+        if isinstance(raw, dict):
+            keys = set(raw)
+            unknown = keys - set(CONDITION_KEYS)
+            for key in sorted(unknown):
+                best = suggest(key, CONDITION_KEYS)
+                self.error(
+                    src,
+                    "PM101",
+                    f"unknown key '{key}' in a condition" + (f" (did you mean '{best}'?)" if best else ""),
+                    (*path, key),
+                    key=True,
+                    hint="a condition is an expression, {all: [...]}, {any: [...]}, {not: ...} or {label: ..., when: ...}",
+                )
+            if unknown:
+                return None
+            if keys == {"label", "when"}:
+                inner = self.condition(src, (*path, "when"), raw["when"])
+                label = raw["label"]
+                if not isinstance(label, str) or not label.strip():
+                    self.error(src, "PM103", "a label must be a text", (*path, "label"))
+                    return None
+                if inner is None:
+                    return None
+                # The label names the whole condition; inner leaves keep their own names.
+                return ir.Labeled(label.strip(), _strip_label(inner))
+            if len(keys) != 1 or keys & {"label", "when"}:
+                self.error(
+                    src,
+                    "PM102" if keys <= {"label", "when"} else "PM103",
+                    "'label' and 'when' go together" if keys <= {"label", "when"} else "a condition has exactly one of all, any, not",
+                    path,
+                    hint="write {label: 名称, when: 条件}" if keys <= {"label", "when"} else "nest them: all: [{any: [...]}, ...]",
+                )
+                return None
+            (key,) = keys
+            if key == "not":
+                inner = self.condition(src, (*path, "not"), raw["not"])
+                return None if inner is None else ir.Not(inner)
+            items = raw[key]
+            if not isinstance(items, list) or not items:
+                self.error(src, "PM103", f"'{key}' takes a non-empty list of conditions", (*path, key))
+                return None
+            parts = [self.condition(src, (*path, key, i), item) for i, item in enumerate(items)]
+            if any(p is None for p in parts):
+                return None
+            done = [p for p in parts if p is not None]
+            if len(done) == 1:
+                return done[0]
+            return ir.And(tuple(done)) if key == "all" else ir.Or(tuple(done))
+        if isinstance(raw, list):
+            self.error(src, "PM103", "a list of conditions must stand under 'all:' or 'any:'", path, hint="write all: [...] or any: [...]")
+            return None
+        expr = self.expression(src, path, raw, "condition")
+        if expr is None:
+            return None
+        text = str(self.expr_text(src, path, raw)).strip()
+        return ir.Labeled(text, expr)
+
+    def constant_amount(self, src: SourceFile, path: PathKey, raw: Any, what: str) -> Decimal | None:
+        expr = self.expression(src, path, raw, "number")
+        if expr is None:
+            return None
+        if not (isinstance(expr, ir.Const) and isinstance(expr.value, Decimal)):
+            self.error(src, "PM204", f"{what} must be a fixed amount such as 50万", path)
+            return None
+        if expr.value < 0:
+            self.error(src, "PM103", f"{what} cannot be negative", path)
+            return None
+        return expr.value
+
+
+def _strip_label(expr: ir.Expr) -> ir.Expr:
+    """A label+when names its condition; a single leaf inside needs no second name."""
+    return expr.expr if isinstance(expr, ir.Labeled) else expr
+
+
+def _source_files(root: Path) -> list[Path]:
+    if root.is_dir():
+        return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [root]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _pydantic_errors(comp: _Compiler, src: SourceFile, base: PathKey, exc: ValidationError, model: type[BaseModel], what: str) -> None:
+    for err in exc.errors():
+        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x in ("function-after", "str", "int", "decimal")))
+        # pydantic reports alternatives of a union as separate locations; keep the data path.
+        path: PathKey = (*base, *(("from" if x == "from_" else x) for x in loc if isinstance(x, (str, int))))
+        kind = err["type"]
+        last = path[-1] if len(path) > len(base) else what
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            best = suggest(str(last), allowed)
+            comp.error(
+                src,
+                "PM101",
+                f"unknown key '{last}' in {what}" + (f" (did you mean '{best}'?)" if best else ""),
+                path,
+                key=True,
+                hint="allowed keys: " + ", ".join(allowed),
+            )
+        elif kind == "missing":
+            comp.error(src, "PM102", f"{what} is missing the required key '{last}'", path[:-1], key=False)
+        elif kind == "literal_error":
+            expected = str(err.get("ctx", {}).get("expected", ""))
+            comp.error(src, "PM103", f"'{last}' must be one of {expected}", path)
+        elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+            comp.error(src, "PM103", f"'{last}' must be a date such as 2023-01-01", path)
+        elif kind == "string_pattern_mismatch":
+            comp.error(src, "PM103", f"'{last}' may contain only letters, digits, '_', '.' and '-'", path)
+        else:
+            comp.error(src, "PM103", f"'{last}': {err['msg']}", path)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a (possibly nested) model accepts at ``loc``, by their YAML names."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if hasattr(current, "model_fields") else None
+        if info is None:
+            break
+        ann = info.annotation
+        for candidate in getattr(ann, "__args__", ()) or (ann,):
+            inner = getattr(candidate, "__args__", (candidate,))
+            found = next((c for c in (candidate, *inner) if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if found is not None:
+                current = found
+                break
+    fields = getattr(current, "model_fields", {})
+    return [f.alias or name for name, f in fields.items()]
+
+
+def compile_policy_set(root: str | Path = "policies") -> PolicySet:
+    """Compile a policy folder (or one file). Raises PolicyError with every diagnostic."""
+    root = Path(root)
+    if not root.exists():
+        raise PolicyError([simple("PM005", f"policy folder '{root}' does not exist", hint="give the folder of *.yaml files, e.g. policies/")])
+    paths = _source_files(root)
+    if not paths:
+        raise PolicyError([simple("PM005", f"no *.yaml files in '{root}'")])
+    comp = _Compiler()
+    files: list[_File] = []
+    hashes: list[tuple[str, str]] = []
+    for path in paths:
+        display = _display(path)
+        hashes.append((display, hashlib.sha256(path.read_bytes()).hexdigest()))
+        src = SourceFile(display, "")
+        try:
+            src.text = read_text(path, display)
+            data = load_yaml(src.text, src)
+        except LoadFailure as failure:
+            comp.bag.extend(failure.diagnostics)
+            continue
+        if data is None:
+            comp.bag.add(src.diag("PM102", "file is empty: it needs at least 'version: 1'", None))
+            continue
+        if not isinstance(data, dict):
+            comp.bag.add(src.diag("PM103", "a policy file is a mapping of keys (version, policies, ...)", src.value_pos(())))
+            continue
+        files.append(_File(src, data))
+        _check_top_level(comp, src, data)
+    for f in files:
+        _extend_schema(comp, f)
+    for f in files:
+        _collect_defines(comp, f)
+    funds = _collect_funds(comp, files)
+    for entry in comp.defines.values():
+        try:
+            comp.resolve_define(entry.name)
+        except PoisonedDefine:
+            pass
+    policies = _compile_policies(comp, files, funds)
+    comp.bag.raise_if_any()
+    digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
+    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest)
+
+
+def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> None:
+    for key in data:
+        if key not in FILE_KEYS:
+            best = suggest(key, FILE_KEYS)
+            comp.error(
+                src,
+                "PM101",
+                f"unknown top-level key '{key}'" + (f" (did you mean '{best}'?)" if best else ""),
+                (key,),
+                key=True,
+                hint="a policy file holds: " + ", ".join(FILE_KEYS),
+            )
+    if "version" not in data:
+        comp.bag.add(src.diag("PM102", "missing 'version: 1' (required in every file)", None, hint="add 'version: 1' as the first line"))
+    elif data["version"] != 1:
+        comp.error(src, "PM105", f"unsupported format version {data['version']!r}", ("version",), hint="this policymatch reads version 1")
+
+
+def _extend_schema(comp: _Compiler, f: _File) -> None:
+    raw = f.data.get("schema")
+    if raw is None:
+        return
+    try:
+        ext = SchemaExtensionModel.model_validate(raw)
+    except ValidationError as exc:
+        _pydantic_errors(comp, f.src, ("schema",), exc, SchemaExtensionModel, "schema")
+        return
+    for name, spec in ext.fields.items():
+        try:
+            comp.schema = comp.schema.extend(
+                name,
+                type_=FieldType(spec.type) if spec.type else None,
+                label=spec.label,
+                aliases=tuple(spec.aliases) + ((spec.label,) if spec.label else ()),
+                values=tuple(spec.values),
+                sensitive=spec.sensitive,
+            )
+        except SchemaError as exc:
+            comp.error(f.src, "PM308", str(exc), ("schema", "fields", name), key=True)
+
+
+def _collect_defines(comp: _Compiler, f: _File) -> None:
+    raw = f.data.get("define")
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        comp.error(f.src, "PM103", "'define' is a mapping of names to conditions or values", ("define",))
+        return
+    for name, value in raw.items():
+        if name in comp.defines:
+            first = comp.defines[name]
+            comp.error(f.src, "PM304", f"define '{name}' is already defined in {first.src.path}", ("define", name), key=True, hint="define names form one namespace across all files")
+            continue
+        if name in comp.schema or name == "as_of" or name in ir.FUNCTIONS:
+            comp.error(f.src, "PM304", f"define '{name}' would hide a field or built-in name", ("define", name), key=True, hint="choose another name")
+            continue
+        try:
+            node = parse(name)
+        except ExprSyntaxError:
+            node = None
+        if not isinstance(node, s.Name):
+            comp.error(f.src, "PM103", f"'{name}' is not a usable name (letters, digits and _; not starting with a digit)", ("define", name), key=True)
+            continue
+        comp.defines[name] = _Define(name, f.src, ("define", name), value)
+
+
+def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
+    funds: dict[str, ir.Fund] = {}
+    for f in files:
+        raw = f.data.get("funds")
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            comp.error(f.src, "PM103", "'funds' is a list", ("funds",))
+            continue
+        for i, item in enumerate(raw):
+            try:
+                model = FundModel.model_validate(item)
+            except ValidationError as exc:
+                _pydantic_errors(comp, f.src, ("funds", i), exc, FundModel, "a fund")
+                continue
+            if model.id in funds:
+                comp.error(f.src, "PM306", f"fund id '{model.id}' is used twice", ("funds", i, "id"))
+                continue
+            budget = None
+            if model.budget is not None:
+                budget = comp.constant_amount(f.src, ("funds", i, "budget"), model.budget, "a fund budget")
+            funds[model.id] = ir.Fund(model.id, model.title, budget)
+    return funds
+
+
+def _compile_policies(comp: _Compiler, files: list[_File], funds: dict[str, ir.Fund]) -> list[ir.Policy]:
+    out: list[ir.Policy] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        defaults = _defaults(comp, f)
+        raw = f.data.get("policies")
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            comp.error(f.src, "PM103", "'policies' is a list of policies (each item starts with '- id:')", ("policies",))
+            continue
+        for i, item in enumerate(raw):
+            policy = _policy(comp, f.src, ("policies", i), item, defaults, funds)
+            if policy is None:
+                continue
+            if policy.id in seen:
+                comp.error(f.src, "PM302", f"policy id '{policy.id}' is already used in {seen[policy.id]}", ("policies", i, "id"), hint="policy ids are unique across the whole set")
+                continue
+            seen[policy.id] = f.src.path
+            out.append(policy)
+    return out
+
+
+def _defaults(comp: _Compiler, f: _File) -> dict[str, Any]:
+    raw = f.data.get("defaults")
+    if raw is None:
+        return {}
+    try:
+        DefaultsModel.model_validate(raw)
+    except ValidationError as exc:
+        _pydantic_errors(comp, f.src, ("defaults",), exc, DefaultsModel, "defaults")
+        return {}
+    return dict(raw)
+
+
+def _policy(comp: _Compiler, src: SourceFile, path: PathKey, item: Any, defaults: dict[str, Any], funds: dict[str, ir.Fund]) -> ir.Policy | None:
+    if not isinstance(item, dict):
+        comp.error(src, "PM103", "a policy is a mapping of keys (id, title, ...)", path)
+        return None
+    merged = {**defaults, **item}
+    # Conditions and amounts are checked even when the structured keys fail validation: all
+    # errors of the policy belong in the same report.
+    eligibility = comp.condition(src, (*path, "eligibility"), merged["eligibility"]) if "eligibility" in merged else None
+    amount = _amount(comp, src, (*path, "amount"), merged["amount"]) if "amount" in merged else None
+    fund = merged.get("fund")
+    if isinstance(fund, str) and fund not in funds:
+        best = suggest(fund, funds)
+        comp.error(
+            src,
+            "PM303",
+            f"fund '{fund}' does not exist" + (f" (did you mean '{best}'?)" if best else ""),
+            (*path, "fund") if "fund" in item else path,
+            hint=None if best else "funds are declared under 'funds:' (usually in funds.yaml)",
+        )
+    try:
+        model = PolicyModel.model_validate(merged)
+    except ValidationError as exc:
+        _pydantic_errors(comp, src, path, exc, PolicyModel, f"policy '{item.get('id', '?')}'")
+        return None
+    cap = comp.constant_amount(src, (*path, "cap"), model.cap, "cap") if model.cap is not None else None
+    budget = comp.constant_amount(src, (*path, "budget"), model.budget, "budget") if model.budget is not None else None
+    effective = model.effective
+    if effective and effective.from_ and effective.to and effective.from_ > effective.to:
+        comp.error(src, "PM307", f"effective period ends ({effective.to}) before it starts ({effective.from_})", (*path, "effective"))
+    if eligibility is None or amount is None:
+        return None
+    examples = _examples(comp, src, (*path, "examples"), model, eligibility)
+    pos = src.value_pos(path)
+    return ir.Policy(
+        id=model.id,
+        title=model.title,
+        issuer=model.issuer or "",
+        basis=model.basis or "",
+        fund=model.fund,
+        mode=ir.Mode(model.mode),
+        effective_from=effective.from_ if effective else None,
+        effective_to=effective.to if effective else None,
+        priority=model.priority,
+        frequency=ir.Frequency(model.frequency),
+        stacking_group=model.stacking_group,
+        eligibility=eligibility,
+        amount=amount,
+        cap=cap,
+        budget=budget,
+        examples=tuple(examples),
+        file=src.path,
+        line=pos.line if pos else 0,
+    )
+
+
+def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amount | None:
+    if not (isinstance(raw, dict) and "tiers" in raw):
+        if isinstance(raw, dict):
+            unknown = next(iter(raw))
+            best = suggest(unknown, ["tiers"])
+            comp.error(src, "PM101", f"unknown key '{unknown}' in amount" + (f" (did you mean '{best}'?)" if best else ""), (*path, unknown), key=True, hint="an amount is an expression, or tiers: [...]")
+            return None
+        expr = comp.expression(src, path, raw, "number")
+        return None if expr is None else ir.Amount(expr=expr)
+    if set(raw) != {"tiers"}:
+        extra = sorted(set(raw) - {"tiers"})[0]
+        comp.error(src, "PM101", f"unknown key '{extra}' beside tiers", (*path, extra), key=True)
+        return None
+    items = raw["tiers"]
+    if not isinstance(items, list) or not items:
+        comp.error(src, "PM305", "tiers is empty: no tier can ever match", (*path, "tiers"), hint="list tiers as - when: ... value: ...")
+        return None
+    tiers: list[ir.Tier | None] = []
+    for i, tier in enumerate(items):
+        tpath = (*path, "tiers", i)
+        if not isinstance(tier, dict) or set(tier) != {"when", "value"}:
+            keys = set(tier) if isinstance(tier, dict) else set()
+            for key in sorted(keys - {"when", "value"}):
+                best = suggest(key, ["when", "value"])
+                comp.error(src, "PM101", f"unknown key '{key}' in a tier" + (f" (did you mean '{best}'?)" if best else ""), (*tpath, key), key=True)
+            missing = sorted({"when", "value"} - keys)
+            if missing and keys <= {"when", "value"}:
+                comp.error(src, "PM102", f"a tier needs '{missing[0]}'", tpath, hint="each tier is - when: 条件 / value: 金额")
+            tiers.append(None)
+            continue
+        when = comp.condition(src, (*tpath, "when"), tier["when"])
+        value = comp.expression(src, (*tpath, "value"), tier["value"], "number")
+        tiers.append(None if when is None or value is None else ir.Tier(when, value))
+    done = [t for t in tiers if t is not None]
+    if len(done) != len(tiers):
+        return None
+    for index, reason in unreachable_tiers(done):
+        comp.error(src, "PM305", f"tier {index + 1} can never match: {reason}", (*path, "tiers", index, "when"), hint="order tiers from the strictest condition to the loosest (first match wins)")
+    return ir.Amount(tiers=tuple(done))
+
+
+def _examples(comp: _Compiler, src: SourceFile, path: PathKey, model: PolicyModel, eligibility: ir.Expr) -> Iterator[ir.Example]:
+    top_labels = [c.label for c in ir.top_conditions(eligibility) if isinstance(c, ir.Labeled)]
+    for i, ex in enumerate(model.examples):
+        epath = (*path, i)
+        record = _example_record(comp, src, (*epath, "enterprise"), ex)
+        if record is None:
+            continue
+        for j, label in enumerate(ex.fails or []):
+            if label not in top_labels:
+                best = suggest(label, top_labels)
+                comp.error(src, "PM107", f"'{label}' is not a top-level condition of this policy" + (f" (did you mean '{best}'?)" if best else ""), (*epath, "fails", j), hint="fails lists the names of the items of eligibility that do not hold: " + "、".join(top_labels))
+        amount = None
+        if ex.amount is not None:
+            amount = comp.constant_amount(src, (*epath, "amount"), ex.amount, "an example's amount")
+        pos = src.value_pos(epath)
+        yield ir.Example(
+            name=ex.name,
+            as_of=ex.as_of,
+            enterprise=tuple(record.items()),
+            eligible=None if ex.eligible == "unknown" else bool(ex.eligible),
+            amount=amount,
+            fails=tuple(ex.fails) if ex.fails is not None else None,
+            file=src.path,
+            line=pos.line if pos else 0,
+        )
+
+
+def _example_record(comp: _Compiler, src: SourceFile, path: PathKey, ex: ExampleModel) -> dict[str, object] | None:
+    record: dict[str, object] = {}
+    ok = True
+    for key, raw in ex.enterprise.items():
+        field_ = comp.schema.lookup(key)
+        if field_ is None or field_.derived:
+            best = suggest(key, comp.schema.all_names())
+            comp.error(src, "PM201", f"unknown field '{key}'" + (f" (did you mean '{best}'?)" if best else ""), (*path, key), key=True)
+            ok = False
+            continue
+        try:
+            value = parse_value(field_, raw)
+        except ValueError as exc:
+            comp.error(src, "PM103", f"{field_.name}: {exc}", (*path, key))
+            ok = False
+            continue
+        record[field_.name] = value
+    return record if ok else None

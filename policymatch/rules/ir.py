@@ -1,0 +1,386 @@
+"""The typed rule IR: what every backend evaluates.
+
+Nodes are small frozen dataclasses, hashable and compared by structure, so that a backend can
+share work between policies by keying a cache on the node itself (``region == "361126"`` written
+in forty policies is one node value). The checker builds only well-typed trees: a backend never
+meets a comparison of a date with a number.
+
+Semantics (policy-format.md, "Missing data"): values may be null; comparisons, arithmetic,
+``in``, ``startswith`` and functions on null give null (unknown); ``and``/``or``/``not`` follow
+Kleene's three-valued logic; ``is_null`` and ``coalesce`` are the only ways to look at a null.
+Division by zero gives null. ``round`` is half-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from ..schema import FieldType
+
+
+class T(str, Enum):
+    """Expression types."""
+
+    BOOL = "boolean"
+    NUMBER = "number"
+    TEXT = "text"
+    DATE = "date"
+    TAGS = "tags"
+    NULL = "null"
+
+
+Scalar = Decimal | str | bool | dt.date | None
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Base of IR expressions."""
+
+    @property
+    def type(self) -> T:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    """A literal value (numbers are Decimal)."""
+
+    value: Scalar
+    vtype: T
+
+    @property
+    def type(self) -> T:
+        return self.vtype
+
+
+@dataclass(frozen=True)
+class Field(Expr):
+    """A registry field, by canonical name."""
+
+    name: str
+    ftype: FieldType
+
+    @property
+    def type(self) -> T:
+        return FIELD_TYPES[self.ftype]
+
+
+@dataclass(frozen=True)
+class AsOf(Expr):
+    """The run's as-of date."""
+
+    @property
+    def type(self) -> T:
+        return T.DATE
+
+
+@dataclass(frozen=True)
+class Not(Expr):
+    """Logical NOT (unknown stays unknown)."""
+
+    operand: Expr
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+@dataclass(frozen=True)
+class And(Expr):
+    """Logical AND of two or more operands (false wins over unknown)."""
+
+    operands: tuple[Expr, ...]
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+@dataclass(frozen=True)
+class Or(Expr):
+    """Logical OR of two or more operands (true wins over unknown)."""
+
+    operands: tuple[Expr, ...]
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True)
+class Compare(Expr):
+    """A binary comparison; ``op`` is one of COMPARE_OPS."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+ARITH_OPS = ("+", "-", "*", "/")
+
+
+@dataclass(frozen=True)
+class Arith(Expr):
+    """Exact decimal arithmetic on numbers."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+    @property
+    def type(self) -> T:
+        return T.NUMBER
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    """Arithmetic negation."""
+
+    operand: Expr
+
+    @property
+    def type(self) -> T:
+        return T.NUMBER
+
+
+@dataclass(frozen=True)
+class InList(Expr):
+    """``needle in [constants]`` (or ``not in``); unknown when the needle is null."""
+
+    needle: Expr
+    items: tuple[Scalar, ...]
+    negated: bool = False
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+@dataclass(frozen=True)
+class HasTag(Expr):
+    """``"专精特新" in tags``: never unknown, a tags cell is a (possibly empty) set."""
+
+    field: Field
+    tag: str
+    negated: bool = False
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+@dataclass(frozen=True)
+class StartsWith(Expr):
+    """``industry startswith "C3"``: a code-prefix test."""
+
+    subject: Expr
+    prefix: str
+
+    @property
+    def type(self) -> T:
+        return T.BOOL
+
+
+@dataclass(frozen=True)
+class IfElse(Expr):
+    """``then if cond else other``; null when ``cond`` is unknown."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+    vtype: T
+
+    @property
+    def type(self) -> T:
+        return self.vtype
+
+
+FUNCTIONS = ("min", "max", "abs", "round", "year", "years_between", "is_null", "coalesce", "date")
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """A built-in function (``date`` is folded to a constant by the checker)."""
+
+    func: str
+    args: tuple[Expr, ...]
+    vtype: T
+
+    @property
+    def type(self) -> T:
+        return self.vtype
+
+
+@dataclass(frozen=True)
+class Labeled(Expr):
+    """A named condition: transparent to evaluation, the unit of explanations."""
+
+    label: str
+    expr: Expr = field(compare=True)
+
+    @property
+    def type(self) -> T:
+        return self.expr.type
+
+
+FIELD_TYPES: dict[FieldType, T] = {
+    FieldType.CODE: T.TEXT,
+    FieldType.STRING: T.TEXT,
+    FieldType.ENUM: T.TEXT,
+    FieldType.INTEGER: T.NUMBER,
+    FieldType.MONEY: T.NUMBER,
+    FieldType.RATE: T.NUMBER,
+    FieldType.DATE: T.DATE,
+    FieldType.BOOLEAN: T.BOOL,
+    FieldType.TAGS: T.TAGS,
+}
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """Direct sub-expressions, for generic walks."""
+    match expr:
+        case Not(operand=o) | Neg(operand=o) | Labeled(expr=o):
+            return (o,)
+        case And(operands=ops) | Or(operands=ops):
+            return ops
+        case Compare(left=a, right=b) | Arith(left=a, right=b):
+            return (a, b)
+        case InList(needle=n):
+            return (n,)
+        case HasTag(field=f):
+            return (f,)
+        case StartsWith(subject=x):
+            return (x,)
+        case IfElse(cond=c, then=a, other=b):
+            return (c, a, b)
+        case Call(args=args):
+            return args
+    return ()
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """Every node of the tree, pre-order."""
+    out: list[Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(children(node)))
+    return out
+
+
+def fields_of(expr: Expr) -> frozenset[str]:
+    """Names of the registry fields a tree reads (``age_years`` included)."""
+    return frozenset(n.name for n in walk(expr) if isinstance(n, Field))
+
+
+def leaves(expr: Expr) -> list[Labeled]:
+    """The innermost labelled conditions: the units an explanation lists."""
+    out: list[Labeled] = []
+    for node in walk(expr):
+        if isinstance(node, Labeled) and not any(isinstance(x, Labeled) for x in walk(node.expr)):
+            out.append(node)
+    return out
+
+
+def top_conditions(expr: Expr) -> tuple[Expr, ...]:
+    """The top-level conditions of an eligibility: the items of a root ``all``, else itself."""
+    return expr.operands if isinstance(expr, And) else (expr,)
+
+
+# --- Policies -------------------------------------------------------------------------------
+
+
+class Mode(str, Enum):
+    """How a grant reaches the enterprise."""
+
+    AUTOMATIC = "免申即享"
+    ON_REQUEST = "即申即享"
+    ON_COMMITMENT = "承诺兑现"
+
+
+class Frequency(str, Enum):
+    ONCE = "once"
+    YEARLY = "yearly"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One row of a tiered amount: the first tier whose condition holds gives the value."""
+
+    when: Expr
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A policy's amount: an expression, or tiers (hit policy FIRST; none matching is 0)."""
+
+    expr: Expr | None = None
+    tiers: tuple[Tier, ...] = ()
+
+    def exprs(self) -> tuple[Expr, ...]:
+        if self.expr is not None:
+            return (self.expr,)
+        return tuple(e for t in self.tiers for e in (t.when, t.value))
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked case from the policy file, run by ``policymatch test``."""
+
+    name: str
+    as_of: dt.date
+    enterprise: tuple[tuple[str, object], ...]
+    eligible: bool | None
+    amount: Decimal | None
+    fails: tuple[str, ...] | None
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One compiled policy."""
+
+    id: str
+    title: str
+    issuer: str
+    basis: str
+    fund: str
+    mode: Mode
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+    priority: int
+    frequency: Frequency
+    stacking_group: str | None
+    eligibility: Expr
+    amount: Amount
+    cap: Decimal | None
+    budget: Decimal | None
+    examples: tuple[Example, ...]
+    file: str
+    line: int
+
+    def in_force(self, as_of: dt.date) -> bool:
+        """Whether ``as_of`` is inside ``effective`` (both ends inclusive)."""
+        if self.effective_from is not None and as_of < self.effective_from:
+            return False
+        return self.effective_to is None or as_of <= self.effective_to
+
+
+@dataclass(frozen=True)
+class Fund:
+    id: str
+    title: str
+    budget: Decimal | None

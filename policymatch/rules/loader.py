@@ -1,0 +1,287 @@
+"""YAML policy files -> plain data plus a source map, safely.
+
+PyYAML's safe composer gives a node graph with marks; we build the Python values ourselves so
+that (1) every value keeps its file position for error messages, (2) duplicate keys are errors
+rather than a silent last-one-wins, (3) floats become exact decimals, and (4) size, depth and
+alias expansion are bounded: an alias bomb fails in milliseconds instead of eating memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Diagnostic, Span
+
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 40
+MAX_NODES = 100_000
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Pos:
+    """Where a YAML value starts: 1-based line and column, and how it was written."""
+
+    line: int
+    col: int
+    length: int
+    style: str | None = None
+
+
+@dataclass
+class SourceFile:
+    """One policy file: its display path, its text, and the position of every value in it."""
+
+    path: str
+    text: str
+    values: dict[PathKey, Pos] = field(default_factory=dict)
+    keys: dict[PathKey, Pos] = field(default_factory=dict)
+
+    def line(self, n: int) -> str:
+        lines = self.text.splitlines()
+        return lines[n - 1] if 0 < n <= len(lines) else ""
+
+    def diag(
+        self,
+        code: str,
+        message: str,
+        pos: Pos | None,
+        hint: str | None = None,
+    ) -> Diagnostic:
+        if pos is None:
+            return Diagnostic(code=code, message=message, file=self.path, hint=hint)
+        return Diagnostic(
+            code=code,
+            message=message,
+            file=self.path,
+            span=Span(pos.line, pos.col, pos.length),
+            source_line=self.line(pos.line),
+            hint=hint,
+        )
+
+    def value_pos(self, path: PathKey) -> Pos | None:
+        """The position of the value at ``path``, or of its nearest ancestor."""
+        while True:
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def key_pos(self, path: PathKey) -> Pos | None:
+        return self.keys.get(path) or self.value_pos(path)
+
+    def expr_pos(self, path: PathKey, offset: int, length: int) -> Pos | None:
+        """The file position of characters ``offset ..`` of the expression string at ``path``.
+
+        Exact for plain and quoted one-line scalars and for ``|``/``>`` block scalars whose
+        lines are kept; otherwise it falls back to the start of the value.
+        """
+        pos = self.values.get(path)
+        if pos is None:
+            return self.value_pos(path)
+        if pos.style in (None, "'", '"'):
+            shift = 1 if pos.style in ("'", '"') else 0
+            return Pos(pos.line, pos.col + shift + offset, length)
+        if pos.style in ("|", ">"):
+            # Find the expression text line by line below the indicator.
+            lines = self.text.splitlines()
+            line_no = pos.line
+            remaining = offset
+            for idx in range(pos.line, len(lines)):
+                raw = lines[idx]
+                content = raw.lstrip(" ")
+                if not content:
+                    continue
+                indent = len(raw) - len(content)
+                if remaining <= len(content):
+                    line_no = idx + 1
+                    return Pos(line_no, indent + 1 + remaining, length)
+                remaining -= len(content) + 1
+        return pos
+
+
+class LoadFailure(Exception):
+    """A file cannot be loaded at all; carries its diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = diagnostics
+
+
+def read_text(path: Path, display: str) -> str:
+    """The file as text; not UTF-8 (or too large) is a diagnostic, not a crash."""
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise LoadFailure(
+            [
+                Diagnostic(
+                    "PM004",
+                    f"file is {len(data):,} bytes; a policy file may be at most {MAX_FILE_BYTES:,}",
+                    file=display,
+                    hint="split the policies over several files in the folder",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadFailure(
+            [
+                Diagnostic(
+                    "PM001",
+                    f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    file=display,
+                    span=Span(line, col),
+                    hint="save the file as UTF-8 (in Notepad: 另存为, 编码 UTF-8); "
+                    "GBK/GB18030 files are not accepted",
+                )
+            ]
+        ) from None
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class _Builder:
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.nodes = 0
+        self.errors: list[Diagnostic] = []
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def pos(self, node: yaml.Node) -> Pos:
+        start, end = node.start_mark, node.end_mark
+        length = end.index - start.index if end.line == start.line else len(str(getattr(node, "value", "")))
+        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        return Pos(start.line + 1, start.column + 1, max(length, 1), style)
+
+    def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise LoadFailure(
+                [
+                    self.source.diag(
+                        "PM004",
+                        f"file expands to more than {MAX_NODES:,} values (YAML aliases?)",
+                        self.pos(node),
+                        hint="policy files do not need YAML anchors and aliases (& and *)",
+                    )
+                ]
+            )
+        if depth > MAX_DEPTH:
+            raise LoadFailure(
+                [self.source.diag("PM004", f"nesting deeper than {MAX_DEPTH} levels", self.pos(node))]
+            )
+        self.source.values[path] = self.pos(node)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.errors.append(
+                        self.source.diag("PM103", "a key must be a plain name", self.pos(key_node))
+                    )
+                    continue
+                key = str(key_node.value)
+                if key in out:
+                    first = self.source.keys.get((*path, key))
+                    where = f" (first at line {first.line})" if first else ""
+                    self.errors.append(
+                        self.source.diag(
+                            "PM003",
+                            f"duplicate key '{key}'{where}",
+                            self.pos(key_node),
+                            hint="YAML keeps only one of them: remove or rename the other",
+                        )
+                    )
+                    continue
+                self.source.keys[(*path, key)] = self.pos(key_node)
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            m = _DATE_RE.match(node.value)
+            if m:
+                try:
+                    return dt.date(*(int(g) for g in m.groups()))
+                except ValueError:
+                    self.errors.append(
+                        self.source.diag(
+                            "PM104",
+                            f"'{node.value}' is not a date that exists",
+                            self.pos(node),
+                            hint="check the day of the month",
+                        )
+                    )
+                    return None
+            return node.value  # a timestamp with a time part: kept as text, rejected by the model
+        if node.tag == _FLOAT_TAG:
+            try:
+                return Decimal(node.value.replace("_", ""))
+            except InvalidOperation:
+                return node.value  # .inf / .nan: the model rejects it with a message
+        if node.style is not None and node.style in ("'", '"', "|", ">"):
+            return node.value
+        return self.constructor.construct_object(node)
+
+
+def load_yaml(text: str, source: SourceFile) -> Any:
+    """Parse ``text`` into plain data, filling ``source``'s position maps."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        pos = Pos(mark.line + 1, mark.column + 1, 1) if mark else None
+        raise LoadFailure(
+            [
+                source.diag(
+                    "PM002",
+                    f"YAML syntax error: {problem}",
+                    pos,
+                    hint=_yaml_hint(problem, text, pos),
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise LoadFailure([source.diag("PM002", f"YAML syntax error: {exc}", None)]) from None
+    except RecursionError:
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+    if node is None:
+        return None
+    builder = _Builder(source)
+    try:
+        data = builder.build(node, (), 0)
+    except RecursionError:
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+    if builder.errors:
+        raise LoadFailure(builder.errors)
+    return data
+
+
+def _yaml_hint(problem: str, text: str, pos: Pos | None) -> str | None:
+    line = text.splitlines()[pos.line - 1] if pos and 0 < pos.line <= len(text.splitlines()) else ""
+    if "\t" in line or "tab" in problem:
+        return "YAML indentation must use spaces, not tabs"
+    if "：" in line:
+        return "a full-width colon '：' was used; YAML needs ':' followed by a space"
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted, e.g. when: \"...\""
+    return "check the indentation and quoting of this line and the one above"
