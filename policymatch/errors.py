@@ -93,7 +93,9 @@ class UsageError(PolicymatchError):
     """A command was called with arguments that do not make sense."""
 
 
-def simple(code: str, message: str, *, file: str | None = None, hint: str | None = None) -> Diagnostic:
+def simple(
+    code: str, message: str, *, file: str | None = None, hint: str | None = None
+) -> Diagnostic:
     """A diagnostic with no source position (a missing file, a database that does not answer)."""
     return Diagnostic(code=code, message=message, file=file, hint=hint)
 

@@ -44,13 +44,20 @@ def _describe(outcome: Outcome) -> str:
         return f"unknown (missing: {', '.join(outcome.missing)})"
     if outcome.eligible:
         return f"eligible, amount {outcome.amount}"
-    return "not eligible" + (f" (fails: {', '.join(outcome.failed_top)})" if outcome.failed_top else "")
+    return "not eligible" + (
+        f" (fails: {', '.join(outcome.failed_top)})" if outcome.failed_top else ""
+    )
 
 
 def run_example(policy: ir.Policy, example: ir.Example) -> ExampleResult:
     if not policy.in_force(example.as_of):
         period = f"{policy.effective_from or '…'} to {policy.effective_to or '…'}"
-        return ExampleResult(policy, example, (f"as_of {example.as_of} is outside the policy's effective period {period}",), None)
+        return ExampleResult(
+            policy,
+            example,
+            (f"as_of {example.as_of} is outside the policy's effective period {period}",),
+            None,
+        )
     outcome = evaluate_policy(policy, example_record(example), example.as_of)
     problems: list[str] = []
     if example.eligible is None:
@@ -60,7 +67,9 @@ def run_example(policy: ir.Policy, example: ir.Example) -> ExampleResult:
         want = "eligible" if example.eligible else "not eligible"
         problems.append(f"expected {want}, got {_describe(outcome)}")
     if example.amount is not None and outcome.eligible and outcome.amount != example.amount:
-        problems.append(f"expected amount {example.amount}, got {outcome.amount if outcome.amount is not None else 'unknown'}")
+        problems.append(
+            f"expected amount {example.amount}, got {outcome.amount if outcome.amount is not None else 'unknown'}"
+        )
     if example.fails is not None and set(example.fails) != set(outcome.failed_top):
         got = ", ".join(outcome.failed_top) or "nothing"
         problems.append(f"expected to fail [{', '.join(example.fails)}], failed: {got}")

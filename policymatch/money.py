@@ -8,7 +8,11 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 FEN = Decimal("0.01")
 
 #: Multipliers of the number suffixes that policy authors and office exports use.
-SUFFIXES: dict[str, Decimal] = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "%": Decimal("0.01")}
+SUFFIXES: dict[str, Decimal] = {
+    "万": Decimal(10_000),
+    "亿": Decimal(100_000_000),
+    "%": Decimal("0.01"),
+}
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d_]*)?(\.\d+)?$")
 

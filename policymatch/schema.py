@@ -8,10 +8,10 @@ expressions against it and the registry readers type every cell by it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import Enum
+from enum import StrEnum
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     """The value types of registry fields (registry-schema.md, "Types")."""
 
     CODE = "code"
@@ -36,7 +36,11 @@ class FieldType(str, Enum):
 #: Numeric fields are held in typed frames as exact integers at these scales: money in fen
 #: (0.01 CNY), rates in millionths. Exact arithmetic on int64 columns is what lets the batch core
 #: be both fast and correct to the fen; the reference evaluator divides back into Decimal.
-SCALE: dict[FieldType, int] = {FieldType.INTEGER: 1, FieldType.MONEY: 100, FieldType.RATE: 1_000_000}
+SCALE: dict[FieldType, int] = {
+    FieldType.INTEGER: 1,
+    FieldType.MONEY: 100,
+    FieldType.RATE: 1_000_000,
+}
 
 #: Most tag values a tags field may have: a typed frame holds a tags cell as an int64 bit set.
 MAX_TAG_VALUES = 62
@@ -61,13 +65,32 @@ class Field:
         return self.label or self.name
 
 
-def _f(name: str, type_: FieldType, label: str, *, values: tuple[str, ...] = (), **kw: bool) -> Field:
+def _f(
+    name: str, type_: FieldType, label: str, *, values: tuple[str, ...] = (), **kw: bool
+) -> Field:
     return Field(name=name, type=type_, label=label, aliases=(label,), values=values, **kw)
 
 
-ENTITY_TYPES = ("有限责任公司", "股份有限公司", "个人独资企业", "合伙企业", "个体工商户", "农民专业合作社", "其他")
+ENTITY_TYPES = (
+    "有限责任公司",
+    "股份有限公司",
+    "个人独资企业",
+    "合伙企业",
+    "个体工商户",
+    "农民专业合作社",
+    "其他",
+)
 SIZES = ("大型", "中型", "小型", "微型")
-TAG_VALUES = ("高新技术企业", "科技型中小企业", "专精特新", "专精特新小巨人", "规上企业", "外贸企业", "上市企业", "瞪羚企业")
+TAG_VALUES = (
+    "高新技术企业",
+    "科技型中小企业",
+    "专精特新",
+    "专精特新小巨人",
+    "规上企业",
+    "外贸企业",
+    "上市企业",
+    "瞪羚企业",
+)
 
 STANDARD_FIELDS: tuple[Field, ...] = (
     _f("uscc", FieldType.CODE, "统一社会信用代码", key=True),
@@ -179,7 +202,9 @@ class Schema:
                     f"field '{name}' is already of type {current.type.value}, not {type_.value}"
                 )
             if values and current.type not in (FieldType.ENUM, FieldType.TAGS):
-                raise SchemaError(f"field '{name}' is of type {current.type.value}, which takes no values")
+                raise SchemaError(
+                    f"field '{name}' is of type {current.type.value}, which takes no values"
+                )
             new = replace(
                 current,
                 label=label or current.label,

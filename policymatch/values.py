@@ -116,12 +116,10 @@ def parse_rate(raw: object) -> Decimal:
 
 
 def parse_date(raw: object) -> dt.date:
-    if isinstance(raw, dt.datetime):
+    if isinstance(raw, dt.datetime):  # also a pandas Timestamp
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
-    if hasattr(raw, "to_pydatetime"):
-        return raw.to_pydatetime().date()  # pandas Timestamp
     text = _text(raw)
     text = text.split(" ")[0].split("T")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
     for form in _DATE_FORMS:
@@ -152,7 +150,9 @@ def _enum(field: Field) -> Callable[[object], str]:
     def parse(raw: object) -> str:
         text = _text(raw)
         if text not in field.values:
-            raise ValueError(f"'{text}' is not one of {field.display}'s values: {'、'.join(field.values)}")
+            raise ValueError(
+                f"'{text}' is not one of {field.display}'s values: {'、'.join(field.values)}"
+            )
         return text
 
     return parse
@@ -200,7 +200,12 @@ def parse_value(field: Field, raw: object) -> Value:
     value = parser_for(field)(raw)
     if field.name == "employees" and isinstance(value, int) and value < 0:
         raise ValueError(f"{field.display} cannot be negative: {raw}")
-    if field.type is FieldType.MONEY and field.name != "tax_paid" and isinstance(value, Decimal) and value < 0:
+    if (
+        field.type is FieldType.MONEY
+        and field.name != "tax_paid"
+        and isinstance(value, Decimal)
+        and value < 0
+    ):
         # Revenue, assets and spending can be corrected but not below zero; tax may be refunded.
         raise ValueError(f"{field.display} cannot be negative: {raw}")
     return value

@@ -9,15 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import singledispatch
 from typing import Any
 
+import pandas as pd
+
 from ..money import round_half_up, to_fen
 from ..rules import ir
+from ..schema import Schema
 from ..values import Value
+from .base import (
+    COUNT_COLUMNS,
+    GRANT_COLUMNS,
+    NEAR_COLUMNS,
+    UNKNOWN_COLUMNS,
+    BatchResult,
+    sort_result,
+)
 
 #: Division is the only operation that can produce digits without end; 40 significant digits
 #: put any difference far below the fen, and every backend uses the same context.
@@ -234,6 +245,7 @@ class Outcome:
     leaves: tuple[LeafResult, ...] = field(default=())
     failed_top: tuple[str, ...] = ()
     tier: int | None = None
+    near_miss: str | None = None
 
 
 def label_of(expr: ir.Expr) -> str:
@@ -257,7 +269,9 @@ def _null_fields(exprs: list[ir.Expr], env: Env) -> tuple[str, ...]:
     return tuple(sorted(null))
 
 
-def evaluate_amount(amount: ir.Amount, env: Env) -> tuple[Decimal | None, int | None, list[ir.Expr]]:
+def evaluate_amount(
+    amount: ir.Amount, env: Env
+) -> tuple[Decimal | None, int | None, list[ir.Expr]]:
     """The raw amount (before cap and rounding), the tier used, and the parts that were unknown."""
     if amount.expr is not None:
         value = evaluate(amount.expr, env)
@@ -278,7 +292,20 @@ def finish_amount(raw: Decimal, cap: Decimal | None) -> Decimal:
     return to_fen(capped)
 
 
-def evaluate_policy(policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date, *, trace: bool = False) -> Outcome:
+def near_miss_of(top: tuple[ir.Expr, ...], values: list[Tri]) -> str | None:
+    """The one failing top-level condition when every other one holds (the outreach list).
+
+    Only policies with two or more top-level conditions have near misses: with one, every
+    enterprise that does not qualify would be "near".
+    """
+    if len(top) < 2 or values.count(False) != 1 or None in values:
+        return None
+    return label_of(top[values.index(False)])
+
+
+def evaluate_policy(
+    policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date, *, trace: bool = False
+) -> Outcome:
     """Eligibility and amount of ``policy`` for one enterprise (the policy is assumed in force)."""
     env = Env(record, as_of)
     leaves: tuple[LeafResult, ...] = ()
@@ -292,19 +319,71 @@ def evaluate_policy(policy: ir.Policy, record: Mapping[str, Value], as_of: dt.da
             for leaf in ir.leaves(policy.eligibility)
         )
     eligible = evaluate(policy.eligibility, env)
-    failed_top = tuple(
-        label_of(c) for c in ir.top_conditions(policy.eligibility) if evaluate(c, env) is False
-    )
+    top = ir.top_conditions(policy.eligibility)
+    top_values = [evaluate(c, env) for c in top]
+    failed_top = tuple(label_of(c) for c, v in zip(top, top_values, strict=True) if v is False)
+    near = near_miss_of(top, top_values)
     if eligible is None:
         unknown_leaves: list[ir.Expr] = [
             leaf for leaf in ir.leaves(policy.eligibility) if evaluate(leaf, env) is None
         ] or [policy.eligibility]
-        return Outcome("unknown", None, None, None, _null_fields(unknown_leaves, env), leaves, failed_top)
+        return Outcome(
+            "unknown", None, None, None, _null_fields(unknown_leaves, env), leaves, failed_top
+        )
     if not eligible:
-        return Outcome("ineligible", False, None, None, (), leaves, failed_top)
+        return Outcome("ineligible", False, None, None, (), leaves, failed_top, near_miss=near)
     raw, tier, unknown_parts = evaluate_amount(policy.amount, env)
     if raw is None:
-        return Outcome("unknown", True, None, None, _null_fields(unknown_parts, env), leaves, failed_top, tier)
+        return Outcome(
+            "unknown", True, None, None, _null_fields(unknown_parts, env), leaves, failed_top, tier
+        )
     amount = finish_amount(raw, policy.cap)
     status = "eligible" if amount > 0 else "ineligible"
     return Outcome(status, True, amount, raw, (), leaves, failed_top, tier)
+
+
+class ReferenceBackend:
+    """The oracle as a batch backend: every row, every policy, one at a time."""
+
+    name = "reference"
+
+    def match(
+        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+    ) -> BatchResult:
+        from ..registry.frame import iter_records
+
+        grants: list[tuple[int, str, int, int | None]] = []
+        unknown: list[tuple[int, str, str]] = []
+        near: list[tuple[int, str, str]] = []
+        counts = {p.id: [0, 0, 0, 0] for p in policies}
+        for row, record in enumerate(iter_records(frame, schema)):
+            for policy in policies:
+                out = evaluate_policy(policy, record, as_of)
+                tally = counts[policy.id]
+                if out.status == "eligible":
+                    assert out.amount is not None
+                    grants.append((row, policy.id, int(out.amount * 100), out.tier))
+                    tally[0] += 1
+                elif out.status == "unknown":
+                    unknown.append((row, policy.id, ",".join(out.missing)))
+                    tally[1] += 1
+                elif out.eligible:
+                    tally[3] += 1
+                else:
+                    tally[2] += 1
+                    if out.near_miss is not None:
+                        near.append((row, policy.id, out.near_miss))
+        return sort_result(
+            BatchResult(
+                grants=pd.DataFrame(grants, columns=list(GRANT_COLUMNS)).astype(
+                    {"row": "int64", "amount_fen": "int64", "tier": "Int64"}
+                ),
+                unknown=pd.DataFrame(unknown, columns=list(UNKNOWN_COLUMNS)).astype(
+                    {"row": "int64"}
+                ),
+                near=pd.DataFrame(near, columns=list(NEAR_COLUMNS)).astype({"row": "int64"}),
+                counts=pd.DataFrame(
+                    [(pid, *c) for pid, c in counts.items()], columns=list(COUNT_COLUMNS)
+                ),
+            )
+        )

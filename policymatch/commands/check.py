@@ -11,7 +11,9 @@ from ..rules import compile_policy_set
 
 def register(sub: Any) -> None:
     p = sub.add_parser("check", help="compile a policy set and report every error")
-    p.add_argument("policies", nargs="?", default="policies", help="policy folder or file (default: policies/)")
+    p.add_argument(
+        "policies", nargs="?", default="policies", help="policy folder or file (default: policies/)"
+    )
     p.set_defaults(handler=run)
 
 

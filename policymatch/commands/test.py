@@ -12,7 +12,9 @@ from ..rules import compile_policy_set
 
 def register(sub: Any) -> None:
     p = sub.add_parser("test", help="run every policy's examples")
-    p.add_argument("policies", nargs="?", default="policies", help="policy folder or file (default: policies/)")
+    p.add_argument(
+        "policies", nargs="?", default="policies", help="policy folder or file (default: policies/)"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="list passing examples too")
     p.set_defaults(handler=run)
 

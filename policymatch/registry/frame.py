@@ -66,7 +66,7 @@ def to_cell(field: Field, value: Value) -> Any:
             raise ValueError(f"{field.display}: {value} is finer than the field's precision")
         return int(scaled)
     if field.type is FieldType.DATE:
-        return pd.Timestamp(value)  # type: ignore[arg-type]
+        return pd.Timestamp(value)
     return value
 
 
@@ -74,7 +74,12 @@ def from_cell(field: Field, cell: Any) -> Value:
     """The Python value of one frame cell (inverse of :func:`to_cell`)."""
     if field.type is FieldType.TAGS:
         return tags_of(field, int(cell))
-    if cell is None or cell is pd.NA or cell is pd.NaT or (isinstance(cell, float) and cell != cell):
+    if (
+        cell is None
+        or cell is pd.NA
+        or cell is pd.NaT
+        or (isinstance(cell, float) and cell != cell)
+    ):
         return None
     if field.type is FieldType.INTEGER:
         return int(cell)
@@ -143,7 +148,9 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Add all-null columns for fields the frame lacks and order columns as the schema does."""
     n = len(frame)
     out = {
-        f.name: frame[f.name].reset_index(drop=True) if f.name in frame.columns else empty_column(f, n)
+        f.name: frame[f.name].reset_index(drop=True)
+        if f.name in frame.columns
+        else empty_column(f, n)
         for f in schema.input_fields
     }
     return pd.DataFrame(out, index=pd.RangeIndex(n))

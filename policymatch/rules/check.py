@@ -24,7 +24,9 @@ from .ir import T
 class CheckError(Exception):
     """An error in one expression, at ``[start, end)`` of its text."""
 
-    def __init__(self, code: str, message: str, node: s.Node | tuple[int, int], hint: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, node: s.Node | tuple[int, int], hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -87,7 +89,9 @@ class Checker:
     def number(self, node: s.Node, what: str = "an amount") -> ir.Expr:
         out = self._check(node)
         if out.type not in (T.NUMBER, T.NULL):
-            raise CheckError("PM204", f"{what} must be a number, but this is a {out.type.value}", node)
+            raise CheckError(
+                "PM204", f"{what} must be a number, but this is a {out.type.value}", node
+            )
         return out
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -106,7 +110,10 @@ class Checker:
                 return self._name(node)
             case s.ListLit():
                 raise CheckError(
-                    "PM204", "a list can only stand after 'in' or 'not in'", node, hint="e.g. size in [\"小型\", \"微型\"]"
+                    "PM204",
+                    "a list can only stand after 'in' or 'not in'",
+                    node,
+                    hint='e.g. size in ["小型", "微型"]',
                 )
             case s.Unary():
                 return self._unary(node)
@@ -197,7 +204,12 @@ class Checker:
     def _chain(self, node: s.Chain) -> ir.Expr:
         operands = [self._check(o) for o in node.operands]
         if len(node.ops) > 1 and any(op in ("in", "not in", "startswith") for op in node.ops):
-            raise CheckError("PM206", "'in' and 'startswith' cannot be chained", node, hint="join the tests with 'and'")
+            raise CheckError(
+                "PM206",
+                "'in' and 'startswith' cannot be chained",
+                node,
+                hint="join the tests with 'and'",
+            )
         parts: list[ir.Expr] = []
         for i, op in enumerate(node.ops):
             a, b = operands[i], operands[i + 1]
@@ -215,13 +227,16 @@ class Checker:
             if side.type is T.NULL:
                 raise CheckError(
                     "PM204",
-                    f"comparing with null is always unknown",
+                    "comparing with null is always unknown",
                     sub,
                     hint=f"write is_null({_text_of(other)}) or not is_null(...)",
                 )
             if side.type is T.TAGS:
                 raise CheckError(
-                    "PM204", "a tags field is a set of values", sub, hint='test one value: "专精特新" in tags'
+                    "PM204",
+                    "a tags field is a set of values",
+                    sub,
+                    hint='test one value: "专精特新" in tags',
                 )
         if a.type is not b.type:
             raise CheckError(
@@ -231,8 +246,14 @@ class Checker:
                 hint=_mismatch_hint(a, b),
             )
         if op not in ("==", "!=") and a.type not in (T.NUMBER, T.DATE):
-            hint = "codes are hierarchical: use startswith, e.g. industry startswith \"C3\"" if a.type is T.TEXT else None
-            raise CheckError("PM204", f"'{op}' compares numbers or dates, not {a.type.value}s", nb, hint=hint)
+            hint = (
+                'codes are hierarchical: use startswith, e.g. industry startswith "C3"'
+                if a.type is T.TEXT
+                else None
+            )
+            raise CheckError(
+                "PM204", f"'{op}' compares numbers or dates, not {a.type.value}s", nb, hint=hint
+            )
         self._enum_value(a, b, nb)
         self._enum_value(b, a, na)
         return ir.Compare(op, a, b)
@@ -241,7 +262,9 @@ class Checker:
         if b.type is T.TAGS:
             assert isinstance(b, ir.Field)
             if not (isinstance(a, ir.Const) and a.type is T.TEXT):
-                raise CheckError("PM204", "the value tested against a tags field must be a quoted text", na)
+                raise CheckError(
+                    "PM204", "the value tested against a tags field must be a quoted text", na
+                )
             field = self.schema[b.name]
             tag = str(a.value)
             if tag not in field.values:
@@ -266,7 +289,10 @@ class Checker:
                 raise CheckError("PM204", "list items must be constants (not null)", item_node)
             if item.type is not a.type:
                 raise CheckError(
-                    "PM204", f"cannot test a {a.type.value} against a {item.type.value}", item_node, hint=_mismatch_hint(a, item)
+                    "PM204",
+                    f"cannot test a {a.type.value} against a {item.type.value}",
+                    item_node,
+                    hint=_mismatch_hint(a, item),
                 )
             self._enum_value(a, item, item_node)
             items.append(item.value)
@@ -278,7 +304,12 @@ class Checker:
         if a.type is not T.TEXT:
             raise CheckError("PM204", f"startswith tests codes and text, not a {a.type.value}", na)
         if not isinstance(nb, s.Text):
-            raise CheckError("PM204", "startswith takes a quoted prefix", nb, hint='e.g. industry startswith "C3"')
+            raise CheckError(
+                "PM204",
+                "startswith takes a quoted prefix",
+                nb,
+                hint='e.g. industry startswith "C3"',
+            )
         return ir.StartsWith(a, nb.value)
 
     def _enum_value(self, subject: ir.Expr, const: ir.Expr, node: s.Node) -> None:
@@ -290,7 +321,8 @@ class Checker:
         if const.value not in field.values:
             raise CheckError(
                 "PM205",
-                f"'{const.value}' is not a value of {field.name}" + _did_you_mean(const.value, field.values),
+                f"'{const.value}' is not a value of {field.name}"
+                + _did_you_mean(const.value, field.values),
                 node,
                 hint=f"{field.name} takes: {'、'.join(field.values)}",
             )
@@ -315,7 +347,11 @@ class Checker:
         args = [self._check(a) for a in node.args]
         if node.func in ("min", "max", "coalesce"):
             kinds = {a.type for a in args} - {T.NULL}
-            allowed = (T.NUMBER, T.DATE) if node.func != "coalesce" else (T.NUMBER, T.DATE, T.TEXT, T.BOOL)
+            allowed = (
+                (T.NUMBER, T.DATE)
+                if node.func != "coalesce"
+                else (T.NUMBER, T.DATE, T.TEXT, T.BOOL)
+            )
             if len(kinds) > 1 or not kinds <= set(allowed):
                 raise CheckError(
                     "PM204",
@@ -338,7 +374,9 @@ class Checker:
                 and places.value == places.value.to_integral_value()
                 and 0 <= places.value <= 10
             ):
-                raise CheckError("PM204", "round()'s places must be a whole number from 0 to 10", node.args[1])
+                raise CheckError(
+                    "PM204", "round()'s places must be a whole number from 0 to 10", node.args[1]
+                )
         return ir.Call(node.func, tuple(args), T.NUMBER)
 
     def _date(self, node: s.Call) -> ir.Expr:
@@ -349,7 +387,10 @@ class Checker:
             return ir.Const(dt.date.fromisoformat(arg.value), T.DATE)
         except ValueError:
             raise CheckError(
-                "PM104", f"'{arg.value}' is not a date that exists", arg, hint='write date("YYYY-MM-DD")'
+                "PM104",
+                f"'{arg.value}' is not a date that exists",
+                arg,
+                hint='write date("YYYY-MM-DD")',
             ) from None
 
     def _if_else(self, node: s.IfElse) -> ir.Expr:
@@ -358,13 +399,17 @@ class Checker:
         kinds = {then.type, other.type} - {T.NULL}
         if len(kinds) > 1:
             raise CheckError(
-                "PM204", f"both branches must have one type, not {then.type.value} and {other.type.value}", node
+                "PM204",
+                f"both branches must have one type, not {then.type.value} and {other.type.value}",
+                node,
             )
         return ir.IfElse(cond, then, other, kinds.pop() if kinds else T.NULL)
 
     def _want(self, expr: ir.Expr, node: s.Node, want: T, where: str) -> None:
         if expr.type is not want and expr.type is not T.NULL:
-            raise CheckError("PM204", f"{where} needs a {want.value}, not a {expr.type.value}", node)
+            raise CheckError(
+                "PM204", f"{where} needs a {want.value}, not a {expr.type.value}", node
+            )
 
 
 def _did_you_mean(value: str, values: tuple[str, ...]) -> str:
@@ -385,4 +430,3 @@ def _mismatch_hint(a: ir.Expr, b: ir.Expr) -> str | None:
 
 def _text_of(node: s.Node) -> str:
     return node.name if isinstance(node, s.Name) else "the value"
-

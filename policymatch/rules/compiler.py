@@ -9,6 +9,7 @@ raised together in a :class:`~policymatch.errors.PolicyError`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Diagnostic, DiagnosticBag, PolicyError, simple, suggest
+from ..errors import DiagnosticBag, PolicyError, simple, suggest
 from ..schema import STANDARD_SCHEMA, FieldType, Schema, SchemaError
 from ..values import parse_value
 from . import ir
@@ -84,7 +85,16 @@ class _Compiler:
 
     # --- reporting ---------------------------------------------------------------------------
 
-    def error(self, src: SourceFile, code: str, message: str, path: PathKey, *, key: bool = False, hint: str | None = None) -> None:
+    def error(
+        self,
+        src: SourceFile,
+        code: str,
+        message: str,
+        path: PathKey,
+        *,
+        key: bool = False,
+        hint: str | None = None,
+    ) -> None:
         pos = src.key_pos(path) if key else src.value_pos(path)
         self.bag.add(src.diag(code, message, pos, hint))
 
@@ -101,7 +111,9 @@ class _Compiler:
             return str(raw)
         if isinstance(raw, str):
             return raw
-        kind = "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "empty"
+        kind = (
+            "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "empty"
+        )
         self.error(src, "PM103", f"expected an expression, found {kind}", path)
         return None
 
@@ -172,7 +184,8 @@ class _Compiler:
                 self.error(
                     src,
                     "PM101",
-                    f"unknown key '{key}' in a condition" + (f" (did you mean '{best}'?)" if best else ""),
+                    f"unknown key '{key}' in a condition"
+                    + (f" (did you mean '{best}'?)" if best else ""),
                     (*path, key),
                     key=True,
                     hint="a condition is an expression, {all: [...]}, {any: [...]}, {not: ...} or {label: ..., when: ...}",
@@ -193,9 +206,13 @@ class _Compiler:
                 self.error(
                     src,
                     "PM102" if keys <= {"label", "when"} else "PM103",
-                    "'label' and 'when' go together" if keys <= {"label", "when"} else "a condition has exactly one of all, any, not",
+                    "'label' and 'when' go together"
+                    if keys <= {"label", "when"}
+                    else "a condition has exactly one of all, any, not",
                     path,
-                    hint="write {label: 名称, when: 条件}" if keys <= {"label", "when"} else "nest them: all: [{any: [...]}, ...]",
+                    hint="write {label: 名称, when: 条件}"
+                    if keys <= {"label", "when"}
+                    else "nest them: all: [{any: [...]}, ...]",
                 )
                 return None
             (key,) = keys
@@ -204,7 +221,9 @@ class _Compiler:
                 return None if inner is None else ir.Not(inner)
             items = raw[key]
             if not isinstance(items, list) or not items:
-                self.error(src, "PM103", f"'{key}' takes a non-empty list of conditions", (*path, key))
+                self.error(
+                    src, "PM103", f"'{key}' takes a non-empty list of conditions", (*path, key)
+                )
                 return None
             parts = [self.condition(src, (*path, key, i), item) for i, item in enumerate(items)]
             if any(p is None for p in parts):
@@ -214,7 +233,13 @@ class _Compiler:
                 return done[0]
             return ir.And(tuple(done)) if key == "all" else ir.Or(tuple(done))
         if isinstance(raw, list):
-            self.error(src, "PM103", "a list of conditions must stand under 'all:' or 'any:'", path, hint="write all: [...] or any: [...]")
+            self.error(
+                src,
+                "PM103",
+                "a list of conditions must stand under 'all:' or 'any:'",
+                path,
+                hint="write all: [...] or any: [...]",
+            )
             return None
         expr = self.expression(src, path, raw, "condition")
         if expr is None:
@@ -222,7 +247,9 @@ class _Compiler:
         text = str(self.expr_text(src, path, raw)).strip()
         return ir.Labeled(text, expr)
 
-    def constant_amount(self, src: SourceFile, path: PathKey, raw: Any, what: str) -> Decimal | None:
+    def constant_amount(
+        self, src: SourceFile, path: PathKey, raw: Any, what: str
+    ) -> Decimal | None:
         expr = self.expression(src, path, raw, "number")
         if expr is None:
             return None
@@ -253,11 +280,25 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _pydantic_errors(comp: _Compiler, src: SourceFile, base: PathKey, exc: ValidationError, model: type[BaseModel], what: str) -> None:
+def _pydantic_errors(
+    comp: _Compiler,
+    src: SourceFile,
+    base: PathKey,
+    exc: ValidationError,
+    model: type[BaseModel],
+    what: str,
+) -> None:
     for err in exc.errors():
-        loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x in ("function-after", "str", "int", "decimal")))
+        loc = tuple(
+            x
+            for x in err["loc"]
+            if not (isinstance(x, str) and x in ("function-after", "str", "int", "decimal"))
+        )
         # pydantic reports alternatives of a union as separate locations; keep the data path.
-        path: PathKey = (*base, *(("from" if x == "from_" else x) for x in loc if isinstance(x, (str, int))))
+        path: PathKey = (
+            *base,
+            *(("from" if x == "from_" else x) for x in loc if isinstance(x, (str, int))),
+        )
         kind = err["type"]
         last = path[-1] if len(path) > len(base) else what
         if kind == "extra_forbidden":
@@ -272,14 +313,23 @@ def _pydantic_errors(comp: _Compiler, src: SourceFile, base: PathKey, exc: Valid
                 hint="allowed keys: " + ", ".join(allowed),
             )
         elif kind == "missing":
-            comp.error(src, "PM102", f"{what} is missing the required key '{last}'", path[:-1], key=False)
+            comp.error(
+                src, "PM102", f"{what} is missing the required key '{last}'", path[:-1], key=False
+            )
         elif kind == "literal_error":
             expected = str(err.get("ctx", {}).get("expected", ""))
             comp.error(src, "PM103", f"'{last}' must be one of {expected}", path)
-        elif kind in ("date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"):
+        elif kind in (
+            "date_from_datetime_parsing",
+            "date_parsing",
+            "date_type",
+            "date_from_datetime_inexact",
+        ):
             comp.error(src, "PM103", f"'{last}' must be a date such as 2023-01-01", path)
         elif kind == "string_pattern_mismatch":
-            comp.error(src, "PM103", f"'{last}' may contain only letters, digits, '_', '.' and '-'", path)
+            comp.error(
+                src, "PM103", f"'{last}' may contain only letters, digits, '_', '.' and '-'", path
+            )
         else:
             comp.error(src, "PM103", f"'{last}': {err['msg']}", path)
 
@@ -296,7 +346,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         ann = info.annotation
         for candidate in getattr(ann, "__args__", ()) or (ann,):
             inner = getattr(candidate, "__args__", (candidate,))
-            found = next((c for c in (candidate, *inner) if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            found = next(
+                (
+                    c
+                    for c in (candidate, *inner)
+                    if isinstance(c, type) and issubclass(c, BaseModel)
+                ),
+                None,
+            )
             if found is not None:
                 current = found
                 break
@@ -308,7 +365,15 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     """Compile a policy folder (or one file). Raises PolicyError with every diagnostic."""
     root = Path(root)
     if not root.exists():
-        raise PolicyError([simple("PM005", f"policy folder '{root}' does not exist", hint="give the folder of *.yaml files, e.g. policies/")])
+        raise PolicyError(
+            [
+                simple(
+                    "PM005",
+                    f"policy folder '{root}' does not exist",
+                    hint="give the folder of *.yaml files, e.g. policies/",
+                )
+            ]
+        )
     paths = _source_files(root)
     if not paths:
         raise PolicyError([simple("PM005", f"no *.yaml files in '{root}'")])
@@ -329,7 +394,13 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             comp.bag.add(src.diag("PM102", "file is empty: it needs at least 'version: 1'", None))
             continue
         if not isinstance(data, dict):
-            comp.bag.add(src.diag("PM103", "a policy file is a mapping of keys (version, policies, ...)", src.value_pos(())))
+            comp.bag.add(
+                src.diag(
+                    "PM103",
+                    "a policy file is a mapping of keys (version, policies, ...)",
+                    src.value_pos(()),
+                )
+            )
             continue
         files.append(_File(src, data))
         _check_top_level(comp, src, data)
@@ -339,10 +410,8 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         _collect_defines(comp, f)
     funds = _collect_funds(comp, files)
     for entry in comp.defines.values():
-        try:
+        with contextlib.suppress(PoisonedDefine):
             comp.resolve_define(entry.name)
-        except PoisonedDefine:
-            pass
     policies = _compile_policies(comp, files, funds)
     comp.bag.raise_if_any()
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
@@ -362,9 +431,22 @@ def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> 
                 hint="a policy file holds: " + ", ".join(FILE_KEYS),
             )
     if "version" not in data:
-        comp.bag.add(src.diag("PM102", "missing 'version: 1' (required in every file)", None, hint="add 'version: 1' as the first line"))
+        comp.bag.add(
+            src.diag(
+                "PM102",
+                "missing 'version: 1' (required in every file)",
+                None,
+                hint="add 'version: 1' as the first line",
+            )
+        )
     elif data["version"] != 1:
-        comp.error(src, "PM105", f"unsupported format version {data['version']!r}", ("version",), hint="this policymatch reads version 1")
+        comp.error(
+            src,
+            "PM105",
+            f"unsupported format version {data['version']!r}",
+            ("version",),
+            hint="this policymatch reads version 1",
+        )
 
 
 def _extend_schema(comp: _Compiler, f: _File) -> None:
@@ -395,22 +477,44 @@ def _collect_defines(comp: _Compiler, f: _File) -> None:
     if raw is None:
         return
     if not isinstance(raw, dict):
-        comp.error(f.src, "PM103", "'define' is a mapping of names to conditions or values", ("define",))
+        comp.error(
+            f.src, "PM103", "'define' is a mapping of names to conditions or values", ("define",)
+        )
         return
     for name, value in raw.items():
         if name in comp.defines:
             first = comp.defines[name]
-            comp.error(f.src, "PM304", f"define '{name}' is already defined in {first.src.path}", ("define", name), key=True, hint="define names form one namespace across all files")
+            comp.error(
+                f.src,
+                "PM304",
+                f"define '{name}' is already defined in {first.src.path}",
+                ("define", name),
+                key=True,
+                hint="define names form one namespace across all files",
+            )
             continue
         if name in comp.schema or name == "as_of" or name in ir.FUNCTIONS:
-            comp.error(f.src, "PM304", f"define '{name}' would hide a field or built-in name", ("define", name), key=True, hint="choose another name")
+            comp.error(
+                f.src,
+                "PM304",
+                f"define '{name}' would hide a field or built-in name",
+                ("define", name),
+                key=True,
+                hint="choose another name",
+            )
             continue
         try:
             node = parse(name)
         except ExprSyntaxError:
             node = None
         if not isinstance(node, s.Name):
-            comp.error(f.src, "PM103", f"'{name}' is not a usable name (letters, digits and _; not starting with a digit)", ("define", name), key=True)
+            comp.error(
+                f.src,
+                "PM103",
+                f"'{name}' is not a usable name (letters, digits and _; not starting with a digit)",
+                ("define", name),
+                key=True,
+            )
             continue
         comp.defines[name] = _Define(name, f.src, ("define", name), value)
 
@@ -431,16 +535,22 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
                 _pydantic_errors(comp, f.src, ("funds", i), exc, FundModel, "a fund")
                 continue
             if model.id in funds:
-                comp.error(f.src, "PM306", f"fund id '{model.id}' is used twice", ("funds", i, "id"))
+                comp.error(
+                    f.src, "PM306", f"fund id '{model.id}' is used twice", ("funds", i, "id")
+                )
                 continue
             budget = None
             if model.budget is not None:
-                budget = comp.constant_amount(f.src, ("funds", i, "budget"), model.budget, "a fund budget")
+                budget = comp.constant_amount(
+                    f.src, ("funds", i, "budget"), model.budget, "a fund budget"
+                )
             funds[model.id] = ir.Fund(model.id, model.title, budget)
     return funds
 
 
-def _compile_policies(comp: _Compiler, files: list[_File], funds: dict[str, ir.Fund]) -> list[ir.Policy]:
+def _compile_policies(
+    comp: _Compiler, files: list[_File], funds: dict[str, ir.Fund]
+) -> list[ir.Policy]:
     out: list[ir.Policy] = []
     seen: dict[str, str] = {}
     for f in files:
@@ -449,14 +559,25 @@ def _compile_policies(comp: _Compiler, files: list[_File], funds: dict[str, ir.F
         if raw is None:
             continue
         if not isinstance(raw, list):
-            comp.error(f.src, "PM103", "'policies' is a list of policies (each item starts with '- id:')", ("policies",))
+            comp.error(
+                f.src,
+                "PM103",
+                "'policies' is a list of policies (each item starts with '- id:')",
+                ("policies",),
+            )
             continue
         for i, item in enumerate(raw):
             policy = _policy(comp, f.src, ("policies", i), item, defaults, funds)
             if policy is None:
                 continue
             if policy.id in seen:
-                comp.error(f.src, "PM302", f"policy id '{policy.id}' is already used in {seen[policy.id]}", ("policies", i, "id"), hint="policy ids are unique across the whole set")
+                comp.error(
+                    f.src,
+                    "PM302",
+                    f"policy id '{policy.id}' is already used in {seen[policy.id]}",
+                    ("policies", i, "id"),
+                    hint="policy ids are unique across the whole set",
+                )
                 continue
             seen[policy.id] = f.src.path
             out.append(policy)
@@ -475,14 +596,25 @@ def _defaults(comp: _Compiler, f: _File) -> dict[str, Any]:
     return dict(raw)
 
 
-def _policy(comp: _Compiler, src: SourceFile, path: PathKey, item: Any, defaults: dict[str, Any], funds: dict[str, ir.Fund]) -> ir.Policy | None:
+def _policy(
+    comp: _Compiler,
+    src: SourceFile,
+    path: PathKey,
+    item: Any,
+    defaults: dict[str, Any],
+    funds: dict[str, ir.Fund],
+) -> ir.Policy | None:
     if not isinstance(item, dict):
         comp.error(src, "PM103", "a policy is a mapping of keys (id, title, ...)", path)
         return None
     merged = {**defaults, **item}
     # Conditions and amounts are checked even when the structured keys fail validation: all
     # errors of the policy belong in the same report.
-    eligibility = comp.condition(src, (*path, "eligibility"), merged["eligibility"]) if "eligibility" in merged else None
+    eligibility = (
+        comp.condition(src, (*path, "eligibility"), merged["eligibility"])
+        if "eligibility" in merged
+        else None
+    )
     amount = _amount(comp, src, (*path, "amount"), merged["amount"]) if "amount" in merged else None
     fund = merged.get("fund")
     if isinstance(fund, str) and fund not in funds:
@@ -499,11 +631,24 @@ def _policy(comp: _Compiler, src: SourceFile, path: PathKey, item: Any, defaults
     except ValidationError as exc:
         _pydantic_errors(comp, src, path, exc, PolicyModel, f"policy '{item.get('id', '?')}'")
         return None
-    cap = comp.constant_amount(src, (*path, "cap"), model.cap, "cap") if model.cap is not None else None
-    budget = comp.constant_amount(src, (*path, "budget"), model.budget, "budget") if model.budget is not None else None
+    cap = (
+        comp.constant_amount(src, (*path, "cap"), model.cap, "cap")
+        if model.cap is not None
+        else None
+    )
+    budget = (
+        comp.constant_amount(src, (*path, "budget"), model.budget, "budget")
+        if model.budget is not None
+        else None
+    )
     effective = model.effective
     if effective and effective.from_ and effective.to and effective.from_ > effective.to:
-        comp.error(src, "PM307", f"effective period ends ({effective.to}) before it starts ({effective.from_})", (*path, "effective"))
+        comp.error(
+            src,
+            "PM307",
+            f"effective period ends ({effective.to}) before it starts ({effective.from_})",
+            (*path, "effective"),
+        )
     if eligibility is None or amount is None:
         return None
     examples = _examples(comp, src, (*path, "examples"), model, eligibility)
@@ -535,7 +680,15 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
         if isinstance(raw, dict):
             unknown = next(iter(raw))
             best = suggest(unknown, ["tiers"])
-            comp.error(src, "PM101", f"unknown key '{unknown}' in amount" + (f" (did you mean '{best}'?)" if best else ""), (*path, unknown), key=True, hint="an amount is an expression, or tiers: [...]")
+            comp.error(
+                src,
+                "PM101",
+                f"unknown key '{unknown}' in amount"
+                + (f" (did you mean '{best}'?)" if best else ""),
+                (*path, unknown),
+                key=True,
+                hint="an amount is an expression, or tiers: [...]",
+            )
             return None
         expr = comp.expression(src, path, raw, "number")
         return None if expr is None else ir.Amount(expr=expr)
@@ -545,7 +698,13 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
         return None
     items = raw["tiers"]
     if not isinstance(items, list) or not items:
-        comp.error(src, "PM305", "tiers is empty: no tier can ever match", (*path, "tiers"), hint="list tiers as - when: ... value: ...")
+        comp.error(
+            src,
+            "PM305",
+            "tiers is empty: no tier can ever match",
+            (*path, "tiers"),
+            hint="list tiers as - when: ... value: ...",
+        )
         return None
     tiers: list[ir.Tier | None] = []
     for i, tier in enumerate(items):
@@ -554,10 +713,23 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
             keys = set(tier) if isinstance(tier, dict) else set()
             for key in sorted(keys - {"when", "value"}):
                 best = suggest(key, ["when", "value"])
-                comp.error(src, "PM101", f"unknown key '{key}' in a tier" + (f" (did you mean '{best}'?)" if best else ""), (*tpath, key), key=True)
+                comp.error(
+                    src,
+                    "PM101",
+                    f"unknown key '{key}' in a tier"
+                    + (f" (did you mean '{best}'?)" if best else ""),
+                    (*tpath, key),
+                    key=True,
+                )
             missing = sorted({"when", "value"} - keys)
             if missing and keys <= {"when", "value"}:
-                comp.error(src, "PM102", f"a tier needs '{missing[0]}'", tpath, hint="each tier is - when: 条件 / value: 金额")
+                comp.error(
+                    src,
+                    "PM102",
+                    f"a tier needs '{missing[0]}'",
+                    tpath,
+                    hint="each tier is - when: 条件 / value: 金额",
+                )
             tiers.append(None)
             continue
         when = comp.condition(src, (*tpath, "when"), tier["when"])
@@ -567,11 +739,19 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
     if len(done) != len(tiers):
         return None
     for index, reason in unreachable_tiers(done):
-        comp.error(src, "PM305", f"tier {index + 1} can never match: {reason}", (*path, "tiers", index, "when"), hint="order tiers from the strictest condition to the loosest (first match wins)")
+        comp.error(
+            src,
+            "PM305",
+            f"tier {index + 1} can never match: {reason}",
+            (*path, "tiers", index, "when"),
+            hint="order tiers from the strictest condition to the loosest (first match wins)",
+        )
     return ir.Amount(tiers=tuple(done))
 
 
-def _examples(comp: _Compiler, src: SourceFile, path: PathKey, model: PolicyModel, eligibility: ir.Expr) -> Iterator[ir.Example]:
+def _examples(
+    comp: _Compiler, src: SourceFile, path: PathKey, model: PolicyModel, eligibility: ir.Expr
+) -> Iterator[ir.Example]:
     top_labels = [c.label for c in ir.top_conditions(eligibility) if isinstance(c, ir.Labeled)]
     for i, ex in enumerate(model.examples):
         epath = (*path, i)
@@ -581,7 +761,15 @@ def _examples(comp: _Compiler, src: SourceFile, path: PathKey, model: PolicyMode
         for j, label in enumerate(ex.fails or []):
             if label not in top_labels:
                 best = suggest(label, top_labels)
-                comp.error(src, "PM107", f"'{label}' is not a top-level condition of this policy" + (f" (did you mean '{best}'?)" if best else ""), (*epath, "fails", j), hint="fails lists the names of the items of eligibility that do not hold: " + "、".join(top_labels))
+                comp.error(
+                    src,
+                    "PM107",
+                    f"'{label}' is not a top-level condition of this policy"
+                    + (f" (did you mean '{best}'?)" if best else ""),
+                    (*epath, "fails", j),
+                    hint="fails lists the names of the items of eligibility that do not hold: "
+                    + "、".join(top_labels),
+                )
         amount = None
         if ex.amount is not None:
             amount = comp.constant_amount(src, (*epath, "amount"), ex.amount, "an example's amount")
@@ -598,14 +786,22 @@ def _examples(comp: _Compiler, src: SourceFile, path: PathKey, model: PolicyMode
         )
 
 
-def _example_record(comp: _Compiler, src: SourceFile, path: PathKey, ex: ExampleModel) -> dict[str, object] | None:
+def _example_record(
+    comp: _Compiler, src: SourceFile, path: PathKey, ex: ExampleModel
+) -> dict[str, object] | None:
     record: dict[str, object] = {}
     ok = True
     for key, raw in ex.enterprise.items():
         field_ = comp.schema.lookup(key)
         if field_ is None or field_.derived:
             best = suggest(key, comp.schema.all_names())
-            comp.error(src, "PM201", f"unknown field '{key}'" + (f" (did you mean '{best}'?)" if best else ""), (*path, key), key=True)
+            comp.error(
+                src,
+                "PM201",
+                f"unknown field '{key}'" + (f" (did you mean '{best}'?)" if best else ""),
+                (*path, key),
+                key=True,
+            )
             ok = False
             continue
         try:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from ..schema import FieldType
 
 
-class T(str, Enum):
+class T(StrEnum):
     """Expression types."""
 
     BOOL = "boolean"
@@ -301,7 +301,7 @@ def top_conditions(expr: Expr) -> tuple[Expr, ...]:
 # --- Policies -------------------------------------------------------------------------------
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """How a grant reaches the enterprise."""
 
     AUTOMATIC = "免申即享"
@@ -309,7 +309,7 @@ class Mode(str, Enum):
     ON_COMMITMENT = "承诺兑现"
 
 
-class Frequency(str, Enum):
+class Frequency(StrEnum):
     ONCE = "once"
     YEARLY = "yearly"
 

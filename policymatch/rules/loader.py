@@ -164,7 +164,11 @@ class _Builder:
 
     def pos(self, node: yaml.Node) -> Pos:
         start, end = node.start_mark, node.end_mark
-        length = end.index - start.index if end.line == start.line else len(str(getattr(node, "value", "")))
+        length = (
+            end.index - start.index
+            if end.line == start.line
+            else len(str(getattr(node, "value", "")))
+        )
         style = node.style if isinstance(node, yaml.ScalarNode) else None
         return Pos(start.line + 1, start.column + 1, max(length, 1), style)
 
@@ -183,7 +187,11 @@ class _Builder:
             )
         if depth > MAX_DEPTH:
             raise LoadFailure(
-                [self.source.diag("PM004", f"nesting deeper than {MAX_DEPTH} levels", self.pos(node))]
+                [
+                    self.source.diag(
+                        "PM004", f"nesting deeper than {MAX_DEPTH} levels", self.pos(node)
+                    )
+                ]
             )
         self.source.values[path] = self.pos(node)
         if isinstance(node, yaml.MappingNode):

@@ -70,7 +70,10 @@ class FundModel(_Strict):
 
 
 class FieldExtensionModel(_Strict):
-    type: Literal["code", "string", "integer", "money", "rate", "date", "boolean", "enum", "tags"] | None = None
+    type: (
+        Literal["code", "string", "integer", "money", "rate", "date", "boolean", "enum", "tags"]
+        | None
+    ) = None
     label: Text | None = None
     aliases: list[Text] = []
     values: list[Text] = []

@@ -124,7 +124,9 @@ def tokenize(text: str) -> list[Token]:
         else:
             for wrong, right in _WRONG_WORDS.items():
                 if text.startswith(wrong, i):
-                    raise ExprSyntaxError(f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'")
+                    raise ExprSyntaxError(
+                        f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'"
+                    )
             raise ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
     tokens.append(Token("end", "", n, n))
     return tokens

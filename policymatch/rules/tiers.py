@@ -28,10 +28,14 @@ class Interval:
 
     def meet(self, other: Interval) -> Interval:
         lo, lo_closed = self.lo, self.lo_closed
-        if other.lo is not None and (lo is None or other.lo > lo or (other.lo == lo and not other.lo_closed)):
+        if other.lo is not None and (
+            lo is None or other.lo > lo or (other.lo == lo and not other.lo_closed)
+        ):
             lo, lo_closed = other.lo, other.lo_closed
         hi, hi_closed = self.hi, self.hi_closed
-        if other.hi is not None and (hi is None or other.hi < hi or (other.hi == hi and not other.hi_closed)):
+        if other.hi is not None and (
+            hi is None or other.hi < hi or (other.hi == hi and not other.hi_closed)
+        ):
             hi, hi_closed = other.hi, other.hi_closed
         return Interval(lo, lo_closed, hi, hi_closed)
 
@@ -46,12 +50,18 @@ class Interval:
         if self.empty:
             return True
         if other.lo is not None and (
-            self.lo is None or self.lo < other.lo or (self.lo == other.lo and self.lo_closed and not other.lo_closed)
+            self.lo is None
+            or self.lo < other.lo
+            or (self.lo == other.lo and self.lo_closed and not other.lo_closed)
         ):
             return False
         return not (
             other.hi is not None
-            and (self.hi is None or self.hi > other.hi or (self.hi == other.hi and self.hi_closed and not other.hi_closed))
+            and (
+                self.hi is None
+                or self.hi > other.hi
+                or (self.hi == other.hi and self.hi_closed and not other.hi_closed)
+            )
         )
 
 
@@ -84,7 +94,11 @@ def region(expr: ir.Expr) -> Region | bool | None:
         op, left, right = part.op, part.left, part.right
         if isinstance(left, ir.Const):
             left, right, op = right, left, _FLIP[op]
-        if not (isinstance(left, ir.Field) and isinstance(right, ir.Const) and isinstance(right.value, Decimal)):
+        if not (
+            isinstance(left, ir.Field)
+            and isinstance(right, ir.Const)
+            and isinstance(right.value, Decimal)
+        ):
             return None
         iv = _interval(op, right.value)
         if iv is None:
@@ -106,8 +120,10 @@ def unreachable_tiers(tiers: list[ir.Tier]) -> list[tuple[int, str]]:
                 if prev is True:
                     found.append((i, f"tier {j + 1} always matches first"))
                     break
-                if isinstance(prev, dict) and isinstance(r, dict) and all(
-                    name in r and r[name].within(iv) for name, iv in prev.items()
+                if (
+                    isinstance(prev, dict)
+                    and isinstance(r, dict)
+                    and all(name in r and r[name].within(iv) for name, iv in prev.items())
                 ):
                     found.append((i, f"every case it covers is already taken by tier {j + 1}"))
                     break

@@ -1,0 +1,62 @@
+"""What a batch backend returns: sparse per-(enterprise, policy) results as DataFrames.
+
+Eligible and unknown pairs are listed; ineligible pairs are only counted (a registry of 5
+million rows against 200 policies has a billion pairs, nearly all of them "no"). Positions
+are 0-based row numbers of the typed registry frame that was matched.
+
+``grants``   row, policy_id, amount_fen (int64, after cap and half-up rounding), tier (Int64)
+``unknown``  row, policy_id, fields (comma-separated field names, sorted)
+``near``     row, policy_id, condition (label of the one top-level condition that failed)
+``counts``   policy_id, eligible, unknown, ineligible, zero (eligible but amount <= 0)
+
+Every frame is sorted by policy_id, then row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+
+from ..rules import ir
+from ..schema import Schema
+
+GRANT_COLUMNS = ("row", "policy_id", "amount_fen", "tier")
+UNKNOWN_COLUMNS = ("row", "policy_id", "fields")
+NEAR_COLUMNS = ("row", "policy_id", "condition")
+COUNT_COLUMNS = ("policy_id", "eligible", "unknown", "ineligible", "zero")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    grants: pd.DataFrame
+    unknown: pd.DataFrame
+    near: pd.DataFrame
+    counts: pd.DataFrame
+
+
+class Backend(Protocol):
+    """A batch backend: the in-force policies against a typed frame."""
+
+    name: str
+
+    def match(
+        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+    ) -> BatchResult: ...
+
+
+def sort_result(result: BatchResult) -> BatchResult:
+    """The canonical order every backend returns (so results compare with ``==``)."""
+
+    def order(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    return BatchResult(
+        grants=order(result.grants, ["policy_id", "row"]),
+        unknown=order(result.unknown, ["policy_id", "row"]),
+        near=order(result.near, ["policy_id", "row"]),
+        counts=order(result.counts, ["policy_id"]),
+    )
