@@ -202,7 +202,6 @@ class Checker:
         return out[0], out[1]
 
     def _chain(self, node: s.Chain) -> ir.Expr:
-        operands = [self._check(o) for o in node.operands]
         if len(node.ops) > 1 and any(op in ("in", "not in", "startswith") for op in node.ops):
             raise CheckError(
                 "PM206",
@@ -210,13 +209,17 @@ class Checker:
                 node,
                 hint="join the tests with 'and'",
             )
+        if node.ops[0] in ("in", "not in"):
+            # The right side is a list literal (checked item by item) or a tags field; a list
+            # is not an expression of its own, so it must not go through _check.
+            na, nb = node.operands
+            return self._membership(node.ops[0] == "not in", self._check(na), na, nb)
+        operands = [self._check(o) for o in node.operands]
         parts: list[ir.Expr] = []
         for i, op in enumerate(node.ops):
             a, b = operands[i], operands[i + 1]
             na, nb = node.operands[i], node.operands[i + 1]
-            if op in ("in", "not in"):
-                parts.append(self._membership(op == "not in", a, na, b, nb))
-            elif op == "startswith":
+            if op == "startswith":
                 parts.append(self._startswith(a, na, nb))
             else:
                 parts.append(self._compare(op, a, na, b, nb))
@@ -258,8 +261,16 @@ class Checker:
         self._enum_value(b, a, na)
         return ir.Compare(op, a, b)
 
-    def _membership(self, negated: bool, a: ir.Expr, na: s.Node, b: ir.Expr, nb: s.Node) -> ir.Expr:
-        if b.type is T.TAGS:
+    def _membership(self, negated: bool, a: ir.Expr, na: s.Node, nb: s.Node) -> ir.Expr:
+        if not isinstance(nb, s.ListLit):
+            b = self._check(nb)
+            if b.type is not T.TAGS:
+                raise CheckError(
+                    "PM204",
+                    f"'in' needs a list [..] or a tags field, not a {b.type.value}",
+                    nb,
+                    hint='e.g. size in ["小型", "微型"]',
+                )
             assert isinstance(b, ir.Field)
             if not (isinstance(a, ir.Const) and a.type is T.TEXT):
                 raise CheckError(
@@ -275,13 +286,6 @@ class Checker:
                     hint=f"{field.name} takes: {'、'.join(field.values)}",
                 )
             return ir.HasTag(b, tag, negated)
-        if not isinstance(nb, s.ListLit):
-            raise CheckError(
-                "PM204",
-                f"'in' needs a list [..] or a tags field, not a {b.type.value}",
-                nb,
-                hint='e.g. size in ["小型", "微型"]',
-            )
         items: list[ir.Scalar] = []
         for item_node in nb.items:
             item = self._check(item_node)

@@ -95,6 +95,8 @@ class _Compiler:
         key: bool = False,
         hint: str | None = None,
     ) -> None:
+        if any(path[: len(done)] == done for done in src.reported):
+            return
         pos = src.key_pos(path) if key else src.value_pos(path)
         self.bag.add(src.diag(code, message, pos, hint))
 
@@ -386,10 +388,11 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         src = SourceFile(display, "")
         try:
             src.text = read_text(path, display)
-            data = load_yaml(src.text, src)
+            data, problems = load_yaml(src.text, src)
         except LoadFailure as failure:
             comp.bag.extend(failure.diagnostics)
             continue
+        comp.bag.extend(problems)
         if data is None:
             comp.bag.add(src.diag("PM102", "file is empty: it needs at least 'version: 1'", None))
             continue

@@ -44,6 +44,8 @@ class SourceFile:
     text: str
     values: dict[PathKey, Pos] = field(default_factory=dict)
     keys: dict[PathKey, Pos] = field(default_factory=dict)
+    #: Paths whose value was already reported (an impossible date): later checks stay quiet there.
+    reported: set[PathKey] = field(default_factory=set)
 
     def line(self, n: int) -> str:
         lines = self.text.splitlines()
@@ -164,12 +166,13 @@ class _Builder:
 
     def pos(self, node: yaml.Node) -> Pos:
         start, end = node.start_mark, node.end_mark
-        length = (
-            end.index - start.index
-            if end.line == start.line
-            else len(str(getattr(node, "value", "")))
-        )
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        scalar = isinstance(node, yaml.ScalarNode)
+        if end.line == start.line:
+            length = end.index - start.index
+        else:
+            # A multi-line value: underline its first line only (never repr a whole subtree).
+            length = len(node.value.split("\n")[0]) if scalar else 1
+        style = node.style if scalar else None
         return Pos(start.line + 1, start.column + 1, max(length, 1), style)
 
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
@@ -221,15 +224,16 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
-        return self.scalar(node)
+        return self.scalar(node, path)
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
         if node.tag == _TIMESTAMP_TAG:
             m = _DATE_RE.match(node.value)
             if m:
                 try:
                     return dt.date(*(int(g) for g in m.groups()))
                 except ValueError:
+                    self.source.reported.add(path)
                     self.errors.append(
                         self.source.diag(
                             "PM104",
@@ -250,8 +254,13 @@ class _Builder:
         return self.constructor.construct_object(node)
 
 
-def load_yaml(text: str, source: SourceFile) -> Any:
-    """Parse ``text`` into plain data, filling ``source``'s position maps."""
+def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
+    """Parse ``text`` into plain data, filling ``source``'s position maps.
+
+    Raises LoadFailure when nothing usable comes out (syntax, limits); returns the data with
+    the diagnostics that still let the rest of the file be checked (duplicate keys: the first
+    value is kept; impossible dates: null, and the path marked as reported).
+    """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -273,15 +282,53 @@ def load_yaml(text: str, source: SourceFile) -> Any:
     except RecursionError:
         raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
     if node is None:
-        return None
+        return None, []
+    expanded = _expanded_size(node)
+    if expanded > MAX_NODES:
+        raise LoadFailure(
+            [
+                source.diag(
+                    "PM004",
+                    f"file expands to {expanded:,} values, more than the {MAX_NODES:,} allowed",
+                    Pos(node.start_mark.line + 1, node.start_mark.column + 1, 1),
+                    hint="YAML anchors and aliases (& and *) multiply values; policy files do not need them",
+                )
+            ]
+        )
     builder = _Builder(source)
     try:
         data = builder.build(node, (), 0)
     except RecursionError:
         raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
-    if builder.errors:
-        raise LoadFailure(builder.errors)
-    return data
+    return data, builder.errors
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the node graph becomes once aliases are expanded, in linear time.
+
+    Aliases make the composed graph a DAG whose expansion can be exponential (an alias bomb);
+    sizes are memoised per node, so this never expands anything.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        kids: list[yaml.Node] = (
+            [n for pair in node.value for n in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+        )
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(k), 0) for k in kids)
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+    return sizes[id(root)]
 
 
 def _yaml_hint(problem: str, text: str, pos: Pos | None) -> str | None:
@@ -290,6 +337,14 @@ def _yaml_hint(problem: str, text: str, pos: Pos | None) -> str | None:
         return "YAML indentation must use spaces, not tabs"
     if "：" in line:
         return "a full-width colon '：' was used; YAML needs ':' followed by a space"
+    stripped = line.strip().removeprefix("- ").lstrip()
+    if stripped[:1] in "\"'" and stripped.count(stripped[0]) >= 1:
+        # "专精特新" in tags: YAML reads the quoted part as the whole value and trips on the rest.
+        return (
+            f"a value that starts with a quote must be quoted as a whole: write '{stripped}'"
+            if stripped[0] == '"'
+            else f'write "{stripped}"'
+        )
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted, e.g. when: \"...\""
     return "check the indentation and quoting of this line and the one above"

@@ -1,0 +1,88 @@
+"""``policymatch check`` and ``policymatch test``: output and exit codes (cli-and-outputs.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policymatch.cli import main
+
+GOOD = """
+version: 1
+funds: [{id: f, title: 资金池}]
+policies:
+  - id: P
+    title: 稳岗
+    fund: f
+    eligibility:
+      all:
+        - label: 人数
+          when: employees >= 5
+        - region == "361126"
+    amount: min(employees * 1000, 5万)
+    examples:
+      - {name: 五人, as_of: 2024-03-01, enterprise: {employees: 5, region: "361126"}, eligible: true, amount: 5000}
+      - {name: 四人, as_of: 2024-03-01, enterprise: {employees: 4, region: "361126"}, eligible: false, fails: [人数]}
+      - {name: 人数不详, as_of: 2024-03-01, enterprise: {region: "361126"}, eligible: unknown}
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.yaml").write_text(GOOD, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(tmp_path))
+    assert code == 0
+    assert out == "ok: 1 policies, 1 funds, 3 examples in 1 files\n"
+
+
+def test_check_errors_exit_1_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text(
+        GOOD.replace("employees >= 5", "employes >= 5"), encoding="utf-8"
+    )
+    code, _out, err = run(capsys, "check", str(tmp_path))
+    assert code == 1
+    assert "unknown name 'employes' (did you mean 'employees'?) [PM201]" in err
+    assert "Traceback" not in err
+
+
+def test_test_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.yaml").write_text(GOOD, encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(tmp_path))
+    assert (code, out) == (0, "examples: 3 passed, 0 failed\n")
+
+
+def test_test_reports_a_failing_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.yaml").write_text(
+        GOOD.replace("amount: 5000}", "amount: 5001}"), encoding="utf-8"
+    )
+    code, out, _ = run(capsys, "test", str(tmp_path))
+    assert code == 1
+    assert "FAIL P / 五人" in out
+    assert "expected amount 5001, got 5000.00" in out
+    assert out.endswith("examples: 2 passed, 1 failed\n")
+
+
+def test_example_outside_the_effective_period_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD.replace(
+        "    fund: f\n", "    fund: f\n    effective: {from: 2025-01-01, to: null}\n"
+    )
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(tmp_path))
+    assert code == 1
+    assert "outside the policy's effective period 2025-01-01 to …" in out
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
