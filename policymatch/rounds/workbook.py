@@ -1,0 +1,87 @@
+"""``兑现清单.xlsx``: the round's lists for people, one sheet each, after a summary sheet.
+
+Chinese headers, the header row frozen and filterable, money as numbers formatted ``#,##0.00``
+(written as exact decimals). A list longer than a sheet can hold (1,048,576 rows, header
+included) continues on ``<name> (2)``, ``<name> (3)``, ... rather than failing or being cut.
+The workbook's creation date is the as-of date, so the same round gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .tables import Kind, Table, fen_text
+from .xlsx import MAX_ROWS, Sheet, Style, Workbook
+
+_STYLE = {
+    Kind.TEXT: Style.PLAIN,
+    Kind.MONEY: Style.MONEY,
+    Kind.COUNT: Style.COUNT,
+    Kind.PERCENT: Style.PERCENT,
+}
+
+
+def sheet_names(name: str, rows: int, per_sheet: int) -> list[str]:
+    """``name`` for the first sheet, then ``name (2)``, ... as the rows need."""
+    count = max(1, -(-rows // per_sheet))
+    return [name if i == 0 else f"{name} ({i + 1})" for i in range(count)]
+
+
+def _cells(table: Table) -> tuple[list[Style], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
+    """Styles per column, and a function turning a table row into cell values."""
+    styles = [_STYLE[c.kind] for c in table.columns]
+    money = [i for i, c in enumerate(table.columns) if c.kind is Kind.MONEY]
+    if not money:
+        return styles, lambda row: row
+
+    def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        cells = list(row)
+        for i in money:
+            if cells[i] is not None:
+                cells[i] = fen_text(cells[i])
+        return tuple(cells)
+
+    return styles, convert
+
+
+def _write_table(sheet: Sheet, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    sheet.row([c.label for c in table.columns], [Style.HEADER] * len(table.columns))
+    styles, convert = _cells(table)
+    sheet.rows_of(map(convert, rows), styles)
+
+
+def write_workbook(
+    path: Path,
+    *,
+    as_of: dt.date,
+    summary: Table,
+    funds: Table,
+    sheets: Sequence[Table],
+    notes: Sequence[str] = (),
+    rows_per_sheet: int = MAX_ROWS - 1,
+) -> Path:
+    """The summary sheet (policies, then funds, then notes), then each list on its sheets."""
+    assert summary.sheet is not None
+    plan: list[tuple[str, Table, int]] = []
+    for table in sheets:
+        assert table.sheet is not None
+        for i, name in enumerate(sheet_names(table.sheet, len(table.rows), rows_per_sheet)):
+            plan.append((name, table, i))
+    created = dt.datetime(as_of.year, as_of.month, as_of.day)
+    with Workbook(path, [summary.sheet, *(name for name, _, _ in plan)], created) as book:
+        sheet = book.sheet([c.width for c in summary.columns])
+        _write_table(sheet, summary, summary.rows)
+        sheet.row([], [])
+        _write_table(sheet, funds, funds.rows)
+        sheet.row([], [])
+        for note in notes:
+            sheet.row([note], [Style.PLAIN])
+        for _, table, part in plan:
+            sheet = book.sheet([c.width for c in table.columns])
+            chunk = table.rows[part * rows_per_sheet : (part + 1) * rows_per_sheet]
+            _write_table(sheet, table, chunk)
+            sheet.autofilter()
+    return path
