@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from .backends.reference import Outcome, evaluate_policy
 from .rules import PolicySet, ir
@@ -24,18 +23,11 @@ class ExampleResult:
 
 def example_record(example: ir.Example) -> dict[str, Value]:
     """The example's enterprise as a registry record, with ``size`` derived when not given."""
-    from .registry.size import classify_size
+    from .registry.size import classify_record
 
     record: dict[str, Value] = dict(example.enterprise)  # type: ignore[arg-type]
     if record.get("size") is None:
-        revenue, assets = record.get("revenue"), record.get("total_assets")
-        employees = record.get("employees")
-        record["size"] = classify_size(
-            record.get("industry"),  # type: ignore[arg-type]
-            employees,  # type: ignore[arg-type]
-            None if revenue is None else int(Decimal(revenue) * 100),  # type: ignore[arg-type]
-            None if assets is None else int(Decimal(assets) * 100),  # type: ignore[arg-type]
-        )
+        record["size"] = classify_record(record)
     return record
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from typing import Final, Literal
 
@@ -210,6 +211,21 @@ def classify_size(
     }
     sizes = {_size_in(CATEGORIES[i], values) for i in _categories_of(industry)}
     return sizes.pop() if len(sizes) == 1 else None
+
+
+def classify_record(record: Mapping[str, object]) -> str | None:
+    """:func:`classify_size` of a record of Python values (money in yuan, as Decimal)."""
+
+    def fen(name: str) -> int | None:
+        value = record.get(name)
+        return None if value is None else int(Decimal(value) * 100)  # type: ignore[arg-type]
+
+    return classify_size(
+        record.get("industry"),  # type: ignore[arg-type]
+        record.get("employees"),  # type: ignore[arg-type]
+        fen("revenue"),
+        fen("total_assets"),
+    )
 
 
 # -- the vectorized rule -----------------------------------------------------------------------
