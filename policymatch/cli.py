@@ -16,7 +16,7 @@ from . import __version__
 from .errors import PolicymatchError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("check", "test")
+COMMANDS = ("check", "test", "watch")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,38 @@
+"""The event backend: durable_rules selects, the reference evaluator confirms (免申即享 on change).
+
+When the registry learns something new about an enterprise, :class:`Watcher` reports at once the
+grants that change makes due and the ones it revokes, without waiting for a batch run; its due
+set always equals the batch core's grants on the same rows, less what the ledger shows paid.
+
+The split between the two engines:
+
+- durable_rules (forward chaining, a Rete network in C) holds every enterprise as a fact and
+  evaluates each policy's *candidate condition* (:mod:`.compile`): the comparisons of fields with
+  constants, list membership, tags, code prefixes, ``is_null`` and the and/or/not around them.
+  A candidate condition holds for every enterprise whose eligibility is true or unknown (it never
+  misses one); what durable cannot express (arithmetic on fields, functions of fields, ``x if c
+  else y``, three-valued logic itself) is left out of it, which only admits more candidates.
+- The reference evaluator (:mod:`policymatch.backends.reference`) confirms each candidate with
+  the policy's full eligibility, then computes the exact amount and the explanation.
+
+Modules: :mod:`.encode` (records as JSON facts), :mod:`.cond` (candidate conditions),
+:mod:`.compile` (IR -> sharded rules), :mod:`.session` (durable_rules and its traps),
+:mod:`.records` (typing a change event's row), :mod:`.paid` (the ledger question),
+:mod:`.watcher` (the API). Needs the ``events`` extra (``pip install policymatch[events]``).
+"""
+
+from .paid import MemoryLedger, PaidLedger, Payment
+from .records import RecordError
+from .session import DurableError
+from .watcher import Due, Notification, Watcher
+
+__all__ = [
+    "Due",
+    "DurableError",
+    "MemoryLedger",
+    "Notification",
+    "PaidLedger",
+    "Payment",
+    "RecordError",
+    "Watcher",
+]

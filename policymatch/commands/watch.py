@@ -1,0 +1,119 @@
+"""``policymatch watch``: registry changes in (JSON lines), grants and revocations out.
+
+Reads one change per line from ``--events`` (a file, or ``-`` for standard input, as it
+arrives) and writes, for each, the grants it makes due and the ones it revokes, one JSON object
+per line on standard output, flushed after every change so that a pipe sees them at once. A
+line that is not a valid change is reported on standard error with its line number and skipped;
+the stream goes on, and the exit status is 1 if any line was skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import Diagnostic, RegistryError, Span, simple
+from ..rules import compile_policy_set
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "watch",
+        help="report the grants each registry change makes due or revokes (JSON lines)",
+        description="Read registry changes as JSON lines and write, for each, the grants it "
+        "makes due and revokes, as JSON lines. See docs/events.md for both formats.",
+    )
+    p.add_argument(
+        "--events",
+        required=True,
+        metavar="FILE_OR_-",
+        help="JSON-lines file of changes, or - for standard input",
+    )
+    p.add_argument(
+        "--policies", default="policies", help="policy folder or file (default: policies/)"
+    )
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="YYYY-MM-DD: policies in force and ages on this date (default: today)",
+    )
+    p.set_defaults(handler=run)
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+    """Numbered lines; None for a line that is not UTF-8."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+
+
+def _open(source: str) -> IO[bytes]:
+    if source == "-":
+        return sys.stdin.buffer
+    try:
+        return Path(source).open("rb")
+    except OSError as exc:
+        raise RegistryError(
+            [simple("PM601", f"cannot read the events: {exc.strerror}", file=source)]
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..backends.durable import RecordError, Watcher
+    from ..backends.durable.events import EventError, Update, notification_json, parse_event
+
+    policy_set = compile_policy_set(args.policies)
+    as_of = args.as_of or dt.date.today()
+    name = "<stdin>" if args.events == "-" else args.events
+    out, err = sys.stdout, sys.stderr
+    skipped = 0
+    stream = _open(args.events)
+    try:
+        with Watcher(policy_set, as_of) as watcher:
+            for number, text in _lines(stream):
+                try:
+                    if text is None:
+                        raise EventError("PM602", "not UTF-8 text")
+                    if not text.strip():
+                        continue
+                    event = parse_event(text)
+                    if isinstance(event, Update):
+                        try:
+                            notes = watcher.update(event.record)
+                        except RecordError as exc:
+                            raise EventError("PM604", "; ".join(exc.problems)) from None
+                    else:
+                        notes = watcher.remove(event.uscc)
+                except EventError as exc:
+                    skipped += 1
+                    where = Span(number, 1)
+                    diag = Diagnostic(exc.code, f"{exc.message}; skipped", file=name, span=where)
+                    err.write(diag.render() + "\n")
+                    err.flush()
+                    continue
+                for note in notes:
+                    out.write(json.dumps(notification_json(note, number), ensure_ascii=False))
+                    out.write("\n")
+                out.flush()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return 1 if skipped else 0

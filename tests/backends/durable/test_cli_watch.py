@@ -1,0 +1,142 @@
+"""``policymatch watch``: JSON lines in and out, bad lines reported and skipped, streaming.
+
+Run with ``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended change, then review
+the diff like any other change to user-facing text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("durable")
+
+from policymatch.cli import main
+from tests.backends.durable.helpers import USCC, uscc, write_policies
+
+GOLDEN = Path(__file__).parent / "golden"
+
+LOCAL = {"uscc": USCC, "region": "361126", "credit_blacklisted": "否"}
+EVENTS = [
+    json.dumps({"op": "update", "record": {**LOCAL, "tax_paid": "600万"}}, ensure_ascii=False),
+    json.dumps(
+        {"op": "update", "record": {**LOCAL, "tax_paid": "1200万", "tags": "专精特新"}},
+        ensure_ascii=False,
+    ),
+    "not json",
+    "",
+    '["update"]',
+    '{"op": "upsert", "record": {}}',
+    '{"op": "update", "record": {}, "at": "2024-03-01"}',
+    '{"op": "remove"}',
+    json.dumps({"op": "update", "record": {"uscc": "91361126MA35G2K650", "revenu": "1"}}),
+    '{"op": "remove", "uscc": "361126"}',
+    json.dumps(
+        {"op": "update", "record": {**LOCAL, "uscc": uscc(2), "export_value": 1e7}},
+        ensure_ascii=False,
+    ),
+    json.dumps({"op": "update", "record": {**LOCAL, "严重失信主体": "是"}}, ensure_ascii=False),
+    json.dumps(
+        {
+            "op": "update",
+            "record": {
+                "uscc": USCC,
+                "行政区划代码": "361126",
+                "严重失信主体": "是",
+                "tags": "专精特新",
+            },
+        },
+        ensure_ascii=False,
+    ),
+    json.dumps({"op": "remove", "uscc": uscc(2)}),
+]
+
+
+def _check_golden(name: str, text: str) -> None:
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_a_stream_of_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path / "policies")
+    lines = [e.encode() for e in EVENTS]
+    lines.insert(4, b'{"op": "remove", "uscc": "\xff"}')  # not UTF-8
+    (tmp_path / "events.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    code = main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"])
+    out, err = capsys.readouterr()
+    assert code == 1  # some lines were skipped; the others were all processed
+    _check_golden("watch.stdout.jsonl", out)
+    _check_golden("watch.stderr.txt", err)
+    kinds = [(n["line"], n["kind"], n["policy_id"]) for n in map(json.loads, out.splitlines())]
+    assert kinds[-1] == (15, "revoke", "WM")
+
+
+def test_no_bad_line_exits_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path / "policies")
+    (tmp_path / "events.jsonl").write_text(EVENTS[0] + "\n", encoding="utf-8")
+    assert main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"]) == 0
+    assert json.loads(capsys.readouterr().out)["amount"] == "100000.00"
+
+
+def test_unreadable_input_and_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path / "policies")
+    assert main(["watch", "--events", "missing.jsonl"]) == 1
+    assert capsys.readouterr().err == (
+        "missing.jsonl: error: cannot read the events: No such file or directory [PM601]\n"
+    )
+    with pytest.raises(SystemExit) as exc:
+        main(["watch", "--events", "-", "--as-of", "2024-02-30"])
+    assert exc.value.code == 2
+    assert "'2024-02-30' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_standard_input_is_answered_line_by_line(tmp_path: Path) -> None:
+    write_policies(tmp_path / "policies")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "policymatch.cli",
+            "watch",
+            "--events",
+            "-",
+            "--as-of",
+            "2024-03-01",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    replies: queue.Queue[bytes] = queue.Queue()
+    threading.Thread(target=lambda: replies.put(proc.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+    try:
+        proc.stdin.write(EVENTS[0].encode() + b"\n")
+        proc.stdin.flush()
+        # The notification arrives while standard input is still open: nothing waits for EOF.
+        reply = json.loads(replies.get(timeout=60))
+        assert (reply["kind"], reply["policy_id"]) == ("grant", "NS")
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
