@@ -29,6 +29,14 @@ UNKNOWN_COLUMNS = ("row", "policy_id", "fields")
 NEAR_COLUMNS = ("row", "policy_id", "condition")
 COUNT_COLUMNS = ("policy_id", "eligible", "unknown", "ineligible", "zero")
 
+#: Column dtypes of the four frames, empty or not (pandas infers ``object`` for empty text).
+DTYPES: dict[str, dict[str, str]] = {
+    "grants": {"row": "int64", "policy_id": "str", "amount_fen": "int64", "tier": "Int64"},
+    "unknown": {"row": "int64", "policy_id": "str", "fields": "str"},
+    "near": {"row": "int64", "policy_id": "str", "condition": "str"},
+    "counts": {"policy_id": "str", **dict.fromkeys(COUNT_COLUMNS[1:], "int64")},
+}
+
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -51,12 +59,12 @@ class Backend(Protocol):
 def sort_result(result: BatchResult) -> BatchResult:
     """The canonical order every backend returns (so results compare with ``==``)."""
 
-    def order(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        return df.sort_values(keys, kind="stable").reset_index(drop=True)
+    def order(df: pd.DataFrame, keys: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+        return df.astype(dtypes).sort_values(keys, kind="stable").reset_index(drop=True)
 
     return BatchResult(
-        grants=order(result.grants, ["policy_id", "row"]),
-        unknown=order(result.unknown, ["policy_id", "row"]),
-        near=order(result.near, ["policy_id", "row"]),
-        counts=order(result.counts, ["policy_id"]),
+        grants=order(result.grants, ["policy_id", "row"], DTYPES["grants"]),
+        unknown=order(result.unknown, ["policy_id", "row"], DTYPES["unknown"]),
+        near=order(result.near, ["policy_id", "row"], DTYPES["near"]),
+        counts=order(result.counts, ["policy_id"], DTYPES["counts"]),
     )

@@ -1,0 +1,193 @@
+"""IR -> program: every distinct sub-expression of a policy set becomes one shared node.
+
+This is the alpha network of a Rete matcher, built for columns: ``region == "361126"`` written
+in forty policies (directly or through a ``define``) is one node, evaluated once per batch and
+read by all forty. Nodes are interned on their kind, their own parameters and their operands'
+node numbers, so sharing is found bottom-up without comparing whole trees; labels are
+transparent (a labelled condition is the node of what it labels).
+
+A few shapes get a specialised kind: a text compared with a constant, or tested against a list,
+becomes ``text_in`` (one test per distinct value in the registry, not per row).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...rules import ir
+from ...rules.ir import T
+from ..reference import label_of
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    id: int
+    kind: str
+    expr: ir.Expr
+    args: tuple[int, ...]
+    param: Any = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """A node whose unknown rows are reported with the fields it reads."""
+
+    node: int
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Tier:
+    when: Part
+    value: Part
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the batch core does for one policy, in node numbers."""
+
+    policy: ir.Policy
+    root: Part
+    #: Top-level conditions, when there are two or more (else no near misses).
+    tops: tuple[int, ...]
+    top_labels: tuple[str, ...]
+    #: The innermost labelled conditions: what an unknown eligibility is blamed on.
+    leaves: tuple[Part, ...]
+    amount: Part | None
+    tiers: tuple[Tier, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    nodes: tuple[Node, ...]
+    plans: tuple[Plan, ...]
+    #: How many times the eligibility pass reads each node: it is freed after the last read.
+    uses: tuple[int, ...]
+
+
+_KIND: dict[type[ir.Expr], str] = {
+    ir.Const: "const",
+    ir.Field: "field",
+    ir.AsOf: "as_of",
+    ir.Not: "not",
+    ir.And: "and",
+    ir.Or: "or",
+    ir.Compare: "compare",
+    ir.Arith: "arith",
+    ir.Neg: "neg",
+    ir.InList: "in_list",
+    ir.HasTag: "has_tag",
+    ir.StartsWith: "startswith",
+    ir.IfElse: "if_else",
+    ir.Call: "call",
+}
+
+
+def _own(expr: ir.Expr) -> tuple[Any, ...]:
+    """The parameters of a node that are not sub-expressions (op, constant, field name...)."""
+    out: list[Any] = []
+    for f in dataclasses.fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, ir.Expr):
+            continue
+        if isinstance(value, tuple) and value and isinstance(value[0], ir.Expr):
+            continue
+        # type() keeps True apart from Decimal(1), which compare equal.
+        out.append((type(value), value))
+    return tuple(out)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.index: dict[tuple[Any, ...], int] = {}
+
+    def intern(self, expr: ir.Expr) -> int:
+        while isinstance(expr, ir.Labeled):
+            expr = expr.expr
+        kind, args, param = self._shape(expr)
+        key = (kind, type(expr), _own(expr), args, param)
+        found = self.index.get(key)
+        if found is not None:
+            return found
+        node = Node(len(self.nodes), kind, expr, args, param)
+        self.nodes.append(node)
+        self.index[key] = node.id
+        return node.id
+
+    def _shape(self, expr: ir.Expr) -> tuple[str, tuple[int, ...], Any]:
+        text_const = _text_constant_compare(expr)
+        if text_const is not None:
+            subject, value, negated = text_const
+            return "text_in", (self.intern(subject),), (frozenset({value}), negated)
+        if isinstance(expr, ir.InList) and expr.needle.type is T.TEXT:
+            return (
+                "text_in",
+                (self.intern(expr.needle),),
+                (frozenset(expr.items), expr.negated),
+            )
+        return _KIND[type(expr)], tuple(self.intern(c) for c in ir.children(expr)), None
+
+    def part(self, expr: ir.Expr) -> Part:
+        return Part(self.intern(expr), ir.fields_of(expr))
+
+
+def _text_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, bool] | None:
+    if not (isinstance(expr, ir.Compare) and expr.op in ("==", "!=")):
+        return None
+    for subject, other in ((expr.left, expr.right), (expr.right, expr.left)):
+        if (
+            isinstance(other, ir.Const)
+            and isinstance(other.value, str)
+            and subject.type is T.TEXT
+            and not isinstance(subject, ir.Const)
+        ):
+            return subject, other.value, expr.op == "!="
+    return None
+
+
+def compile_program(policies: Sequence[ir.Policy]) -> Program:
+    """The program of ``policies``; plans come in policy id order (the order of the results)."""
+    b = _Builder()
+    plans: list[Plan] = []
+    for policy in sorted(policies, key=lambda p: p.id):
+        top = ir.top_conditions(policy.eligibility)
+        tops = top if len(top) >= 2 else ()
+        amount = policy.amount
+        plans.append(
+            Plan(
+                policy=policy,
+                root=b.part(policy.eligibility),
+                tops=tuple(b.intern(c) for c in tops),
+                top_labels=tuple(label_of(c) for c in tops),
+                leaves=tuple(dict.fromkeys(b.part(leaf) for leaf in ir.leaves(policy.eligibility))),
+                amount=b.part(amount.expr) if amount.expr is not None else None,
+                tiers=tuple(Tier(b.part(t.when), b.part(t.value)) for t in amount.tiers),
+            )
+        )
+    nodes = tuple(b.nodes)
+    return Program(nodes, tuple(plans), _eligibility_uses(nodes, plans))
+
+
+def _eligibility_uses(nodes: Sequence[Node], plans: Sequence[Plan]) -> tuple[int, ...]:
+    """Reads of each node in the eligibility pass: by each parent once, and by the plans."""
+    uses = [0] * len(nodes)
+    seen = [False] * len(nodes)
+    stack: list[int] = []
+    for plan in plans:
+        entry = [plan.root.node, *plan.tops, *(leaf.node for leaf in plan.leaves)]
+        for nid in entry:
+            uses[nid] += 1
+        stack.extend(entry)
+    while stack:
+        nid = stack.pop()
+        if seen[nid]:
+            continue
+        seen[nid] = True
+        for arg in nodes[nid].args:
+            uses[arg] += 1
+            stack.append(arg)
+    return tuple(uses)

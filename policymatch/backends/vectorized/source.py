@@ -1,0 +1,132 @@
+"""Field columns of one batch: read from a typed registry frame, or gathered for some rows.
+
+A field is read from the frame once per batch, whatever the number of policies that name it;
+text fields are factorised there, so every text test afterwards runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ...schema import SCALE, FieldType, Schema
+from . import bits as B
+from .bits import IntArray
+from .columns import Column, Day, Dec, Ints, Num, Rows, Tags, Text, Tri, known_of, text_column
+from .kernels import day_number, years_between
+
+_DIGITS = {t: len(str(s)) - 1 for t, s in SCALE.items()}
+
+
+class FrameSource:
+    """Columns of a typed registry frame (see :mod:`policymatch.registry.frame`)."""
+
+    def __init__(self, frame: pd.DataFrame, schema: Schema, as_of: dt.date) -> None:
+        self.frame = frame
+        self.schema = schema
+        self.as_of = as_of
+        self.rows = Rows(len(frame))
+        self._columns: dict[str, Column] = {}
+
+    def field(self, name: str) -> Column:
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = self._read(name)
+        return col
+
+    def tag_bit(self, field: str, tag: str) -> int:
+        return self.schema[field].values.index(tag)
+
+    def known(self, name: str) -> B.Bits:
+        """Where the registry has a value of ``name`` (``age_years``: of ``registered_on``)."""
+        return known_of(self.field("registered_on" if name == "age_years" else name), self.rows)
+
+    def _read(self, name: str) -> Column:
+        rows = self.rows
+        if name == "age_years":
+            registered = self.field("registered_on")
+            assert isinstance(registered, Day)
+            return Num(
+                years_between(registered.v, np.int64(day_number(self.as_of))),
+                0,
+                registered.known,
+                10_000,
+            )
+        ftype = self.schema[name].type
+        if name not in self.frame.columns:
+            return _all_null(ftype, rows)
+        series = self.frame[name]
+        if ftype is FieldType.TAGS:
+            return Tags(series.to_numpy(dtype=np.int64), rows.all)
+        missing = series.isna().to_numpy()
+        known = B.pack(~missing)
+        if ftype in SCALE:
+            values = series.to_numpy(dtype=np.int64, na_value=0)
+            bound = max(abs(int(values.min())), abs(int(values.max()))) if len(values) else 0
+            return Num(values, _DIGITS[ftype], known, bound)
+        if ftype is FieldType.DATE:
+            days = series.to_numpy().astype("datetime64[D]").view(np.int64)
+            return Day(np.where(missing, 0, days), known)
+        if ftype is FieldType.BOOLEAN:
+            truth = B.pack(series.to_numpy(dtype=np.bool_, na_value=False))
+            return Tri(truth & known, known & ~truth)
+        return text_column(series.to_numpy(dtype=object))
+
+
+def _all_null(ftype: FieldType, rows: Rows) -> Column:
+    if ftype is FieldType.TAGS:
+        return Tags(np.zeros(rows.n, dtype=np.int64), rows.all)
+    if ftype in SCALE:
+        return Num(np.int64(0), 0, rows.none, 0)
+    if ftype is FieldType.DATE:
+        return Day(np.int64(0), rows.none)
+    if ftype is FieldType.BOOLEAN:
+        return Tri(rows.none, rows.none)
+    return Text(np.full(rows.n, -1, dtype=np.int64), np.array([], dtype=object))
+
+
+class SubsetSource:
+    """The fields of some rows of a :class:`FrameSource` (the eligible rows, for amounts)."""
+
+    def __init__(self, parent: FrameSource, rows: IntArray) -> None:
+        self.parent = parent
+        self.as_of = parent.as_of
+        self.index = rows
+        self.rows = Rows(len(rows))
+        self._columns: dict[str, Column] = {}
+
+    def field(self, name: str) -> Column:
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = gather(self.parent.field(name), self.index)
+        return col
+
+    def tag_bit(self, field: str, tag: str) -> int:
+        return self.parent.tag_bit(field, tag)
+
+
+def gather(col: Column, rows: IntArray) -> Column:
+    """The rows ``rows`` of ``col``."""
+
+    def bits(b: B.Bits) -> B.Bits:
+        return B.pack(B.take(b, rows))
+
+    if isinstance(col, Tri):
+        return Tri(bits(col.t), bits(col.f))
+    if isinstance(col, Num):
+        return Num(_take(col.v, rows), col.k, bits(col.known), col.bound)
+    if isinstance(col, Dec):
+        return Dec(col.v[rows], bits(col.known))
+    if isinstance(col, Day):
+        return Day(_take(col.v, rows), bits(col.known))
+    if isinstance(col, Tags):
+        return Tags(col.v[rows], bits(col.known))
+    assert isinstance(col, Text)
+    return Text(col.codes[rows], col.uniques)
+
+
+def _take(values: Ints, rows: IntArray) -> Ints:
+    """Some rows of per-row values; a constant stays one value."""
+    return values[rows] if isinstance(values, np.ndarray) and values.ndim else values
