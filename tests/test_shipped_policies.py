@@ -19,8 +19,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from policymatch.backends.reference import evaluate_policy
+from policymatch.engine import BACKENDS, get_backend
 from policymatch.examples import example_record, run_examples
 from policymatch.money import to_fen
+from policymatch.registry.frame import frame_from_records
 from policymatch.rounds.allocate import Candidate, Paid, Reason, Terms, allocate, budget_fen
 from policymatch.rules import PolicySet, compile_policy_set, ir
 from policymatch.schema import FieldType
@@ -170,6 +172,34 @@ def test_missing_data_names_only_fields_the_example_leaves_empty() -> None:
         record = example_record(r.example)
         assert r.outcome.missing, r.example.name
         assert all(record.get(name) is None for name in r.outcome.missing), r.example.name
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_every_backend_gives_each_example_its_expected_result(backend: str) -> None:
+    # One frame per as-of date, one row per example, every policy matched against every row:
+    # the batch backends must reach the examples' outcomes (and amounts) too.
+    policy_set = shipped()
+    by_date: dict[dt.date, list[tuple[ir.Policy, ir.Example]]] = {}
+    for p in policy_set.policies:
+        for ex in p.examples:
+            by_date.setdefault(ex.as_of, []).append((p, ex))
+    for as_of, cases in sorted(by_date.items()):
+        frame = frame_from_records(
+            [{**example_record(ex), "uscc": f"E{i}"} for i, (_, ex) in enumerate(cases)],
+            policy_set.schema,
+        )
+        result = get_backend(backend).match(policy_set.policies, frame, as_of, policy_set.schema)
+        grants = {(r.row, r.policy_id): r.amount_fen for r in result.grants.itertuples()}
+        unknown = {(r.row, r.policy_id) for r in result.unknown.itertuples()}
+        for row, (p, ex) in enumerate(cases):
+            got = "unknown" if (row, p.id) in unknown else grants.get((row, p.id), False)
+            if ex.eligible is None:
+                assert got == "unknown", ex.name
+            elif not ex.eligible:
+                assert got is False, ex.name
+            else:
+                assert ex.amount is not None, ex.name  # every eligible example states its amount
+                assert got == int(ex.amount * 100), ex.name
 
 
 # --- rounds: stacking and priority as the spec orders them ------------------------------------
