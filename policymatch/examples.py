@@ -34,8 +34,10 @@ def example_record(example: ir.Example) -> dict[str, Value]:
 def _describe(outcome: Outcome) -> str:
     if outcome.status == "unknown":
         return f"unknown (missing: {', '.join(outcome.missing)})"
-    if outcome.eligible:
+    if outcome.status == "eligible":
         return f"eligible, amount {outcome.amount}"
+    if outcome.eligible:
+        return f"not granted: the conditions hold but the amount is {outcome.amount}"
     return "not eligible" + (
         f" (fails: {', '.join(outcome.failed_top)})" if outcome.failed_top else ""
     )
@@ -55,7 +57,7 @@ def run_example(policy: ir.Policy, example: ir.Example) -> ExampleResult:
     if example.eligible is None:
         if outcome.status != "unknown":
             problems.append(f"expected unknown (missing data), got {_describe(outcome)}")
-    elif outcome.eligible is not example.eligible:
+    elif (outcome.status == "eligible") is not example.eligible:
         want = "eligible" if example.eligible else "not eligible"
         problems.append(f"expected {want}, got {_describe(outcome)}")
     if example.amount is not None and outcome.eligible and outcome.amount != example.amount:

@@ -86,3 +86,23 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_no_matching_tier_is_not_eligible_in_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD.replace(
+        "    amount: min(employees * 1000, 5万)\n",
+        "    amount:\n      tiers:\n        - {when: employees >= 100, value: 5万}\n",
+    ).replace("eligible: true, amount: 5000}", "eligible: false}")
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "test", "-v", str(tmp_path))
+    assert code == 0, out
+    text = text.replace(
+        '五人, as_of: 2024-03-01, enterprise: {employees: 5, region: "361126"}, eligible: false}',
+        '五人, as_of: 2024-03-01, enterprise: {employees: 5, region: "361126"}, eligible: true}',
+    )
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(tmp_path))
+    assert code == 1
+    assert "expected eligible, got not granted: the conditions hold but the amount is 0.00" in out

@@ -424,6 +424,9 @@ def _did_you_mean(value: str, values: tuple[str, ...]) -> str:
 def _mismatch_hint(a: ir.Expr, b: ir.Expr) -> str | None:
     types = {a.type, b.type}
     if types == {T.TEXT, T.NUMBER}:
+        text_side = a if a.type is T.TEXT else b
+        if isinstance(text_side, ir.Const):
+            return "numbers are written without quotes, e.g. employees >= 10"
         return 'codes are text: quote them, e.g. region == "361126"'
     if T.DATE in types and T.NUMBER in types:
         return 'write a date as date("2023-01-01"), or compare year(d) with a number'

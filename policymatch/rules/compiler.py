@@ -652,9 +652,12 @@ def _policy(
             f"effective period ends ({effective.to}) before it starts ({effective.from_})",
             (*path, "effective"),
         )
-    if eligibility is None or amount is None:
+    if eligibility is None:
         return None
-    examples = _examples(comp, src, (*path, "examples"), model, eligibility)
+    # Examples are checked even when the amount failed, so a mistyped label is reported too.
+    examples = tuple(_examples(comp, src, (*path, "examples"), model, eligibility))
+    if amount is None:
+        return None
     pos = src.value_pos(path)
     return ir.Policy(
         id=model.id,
@@ -672,7 +675,7 @@ def _policy(
         amount=amount,
         cap=cap,
         budget=budget,
-        examples=tuple(examples),
+        examples=examples,
         file=src.path,
         line=pos.line if pos else 0,
     )
@@ -759,8 +762,6 @@ def _examples(
     for i, ex in enumerate(model.examples):
         epath = (*path, i)
         record = _example_record(comp, src, (*epath, "enterprise"), ex)
-        if record is None:
-            continue
         for j, label in enumerate(ex.fails or []):
             if label not in top_labels:
                 best = suggest(label, top_labels)
@@ -773,6 +774,8 @@ def _examples(
                     hint="fails lists the names of the items of eligibility that do not hold: "
                     + "、".join(top_labels),
                 )
+        if record is None:
+            continue
         amount = None
         if ex.amount is not None:
             amount = comp.constant_amount(src, (*epath, "amount"), ex.amount, "an example's amount")

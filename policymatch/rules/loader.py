@@ -160,34 +160,22 @@ _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 class _Builder:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
-        self.nodes = 0
         self.errors: list[Diagnostic] = []
         self.constructor = yaml.constructor.SafeConstructor()
 
     def pos(self, node: yaml.Node) -> Pos:
         start, end = node.start_mark, node.end_mark
-        scalar = isinstance(node, yaml.ScalarNode)
+        style = node.style if isinstance(node, yaml.ScalarNode) else None
         if end.line == start.line:
             length = end.index - start.index
+        elif isinstance(node, yaml.ScalarNode):
+            # A multi-line value: underline its first line only.
+            length = len(node.value.split("\n")[0])
         else:
-            # A multi-line value: underline its first line only (never repr a whole subtree).
-            length = len(node.value.split("\n")[0]) if scalar else 1
-        style = node.style if scalar else None
+            length = 1
         return Pos(start.line + 1, start.column + 1, max(length, 1), style)
 
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise LoadFailure(
-                [
-                    self.source.diag(
-                        "PM004",
-                        f"file expands to more than {MAX_NODES:,} values (YAML aliases?)",
-                        self.pos(node),
-                        hint="policy files do not need YAML anchors and aliases (& and *)",
-                    )
-                ]
-            )
         if depth > MAX_DEPTH:
             raise LoadFailure(
                 [

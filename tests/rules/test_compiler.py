@@ -148,3 +148,28 @@ def test_block_scalar_expression_positions(tmp_path: Path) -> None:
     (diag,) = info.value.diagnostics
     assert diag.span is not None
     assert (diag.span.line, diag.span.col) == (9, 7)
+
+
+def test_quoted_number_hint_says_remove_the_quotes(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "p.yaml",
+        "version: 1\nfunds: [{id: f, title: t}]\npolicies:\n  - {id: A, title: t, fund: f, eligibility: 'employees < \"1\"', amount: 1}\n",
+    )
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(tmp_path)
+    (diag,) = info.value.diagnostics
+    assert diag.hint == "numbers are written without quotes, e.g. employees >= 10"
+
+
+def test_examples_are_checked_even_when_the_amount_is_wrong(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "p.yaml",
+        "version: 1\nfunds: [{id: f, title: t}]\npolicies:\n  - id: A\n    title: t\n    fund: f\n"
+        "    eligibility: employees > 1\n    amount: revenu\n    examples:\n"
+        "      - {name: x, as_of: 2024-01-01, enterprise: {employees: 0}, eligible: false, fails: [人数]}\n",
+    )
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(tmp_path)
+    assert sorted(d.code for d in info.value.diagnostics) == ["PM107", "PM201"]
