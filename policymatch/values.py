@@ -50,13 +50,29 @@ def is_blank(raw: object) -> bool:
         return False
 
 
+#: Significant digits a spreadsheet keeps of a number cell (Excel: 15).
+SPREADSHEET_DIGITS = 15
+
+
 def _text(raw: object) -> str:
     if isinstance(raw, bool):
         raise ValueError(f"expected text, got {raw!r}")
     if isinstance(raw, float) and raw.is_integer():
+        if abs(raw) >= 10**SPREADSHEET_DIGITS:
+            # An 18-digit code or a bank account typed into a number cell comes back with its
+            # last digits gone (9.13611E+17): the true value cannot be recovered, only refused.
+            raise ValueError(
+                f"{raw:.0f} was stored as a number and has lost digits (a spreadsheet keeps "
+                f"{SPREADSHEET_DIGITS}): store the column as text"
+            )
         # An office export may hand a code such as 361126 as a float: keep it a code.
         return str(int(raw))
     return str(raw).strip()
+
+
+def _finite(raw: object) -> None:
+    if isinstance(raw, float) and (raw != raw or raw in (float("inf"), float("-inf"))):
+        raise ValueError(f"'{raw}' is not a number")
 
 
 def parse_code(raw: object) -> str:
@@ -72,6 +88,7 @@ def parse_integer(raw: object) -> int:
         raise ValueError(f"expected a whole number, got {raw!r}")
     if isinstance(raw, int):
         return raw
+    _finite(raw)
     number = raw if isinstance(raw, Decimal) else parse_number(str(raw))
     if isinstance(raw, float):
         number = Decimal(repr(raw))
@@ -88,6 +105,7 @@ def parse_money(raw: object) -> Decimal:
     elif isinstance(raw, int):
         value = Decimal(raw)
     elif isinstance(raw, float):
+        _finite(raw)
         # repr() is the shortest text that round-trips: 1234.5 stays 1234.5, not 1234.4999...
         value = Decimal(repr(raw))
     else:
@@ -105,6 +123,7 @@ def parse_rate(raw: object) -> Decimal:
     elif isinstance(raw, int):
         value = Decimal(raw)
     elif isinstance(raw, float):
+        _finite(raw)
         value = Decimal(repr(raw))
     else:
         value = parse_number(str(raw))
