@@ -1,0 +1,398 @@
+"""Typing a raw column into a typed-frame column, recording every cell that does not type.
+
+The rules are those of :func:`policymatch.values.parse_value`; this module only makes them fast.
+Cells in the common shapes (any text for a code or string, plain digits, ``1,234.50``,
+``0.032``, ``3.2%``) are typed vectorized, in Arrow; every other cell goes through
+``parse_value`` itself, once per distinct value, so the odd forms (``50万``, ``2023年1月5日``,
+``是``) and every error message come from one place. A fast path only accepts cells on which it
+provably gives what ``parse_value`` gives; ``tests/registry`` checks that on random text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..schema import SCALE, Field, FieldType
+from ..values import is_blank, parse_code, parse_value
+from .frame import DTYPES, to_cell
+from .uscc import _WEIGHTS, ALPHABET, uscc_problem
+
+#: The characters ``str.strip()`` removes (``str.isspace``), so that the vectorized strip is
+#: exactly Python's; a test recomputes the set.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+#: Largest magnitude an Int64 cell holds (money in fen: about 92 trillion yuan).
+_INT_LIMIT = 2**63 - 1
+#: Dates a ``datetime64[ns]`` column holds, in whole years.
+_YEARS = (1678, 2261)
+_TEXT_TYPES = (FieldType.CODE, FieldType.STRING, FieldType.ENUM)
+_ERRORS = (ValueError, TypeError, ArithmeticError)
+
+# Shapes the fast paths take. At most 15 significant digits reach a float, so that rint() of
+# the scaled float is the exact decimal.
+_INTEGER = r"[0-9]{1,15}"
+_MONEY = r"(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?"
+_RATE = r"0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?"
+_PERCENT = r"(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%"
+_USCC = f"[{ALPHABET}]{{18}}"
+
+_USCC_VALUE = np.zeros(256, dtype=np.float64)
+_WEIGHTS_FLOAT = np.asarray(_WEIGHTS, dtype=np.float64)
+_USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(ALPHABET))
+_USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+
+
+def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
+    """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
+    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized."""
+    # In floats the product runs on BLAS, and stays exact: the sum is below 17 * 30 * 30.
+    total = (_USCC_VALUE[bodies[:, :17]] @ _WEIGHTS_FLOAT).astype(np.int64)
+    checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
+    return checks
+
+
+@dataclass
+class TypedColumn:
+    """One field's column for a chunk, and what went wrong where."""
+
+    values: pd.Series  # in the frame dtype of the field; a cell with a problem is null
+    problem: np.ndarray  # int32 per cell: -1, or an index into ``messages``
+    messages: list[str]  # "field label: what is wrong"
+    blank: np.ndarray  # bool per cell: the source cell was empty
+    text: Any = None  # the stripped cells as Arrow text, for a text source
+
+    def add(self, positions: np.ndarray, message: str) -> None:
+        self.problem[positions] = len(self.messages)
+        self.messages.append(message)
+
+
+def is_text(raw: pd.Series) -> bool:
+    return isinstance(raw.dtype, pd.StringDtype)
+
+
+def _stripped(raw: pd.Series) -> Any:
+    return pc.utf8_trim(pa.array(raw.array), characters=WHITESPACE)
+
+
+def _numpy(array: Any) -> np.ndarray:
+    out: np.ndarray = array.to_numpy(zero_copy_only=False)
+    return out
+
+
+def _objects(text: Any) -> np.ndarray:
+    """Arrow text as an object array of str. A column of few distinct values (regions,
+    industries, banks) converts each value once and shares the str objects."""
+    if len(text) > 4096 and pc.count_distinct(text.slice(0, 2048)).as_py() < 256:
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        encoded = pc.dictionary_encode(text)
+        shared: np.ndarray = _numpy(encoded.dictionary).astype(object)[_numpy(encoded.indices)]
+        return shared
+    objects: np.ndarray = _numpy(text).astype(object)
+    return objects
+
+
+def _blank_text(stripped: Any) -> np.ndarray:
+    return _numpy(pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, "")).fill_null(True))
+
+
+def blank_mask(raw: pd.Series) -> np.ndarray:
+    """Empty cells, exactly as :func:`policymatch.values.is_blank` says."""
+    if is_text(raw):
+        return _blank_text(_stripped(raw))
+    missing: np.ndarray = raw.isna().to_numpy(dtype=bool, copy=True)
+    if raw.dtype == object:  # is_blank's other case: a text cell of white space only
+        missing |= np.fromiter(
+            (type(v) is str and not v.strip() for v in raw.to_numpy()), dtype=bool, count=len(raw)
+        )
+    return missing
+
+
+def labelled(field: Field, message: str) -> str:
+    """A problem as reported: prefixed with the field's label unless it names it already."""
+    return message if message.startswith(field.display) else f"{field.display}: {message}"
+
+
+def source_keys(raw: pd.Series) -> np.ndarray:
+    """The key column as written (stripped), or None: what duplicate detection groups by and
+    what a rejected row shows. A number cell shows as its code where it is one."""
+    if is_text(raw):
+        stripped = _stripped(raw)
+        out = _numpy(stripped).astype(object)
+        out[_blank_text(stripped)] = None
+        return out
+    keys = np.full(len(raw), None, dtype=object)
+    for i, value in enumerate(raw.to_numpy(dtype=object)):
+        if is_blank(value):
+            continue
+        try:
+            keys[i] = parse_code(value) or None
+        except _ERRORS:  # shown as a spreadsheet user types it: digits, not 9.13611E+17
+            whole = isinstance(value, float) and value.is_integer()
+            keys[i] = f"{value:.0f}" if whole else str(value).strip() or None
+    return keys
+
+
+def hash_keys(keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each non-null key: Python's own string hash (SipHash), which is
+    stable within a process, and both passes of a chunked read run in one. Two keys that
+    share a hash are only held back together and then told apart by their text, so a
+    collision costs time, never a wrong result."""
+    present = [k for k in keys if k is not None]
+    return np.fromiter(map(hash, present), dtype=np.int64, count=len(present)).view(np.uint64)
+
+
+class _Cells:
+    """The frame cells of one column under construction (a value array and a null mask)."""
+
+    def __init__(self, field: Field, n: int) -> None:
+        self.field = field
+        kind = field.type
+        self.null = np.ones(n, dtype=bool)
+        if kind in _TEXT_TYPES:
+            self.data: np.ndarray = np.full(n, None, dtype=object)
+        elif kind is FieldType.DATE:
+            self.data = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        elif kind is FieldType.BOOLEAN:
+            self.data = np.zeros(n, dtype=bool)
+        else:  # integer, money, rate, tags
+            self.data = np.zeros(n, dtype=np.int64)
+
+    def put(self, positions: np.ndarray, values: np.ndarray) -> None:
+        self.data[positions] = values
+        self.null[positions] = False
+
+    def series(self) -> pd.Series:
+        kind = self.field.type
+        if kind is FieldType.TAGS:
+            return pd.Series(self.data)
+        if kind in _TEXT_TYPES or kind is FieldType.DATE:
+            return pd.Series(self.data, dtype=DTYPES[kind])
+        if kind is FieldType.BOOLEAN:
+            return pd.Series(pd.arrays.BooleanArray(self.data, self.null))
+        return pd.Series(pd.arrays.IntegerArray(self.data, self.null))
+
+
+def null_column(field: Field, n: int) -> pd.Series:
+    """An all-null column of ``field`` (tags: empty sets), built without a Python loop."""
+    return _Cells(field, n).series()
+
+
+# --- vectorized paths -------------------------------------------------------------------------
+
+
+def _matching(text: Any, todo: np.ndarray, pattern: str) -> np.ndarray:
+    found = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(False)
+    matched: np.ndarray = todo & _numpy(found)
+    return matched
+
+
+def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
+    picked = text.filter(pa.array(mask))
+    if drop:
+        picked = pc.replace_substring(picked, drop, "")
+    return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
+
+
+def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
+    """Type the cells of a text column that have a common shape; which cells were done."""
+    kind = field.type
+    done = np.zeros(len(todo), dtype=bool)
+    if kind in (FieldType.CODE, FieldType.STRING):
+        done = todo.copy()
+        cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
+    elif kind is FieldType.INTEGER:
+        done = _matching(text, todo, _INTEGER)
+        picked = pc.cast(text.filter(pa.array(done)), pa.int64())
+        cells.put(np.flatnonzero(done), _numpy(picked))
+    elif kind is FieldType.MONEY:
+        done = _matching(text, todo, _MONEY)
+        cells.put(np.flatnonzero(done), _scaled(text, done, 100.0, drop=","))
+    elif kind is FieldType.RATE:
+        plain = _matching(text, todo, _RATE)
+        cells.put(np.flatnonzero(plain), _scaled(text, plain, 1e6))
+        percent = _matching(text, todo & ~plain, _PERCENT)
+        cells.put(np.flatnonzero(percent), _scaled(text, percent, 1e4, drop="%"))
+        done = plain | percent
+    return done
+
+
+def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -> np.ndarray:
+    """Type the cells of an integer, float or boolean column where that is exact."""
+    kind = field.type
+    done = np.zeros(len(raw), dtype=bool)
+    if isinstance(raw.dtype, pd.Int64Dtype) and kind in SCALE:
+        ints = raw.to_numpy(dtype=np.int64, na_value=0)
+        scale = SCALE[kind]
+        if kind is FieldType.RATE:
+            done = todo & ((ints == 0) | (ints == 1))
+        else:  # negative counts and amounts go through parse_value, which has the rules
+            done = todo & (ints >= 0) & (ints <= _INT_LIMIT // scale)
+        cells.put(np.flatnonzero(done), ints[done] * scale)
+    elif raw.dtype == np.float64 and kind in SCALE:
+        floats = raw.to_numpy()
+        with np.errstate(invalid="ignore", over="ignore"):
+            if kind is FieldType.INTEGER:
+                ok = (floats >= 0) & (floats < 2.0**53) & (np.floor(floats) == floats)
+                scaled = floats
+            elif kind is FieldType.MONEY:
+                # Below 1e13 yuan, a float equal to k/100 prints as k/100, which is exactly
+                # parse_money's Decimal(repr(f)).
+                scaled = np.rint(floats * 100)
+                ok = (floats >= 0) & (floats < 1e13) & (scaled / 100 == floats)
+            else:
+                scaled = np.rint(floats * 1e6)
+                ok = (floats >= 0) & (floats <= 1) & (scaled / 1e6 == floats)
+        done = todo & ok
+        cells.put(np.flatnonzero(done), scaled[done].astype(np.int64))
+    elif raw.dtype == "datetime64[ns]" and kind is FieldType.DATE:
+        # parse_date keeps the day of a timestamp; years the frame cannot hold are reported there.
+        days = raw.to_numpy().astype("datetime64[D]")
+        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+        done = todo & (years >= _YEARS[0]) & (years <= _YEARS[1])
+        cells.put(np.flatnonzero(done), days[done].astype("datetime64[ns]"))
+    elif isinstance(raw.dtype, pd.BooleanDtype) and kind is FieldType.BOOLEAN:
+        done = todo.copy()
+        cells.put(np.flatnonzero(done), raw.to_numpy(dtype=bool, na_value=False)[done])
+    return done
+
+
+# --- one distinct value at a time -------------------------------------------------------------
+
+
+def _cell(field: Field, raw: object) -> Any:
+    """``parse_value`` then ``to_cell``, within the limits of the frame's dtypes."""
+    value = parse_value(field, raw)
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not _YEARS[0] <= value.year <= _YEARS[1]:
+        raise ValueError(f"'{raw}' is outside the years {_YEARS[0]} to {_YEARS[1]}")
+    cell = to_cell(field, value)
+    if field.type in SCALE and abs(cell) > _INT_LIMIT:
+        raise ValueError(f"'{raw}' is too large")
+    if field.type is FieldType.DATE:
+        return np.datetime64(cell.to_datetime64(), "ns")
+    return cell
+
+
+def _distinct(raw: pd.Series, text: Any, positions: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes and distinct values of the cells at ``positions``. Cells of different Python
+    types stay apart (1, 1.0 and True are equal in Python but not as registry cells)."""
+    if text is not None:
+        picked = pa.array(raw.array).take(pa.array(positions))
+        if isinstance(picked, pa.ChunkedArray):
+            picked = picked.combine_chunks()
+        encoded = pc.dictionary_encode(picked)
+        return _numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
+    subset = raw.iloc[positions]
+    if raw.dtype != object:
+        codes, uniques = pd.factorize(subset)
+        return codes, list(uniques)
+    index: dict[tuple[type, object], int] = {}
+    values: list[object] = []
+    codes = np.empty(len(subset), dtype=np.int64)
+    for i, value in enumerate(subset):
+        try:
+            key: tuple[type, object] = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = (type(value), repr(value))
+        code = index.get(key)
+        if code is None:
+            code = index[key] = len(values)
+            values.append(value)
+        codes[i] = code
+    return codes, values
+
+
+def _slow(
+    field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells, column: TypedColumn
+) -> None:
+    positions = np.flatnonzero(todo)
+    codes, uniques = _distinct(raw, column.text, positions)
+    good: list[int] = []
+    good_cells: list[Any] = []
+    for u, value in enumerate(uniques):
+        try:
+            cell = _cell(field, value)
+        except _ERRORS as exc:
+            column.add(positions[codes == u], labelled(field, str(exc)))
+            continue
+        if cell is not None:
+            good.append(u)
+            good_cells.append(cell)
+    if not good:
+        return
+    slot = np.full(len(uniques), -1, dtype=np.int64)
+    slot[good] = np.arange(len(good))
+    where = slot[codes]
+    keep = where >= 0
+    table = np.empty(len(good_cells), dtype=cells.data.dtype)
+    table[:] = good_cells
+    cells.put(positions[keep], table[where[keep]])
+
+
+def type_column(field: Field, raw: pd.Series) -> TypedColumn:
+    """Type ``raw`` (one source column of a chunk) as ``field``."""
+    n = len(raw)
+    raw = raw.reset_index(drop=True)
+    cells = _Cells(field, n)
+    problem = np.full(n, -1, dtype=np.int32)
+    if is_text(raw):
+        text = _stripped(raw)
+        blank = _blank_text(text)
+        column = TypedColumn(pd.Series(dtype=object), problem, [], blank, text)
+        done = _text_fast(field, text, ~blank, cells)
+    else:
+        blank = blank_mask(raw)
+        column = TypedColumn(pd.Series(dtype=object), problem, [], blank)
+        done = _typed_fast(field, raw, ~blank, cells)
+    todo = ~blank & ~done
+    if todo.any():
+        _slow(field, raw, todo, cells, column)
+    column.values = cells.series()
+    return column
+
+
+def check_uscc(field: Field, column: TypedColumn) -> None:
+    """Add the key problems: missing, or not a valid unified social credit code."""
+    if column.blank.any():
+        column.add(np.flatnonzero(column.blank), f"{field.display} is missing")
+    codes = column.values.to_numpy(dtype=object)
+    present = (column.problem < 0) & ~column.blank
+    if column.text is not None:
+        shaped = present & _numpy(
+            pc.match_substring_regex(column.text, f"^{_USCC}$").fill_null(False)
+        )
+    else:
+        import re
+
+        pattern = re.compile(_USCC)
+        shaped = present & np.fromiter(
+            (isinstance(c, str) and pattern.fullmatch(c) is not None for c in codes),
+            bool,
+            len(codes),
+        )
+    valid = np.zeros(len(codes), dtype=bool)
+    candidates = np.flatnonzero(shaped)
+    if len(candidates):
+        raw = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
+        raw = raw.reshape(-1, 18)
+        valid[candidates[raw[:, 17] == uscc_check_bytes(raw)]] = True
+    for i in np.flatnonzero(present & ~valid):
+        problem = uscc_problem(codes[i])
+        if problem is not None:  # the vectorized check agrees with uscc.py; this is its message
+            column.add(np.array([i]), labelled(field, problem))
+    bad = column.problem >= 0
+    if bad.any():
+        column.values = column.values.mask(bad, None)

@@ -1,0 +1,218 @@
+"""Which text encoding a CSV registry is in: UTF-8 (with or without a BOM) or GB18030.
+
+Chinese office software exports CSV in one of three encodings: UTF-8 with a BOM ("CSV UTF-8" in
+Excel), plain UTF-8, or GB18030/GBK (the "ANSI" code page of a Chinese Windows). The file does not
+say which, so the encoding is *detected*, never assumed, and a wrong guess must never turn into
+mojibake in a disbursement list. The rules, in order:
+
+1. A UTF-16 BOM: refused (Excel's "Unicode text"); the user re-saves as CSV UTF-8.
+2. A UTF-8 BOM: the file is UTF-8, and every byte after the BOM must decode as UTF-8.
+3. The whole file decodes as strict UTF-8: UTF-8.
+4. UTF-8 fails, but only because the file ends inside a character, or only after many valid
+   multi-byte characters: a damaged UTF-8 file, refused with the byte offset and line of the
+   damage. (GB18030 would decode such a file, but into mojibake.)
+5. The whole file decodes as strict GB18030 *and* reads as Chinese text: GB18030. GB18030 maps
+   almost every byte sequence to some character, so a clean decode alone proves little: Latin-1
+   or Shift-JIS bytes decode too, into rare characters. Text that is really Chinese keeps almost
+   all its characters in GB2312 (the common 6,763 hanzi and full-width punctuation); when more than
+   :data:`MAX_RARE_SHARE` of the non-ASCII characters (and more than :data:`RARE_ALLOWANCE` of
+   them) fall outside it, the file is refused as ambiguous, naming the line of the first one.
+6. Anything else: refused, naming where each encoding failed.
+
+Why not charset-normalizer (installed, and used by many tools): it scores candidate encodings
+with heuristics whose thresholds change between versions, may answer Big5 or cp1252 for a short
+file, and gives no byte offset to report. A registry must read the same way on every machine and
+every version, and a refusal must say where the file is broken, so strict decoding in a fixed
+order wins. The whole file is decoded in blocks (memory stays bounded); the same pass computes
+the file's SHA-256 for the run's manifest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import RegistryError, simple
+
+#: Above this share of non-ASCII characters outside GB2312, a GB18030 decode is not trusted.
+MAX_RARE_SHARE = 0.2
+#: A few rare characters (生僻字 in company names: 喆, 珺, 燊) are always fine.
+RARE_ALLOWANCE = 3
+#: This many valid multi-byte UTF-8 characters before an invalid byte mean "damaged UTF-8":
+#: GBK text forms a valid UTF-8 sequence only by accident, and rarely twice in a row.
+UTF8_EVIDENCE = 8
+
+_BLOCK = 1 << 20
+_BOMS_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_HINT = 'save the registry as "CSV UTF-8" from the office software and read it again'
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The outcome of detection: a Python codec name, the file's SHA-256 and its size."""
+
+    encoding: str  # "utf-8-sig", "utf-8" or "gb18030"
+    sha256: str
+    size: int
+
+
+@dataclass
+class _Failure:
+    offset: int
+    line: int
+    at_end: bool
+    valid_before: int  # non-ASCII characters decoded before the failure
+
+
+def _error(message: str, display: str) -> RegistryError:
+    return RegistryError([simple("PM502", message, file=display, hint=_HINT)])
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
+def _outside_gb2312(text: str) -> int:
+    """How many characters of ``text`` are neither ASCII nor in GB2312 (fast, in C)."""
+    ascii_count = len(text.encode("ascii", "ignore"))
+    gb2312_count = (len(text.encode("gb2312", "ignore")) - ascii_count) // 2
+    return len(text) - ascii_count - gb2312_count
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line of byte ``offset`` (counted again only when there is a failure)."""
+    lines = 1
+    with path.open("rb") as f:
+        while offset > 0:
+            block = f.read(min(_BLOCK, offset))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            offset -= len(block)
+    return lines
+
+
+def _decode_all(
+    path: Path,
+    encoding: str,
+    on_text: Callable[[str, int], None] | None = None,
+    digest: Any = None,
+) -> _Failure | None:
+    """Strictly decode the whole file; the first failure, or None. ``on_text(text, line)``
+    sees each decoded block and the line number it starts on; ``digest`` is fed every byte."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0  # of the current block in the file
+    lines = 0  # newlines before the current block (kept only for on_text)
+    valid = 0  # non-ASCII characters decoded so far, counted up to UTF8_EVIDENCE
+    failure: _Failure | None = None
+    with path.open("rb") as f:
+        while True:
+            block = f.read(_BLOCK)
+            if digest is not None:
+                digest.update(block)
+            if failure is not None:
+                if not block:
+                    return failure
+                continue
+            final = not block
+            pending = decoder.getstate()[0]
+            try:
+                text = decoder.decode(block, final=final)
+            except UnicodeDecodeError as exc:
+                # exc.start counts from the bytes the decoder held back from the last block.
+                at = offset - len(pending) + exc.start
+                valid += _non_ascii((pending + block)[: exc.start].decode(encoding, "ignore"))
+                failure = _Failure(at, _line_at(path, at), final, valid)
+                if digest is None or final:
+                    return failure
+                continue
+            if on_text is not None:
+                on_text(text, lines + 1)
+                lines += block.count(b"\n")
+            if valid < UTF8_EVIDENCE:
+                valid += _non_ascii(text)
+            if final:
+                return None
+            offset += len(block)
+
+
+class _RareCounter:
+    """Counts non-ASCII and non-GB2312 characters, and finds the line of the first rare one."""
+
+    def __init__(self) -> None:
+        self.non_ascii = 0
+        self.rare = 0
+        self.first: tuple[int, str] | None = None
+
+    def __call__(self, text: str, line: int) -> None:
+        self.non_ascii += _non_ascii(text)
+        rare = _outside_gb2312(text)
+        if rare and self.first is None:
+            for i, ch in enumerate(text):
+                if ord(ch) > 127 and _outside_gb2312(ch):
+                    self.first = (line + text.count("\n", 0, i), ch)
+                    break
+        self.rare += rare
+
+
+def _where(failure: _Failure) -> str:
+    return f"byte offset {failure.offset} (line {failure.line})"
+
+
+def detect_encoding(path: Path, display: str) -> Detected:
+    """Detect the encoding of the CSV file at ``path`` (see the module docstring).
+
+    Raises :class:`RegistryError` (PM502) when the file is neither clean UTF-8 nor plausible
+    GB18030; ``display`` names the file in the message.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head.startswith(_BOMS_UTF16):
+        raise _error('the file is UTF-16 ("Unicode text"), which is not read', display)
+    digest = hashlib.sha256()
+    if head.startswith(codecs.BOM_UTF8):
+        failure = _decode_all(path, "utf-8-sig", digest=digest)
+        if failure is not None:
+            raise _error(
+                f"the file starts with a UTF-8 BOM but is not valid UTF-8 at {_where(failure)}"
+                + (": it ends in the middle of a character (truncated?)" if failure.at_end else ""),
+                display,
+            )
+        return Detected("utf-8-sig", digest.hexdigest(), size)
+    utf8 = _decode_all(path, "utf-8", digest=digest)
+    sha = digest.hexdigest()
+    if utf8 is None:
+        return Detected("utf-8", sha, size)
+    if utf8.at_end:
+        raise _error(
+            f"the file ends in the middle of a UTF-8 character at {_where(utf8)}: "
+            "it looks truncated",
+            display,
+        )
+    if utf8.valid_before >= UTF8_EVIDENCE:
+        raise _error(
+            f"the file is UTF-8 up to an invalid byte at {_where(utf8)}: it looks damaged",
+            display,
+        )
+    counter = _RareCounter()
+    gb = _decode_all(path, "gb18030", counter)
+    if gb is not None:
+        raise _error(
+            f"the file is neither UTF-8 (invalid at {_where(utf8)}) nor GB18030 "
+            f"(invalid at {_where(gb)})",
+            display,
+        )
+    if counter.rare > RARE_ALLOWANCE and counter.rare > MAX_RARE_SHARE * counter.non_ascii:
+        line, ch = counter.first or (0, "?")
+        raise _error(
+            "the file is not UTF-8 and decodes as GB18030 only into unusual characters "
+            f"({counter.rare} of {counter.non_ascii}, the first '{ch}' on line {line}): "
+            "its encoding cannot be told (Shift-JIS? Latin-1?)",
+            display,
+        )
+    return Detected("gb18030", sha, size)

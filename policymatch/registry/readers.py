@@ -1,0 +1,775 @@
+"""Raw readers: a registry source as chunks of untyped cells, with the row numbers users see.
+
+A reader knows a format and nothing about the schema: it yields each source column as a pandas
+Series of raw cells (text where the source holds text; Python scalars or numeric dtypes where it
+holds typed values) and the row number of each record. :mod:`.load` types and validates them.
+
+Formats, by extension (``.csv``/``.txt``, ``.xlsx``/``.xlsm``, ``.parquet``/``.pq``), or a
+SQLAlchemy URL (anything with ``scheme://``) read through ``--table NAME`` or ``--query SQL``.
+
+Row numbers are the ones a user finds the row by:
+
+* CSV and Excel: the spreadsheet row. The header is row 1 in CSV (the first record) and the
+  first non-empty row in a worksheet; a quoted cell spanning lines is still one row, as Excel
+  shows it. Wholly empty rows keep their number but are layout, not records.
+* Parquet and SQL: the 1-based record number, in the order the file or the query returns rows.
+
+A CSV row whose cell count differs from the header's cannot be split into fields without
+guessing; it comes back as a :class:`BrokenRow`, which the loader sets aside. So does an Excel
+row with a value to the right of the last header cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import string
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RegistryError, simple
+from .encoding import detect_encoding
+
+#: Rows per chunk when a caller asks for "everything at once".
+_ALL = 1 << 62
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+class Format(Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+    SQL = "sql"
+
+
+EXTENSIONS: dict[str, Format] = {
+    ".csv": Format.CSV,
+    ".txt": Format.CSV,
+    ".xlsx": Format.XLSX,
+    ".xlsm": Format.XLSX,
+    ".parquet": Format.PARQUET,
+    ".pq": Format.PARQUET,
+}
+
+
+@dataclass(frozen=True)
+class BrokenRow:
+    """A record that could not be split into the header's columns."""
+
+    row: int
+    cells: tuple[str, ...]  # as far as it could be split (may be shifted)
+    reason: str
+
+
+@dataclass
+class RawChunk:
+    """Consecutive records: one raw Series per requested column, and their row numbers."""
+
+    columns: list[pd.Series]
+    rows: np.ndarray  # int64, one per record, ascending
+    broken: list[BrokenRow] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class RawSource(Protocol):
+    """An opened registry source."""
+
+    display: str  # path, or URL with the password masked
+    headers: list[str]  # as written (not yet stripped)
+    sha256: str | None
+    blank_rows_are_layout: bool  # wholly empty rows are not records (CSV, Excel)
+
+    def chunks(
+        self, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Iterator[RawChunk]:
+        """Records in order, ``chunk_rows`` at a time (None: all in one chunk), with only the
+        source ``columns`` given (None: all)."""
+        ...
+
+    def fingerprint(self) -> object:
+        """Something that changes when the source changes between two passes."""
+        ...
+
+
+def is_database_url(source: str) -> bool:
+    """Whether ``source`` is a SQLAlchemy URL (``postgresql+psycopg://...``) rather than a path."""
+    return bool(_URL.match(source))
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and manifests)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is still shown, minus anything like a password
+        return _PASSWORD.sub(r"\1***@", url)
+
+
+def _fail(code: str, message: str, display: str | None, hint: str | None = None) -> RegistryError:
+    return RegistryError([simple(code, message, file=display, hint=hint)])
+
+
+def detect_format(
+    source: str | os.PathLike[str], *, table: str | None, query: str | None
+) -> Format:
+    """The format of ``source``; raises :class:`RegistryError` for what cannot be read."""
+    text = os.fspath(source)
+    if is_database_url(text):
+        shown = mask_url(text)
+        if (table is None) == (query is None):
+            what = (
+                "both --table and --query" if table is not None else "neither --table nor --query"
+            )
+            raise _fail(
+                "PM511",
+                f"a database registry needs exactly one of --table and --query; got {what}",
+                shown,
+                hint="add --table NAME to read a whole table, or --query 'SELECT ...'",
+            )
+        return Format.SQL
+    if table is not None or query is not None:
+        raise _fail(
+            "PM511",
+            "--table and --query apply to a database URL, not to a file",
+            text,
+            hint="give a SQLAlchemy URL such as postgresql+psycopg://user@host/db, or drop --table/--query",
+        )
+    path = Path(text)
+    if not path.exists():
+        raise _fail(
+            "PM501", "registry file not found", text, hint="check the path given to --registry"
+        )
+    if path.is_dir():
+        raise _fail("PM501", "the registry is a folder, not a file", text)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise _fail(
+            "PM510",
+            "old-style .xls workbooks are not read",
+            text,
+            hint="save the workbook as .xlsx (Excel Workbook) or as CSV UTF-8",
+        )
+    if suffix not in EXTENSIONS:
+        raise _fail(
+            "PM510",
+            f"cannot tell the format of '{path.name}' from its extension",
+            text,
+            hint="name the file .csv, .xlsx or .parquet, or give a database URL with --table/--query",
+        )
+    return EXTENSIONS[suffix]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letters of 0-based column ``index``: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = string.ascii_uppercase[rem] + letters
+    return letters
+
+
+# --- typed cells from Arrow and from Python values -------------------------------------------
+
+
+def arrow_to_raw(array: Any) -> pd.Series:
+    """An Arrow column as a raw Series: text stays text, integers become ``Int64``, decimals
+    become their exact text (so the text rules type them, without a per-cell Decimal path),
+    dates and anything else become Python objects."""
+    import pyarrow as pa
+    import pyarrow.types as pat
+
+    kind = array.type
+    if pat.is_string(kind) or pat.is_large_string(kind) or pat.is_string_view(kind):
+        return pd.Series(array.to_pandas(), dtype="str").reset_index(drop=True)
+    if pat.is_decimal(kind):
+        return pd.Series(array.cast(pa.string()).to_pandas(), dtype="str").reset_index(drop=True)
+    if pat.is_integer(kind) and not pat.is_uint64(kind):
+        return pd.Series(array.to_pandas(types_mapper={kind: pd.Int64Dtype()}.get)).astype("Int64")
+    if pat.is_floating(kind):
+        return pd.Series(array.to_pandas(), dtype="float64").reset_index(drop=True)
+    if pat.is_boolean(kind):
+        return pd.Series(array.to_pandas(types_mapper={kind: pd.BooleanDtype()}.get)).astype(
+            "boolean"
+        )
+    if pat.is_date(kind) or (pat.is_timestamp(kind) and kind.tz is None):
+        try:  # dates beyond what nanoseconds hold stay Python objects, and are reported
+            return pd.Series(array.cast(pa.timestamp("ns")).to_pandas(), dtype="datetime64[ns]")
+        except (pa.ArrowException, OverflowError):
+            pass
+    return pd.Series(array.to_pylist(), dtype=object)
+
+
+def python_to_raw(values: Sequence[Any]) -> pd.Series:
+    """Python scalars (a database or worksheet column) as a raw Series; see :func:`arrow_to_raw`.
+
+    The column's kinds are checked first, so a mixed column (SQLite stores what it is given)
+    stays Python objects and each cell is typed by what it is.
+    """
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {str}:
+        return pd.Series(list(values), dtype="str")
+    if kinds == {int}:
+        try:
+            return pd.Series(pd.array(list(values), dtype="Int64"))
+        except (OverflowError, TypeError, ValueError):
+            pass
+    elif kinds == {float}:
+        return pd.Series(np.array([np.nan if v is None else v for v in values], dtype="float64"))
+    elif kinds in ({Decimal}, {dt.date}, {dt.datetime}):
+        import pyarrow as pa
+
+        try:
+            return arrow_to_raw(pa.array(list(values), from_pandas=True))
+        except (pa.ArrowException, ValueError, TypeError, OverflowError):
+            pass
+    return pd.Series(list(values), dtype=object)
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+class CsvSource:
+    """A CSV file, parsed by pyarrow (single-threaded, so every bad row gets its record number)."""
+
+    blank_rows_are_layout = True
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        detected = detect_encoding(path, display)
+        self.sha256: str | None = detected.sha256
+        # pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself; GB18030 goes through Python's
+        # codec, which detection has already proven clean on every byte.
+        self._encoding = "utf8" if detected.encoding.startswith("utf-8") else detected.encoding
+        self.headers = self._read_header()
+
+    def fingerprint(self) -> object:
+        return _stat(self.path)
+
+    def _open(
+        self, width: int, columns: Sequence[int] | None, sink: list[Any], block: int = 16 << 20
+    ) -> Any:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        def on_invalid(row: Any) -> str:
+            sink.append(row)
+            return "skip"
+
+        names = [f"f{i}" for i in range(width)]
+        return pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                block_size=block,
+                encoding=self._encoding,
+                autogenerate_column_names=True,
+            ),
+            parse_options=pacsv.ParseOptions(
+                newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                include_columns=None if columns is None else [names[i] for i in columns],
+                strings_can_be_null=False,
+            ),
+        )
+
+    def _read_header(self) -> list[str]:
+        import pyarrow as pa
+
+        try:
+            # A small first block: only the header row is wanted (a longer one is read again).
+            try:
+                first = self._open(1 << 10, None, [], 1 << 16).read_next_batch()
+            except pa.ArrowInvalid:
+                first = self._open(1 << 10, None, []).read_next_batch()
+        except (pa.ArrowInvalid, StopIteration) as exc:
+            if "Empty CSV" in str(exc) or isinstance(exc, StopIteration):
+                raise _fail(
+                    "PM507", "the file is empty: there is no header row", self.display
+                ) from None
+            raise _fail("PM508", f"cannot read the file as CSV: {exc}", self.display) from None
+        header = [str(first.column(i)[0]) for i in range(first.num_columns)]
+        if not any(h.strip() for h in header) and first.num_rows <= 1:
+            raise _fail("PM507", "the file is empty: there is no header row", self.display)
+        return header
+
+    def chunks(
+        self, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Iterator[RawChunk]:
+        import pyarrow as pa
+
+        width = len(self.headers)
+        invalid: list[Any] = []
+        reader = self._open(width, columns, invalid)
+        numbering = _Numbering(first=1)
+        skip_header = True
+        pending: list[Any] = []
+        pending_rows = 0
+        limit = chunk_rows or _ALL
+        emitted = 0  # invalid rows already handed out
+        yielded = False
+        try:
+            for batch in reader:
+                if skip_header:
+                    batch = batch.slice(1)
+                    skip_header = False
+                    numbering.skip(1)
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                # ">" keeps the file's last record for the final chunk, which checks it.
+                while pending_rows > limit:
+                    table = pa.Table.from_batches(pending)
+                    head, rest = table.slice(0, limit), table.slice(limit)
+                    pending, pending_rows = rest.to_batches(), rest.num_rows
+                    rows = numbering.take(limit, invalid)
+                    made, taken = self._broken(invalid[emitted:], rows[-1] if len(rows) else 0)
+                    emitted += len(taken)
+                    yielded = True
+                    yield self._chunk(head, rows, made)
+        except pa.ArrowInvalid as exc:
+            raise _fail("PM508", f"cannot read the file as CSV: {exc}", self.display) from None
+        table = pa.Table.from_batches(pending) if pending else None
+        n = table.num_rows if table is not None else 0
+        rows = numbering.take(n, invalid)
+        broken, _ = self._broken(invalid[emitted:], None)
+        if table is not None and n and columns is None and not broken:
+            # pyarrow reads a quote left open at the end of the file as a whole last value;
+            # the row (and whatever came after the cut) may be incomplete, so it is set aside.
+            last = table.column(width - 1)[n - 1].as_py()
+            if self._ends_inside_quotes(last):
+                cells = tuple(str(table.column(i)[n - 1].as_py()) for i in range(width))
+                why = "the file ends inside a quoted value of this row: it looks truncated"
+                broken.append(BrokenRow(int(rows[-1]), cells, why))
+                table, rows, n = table.slice(0, n - 1), rows[:-1], n - 1
+        if n or broken or not yielded:
+            if table is None:
+                count = width if columns is None else len(columns)
+                yield RawChunk([pd.Series([], dtype="str")] * count, rows, broken)
+            else:
+                yield self._chunk(table, rows, broken)
+
+    def _ends_inside_quotes(self, last_value: str) -> bool:
+        codec = "utf-8" if self._encoding == "utf8" else self._encoding
+        opened = ('"' + last_value.replace('"', '""')).encode(codec)
+        with self.path.open("rb") as f:
+            f.seek(max(f.seek(0, os.SEEK_END) - len(opened), 0))
+            return f.read() == opened
+
+    def _broken(self, rows: list[Any], upto: int | None) -> tuple[list[BrokenRow], list[Any]]:
+        """Invalid rows numbered up to ``upto`` (None: all) as BrokenRows (blank lines dropped)."""
+        taken = [r for r in rows if upto is None or r.number <= upto]
+        out = []
+        for r in taken:
+            if not r.text.strip():
+                continue  # a line of spaces: layout, like an empty line
+            try:
+                cells = tuple(next(csv.reader(io.StringIO(r.text)), []))
+            except csv.Error:
+                cells = ()
+            if r.actual_columns < r.expected_columns:
+                why = "cells are missing (is the file truncated, or a quote not closed?)"
+            else:
+                why = "a value may hold an unquoted comma"
+            reason = (
+                f"the row has {r.actual_columns} cells but the header has "
+                f"{r.expected_columns}: {why}"
+            )
+            out.append(BrokenRow(r.number, cells, reason))
+        return out, taken
+
+    @staticmethod
+    def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
+        columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
+        return RawChunk(columns, rows, broken)
+
+
+@dataclass
+class _Numbering:
+    """Record numbers of the rows pyarrow keeps, given the numbers of those it skipped."""
+
+    first: int
+    _next: int = 0
+    _seen: int = 0  # skipped rows accounted for
+
+    def __post_init__(self) -> None:
+        self._next = self.first
+
+    def skip(self, count: int) -> None:
+        self._next += count
+
+    def take(self, count: int, skipped: list[Any]) -> np.ndarray:
+        out = np.empty(count, dtype=np.int64)
+        done = 0
+        while done < count:
+            while self._seen < len(skipped) and skipped[self._seen].number < self._next:
+                self._seen += 1
+            gap = skipped[self._seen].number if self._seen < len(skipped) else None
+            run = count - done if gap is None else min(count - done, gap - self._next)
+            out[done : done + run] = np.arange(self._next, self._next + run)
+            done += run
+            self._next += run
+            if gap is not None and self._next == gap:
+                self._next += 1
+                self._seen += 1
+        return out
+
+
+# --- Excel ------------------------------------------------------------------------------------
+
+
+def _blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class XlsxSource:
+    """The first worksheet of an .xlsx workbook, streamed by openpyxl in read-only mode."""
+
+    blank_rows_are_layout = True
+
+    def __init__(self, path: Path, display: str) -> None:
+        import openpyxl
+
+        self.path = path
+        self.display = display
+        self.sha256: str | None = _file_sha256(path)
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is unreadable
+            raise _fail(
+                "PM508",
+                f"cannot read the file as an Excel workbook: {exc}",
+                display,
+                hint="open it in Excel or WPS and save it as .xlsx (or as CSV UTF-8)",
+            ) from None
+        if not self._book.worksheets:
+            raise _fail("PM507", "the workbook has no worksheet", display)
+        self._header_row, self.headers = self._find_header()
+
+    def close(self) -> None:
+        self._book.close()
+
+    def fingerprint(self) -> object:
+        return _stat(self.path)
+
+    def _rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        sheet = self._book.worksheets[0]
+        # Some writers record a wrong sheet size; without it openpyxl reads every stored row.
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            yield number, tuple(values)
+
+    def _find_header(self) -> tuple[int, list[str]]:
+        for number, values in self._rows():
+            if not all(_blank_cell(v) for v in values):
+                while values and _blank_cell(values[-1]):
+                    values = values[:-1]
+                return number, ["" if v is None else str(v) for v in values]
+        raise _fail("PM507", "the first worksheet is empty: there is no header row", self.display)
+
+    def chunks(
+        self, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Iterator[RawChunk]:
+        width = len(self.headers)
+        wanted = list(range(width)) if columns is None else list(columns)
+        limit = chunk_rows or _ALL
+        rows: list[int] = []
+        cells: list[tuple[Any, ...]] = []
+        broken: list[BrokenRow] = []
+        emitted = False
+        for number, values in self._rows():
+            if number <= self._header_row:
+                continue
+            extra = [i for i in range(width, len(values)) if not _blank_cell(values[i])]
+            if extra:
+                shown = tuple("" if v is None else str(v) for v in values)
+                where = ", ".join(column_letter(i) for i in extra)
+                broken.append(
+                    BrokenRow(
+                        number, shown, f"the row has values beyond the header, in column {where}"
+                    )
+                )
+                continue
+            values = values[:width] + (None,) * (width - len(values))
+            rows.append(number)
+            cells.append(values)
+            if len(rows) >= limit:
+                yield self._chunk(rows, cells, wanted, broken)
+                emitted = True
+                rows, cells, broken = [], [], []
+        if rows or broken or not emitted:
+            yield self._chunk(rows, cells, wanted, broken)
+
+    @staticmethod
+    def _chunk(
+        rows: list[int], cells: list[tuple[Any, ...]], wanted: list[int], broken: list[BrokenRow]
+    ) -> RawChunk:
+        columns = [python_to_raw([r[i] for r in cells]) for i in wanted]
+        return RawChunk(columns, np.asarray(rows, dtype=np.int64), broken)
+
+
+# --- Parquet ----------------------------------------------------------------------------------
+
+
+class ParquetSource:
+    """A Parquet file, read a batch of record-group rows at a time."""
+
+    blank_rows_are_layout = False
+
+    def __init__(self, path: Path, display: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = path
+        self.display = display
+        self.sha256: str | None = _file_sha256(path)
+        try:
+            self._file = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise _fail("PM508", f"cannot read the file as Parquet: {exc}", display) from None
+        self.headers = list(self._file.schema_arrow.names)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def fingerprint(self) -> object:
+        return _stat(self.path)
+
+    def chunks(
+        self, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Iterator[RawChunk]:
+        import pyarrow as pa
+
+        names = None if columns is None else [self.headers[i] for i in columns]
+        start = 1
+        emitted = False
+        try:
+            if chunk_rows is None:
+                batches = iter([self._file.read(columns=names)])
+            else:
+                batches = self._file.iter_batches(batch_size=chunk_rows, columns=names)
+            for batch in batches:
+                n = batch.num_rows
+                raw = [arrow_to_raw(batch.column(i)) for i in range(batch.num_columns)]
+                yield RawChunk(raw, np.arange(start, start + n, dtype=np.int64))
+                start += n
+                emitted = True
+        except pa.ArrowException as exc:
+            raise _fail("PM508", f"cannot read the file as Parquet: {exc}", self.display) from None
+        if not emitted:
+            width = len(self.headers) if columns is None else len(columns)
+            yield RawChunk([pd.Series([], dtype=object)] * width, np.empty(0, dtype=np.int64))
+
+
+# --- SQL --------------------------------------------------------------------------------------
+
+
+class SqlSource:
+    """A table or a query in a SQL database, streamed through a server-side cursor.
+
+    Both passes of a chunked read run in one REPEATABLE READ transaction where the database
+    offers it, so they see the same rows.
+    """
+
+    blank_rows_are_layout = False
+
+    def __init__(self, url: str, display: str, *, table: str | None, query: str | None) -> None:
+        import sqlalchemy as sa
+
+        self.display = display
+        self.sha256: str | None = None
+        self._password = _url_password(url)
+        try:
+            engine = sa.create_engine(url)
+        except Exception as exc:  # bad URL, unknown dialect, driver not installed
+            raise self._error(exc, "cannot use the database URL", _driver_hint(url)) from None
+        self._engine = engine
+        try:
+            conn = engine.connect()
+            if engine.dialect.name in ("postgresql", "mysql", "mariadb"):
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            self._conn = conn
+            self._statement, self.headers = self._prepare(table, query)
+        except RegistryError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise self._error(exc, "cannot read the registry from the database") from None
+
+    def _error(self, exc: BaseException, what: str, hint: str | None = None) -> RegistryError:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        text = " ".join(line.strip() for line in detail[:3] if line.strip())
+        if self._password:
+            text = text.replace(self._password, "***")
+        return _fail("PM504", f"{what}: {text}", self.display, hint)
+
+    def _prepare(self, table: str | None, query: str | None) -> tuple[Any, list[str]]:
+        import sqlalchemy as sa
+
+        if table is not None:
+            schema, _, name = table.rpartition(".")
+            try:
+                reflected = sa.Table(
+                    name, sa.MetaData(), autoload_with=self._conn, schema=schema or None
+                )
+            except sa.exc.NoSuchTableError:
+                raise _fail(
+                    "PM505",
+                    f"table '{table}' does not exist",
+                    self.display,
+                    hint="check --table (and the database in the URL)",
+                ) from None
+            names = [c.name for c in reflected.columns]
+            # Untyped columns: cells come as the driver gives them (a NUMERIC as a Decimal, a
+            # SQLite REAL as a float), without SQLAlchemy's conversions and their warnings.
+            untyped = sa.table(name, *(sa.column(c) for c in names), schema=schema or None)
+            return untyped, names
+        assert query is not None
+        statement = sa.text(query.strip().rstrip(";"))
+        try:
+            result = self._conn.execution_options(stream_results=True).execute(statement)
+            headers = list(result.keys())
+            result.close()
+        except Exception as exc:
+            raise self._error(exc, "the query failed") from None
+        return statement, headers
+
+    def close(self) -> None:
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            try:
+                conn.rollback()
+                conn.close()
+            except Exception:  # closing a broken connection must not hide the first error
+                pass
+        self._engine.dispose()
+
+    def fingerprint(self) -> object:
+        return None
+
+    def _select(self, columns: Sequence[int] | None) -> Any:
+        import sqlalchemy as sa
+
+        if columns is None:
+            return (
+                self._statement
+                if isinstance(self._statement, sa.TextClause)
+                else sa.select(self._statement)
+            )
+        names = [self.headers[i] for i in columns]
+        if isinstance(self._statement, sa.TextClause):
+            sub = self._statement.columns(*(sa.column(h) for h in self.headers)).subquery(
+                "pm_registry"
+            )
+        else:
+            sub = self._statement
+        return sa.select(*(sub.c[name] for name in names))
+
+    def chunks(
+        self, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Iterator[RawChunk]:
+        width = len(self.headers) if columns is None else len(columns)
+        start = 1
+        emitted = False
+        size = chunk_rows or 100_000
+        try:
+            result = self._conn.execution_options(stream_results=True, yield_per=size).execute(
+                self._select(columns)
+            )
+            parts: Iterator[Sequence[Any]] = (
+                iter([result.fetchall()]) if chunk_rows is None else result.partitions(size)
+            )
+            for part in parts:
+                n = len(part)
+                if n == 0:
+                    continue
+                values = list(zip(*part, strict=True)) if n else [()] * width
+                raw = [python_to_raw(col) for col in values]
+                yield RawChunk(raw, np.arange(start, start + n, dtype=np.int64))
+                start += n
+                emitted = True
+        except RegistryError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, "reading the registry from the database failed") from None
+        if not emitted:
+            yield RawChunk([pd.Series([], dtype=object)] * width, np.empty(0, dtype=np.int64))
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password
+        return str(password) if password else None
+    except Exception:
+        return None
+
+
+def _driver_hint(url: str) -> str:
+    scheme = url.split("://", 1)[0]
+    if scheme.startswith("postgres"):
+        return "use postgresql+psycopg://... and install the driver: pip install 'policymatch[postgres]'"
+    if scheme.startswith(("mysql", "mariadb")):
+        return "use mysql+pymysql://... and install the driver: pip install 'policymatch[mysql]'"
+    return "give a SQLAlchemy URL such as postgresql+psycopg://user@host/db or sqlite:///file.db"
+
+
+@contextmanager
+def _closing(source: Any) -> Iterator[Any]:
+    try:
+        yield source
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def open_source(
+    source: str | os.PathLike[str], *, table: str | None = None, query: str | None = None
+) -> AbstractContextManager[RawSource]:
+    """Open ``source`` for reading; use as a context manager (closes files and connections)."""
+    fmt = detect_format(source, table=table, query=query)
+    text = os.fspath(source)
+    opened: RawSource
+    if fmt is Format.SQL:
+        opened = SqlSource(text, mask_url(text), table=table, query=query)
+    elif fmt is Format.CSV:
+        opened = CsvSource(Path(text), text)
+    elif fmt is Format.XLSX:
+        opened = XlsxSource(Path(text), text)
+    else:
+        opened = ParquetSource(Path(text), text)
+    return _closing(opened)

@@ -1,0 +1,127 @@
+"""Repeated codes: exact duplicates keep their first row, different data sets every row aside,
+across chunks as within one, and every row is accounted for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from policymatch.registry.load import RejectedRow, iter_registry, merge_loads, read_registry
+from policymatch.schema import STANDARD_SCHEMA
+
+S = STANDARD_SCHEMA
+Csv = Callable[[list[str], list[list[str]]], str]
+HEADER = ["统一社会信用代码", "企业名称", "上年营业收入"]
+
+
+def loads(path: Path) -> list[object]:
+    """The one-shot load, and chunked loads put together, which must agree."""
+    whole = read_registry(path, S)
+    for size in (1, 3):
+        merged = merge_loads(iter_registry(path, S, chunk_rows=size))
+        pd.testing.assert_frame_equal(merged.frame, whole.frame)
+        assert merged.rejected == whole.rejected
+        assert merged.rows_read == whole.rows_read
+    return [whole]
+
+
+def read(write_text: Callable[..., Path], csv_of: Csv, rows: list[list[str]]):
+    path = write_text(csv_of(HEADER, rows))
+    loads(path)
+    return read_registry(path, S)
+
+
+def test_an_exact_duplicate_keeps_the_first_row(
+    write_text: Callable[..., Path], csv_of: Csv, code: Callable[[int], str]
+) -> None:
+    rows = [
+        [code(1), "甲", "1,000"],
+        [code(2), "乙", "5"],
+        [code(1), "甲", "1000.00"],  # written differently, typed identically
+        [code(1), " 甲 ", "1000"],
+    ]
+    load = read(write_text, csv_of, rows)
+    assert load.rejected == [
+        RejectedRow(4, code(1), "exact duplicate of row 2"),
+        RejectedRow(5, code(1), "exact duplicate of row 2"),
+    ]
+    # Kept rows of repeated codes come after the others.
+    assert list(load.frame["uscc"]) == [code(2), code(1)]
+    assert list(load.frame["revenue"]) == [500, 100_000]
+    assert load.rows_read == 4
+
+
+def test_different_data_sets_every_row_aside(
+    write_text: Callable[..., Path], csv_of: Csv, code: Callable[[int], str]
+) -> None:
+    rows = [[code(1), "甲", "1"], [code(2), "乙", "5"], [code(1), "甲", "2"], [code(1), "甲", "1"]]
+    load = read(write_text, csv_of, rows)
+    label = f"统一社会信用代码 '{code(1)}'"
+    assert load.rejected == [
+        RejectedRow(2, code(1), f"{label} also appears in rows 4, 5 with different data"),
+        RejectedRow(4, code(1), f"{label} also appears in rows 2, 5 with different data"),
+        RejectedRow(5, code(1), f"{label} also appears in rows 2, 4 with different data"),
+    ]
+    assert list(load.frame["uscc"]) == [code(2)]
+
+
+def test_a_duplicate_with_a_bad_value_keeps_its_own_reason(
+    write_text: Callable[..., Path], csv_of: Csv, code: Callable[[int], str]
+) -> None:
+    rows = [[code(1), "甲", "1"], [code(1), "甲", "1x"]]
+    load = read(write_text, csv_of, rows)
+    label = f"统一社会信用代码 '{code(1)}'"
+    assert load.rejected == [
+        RejectedRow(2, code(1), f"{label} also appears in row 3 with different data"),
+        RejectedRow(
+            3,
+            code(1),
+            f"上年营业收入: '1x' is not a number; {label} also appears in row 2 with different data",
+        ),
+    ]
+    assert len(load.frame) == 0
+
+
+def test_a_broken_row_counts_as_a_duplicate(
+    write_text: Callable[..., Path], code: Callable[[int], str]
+) -> None:
+    text = f"统一社会信用代码,企业名称\r\n{code(1)},甲\r\n{code(1)},甲,分公司\r\n"
+    path = write_text(text)
+    loads(path)
+    load = read_registry(path, S)
+    assert [r.row for r in load.rejected] == [2, 3]
+    assert load.rejected[1].reason.startswith("the row has 3 cells but the header has 2")
+    assert load.rejected[1].reason.endswith("also appears in row 2 with different data")
+
+
+def test_invalid_codes_repeated_are_reported_once_each(
+    write_text: Callable[..., Path], csv_of: Csv
+) -> None:
+    load = read(write_text, csv_of, [["bad", "甲", "1"], ["bad", "甲", "1"]])
+    assert [r.reason for r in load.rejected] == [
+        "统一社会信用代码 'bad' has 3 characters, not 18; "
+        "统一社会信用代码 'bad' also appears in row 3 with different data",
+        "统一社会信用代码 'bad' has 3 characters, not 18; "
+        "统一社会信用代码 'bad' also appears in row 2 with different data",
+    ]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 4, 7])
+def test_chunks_hold_repeated_codes_until_the_end(
+    write_text: Callable[..., Path], csv_of: Csv, code: Callable[[int], str], chunk_rows: int
+) -> None:
+    rows = [[code(i % 9), f"企业{i % 9}", str(i % 9 if i % 9 != 4 else i)] for i in range(20)]
+    path = write_text(csv_of(HEADER, rows))
+    chunks = list(iter_registry(path, S, chunk_rows=chunk_rows))
+    assert all(c.rows_read == len(c.frame) + len(c.rejected) for c in chunks)
+    assert sum(c.rows_read for c in chunks) == 20
+    merged = merge_loads(chunks)
+    whole = read_registry(path, S)
+    pd.testing.assert_frame_equal(merged.frame, whole.frame)
+    assert merged.rejected == whole.rejected
+    # codes 0..8 repeat; 4 repeats with different revenue each time: all 3 of its rows set aside
+    assert sorted(whole.frame["uscc"]) == sorted(code(i) for i in range(9) if i != 4)
+    assert len(whole.rejected) == 20 - 8
