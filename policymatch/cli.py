@@ -16,7 +16,7 @@ from . import __version__
 from .errors import PolicymatchError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("check", "test", "watch")
+COMMANDS = ("check", "test", "run", "commit", "explain", "sample-registry", "watch")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from ..money import floor_to_fen
 from ..rules import ir
@@ -65,9 +66,12 @@ def budget_fen(budget: Decimal) -> int:
     return int(floor_to_fen(budget) * 100)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An enterprise due an amount under a policy (eligible, amount > 0, policy in force)."""
+class Candidate(NamedTuple):
+    """An enterprise due an amount under a policy (eligible, amount > 0, policy in force).
+
+    The small records of this module are named tuples: a round makes one per eligible pair,
+    and a tuple is several times cheaper to make than a frozen dataclass.
+    """
 
     row: int
     uscc: str
@@ -75,8 +79,7 @@ class Candidate:
     demand_fen: int
 
 
-@dataclass(frozen=True)
-class Paid:
+class Paid(NamedTuple):
     """A grant the ledger holds: what frequency and cross-round stacking look at."""
 
     policy_id: str
@@ -107,8 +110,7 @@ REASON_TEXT: dict[Reason, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Excluded:
+class Excluded(NamedTuple):
     """An eligible enterprise x policy that this round does not pay, and why."""
 
     candidate: Candidate
@@ -117,8 +119,7 @@ class Excluded:
     other: str = ""
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     """A candidate after budgets: ``amount_fen`` <= ``demand_fen``, and > 0."""
 
     candidate: Candidate

@@ -4,32 +4,37 @@ A bank account keeps its first 4 and last 4 characters (``6222********1234``), a
 its first 3 and last 4 (``138****5678``); every character in between becomes ``*``, so the
 length still shows. Spaces and dashes that people type into account numbers are dropped first.
 A value too short to keep both ends and hide at least one character is masked entirely: a
-short value would otherwise be published whole.
+short value would otherwise be published whole. Works on whole columns (Arrow arrays); null
+stays null.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
-_SEPARATORS = re.compile(r"[\s\-]")
-
-
-def mask(value: str | None, keep_head: int, keep_tail: int) -> str:
-    """``value`` with all but its first ``keep_head`` and last ``keep_tail`` characters hidden."""
-    if value is None:
-        return ""
-    text = _SEPARATORS.sub("", value)
-    hidden = len(text) - keep_head - keep_tail
-    if hidden < 1:
-        return "*" * len(text)
-    return text[:keep_head] + "*" * hidden + text[len(text) - keep_tail :]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
-def mask_account(value: str | None) -> str:
+def mask(values: Any, keep_head: int, keep_tail: int) -> pa.Array:
+    """``values`` with all but the first ``keep_head`` and last ``keep_tail`` characters hidden."""
+    text = pc.replace_substring_regex(pa.array(values, pa.string()), r"[\s\-]", "")
+    length = pc.utf8_length(text)
+    hidden = pc.subtract(length, keep_head + keep_tail)
+    kept = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(text, 0, keep_head),
+        pc.binary_repeat("*", pc.max_element_wise(hidden, 0)),
+        pc.utf8_slice_codeunits(text, -keep_tail),
+        "",
+    )
+    return pc.if_else(pc.greater(hidden, 0), kept, pc.binary_repeat("*", length))
+
+
+def mask_account(values: Any) -> pa.Array:
     """``6222021234561234`` -> ``6222********1234``."""
-    return mask(value, 4, 4)
+    return mask(values, 4, 4)
 
 
-def mask_phone(value: str | None) -> str:
+def mask_phone(values: Any) -> pa.Array:
     """``13812345678`` -> ``138****5678``."""
-    return mask(value, 3, 4)
+    return mask(values, 3, 4)

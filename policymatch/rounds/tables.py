@@ -1,23 +1,34 @@
-"""The lists of a round as plain tables, written both as CSV (for systems) and as sheets (for people).
+"""The lists of a round as column tables, written both as CSV (for systems) and as sheets (for people).
 
-A :class:`Table` holds rows of Python values; money is integer fen. Writers only format: the CSV
-writer prints money as plain decimals with two places (``1234.50``), the workbook writes numbers
-with a money format. Headers: the English column name in CSV files (the stable contract of
-cli-and-outputs.md), the Chinese label in the workbook and in files meant for the public.
+A :class:`Table` holds one Arrow array per column: text as strings, numbers as exact integers at
+their kind's scale (money in fen, percentages in ten-thousandths, counts as they are). Writers
+only lay them out, a column at a time in Arrow's compute kernels (a county's lists have around a
+million cells; a Python loop over them would take most of the round's time budget). Headers: the
+English column name in CSV files (the stable contract of cli-and-outputs.md), the Chinese label
+in the workbook and in files meant for the public.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 
 class Kind(StrEnum):
     TEXT = "text"
-    MONEY = "money"
-    COUNT = "count"
-    PERCENT = "percent"
+    MONEY = "money"  # integer fen, written 1234.50
+    COUNT = "count"  # integer
+    PERCENT = "percent"  # integer ten-thousandths of one, written 0.8532 (85.32%)
+
+
+#: Decimal places of the integer each number kind is held as.
+PLACES = {Kind.MONEY: 2, Kind.COUNT: 0, Kind.PERCENT: 4}
 
 
 @dataclass(frozen=True)
@@ -36,9 +47,87 @@ class Table:
     file: str | None
     sheet: str | None
     columns: tuple[Column, ...]
-    rows: list[tuple[Any, ...]]
+    data: pa.Table
     #: Files for people (公示名单) carry the Chinese labels as headers.
     chinese_headers: bool = False
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.data.num_rows)
+
+    def texts(self, start: int = 0, stop: int | None = None) -> list[pa.Array]:
+        """Rows ``start:stop`` of every column as text (null where empty)."""
+        part = self.data.slice(start, None if stop is None else stop - start)
+        return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
+
+    def column(self, name: str) -> list[Any]:
+        """One column's values (for tests and small tables)."""
+        index = [c.name for c in self.columns].index(name)
+        return list(self.data.column(index).to_pylist())
+
+
+def _array(kind: Kind, values: Any) -> pa.Array:
+    target = pa.string() if kind is Kind.TEXT else pa.int64()
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == target else values.cast(target)
+    return pa.array(values, type=target, from_pandas=True)
+
+
+def make_table(
+    file: str | None,
+    sheet: str | None,
+    columns: Sequence[Column],
+    arrays: Sequence[Any],
+    *,
+    chinese_headers: bool = False,
+) -> Table:
+    """A table from one array-like per column (Arrow arrays, numpy arrays or lists)."""
+    data = pa.table(
+        [_array(c.kind, a) for c, a in zip(columns, arrays, strict=True)],
+        names=[c.name for c in columns],
+    )
+    return Table(file, sheet, tuple(columns), data, chinese_headers)
+
+
+def rows_table(
+    file: str | None, sheet: str | None, columns: Sequence[Column], rows: Sequence[Sequence[Any]]
+) -> Table:
+    """A table from rows of Python values (for the small summary tables)."""
+    arrays = [[row[i] for row in rows] for i in range(len(columns))]
+    return make_table(file, sheet, columns, arrays)
+
+
+def fixed_point(values: pa.Array, places: int) -> pa.Array:
+    """Integers scaled by ``10**places`` as exact decimal text: (123450, 2) -> ``1234.50``."""
+    ints = (
+        values.to_numpy(zero_copy_only=False)
+        if values.null_count == 0
+        else (values.fill_null(0).to_numpy(zero_copy_only=False))
+    )
+    ints = np.asarray(ints, dtype=np.int64)
+    if places == 0:
+        text = pc.cast(pa.array(ints), pa.string())
+    else:
+        whole, part = np.divmod(np.abs(ints), 10**places)
+        text = pc.binary_join_element_wise(
+            pa.array(np.where(ints < 0, "-", "")),
+            pc.cast(pa.array(whole), pa.string()),
+            ".",
+            pc.utf8_lpad(pc.cast(pa.array(part), pa.string()), places, "0"),
+            "",
+        )
+    return pc.if_else(values.is_valid(), text, pa.scalar(None, pa.string()))
+
+
+def as_text(kind: Kind, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as the text a file holds: numbers in plain decimal, null where empty."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if kind is Kind.TEXT:
+        return values
+    return fixed_point(values, PLACES[kind])
 
 
 def fen_text(fen: int) -> str:
@@ -46,3 +135,19 @@ def fen_text(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole}.{cents:02d}"
+
+
+def joined(parts: Sequence[pa.Array | str]) -> memoryview:
+    """The bytes of ``parts`` concatenated element-wise, then all rows end to end.
+
+    Every array must have the same length and no nulls; strings are repeated on every row.
+    The result shares memory with the Arrow buffer (no copy of what may be 100 MB).
+    """
+    line = pc.binary_join_element_wise(*parts, "")
+    if isinstance(line, pa.ChunkedArray):
+        line = line.combine_chunks()
+    if not isinstance(line, pa.Array) or len(line) == 0:
+        return memoryview(b"")
+    offsets = np.frombuffer(line.buffers()[1], dtype=np.int32)
+    start, stop = offsets[line.offset], offsets[line.offset + len(line)]
+    return memoryview(line.buffers()[2])[start:stop]

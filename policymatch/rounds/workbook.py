@@ -9,11 +9,10 @@ The workbook's creation date is the as-of date, so the same round gives the same
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from .tables import Kind, Table, fen_text
+from .tables import Kind, Table
 from .xlsx import MAX_ROWS, Sheet, Style, Workbook
 
 _STYLE = {
@@ -30,27 +29,9 @@ def sheet_names(name: str, rows: int, per_sheet: int) -> list[str]:
     return [name if i == 0 else f"{name} ({i + 1})" for i in range(count)]
 
 
-def _cells(table: Table) -> tuple[list[Style], Callable[[tuple[Any, ...]], tuple[Any, ...]]]:
-    """Styles per column, and a function turning a table row into cell values."""
-    styles = [_STYLE[c.kind] for c in table.columns]
-    money = [i for i, c in enumerate(table.columns) if c.kind is Kind.MONEY]
-    if not money:
-        return styles, lambda row: row
-
-    def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        cells = list(row)
-        for i in money:
-            if cells[i] is not None:
-                cells[i] = fen_text(cells[i])
-        return tuple(cells)
-
-    return styles, convert
-
-
-def _write_table(sheet: Sheet, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def _write_table(sheet: Sheet, table: Table, start: int = 0, stop: int | None = None) -> None:
     sheet.row([c.label for c in table.columns], [Style.HEADER] * len(table.columns))
-    styles, convert = _cells(table)
-    sheet.rows_of(map(convert, rows), styles)
+    sheet.write(table.texts(start, stop), [_STYLE[c.kind] for c in table.columns])
 
 
 def write_workbook(
@@ -68,20 +49,19 @@ def write_workbook(
     plan: list[tuple[str, Table, int]] = []
     for table in sheets:
         assert table.sheet is not None
-        for i, name in enumerate(sheet_names(table.sheet, len(table.rows), rows_per_sheet)):
+        for i, name in enumerate(sheet_names(table.sheet, table.num_rows, rows_per_sheet)):
             plan.append((name, table, i))
     created = dt.datetime(as_of.year, as_of.month, as_of.day)
     with Workbook(path, [summary.sheet, *(name for name, _, _ in plan)], created) as book:
         sheet = book.sheet([c.width for c in summary.columns])
-        _write_table(sheet, summary, summary.rows)
-        sheet.row([], [])
-        _write_table(sheet, funds, funds.rows)
-        sheet.row([], [])
+        _write_table(sheet, summary)
+        sheet.row([None], [Style.PLAIN])
+        _write_table(sheet, funds)
+        sheet.row([None], [Style.PLAIN])
         for note in notes:
             sheet.row([note], [Style.PLAIN])
         for _, table, part in plan:
             sheet = book.sheet([c.width for c in table.columns])
-            chunk = table.rows[part * rows_per_sheet : (part + 1) * rows_per_sheet]
-            _write_table(sheet, table, chunk)
+            _write_table(sheet, table, part * rows_per_sheet, (part + 1) * rows_per_sheet)
             sheet.autofilter()
     return path

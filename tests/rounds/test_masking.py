@@ -16,11 +16,11 @@ from policymatch.rounds.masking import mask, mask_account, mask_phone
         ("123456789", "1234*6789"),
         ("12345678", "********"),  # nothing would be hidden: hide it all
         ("", ""),
-        (None, ""),
+        (None, None),
     ],
 )
-def test_bank_account(raw: str | None, masked: str) -> None:
-    assert mask_account(raw) == masked
+def test_bank_account(raw: str | None, masked: str | None) -> None:
+    assert mask_account([raw]).to_pylist() == [masked]
 
 
 @pytest.mark.parametrize(
@@ -33,10 +33,11 @@ def test_bank_account(raw: str | None, masked: str) -> None:
     ],
 )
 def test_phone(raw: str, masked: str) -> None:
-    assert mask_phone(raw) == masked
+    assert mask_phone([raw]).to_pylist() == [masked]
 
 
 def test_length_shows_but_not_the_middle() -> None:
-    out = mask("ABCDEFGHIJ", 2, 3)
-    assert out == "AB*****HIJ"
-    assert len(out) == 10
+    assert mask(["ABCDEFGHIJ", "弋阳县人民政府办公室"], 2, 3).to_pylist() == [
+        "AB*****HIJ",
+        "弋阳*****办公室",
+    ]

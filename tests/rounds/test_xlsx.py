@@ -9,9 +9,11 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from policymatch.rounds.tables import Column, Kind, Table
+from policymatch.rounds.tables import Column, Kind, rows_table
 from policymatch.rounds.workbook import sheet_names, write_workbook
 from policymatch.rounds.xlsx import MAX_ROWS, Style, Workbook, column_letter
 
@@ -25,8 +27,8 @@ AS_OF = dt.date(2024, 3, 1)
 
 
 def book(path: Path, rows: list[tuple[object, ...]], per_sheet: int = MAX_ROWS - 1) -> Path:
-    table = Table(None, "清单", COLUMNS, rows)  # type: ignore[arg-type]
-    summary = Table(None, "汇总", COLUMNS, [("合计", 1, 1, 0.5)])
+    table = rows_table(None, "清单", COLUMNS, rows)
+    summary = rows_table(None, "汇总", COLUMNS, [("合计", 1, 1, 5000)])
     return write_workbook(
         path,
         as_of=AS_OF,
@@ -46,10 +48,10 @@ def test_column_letters() -> None:
 
 def test_values_styles_and_escaping(tmp_path: Path) -> None:
     rows: list[tuple[object, ...]] = [
-        ('甲 & <乙> "丙"', 123450, 3, 0.25),
+        ('甲 & <乙> "丙"', 123450, 3, 2500),  # percent in ten-thousandths: 25%
         ("  leading and trailing  ", 1, None, None),
-        ("control\x01char", 99_999_999_999_999, 0, 1.0),
-        ("", None, 7, 0.0),
+        ("control\x01char", 99_999_999_999_999, 0, 10_000),
+        ("", None, 7, 0),
     ]
     path = book(tmp_path / "b.xlsx", rows)
     sheet = openpyxl.load_workbook(path)["清单"]
@@ -81,7 +83,7 @@ def test_money_is_written_as_an_exact_decimal(tmp_path: Path) -> None:
 
 
 def test_deterministic(tmp_path: Path) -> None:
-    rows: list[tuple[object, ...]] = [(f"企业{i}", i, i, i / 7) for i in range(500)]
+    rows: list[tuple[object, ...]] = [(f"企业{i}", i, i, i * 7) for i in range(500)]
     a, b = book(tmp_path / "a.xlsx", rows), book(tmp_path / "b.xlsx", rows)
     assert a.read_bytes() == b.read_bytes()
     assert {i.date_time for i in zipfile.ZipFile(a).infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -109,14 +111,15 @@ def test_excel_row_limit_for_real(tmp_path: Path) -> None:
     """One row more than a sheet holds: the last one lands on the second sheet."""
     path = tmp_path / "big.xlsx"
     n = MAX_ROWS  # data rows: one past the 1,048,575 that fit under the header
+    numbers = pc.cast(pa.array(range(n)), pa.string())
     with Workbook(path, ["a", "a (2)"], dt.datetime(2024, 3, 1)) as wb:
         sheet = wb.sheet([10])
         sheet.row(["n"], [Style.HEADER])
-        sheet.rows_of(((i,) for i in range(MAX_ROWS - 1)), [Style.COUNT])
+        sheet.write([numbers.slice(0, MAX_ROWS - 1)], [Style.COUNT])
         assert sheet.rows == MAX_ROWS
         second = wb.sheet([10])
         second.row(["n"], [Style.HEADER])
-        second.rows_of(((i,) for i in range(MAX_ROWS - 1, n)), [Style.COUNT])
+        second.write([numbers.slice(MAX_ROWS - 1)], [Style.COUNT])
     with zipfile.ZipFile(path) as z:
         first = z.read("xl/worksheets/sheet1.xml").decode()
         last = re.findall(r'<row r="(\d+)">', first)[-1]

@@ -1,0 +1,129 @@
+"""A draft round in memory: the registry matched and allocated, nothing written yet.
+
+:func:`draft_round` is pure: the same policy set, registry, as-of date and ledger history give
+the same :class:`Draft`. Writing it is :mod:`policymatch.rounds.round`'s job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+
+from ..backends.base import Backend
+from ..engine import Engine, MatchResult
+from ..errors import RegistryError, simple
+from ..rules import PolicySet
+from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
+from .progress import Progress
+
+
+class RejectedLike(Protocol):
+    @property
+    def row(self) -> int: ...
+    @property
+    def uscc(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class RegistryInput(Protocol):
+    """What a round needs of a registry read (``policymatch.registry.load.RegistryLoad``)."""
+
+    @property
+    def frame(self) -> pd.DataFrame: ...
+    @property
+    def rejected(self) -> Sequence[RejectedLike]: ...
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def sha256(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A matched and allocated round, not yet written."""
+
+    as_of: dt.date
+    policy_set: PolicySet
+    registry: RegistryInput
+    match: MatchResult
+    terms: dict[str, Terms]
+    funds: dict[str, int | None]
+    allocation: Allocation
+    ledger: str
+    ledger_grants: int
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.registry.frame
+
+
+def policy_terms(policy_set: PolicySet) -> dict[str, Terms]:
+    return {p.id: Terms.of(p) for p in policy_set.policies}
+
+
+def fund_budgets(policy_set: PolicySet) -> dict[str, int | None]:
+    return {
+        f.id: None if f.budget is None else budget_fen(f.budget) for f in policy_set.funds.values()
+    }
+
+
+def candidates_of(match: MatchResult) -> list[Candidate]:
+    grants = match.batch.grants
+    rows = grants["row"].to_numpy()
+    ids = match.frame["uscc"].to_numpy(dtype=object)[rows].tolist()
+    return list(
+        map(
+            Candidate,
+            rows.tolist(),
+            ids,
+            grants["policy_id"].tolist(),
+            grants["amount_fen"].tolist(),
+        )
+    )
+
+
+def _check_unique(registry: RegistryInput) -> None:
+    """One row per enterprise: a USCC twice would be paid twice (the readers set repeated
+    codes aside; this guards frames that come from elsewhere)."""
+    dup = registry.frame["uscc"][registry.frame["uscc"].duplicated()]
+    if len(dup):
+        shown = ", ".join(sorted(map(str, dup.unique()))[:5])
+        raise RegistryError(
+            [
+                simple(
+                    "PM711",
+                    f"{len(dup)} enterprises appear more than once ({shown})",
+                    file=registry.source,
+                )
+            ]
+        )
+
+
+def draft_round(
+    policy_set: PolicySet,
+    registry: RegistryInput,
+    as_of: dt.date,
+    history: Sequence[Paid],
+    *,
+    backend: str | Backend | None = None,
+    ledger: str = "",
+    progress: Progress | None = None,
+) -> Draft:
+    """Match the registry and allocate: the whole round in memory."""
+    progress = progress or Progress()
+    _check_unique(registry)
+    engine = Engine(policy_set) if backend is None else Engine(policy_set, backend)
+    with progress.step("match", "匹配政策"):
+        match = engine.match(registry.frame, as_of)
+    with progress.step("allocate", "核减与分配"):
+        terms = policy_terms(policy_set)
+        funds = fund_budgets(policy_set)
+        allocation = allocate(candidates_of(match), terms, funds, history, as_of)
+    return Draft(as_of, policy_set, registry, match, terms, funds, allocation, ledger, len(history))

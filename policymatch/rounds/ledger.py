@@ -1,0 +1,314 @@
+"""The ledger: every grant ever committed, so that nobody is paid twice.
+
+An embedded SQLite file by default, any SQLAlchemy URL for a shared database (SQLAlchemy Core
+only; three tables prefixed ``pm_`` so the ledger can live in a county's existing database):
+
+``pm_ledger``  one row; its ``commits`` counter is updated first in every commit transaction,
+               which serializes committers on every database (a row lock on PostgreSQL and
+               MySQL, the write lock on SQLite) before anything is read.
+``pm_rounds``  one row per committed round, keyed by the round id (SHA-256 of its manifest).
+``pm_grants``  one row per grant, keyed by (policy_id, uscc, period): ``period`` is the calendar
+               year for ``yearly`` policies and ``once`` otherwise, so the database itself
+               refuses a second record of the same grant.
+
+A commit is one transaction: it re-checks the round's grants against the ledger as it is at
+that moment (frequency and stacking, the same rules a run applies), so a draft that went stale
+because another round was committed since is refused rather than paid twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+
+from ..errors import LedgerError, simple
+from ..registry.load import is_database_url
+from .allocate import Candidate, Paid, Terms, ledger_filter
+
+SCHEMA_VERSION = 1
+#: Rows per INSERT batch when recording a round.
+BATCH = 2000
+#: Seconds a SQLite committer waits for another one to finish.
+SQLITE_TIMEOUT = 60
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "pm_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("commits", sa.Integer, nullable=False),
+)
+
+rounds_table = sa.Table(
+    "pm_rounds",
+    metadata,
+    sa.Column("round_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("policy_set_sha256", sa.String(64), nullable=False),
+    sa.Column("registry_sha256", sa.String(64), nullable=True),
+    sa.Column("grants", sa.Integer, nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.Column("software_version", sa.String(40), nullable=False),
+    sa.Column("folder", sa.String(1000), nullable=False),
+)
+
+grants_table = sa.Table(
+    "pm_grants",
+    metadata,
+    sa.Column("policy_id", sa.String(200), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("period", sa.String(8), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("round_id", sa.String(64), sa.ForeignKey("pm_rounds.round_id"), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("name", sa.String(500), nullable=True),
+    sa.Column("fund", sa.String(200), nullable=False),
+    sa.Column("stacking_group", sa.String(200), nullable=True),
+    sa.Column("frequency", sa.String(8), nullable=False),
+    sa.Column("demand_fen", sa.BigInteger, nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("policy_id", "uscc", "period", name="pm_grants_once"),
+    sa.Index("pm_grants_uscc", "uscc"),
+)
+
+
+@dataclass(frozen=True)
+class LedgerGrant:
+    """One grant of a round, as recorded."""
+
+    uscc: str
+    name: str | None
+    policy_id: str
+    demand_fen: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class RoundEntry:
+    """A reviewed round, as the commit reads it from the round folder."""
+
+    round_id: str
+    as_of: dt.date
+    policy_set_sha256: str
+    registry_sha256: str | None
+    software_version: str
+    folder: str
+    terms: Mapping[str, Terms]
+    grants: Sequence[LedgerGrant]
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    round_id: str
+    recorded: bool
+    grants: int
+    amount_fen: int
+    committed_at: dt.datetime
+
+
+def ledger_url(target: str) -> URL:
+    """A SQLAlchemy URL, or a file path for the embedded SQLite ledger."""
+    if not is_database_url(target):
+        return URL.create("sqlite", database=str(Path(target)))
+    try:
+        return make_url(target)
+    except (ArgumentError, ValueError) as exc:
+        raise LedgerError([simple("PM701", f"not a database URL: {exc}", file=target)]) from exc
+
+
+class Ledger:
+    """A ledger database. Reads need no tables (an absent ledger holds nothing); a commit
+    creates them on first use."""
+
+    def __init__(self, target: str) -> None:
+        self.url = ledger_url(target)
+        self.display = self.url.render_as_string(hide_password=True)
+        connect_args: dict[str, object] = {}
+        if self.url.get_backend_name() == "sqlite":
+            connect_args["timeout"] = SQLITE_TIMEOUT
+        try:
+            self.engine: Engine = sa.create_engine(self.url, connect_args=connect_args)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise self._error("cannot open", exc) from exc
+
+    def _error(self, doing: str, exc: BaseException) -> LedgerError:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return LedgerError([simple("PM702", f"ledger: {doing}: {detail}", file=self.display)])
+
+    @property
+    def is_sqlite_file(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def _exists(self) -> bool:
+        if self.is_sqlite_file and not Path(self.url.database or "").exists():
+            return False
+        return sa.inspect(self.engine).has_table(grants_table.name)
+
+    def history(self) -> list[Paid]:
+        """Every grant the ledger holds (what frequency and stacking are checked against)."""
+        try:
+            if not self._exists():
+                return []
+            with self.engine.connect() as conn:
+                return _history(conn)
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def committed(self, round_id: str) -> dt.datetime | None:
+        """When the round was committed, or None."""
+        try:
+            if not self._exists():
+                return None
+            with self.engine.connect() as conn:
+                return _committed_at(conn, round_id)
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def create(self) -> None:
+        """The tables and the lock row, if absent (safe when several processes race)."""
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except SQLAlchemyError:
+            # Another process created them between our check and our CREATE.
+            if not sa.inspect(self.engine).has_table(meta_table.name):
+                raise
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(sa.select(meta_table.c.id)).first() is None:
+                    conn.execute(
+                        sa.insert(meta_table).values(id=1, schema_version=SCHEMA_VERSION, commits=0)
+                    )
+        except IntegrityError:
+            pass
+
+    def commit(self, entry: RoundEntry) -> CommitResult:
+        """Record a round in one transaction, or find it already recorded; refuse a round that
+        would pay a grant the ledger already holds."""
+        total = sum(g.amount_fen for g in entry.grants)
+        try:
+            self.create()
+            with self.engine.begin() as conn:
+                _lock(conn)
+                done = _committed_at(conn, entry.round_id)
+                if done is not None:
+                    return CommitResult(entry.round_id, False, len(entry.grants), total, done)
+                _refuse_conflicts(entry, _history(conn))
+                now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+                conn.execute(sa.insert(rounds_table).values(**_round_row(entry, total, now)))
+                for batch in _batches(entry.grants):
+                    insert_grants(conn, entry, batch)
+            return CommitResult(entry.round_id, True, len(entry.grants), total, now)
+        except IntegrityError as exc:
+            # Only reachable when the serialization above is bypassed (a database without row
+            # locks): the keys still refuse the double record.
+            done = self.committed(entry.round_id)
+            if done is not None:
+                return CommitResult(entry.round_id, False, len(entry.grants), total, done)
+            raise self._error("refused (a grant of this round is already recorded)", exc) from exc
+        except SQLAlchemyError as exc:
+            raise self._error("cannot commit", exc) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _lock(conn: Connection) -> None:
+    conn.execute(
+        sa.update(meta_table).where(meta_table.c.id == 1).values(commits=meta_table.c.commits + 1)
+    )
+
+
+def _committed_at(conn: Connection, round_id: str) -> dt.datetime | None:
+    row = conn.execute(
+        sa.select(rounds_table.c.committed_at).where(rounds_table.c.round_id == round_id)
+    ).first()
+    if row is None:
+        return None
+    when: dt.datetime = row[0]
+    # Stored in UTC; SQLite hands it back without a zone, PostgreSQL in the session's zone.
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def _history(conn: Connection) -> list[Paid]:
+    g = grants_table.c
+    rows = conn.execute(sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id))
+    return [Paid(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+
+
+def _refuse_conflicts(entry: RoundEntry, history: list[Paid]) -> None:
+    candidates = [
+        Candidate(i, g.uscc, g.policy_id, g.amount_fen) for i, g in enumerate(entry.grants)
+    ]
+    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of)
+    if not blocked:
+        return
+    shown = [
+        f"{b.candidate.policy_id} {b.candidate.uscc}: {b.reason.value}"
+        + (f" ({b.other})" if b.other else "")
+        for b in blocked[:10]
+    ]
+    more = f"\n  ... and {len(blocked) - 10} more" if len(blocked) > 10 else ""
+    raise LedgerError(
+        [
+            simple(
+                "PM703",
+                file=entry.folder,
+                message=f"round {entry.round_id[:12]} not committed: {len(blocked)} of its grants are "
+                "already paid according to the ledger (another round was committed after this "
+                "one was run):\n  " + "\n  ".join(shown) + more,
+                hint="run the round again against the current ledger, review it, commit that",
+            )
+        ]
+    )
+
+
+def _round_row(entry: RoundEntry, total: int, now: dt.datetime) -> dict[str, object]:
+    return {
+        "round_id": entry.round_id,
+        "as_of": entry.as_of,
+        "committed_at": now,
+        "policy_set_sha256": entry.policy_set_sha256,
+        "registry_sha256": entry.registry_sha256,
+        "grants": len(entry.grants),
+        "amount_fen": total,
+        "software_version": entry.software_version,
+        "folder": entry.folder[:1000],
+    }
+
+
+def _batches(grants: Sequence[LedgerGrant]) -> Iterator[Sequence[LedgerGrant]]:
+    for start in range(0, len(grants), BATCH):
+        yield grants[start : start + BATCH]
+
+
+def insert_grants(conn: Connection, entry: RoundEntry, batch: Sequence[LedgerGrant]) -> None:
+    """One INSERT of a batch of the round's grants (a seam the atomicity tests break)."""
+    rows = []
+    for g in batch:
+        t = entry.terms[g.policy_id]
+        rows.append(
+            {
+                "policy_id": g.policy_id,
+                "uscc": g.uscc,
+                "period": t.period(entry.as_of),
+                "year": entry.as_of.year,
+                "round_id": entry.round_id,
+                "as_of": entry.as_of,
+                "name": g.name,
+                "fund": t.fund,
+                "stacking_group": t.stacking_group,
+                "frequency": t.frequency.value,
+                "demand_fen": g.demand_fen,
+                "amount_fen": g.amount_fen,
+            }
+        )
+    conn.execute(sa.insert(grants_table), rows)

@@ -1,0 +1,162 @@
+"""A disbursement round end to end: read the registry, match, allocate, write the draft folder.
+
+::
+
+    from policymatch.rounds.round import RoundRequest, run_round
+    report = run_round(policy_set, RoundRequest("registry.csv", as_of, Path("out")))
+    report.round_id, report.timings
+
+:func:`write_draft` writes every list of a :class:`~policymatch.rounds.draft.Draft` (CSV files,
+the workbook, 公示名单) and then the manifest, last: a folder whose run was interrupted has no
+manifest and cannot be committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..backends.base import Backend
+from ..errors import LedgerError, UsageError, simple
+from ..rules import PolicySet
+from .draft import Draft, RegistryInput, draft_round
+from .ledger import Ledger
+from .lists import build_lists
+from .manifest import MANIFEST, build_manifest, manifest_bytes, round_id
+from .outputs import sha256_file, write_csv
+from .progress import Progress
+from .workbook import write_workbook
+from .xlsx import MAX_ROWS
+
+WORKBOOK = "兑现清单.xlsx"
+STEPS = 5  # read, match, allocate, lists, write
+
+
+@dataclass(frozen=True)
+class RoundRequest:
+    """What ``policymatch run`` is asked to do."""
+
+    registry: str
+    as_of: dt.date
+    out_dir: Path
+    ledger: str = "ledger.sqlite"
+    table: str | None = None
+    query: str | None = None
+    backend: str | Backend | None = None
+
+
+@dataclass
+class RoundReport:
+    draft: Draft
+    out_dir: Path
+    round_id: str
+    files: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def write_draft(
+    draft: Draft,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    rows_per_sheet: int = MAX_ROWS - 1,
+) -> tuple[str, list[str]]:
+    """Write the round folder; returns the round id and the files written."""
+    progress = progress or Progress()
+    _prepare(out_dir)
+    with progress.step("lists", "整理清单"):
+        lists = build_lists(draft)
+    # The CSV files and the workbook are written side by side: both spend their time in Arrow
+    # kernels and zlib, which release the GIL, so two cores do twice the work.
+    with progress.step("write", "写出清单和工作簿"), ThreadPoolExecutor(max_workers=1) as pool:
+        book = pool.submit(
+            write_workbook,
+            out_dir / WORKBOOK,
+            as_of=draft.as_of,
+            summary=lists.summary,
+            funds=lists.funds,
+            sheets=lists.sheets(),
+            notes=_notes(draft),
+            rows_per_sheet=rows_per_sheet,
+        )
+        hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
+        hashes[WORKBOOK] = sha256_file(book.result())
+    data = manifest_bytes(build_manifest(draft, hashes))
+    (out_dir / MANIFEST).write_bytes(data)
+    return round_id(data), [*sorted(hashes), MANIFEST]
+
+
+def _prepare(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / MANIFEST).unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            [simple("PM712", f"cannot write the round into '{out_dir}': {exc}")]
+        ) from exc
+
+
+def _notes(draft: Draft) -> list[str]:
+    reg = draft.registry
+    return [
+        f"基准日期：{draft.as_of.isoformat()}",
+        f"登记表：{reg.source}（读入 {reg.rows_read} 行，参与匹配 {len(draft.frame)} 行，"
+        f"数据问题 {len(reg.rejected)} 行）",
+        f"政策集 SHA-256：{draft.policy_set.digest}",
+        f"台账：{draft.ledger}（已记录 {draft.ledger_grants} 笔）",
+        f"policymatch {__version__}",
+    ]
+
+
+def refuse_committed_folder(out_dir: Path, ledger: Ledger) -> None:
+    """A folder holding a committed round is the record of a payment: never overwrite it."""
+    path = out_dir / MANIFEST
+    if not path.is_file():
+        return
+    rid = round_id(path.read_bytes())
+    when = ledger.committed(rid)
+    if when is not None:
+        raise LedgerError(
+            [
+                simple(
+                    "PM713",
+                    file=str(out_dir),
+                    message=f"this folder holds round {rid[:12]}, committed to the ledger on "
+                    f"{when:%Y-%m-%d}: it is the record of that payment",
+                    hint="write the new round into another folder (--out)",
+                )
+            ]
+        )
+
+
+def run_round(
+    policy_set: PolicySet, request: RoundRequest, progress: Progress | None = None
+) -> RoundReport:
+    """``policymatch run``: read, match, allocate, write; with step timings."""
+    from ..registry.load import read_registry
+
+    progress = progress or Progress()
+    ledger = Ledger(request.ledger)
+    try:
+        refuse_committed_folder(request.out_dir, ledger)
+        history = ledger.history()
+    finally:
+        ledger.dispose()
+    with progress.step("read", "读取登记表"):
+        registry: RegistryInput = read_registry(
+            request.registry, policy_set.schema, table=request.table, query=request.query
+        )
+    draft = draft_round(
+        policy_set,
+        registry,
+        request.as_of,
+        history,
+        backend=request.backend,
+        ledger=ledger.display,
+        progress=progress,
+    )
+    rid, files = write_draft(draft, request.out_dir, progress=progress)
+    return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))

@@ -1,0 +1,234 @@
+"""The ledger: commit once, atomically, never twice, never a tampered or stale round."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from policymatch import load
+from policymatch.errors import LedgerError
+from policymatch.rounds import ledger as ledger_module
+from policymatch.rounds.draft import draft_round
+from policymatch.rounds.ledger import Ledger
+from policymatch.rounds.manifest import read_round
+from policymatch.rounds.round import write_draft
+from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, registry, write_policies
+
+
+def make_round(root: Path, out: str, ledger: Ledger, records: Any = GOLDEN_RECORDS) -> Path:
+    """A round drafted against the ledger as it is now, written into root/out."""
+    policy_set = load(str(write_policies(root / "policies")))
+    draft = draft_round(
+        policy_set, registry(records, policy_set), AS_OF, ledger.history(), ledger=ledger.display
+    )
+    write_draft(draft, root / out)
+    return root / out
+
+
+def grant_keys(ledger: Ledger) -> list[tuple[str, str, str]]:
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT policy_id, uscc, period FROM pm_grants"))
+        return sorted((r[0], r[1], r[2]) for r in rows)
+
+
+def rounds(ledger: Ledger) -> int:
+    with ledger.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM pm_rounds")).scalar_one())
+
+
+def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    entry = read_round(folder)
+    first = ledger.commit(entry)
+    assert first.recorded
+    assert first.grants == len(entry.grants) == 11
+    assert first.amount_fen == sum(g.amount_fen for g in entry.grants)
+    keys = grant_keys(ledger)
+    assert len(keys) == 11
+    assert ("W", GOLDEN_RECORDS[0]["uscc"], "2024") in keys
+    assert ("Z2", GOLDEN_RECORDS[0]["uscc"], "once") in keys
+    again = ledger.commit(read_round(folder))
+    assert not again.recorded
+    assert again.committed_at == first.committed_at
+    assert grant_keys(ledger) == keys
+    assert rounds(ledger) == 1
+
+
+def test_a_second_round_never_repays(tmp_path: Path, ledger: Ledger) -> None:
+    ledger.commit(read_round(make_round(tmp_path, "r1", ledger)))
+    second = read_round(make_round(tmp_path, "r2", ledger))
+    assert second.grants == []  # every grant of the first round is now in the ledger
+    result = ledger.commit(second)
+    assert result.recorded  # an empty round is still a round
+    assert len(grant_keys(ledger)) == 11
+
+
+def test_a_stale_round_is_refused(tmp_path: Path, ledger: Ledger) -> None:
+    """Two drafts run before either is committed: the second would pay twice."""
+    first = read_round(make_round(tmp_path, "a", ledger))
+    stale = read_round(make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2]))
+    ledger.commit(first)
+    with pytest.raises(LedgerError, match=r"PM703") as err:
+        ledger.commit(stale)
+    assert "already paid according to the ledger" in str(err.value)
+    assert rounds(ledger) == 1
+
+
+def test_a_round_edited_after_the_run_is_refused(tmp_path: Path, ledger: Ledger) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    grants = folder / "grants.csv"
+    grants.write_bytes(grants.read_bytes().replace(b",600.00,600.00,", b",600.00,6000.00,"))
+    with pytest.raises(LedgerError, match=r"files changed or missing since the run: grants\.csv"):
+        read_round(folder)
+    (folder / "公示名单.csv").unlink()
+    with pytest.raises(LedgerError, match=r"grants\.csv, 公示名单\.csv"):
+        read_round(folder)
+
+
+def test_an_edited_manifest_does_not_pass_for_the_round(tmp_path: Path, ledger: Ledger) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    original = read_round(folder).round_id
+    manifest = folder / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8").replace("2024-03-01", "2025-03-01"), "utf-8")
+    # the lists carry the period they were computed for: a moved as-of date shows
+    with pytest.raises(LedgerError, match=r"period"):
+        read_round(folder)
+    manifest.write_text(manifest.read_text("utf-8").replace("2025-03-01", "2024-03-01"), "utf-8")
+    assert read_round(folder).round_id == original
+
+
+def test_not_a_round_folder(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match=r"no manifest\.json here"):
+        read_round(tmp_path)
+
+
+def test_a_failure_mid_commit_leaves_the_ledger_as_it_was(
+    tmp_path: Path, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    monkeypatch.setattr(ledger_module, "BATCH", 2)
+    real = ledger_module.insert_grants
+    calls = []
+
+    def failing(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        real(*args)
+
+    monkeypatch.setattr(ledger_module, "insert_grants", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ledger.commit(read_round(folder))
+    assert len(calls) == 3  # two batches went in before the failure ...
+    assert grant_keys(ledger) == []  # ... and were rolled back
+    assert rounds(ledger) == 0
+    monkeypatch.setattr(ledger_module, "insert_grants", real)
+    assert ledger.commit(read_round(folder)).recorded
+    assert len(grant_keys(ledger)) == 11
+
+
+def _crash_mid_commit(folder: str, db: str) -> None:
+    """In a child process: die (no cleanup at all) after two batches of the commit."""
+    from policymatch.rounds import ledger as module
+
+    module.BATCH = 2
+    real = module.insert_grants
+    calls = []
+
+    def dying(*args: Any) -> None:
+        real(*args)
+        calls.append(1)
+        if len(calls) == 2:
+            os._exit(3)
+
+    module.insert_grants = dying  # type: ignore[assignment]
+    Ledger(db).commit(read_round(Path(folder)))
+
+
+def test_a_crash_mid_commit_leaves_the_ledger_as_it_was(
+    tmp_path: Path, ledger: Ledger, ledger_target: str
+) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    child = mp.get_context("spawn").Process(
+        target=_crash_mid_commit, args=(str(folder), ledger_target)
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 3
+    if ledger.is_sqlite_file:
+        with sqlite3.connect(ledger_target) as conn:  # recovers the hot journal
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert grant_keys(ledger) == []
+    assert rounds(ledger) == 0
+    assert ledger.commit(read_round(folder)).recorded
+
+
+def _commit_at_once(folder: str, db: str, barrier: Any, results: Any) -> None:
+    from policymatch.rounds import ledger as module
+
+    real = module.insert_grants
+
+    def slow(*args: Any) -> None:
+        import time
+
+        time.sleep(0.2)  # hold the transaction open while the other process tries
+        real(*args)
+
+    module.insert_grants = slow  # type: ignore[assignment]
+    entry = read_round(Path(folder))
+    barrier.wait()
+    try:
+        results.put(("recorded" if Ledger(db).commit(entry).recorded else "already", ""))
+    except LedgerError as exc:
+        results.put(("refused", str(exc)))
+
+
+def run_two(folders: list[Path], db: str) -> list[tuple[str, str]]:
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_commit_at_once, args=(str(f), db, barrier, results)) for f in folders
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    return sorted(results.get(timeout=5) for _ in procs)
+
+
+def test_two_processes_commit_the_same_round(
+    tmp_path: Path, ledger: Ledger, ledger_target: str
+) -> None:
+    folder = make_round(tmp_path, "r1", ledger)
+    ledger.create()  # both children find the tables; creation races are tested below
+    outcomes = run_two([folder, folder], ledger_target)
+    assert [o for o, _ in outcomes] == ["already", "recorded"]
+    assert len(grant_keys(ledger)) == 11
+    assert rounds(ledger) == 1
+
+
+def test_two_processes_commit_overlapping_rounds(
+    tmp_path: Path, ledger: Ledger, ledger_target: str
+) -> None:
+    a = make_round(tmp_path, "a", ledger)
+    b = make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2])
+    sizes = {len(read_round(a).grants), len(read_round(b).grants)}
+    outcomes = run_two([a, b], ledger_target)
+    assert sorted(o for o, _ in outcomes) == ["recorded", "refused"]
+    assert len(grant_keys(ledger)) in sizes  # one round or the other, whole
+    assert rounds(ledger) == 1
+
+
+def test_an_unreachable_ledger_is_a_clear_error() -> None:
+    ledger = Ledger("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(LedgerError, match=r"ledger: cannot read: .*PM702"):
+        ledger.history()
+    with pytest.raises(LedgerError, match=r"PM701"):
+        Ledger("postgresql+psycopg://x:y@host:port/db")
