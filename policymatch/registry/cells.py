@@ -46,8 +46,7 @@ _RATE = r"0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?"
 _PERCENT = r"(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%"
 _USCC = f"[{ALPHABET}]{{18}}"
 
-_USCC_VALUE = np.zeros(256, dtype=np.float64)
-_WEIGHTS_FLOAT = np.asarray(_WEIGHTS, dtype=np.float64)
+_USCC_VALUE = np.zeros(256, dtype=np.int32)
 _USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(ALPHABET))
 _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 
@@ -55,8 +54,9 @@ _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
     """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
     of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized."""
-    # In floats the product runs on BLAS, and stays exact: the sum is below 17 * 30 * 30.
-    total = (_USCC_VALUE[bodies[:, :17]] @ _WEIGHTS_FLOAT).astype(np.int64)
+    total = np.zeros(len(bodies), dtype=np.int32)
+    for position, weight in enumerate(_WEIGHTS):  # column by column: no n x 17 temporaries
+        total += _USCC_VALUE[bodies[:, position]] * np.int32(weight)
     checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
     return checks
 

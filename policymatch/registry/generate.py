@@ -380,17 +380,19 @@ def generate_frame(
 
 def _column(values: np.ndarray, dtype: Any, null: np.ndarray) -> pd.Series:
     if dtype == "Int64":
-        return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), null))
+        return pd.Series(
+            pd.arrays.IntegerArray(values.astype(np.int64, copy=False), null), copy=False
+        )
     if dtype == "boolean":
-        return pd.Series(pd.arrays.BooleanArray(values.astype(bool), null))
+        return pd.Series(pd.arrays.BooleanArray(values.astype(bool, copy=False), null), copy=False)
     # The arrays are the generator's own, so nulls are written in place.
     if values.dtype.kind == "M":
         values[null] = np.datetime64("NaT")
-        return pd.Series(values, dtype="datetime64[ns]")
+        return pd.Series(values, dtype="datetime64[ns]", copy=False)
     if values.dtype == object:
         values[null] = None
-        return pd.Series(values, dtype=object)
-    return pd.Series(values)
+        return pd.Series(values, dtype=object, copy=False)
+    return pd.Series(values, copy=False)
 
 
 def generate_records(
