@@ -353,7 +353,7 @@ class _Assembler:
                 rejected.extend(
                     RejectedRow(h.row, key, f"exact duplicate of row {first.row}") for h in rows[1:]
                 )
-            elif len(rows) == 1:  # possible only when the source changed; PM509 follows
+            elif len(rows) == 1:  # its key only shared a hash with another key
                 if first.problems:
                     rejected.append(RejectedRow(first.row, key, "; ".join(first.problems)))
                 else:

@@ -657,7 +657,16 @@ class SqlSource:
             untyped = sa.table(name, *(sa.column(c) for c in names), schema=schema or None)
             return untyped, names
         assert query is not None
-        statement = sa.text(query.strip().rstrip(";"))
+        text = query.strip().rstrip(";")
+        statement = sa.text(text)
+        if self._conn.dialect.name in ("mysql", "mariadb"):
+            # Closing a MySQL streaming cursor reads it to the end: ask for no rows instead.
+            # (A failed statement does not end a MySQL transaction, so falling back is safe.)
+            try:
+                empty = sa.text(f"SELECT * FROM ({text}) AS pm_registry LIMIT 0")
+                return statement, list(self._conn.execute(empty).keys())
+            except Exception:  # the plain query below reports the error, if there is one
+                pass
         try:
             result = self._conn.execution_options(stream_results=True).execute(statement)
             headers = list(result.keys())

@@ -125,3 +125,39 @@ def test_chunks_hold_repeated_codes_until_the_end(
     # codes 0..8 repeat; 4 repeats with different revenue each time: all 3 of its rows set aside
     assert sorted(whole.frame["uscc"]) == sorted(code(i) for i in range(9) if i != 4)
     assert len(whole.rejected) == 20 - 8
+
+
+def test_keys_that_only_share_a_hash_are_told_apart(
+    write_text: Callable[..., Path],
+    csv_of: Csv,
+    code: Callable[[int], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Duplicate detection keeps 8-byte hashes; a collision must cost time, never rows."""
+    import numpy as np
+
+    from policymatch.registry import load as load_module
+
+    def colliding(keys: np.ndarray) -> np.ndarray:
+        return np.zeros(sum(k is not None for k in keys), dtype=np.uint64)
+
+    monkeypatch.setattr(load_module, "hash_keys", colliding)
+    rows = [[code(1), "甲", "1"], [code(2), "乙", "2"], [code(2), "乙", "2"], [code(3), "丙", "3"]]
+    load = read(write_text, csv_of, rows)
+    assert load.rejected == [RejectedRow(4, code(2), "exact duplicate of row 3")]
+    assert list(load.frame["uscc"]) == [code(1), code(2), code(3)]
+
+
+def test_a_file_changed_between_passes_is_refused(
+    write_text: Callable[..., Path], csv_of: Csv, code: Callable[[int], str]
+) -> None:
+    from policymatch.errors import RegistryError
+
+    path = write_text(csv_of(HEADER, [[code(i), "甲", str(i)] for i in range(10)]))
+    chunks = iter_registry(path, S, chunk_rows=3)
+    next(chunks)  # the first pass is done, the second has begun
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"{code(99)},乙,1\r\n")
+    with pytest.raises(RegistryError) as info:
+        list(chunks)
+    assert info.value.diagnostics[0].code == "PM509"
