@@ -104,7 +104,7 @@ HEADER = [f.display for f in FIELDS]
 
 
 @settings(
-    max_examples=40,
+    max_examples=20,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -115,7 +115,7 @@ HEADER = [f.display for f in FIELDS]
                  min_size=len(HEADER), max_size=len(HEADER)),
         max_size=12,
     ),
-    chunk_rows=st.integers(1, 5),
+    chunk_rows=st.integers(3, 6),
 )  # fmt: skip
 def test_random_rows_never_crash_the_loader(
     tmp_path_factory: object, rows: list[list[str]], chunk_rows: int
