@@ -53,7 +53,8 @@ def write_workbook(
             plan.append((name, table, i))
     created = dt.datetime(as_of.year, as_of.month, as_of.day)
     with Workbook(path, [summary.sheet, *(name for name, _, _ in plan)], created) as book:
-        sheet = book.sheet([c.width for c in summary.columns])
+        lines = summary.num_rows + funds.num_rows + len(notes) + 4  # 2 headers, 2 blank
+        sheet = book.sheet([c.width for c in summary.columns], lines)
         _write_table(sheet, summary)
         sheet.row([None], [Style.PLAIN])
         _write_table(sheet, funds)
@@ -61,7 +62,9 @@ def write_workbook(
         for note in notes:
             sheet.row([note], [Style.PLAIN])
         for _, table, part in plan:
-            sheet = book.sheet([c.width for c in table.columns])
-            _write_table(sheet, table, part * rows_per_sheet, (part + 1) * rows_per_sheet)
+            start = part * rows_per_sheet
+            stop = min(start + rows_per_sheet, table.num_rows)
+            sheet = book.sheet([c.width for c in table.columns], stop - start + 1)
+            _write_table(sheet, table, start, stop)
             sheet.autofilter()
     return path

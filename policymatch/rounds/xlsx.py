@@ -159,11 +159,17 @@ class Sheet:
     """One worksheet being streamed; rows are appended in order."""
 
     def __init__(
-        self, out: IO[bytes], widths: Sequence[float], freeze_rows: int, shared: SharedStrings
+        self,
+        out: IO[bytes],
+        widths: Sequence[float],
+        rows: int,
+        freeze_rows: int,
+        shared: SharedStrings,
     ) -> None:
         self._out = out
         self._shared = shared
         self.rows = 0
+        self.planned = rows
         self.width = max(len(widths), 1)
         self.filter_rows: int | None = None
         views = '<sheetView workbookViewId="0"/>'
@@ -179,7 +185,10 @@ class Sheet:
             for i, w in enumerate(widths)
         )
         self._write(
-            _HEAD + f"<worksheet {_NS} {_NS_R}><sheetViews>{views}</sheetViews>"
+            _HEAD + f"<worksheet {_NS} {_NS_R}>"
+            # Readers such as openpyxl scan the whole sheet for its size when this is missing.
+            f'<dimension ref="A1:{column_letter(self.width - 1)}{max(rows, 1)}"/>'
+            f"<sheetViews>{views}</sheetViews>"
             '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{cols}</cols>" if cols else "")
             + "<sheetData>"
@@ -217,6 +226,8 @@ class Sheet:
         self.filter_rows = max(self.rows, 2)
 
     def close(self) -> None:
+        if self.rows != self.planned:
+            raise ValueError(f"sheet planned for {self.planned} rows got {self.rows}")
         tail = "</sheetData>"
         if self.filter_rows is not None:
             tail += f'<autoFilter ref="{self.filter_ref}"/>'
@@ -232,10 +243,10 @@ class Sheet:
 
 
 class Workbook:
-    """``with Workbook(path, sheet_names, created) as wb: sheet = wb.sheet(0, widths) ...``
+    """``with Workbook(path, sheet_names, created) as wb: sheet = wb.sheet(widths, rows) ...``
 
-    Sheet names are given up front (the workbook part is written first); sheets are then
-    written one after the other, in that order.
+    Sheet names are given up front, and each sheet's number of rows when it is started (the
+    sheet's size comes first in its XML); sheets are written one after the other, in order.
     """
 
     def __init__(self, path: Path, names: Sequence[str], created: dt.datetime) -> None:
@@ -255,8 +266,8 @@ class Workbook:
         info.compress_type = zipfile.ZIP_DEFLATED
         self._zip.writestr(info, text.encode("utf-8"), compresslevel=_LEVEL)
 
-    def sheet(self, widths: Sequence[float], freeze_rows: int = 1) -> Sheet:
-        """The next sheet (closing the previous one)."""
+    def sheet(self, widths: Sequence[float], rows: int, freeze_rows: int = 1) -> Sheet:
+        """The next sheet (closing the previous one), which will hold ``rows`` rows."""
         self._close_sheet()
         index = self._next
         if index >= len(self.names):
@@ -264,7 +275,7 @@ class Workbook:
         self._next += 1
         # Opened by name: the entry gets ZipInfo's fixed 1980 date and the archive's level.
         out = self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w")
-        sheet = Sheet(out, widths, freeze_rows, self.shared)
+        sheet = Sheet(out, widths, rows, freeze_rows, self.shared)
         self._open = (sheet, out)
         return sheet
 
@@ -281,7 +292,7 @@ class Workbook:
     def close(self) -> None:
         self._close_sheet()
         while self._next < len(self.names):
-            self.sheet(())
+            self.sheet((), 0)
             self._close_sheet()
         self._write_parts()
         self._zip.close()

@@ -113,11 +113,11 @@ def test_excel_row_limit_for_real(tmp_path: Path) -> None:
     n = MAX_ROWS  # data rows: one past the 1,048,575 that fit under the header
     numbers = pc.cast(pa.array(range(n)), pa.string())
     with Workbook(path, ["a", "a (2)"], dt.datetime(2024, 3, 1)) as wb:
-        sheet = wb.sheet([10])
+        sheet = wb.sheet([10], MAX_ROWS)
         sheet.row(["n"], [Style.HEADER])
         sheet.write([numbers.slice(0, MAX_ROWS - 1)], [Style.COUNT])
         assert sheet.rows == MAX_ROWS
-        second = wb.sheet([10])
+        second = wb.sheet([10], n - MAX_ROWS + 2)
         second.row(["n"], [Style.HEADER])
         second.write([numbers.slice(MAX_ROWS - 1)], [Style.COUNT])
     with zipfile.ZipFile(path) as z:
