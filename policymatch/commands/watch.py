@@ -2,7 +2,7 @@
 
 Reads one change per line from ``--events`` (a file, or ``-`` for standard input, as it
 arrives) and writes, for each, the grants it makes due and the ones it revokes, one JSON object
-per line on standard output, flushed after every change so that a pipe sees them at once. A
+per line on standard output (starting from ``--registry`` when given, else from nothing), flushed after every change so that a pipe sees them at once. A
 line that is not a valid change is reported on standard error with its line number and skipped;
 the stream goes on, and the exit status is 1 if any line was skipped.
 """
@@ -15,10 +15,18 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, RegistryError, Span, simple
+from ..registry.frame import iter_records
+from ..registry.load import read_registry
 from ..rules import compile_policy_set
+
+if TYPE_CHECKING:
+    from ..backends.durable import Watcher
+
+#: Registry rows set aside that are listed one by one when starting from a registry.
+SHOWN = 5
 
 
 def _date(text: str) -> dt.date:
@@ -44,6 +52,15 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--policies", default="policies", help="policy folder or file (default: policies/)"
     )
+    p.add_argument(
+        "--registry",
+        metavar="PATH_OR_URL",
+        help="start from this registry (.csv, .xlsx, .parquet or SQLAlchemy URL): its grants "
+        "are taken as already reported, so the first change can revoke them",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--table", help="table to read when --registry is a database URL")
+    src.add_argument("--query", metavar="SQL", help="query to run when --registry is a URL")
     p.add_argument(
         "--as-of",
         type=_date,
@@ -76,6 +93,19 @@ def _open(source: str) -> IO[bytes]:
         ) from None
 
 
+def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
+    """Load the registry into the watcher; report the rows it set aside on standard error."""
+    schema = watcher.policy_set.schema
+    load = read_registry(args.registry, schema, table=args.table, query=args.query)
+    watcher.load(iter_records(load.frame, schema))
+    if load.rejected:
+        lines = [f"{load.source}: {len(load.rejected)} row(s) set aside, not watched:"]
+        lines += [f"    row {r.row}: {r.reason}" for r in load.rejected[:SHOWN]]
+        if len(load.rejected) > SHOWN:
+            lines.append(f"    ... and {len(load.rejected) - SHOWN} more")
+        sys.stderr.write("\n".join(lines) + "\n")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..backends.durable import RecordError, Watcher
     from ..backends.durable.events import EventError, Update, notification_json, parse_event
@@ -88,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     stream = _open(args.events)
     try:
         with Watcher(policy_set, as_of) as watcher:
+            if args.registry is not None:
+                _start_from(watcher, args)
             for number, text in _lines(stream):
                 try:
                     if text is None:

@@ -1,45 +1,58 @@
 """The durable_rules runtime of one watcher: its rulesets, its facts, and the library's traps.
 
-durable_rules 2.0.28 (its last release, 2020) is driven here through ``durable.engine.Ruleset``
-directly, not through ``durable.lang``'s process-wide host, and every trap it sets is handled
-in one place (each has a test in ``tests/backends/durable/test_traps.py``):
+The session drives durable_rules' engine (``durable_rules_engine``, the C Rete network that
+``durable.engine`` wraps) with the calls ``durable.engine.Ruleset`` itself makes:
+``create_ruleset``, ``assert_fact``/``retract_fact``, then ``start_action_for_state`` and
+``complete_and_start_action`` to take the fired rules one by one. It leaves out the Python
+action layer (a ``Closure``, a JSON round trip of the session state and a callback per fired
+rule), which cost eight times the rest of an update; a fired rule's name is all the watcher
+needs. The traps of durable_rules 2.0.28 (its last release, 2020), each with a test in
+``tests/backends/durable/test_traps.py``:
 
-- Ruleset names are global to ``durable.lang``'s host ("Ruleset with name ... already
-  registered"): a session owns its rulesets and names them ``pm<pid>_<n>_s<k>``, unique in the
-  process. The host also starts timer threads that dispatch queued actions on their own; without
-  a host, every action runs synchronously inside :meth:`Session.put`, before it returns.
-- A fact that matches no rule of a ruleset raises ``MessageNotHandledException``: that shard
-  has no candidate for the enterprise, and the fact is not stored there (nor retracted later).
-- Asserting a fact equal to one already held raises ``MessageObservedException``, and so does a
-  *different* fact whose content hash collides with one held (some ten thousand facts in): every
-  fact carries its USCC as ``id``, and an update retracts the enterprise's old fact first.
+- Ruleset names are global to ``durable.lang``'s process-wide host ("Ruleset with name ...
+  already registered"), whose timer threads also dispatch queued actions on their own: the
+  session uses no host, names its rulesets ``pm<pid>_<n>_s<k>`` (unique in the process), and
+  takes every fired rule itself, synchronously, before :meth:`Session.put` returns.
+- A fact that matches no rule of a ruleset is refused (``MessageNotHandledException``, code 1):
+  that shard has no candidate for the enterprise, and the fact is not stored there.
+- Asserting a fact equal to one already held is refused (``MessageObservedException``, code 2),
+  and so is a *different* fact whose content hash collides with one held (some ten thousand facts
+  in): every fact carries its USCC as ``id``, and an update retracts the enterprise's old fact
+  first. A refusal here is a bug, raised as :class:`DurableError`.
 - ``post()`` (an event) fires only the first matching rule: enterprises are asserted as facts.
-- An exception inside a rule's action is caught by durable and written into the session state,
-  and the assert returns as if nothing happened: actions here record their own failures and
-  :meth:`Session.put` raises :class:`DurableError` after the assert.
+- An exception inside a Python action is swallowed into the session state: no code of ours runs
+  inside durable, so there is nothing to swallow.
+- Fired rules queue in the session state until taken, whichever fact fired them, and one taken
+  but neither completed nor abandoned blocks the session; one abandoned and then retracted
+  crashes the process (durable frees the fact under it). The session takes and completes every
+  fired rule after each assert, even after a problem with one, and checks that each names the
+  fact just asserted.
 - A ruleset fails with error 303 when more than 64 of its paths match one fact, and
-  ``create_ruleset`` hangs past 512 paths: the compiler shards (:mod:`.compile`).
-- An action runs once per matching path of a rule: matches are collected as a set.
+  ``create_ruleset`` hangs past 512 paths: the compiler shards (:mod:`.compile`). Any engine
+  error is raised as :class:`DurableError` after the fact is taken back out of every shard.
+- A rule fires once per matching path of its condition: matches are collected as a set.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from .compile import Program
 
 try:
     import durable_rules_engine  # type: ignore[import-not-found]
-    from durable import engine
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
         "the event backend needs durable-rules: pip install 'policymatch[events]'"
     ) from exc
 
 Fact = Mapping[str, int | str]
+
+#: Result codes of durable_rules_engine's assert and retract calls.
+_HANDLED, _NOT_HANDLED, _OBSERVED = 0, 1, 2
 
 _rulesets_made = itertools.count()
 
@@ -57,88 +70,90 @@ class Session:
     """Enterprise facts in durable_rules' working memory, and the policies each one matched."""
 
     def __init__(self, program: Program) -> None:
-        self._matches: set[int] = set()
-        self._fired_for: set[str] = set()
-        self._failures: list[BaseException] = []
-        self._held: dict[str, tuple[dict[str, int | str], tuple[int, ...], frozenset[int]]] = {}
-        self._rulesets: list[Any] = []
+        self._policy = {rule.name: rule.policy for shard in program.shards for rule in shard}
+        self._held: dict[str, tuple[str, tuple[int, ...], frozenset[int]]] = {}
+        self._handles: list[int] = []
         try:
             for k, shard in enumerate(program.shards):
-                definition = {
-                    rule.name: {"all": [{"m": rule.condition()}], "run": self._action(rule.policy)}
-                    for rule in shard
-                }
-                self._rulesets.append(engine.Ruleset(ruleset_name(k), None, definition))
+                rules = {rule.name: {"all": [{"m": rule.condition()}]} for rule in shard}
+                text = json.dumps(rules, ensure_ascii=False)
+                self._handles.append(durable_rules_engine.create_ruleset(ruleset_name(k), text))
         except BaseException:
             self.close()
             raise
 
-    def _action(self, policy: int) -> Callable[[Any], None]:
-        # One positional parameter exactly: durable treats a two-parameter function as an
-        # asynchronous action that must call back, and would never complete it.
-        def action(c: Any) -> None:
-            try:
-                self._on_match(policy, c.m.id)
-            except BaseException as exc:  # durable would swallow it into the session state
-                self._failures.append(exc)
-
-        return action
-
-    def _on_match(self, policy: int, fact_id: str) -> None:
-        self._matches.add(policy)
-        self._fired_for.add(fact_id)
-
     def put(self, fact: Fact) -> frozenset[int]:
         """Replace the enterprise's fact (by ``id``); the indexes of the policies it matches."""
         fact_id = str(fact["id"])
+        text = json.dumps(fact, ensure_ascii=False)
         held = self._held.get(fact_id)
-        if held is not None and held[0] == fact:
+        if held is not None and held[0] == text:
             return held[2]
         self.drop(fact_id)
-        self._matches, self._fired_for, self._failures = set(), set(), []
+        matches: set[int] = set()
         stored: list[int] = []
         try:
-            for k, ruleset in enumerate(self._rulesets):
-                if self._assert(ruleset, fact):
+            for k, handle in enumerate(self._handles):
+                if self._assert(handle, text, fact_id, matches):
                     stored.append(k)
         except BaseException:
-            for k in stored:
-                self._rulesets[k].retract_fact(dict(fact))
+            # Including the shard that failed: retracting a fact a ruleset lacks is a no-op.
+            for handle in self._handles:
+                durable_rules_engine.retract_fact(handle, text)
             raise
-        if self._fired_for - {fact_id}:
-            raise DurableError(f"rules fired for facts {sorted(self._fired_for)} on {fact_id}")
-        matches = frozenset(self._matches)
-        self._held[fact_id] = (dict(fact), tuple(stored), matches)
-        return matches
+        result = frozenset(matches)
+        self._held[fact_id] = (text, tuple(stored), result)
+        return result
 
-    def _assert(self, ruleset: Any, fact: Fact) -> bool:
-        """Assert into one ruleset and run its actions; False when no rule there matched."""
-        errors: list[BaseException] = []
+    def _assert(self, handle: int, text: str, fact_id: str, matches: set[int]) -> bool:
+        """Assert into one ruleset and take the rules it fired; False when none matched."""
         try:
-            state = ruleset.assert_fact(dict(fact))
-        except engine.MessageNotHandledException:
-            return False
-        except engine.MessageObservedException:
-            raise DurableError(f"durable already holds a fact with id {fact['id']}") from None
+            code, state = durable_rules_engine.assert_fact(handle, text)
         except durable_rules_engine.error as exc:
-            raise DurableError(f"durable_rules refused the fact of {fact['id']}: {exc}") from exc
-        ruleset.do_actions(state, lambda error, _state: errors.append(error) if error else None)
-        if self._failures:
-            raise DurableError(f"a rule action failed: {self._failures[0]!r}") from self._failures[
-                0
-            ]
-        if errors:
-            raise DurableError(f"durable_rules failed running actions: {errors[0]!r}")
+            raise DurableError(f"durable_rules refused the fact of {fact_id}: {exc}") from exc
+        if code == _NOT_HANDLED:
+            return False
+        if code != _HANDLED:
+            why = "already holds a fact with that id" if code == _OBSERVED else f"code {code}"
+            raise DurableError(f"durable_rules refused the fact of {fact_id}: {why}")
+        fired = durable_rules_engine.start_action_for_state(handle, state)
+        if not fired:
+            raise DurableError(f"the rules {fact_id} fired could not be taken")
+        messages, problem = fired[1], None
+        while messages:
+            # Every fired rule is completed, even after a problem: an action abandoned or left
+            # started blocks the session, and durable frees its fact under it (a crash).
+            if problem is None:
+                try:
+                    self._take(messages, text, matches)
+                except BaseException as exc:
+                    problem = exc
+            messages = durable_rules_engine.complete_and_start_action(handle, state)
+        if problem is not None:
+            raise problem
         return True
+
+    def _take(self, message: str, text: str, matches: set[int]) -> None:
+        """Record one fired rule: ``{"<rule>":{"m":<the fact as asserted>}}``."""
+        rule, _, rest = message[2:].partition('":{"m":')
+        if not message.startswith('{"') or rest != text + "}}":
+            # Not the shape durable hands back for the fact just asserted: say whose it is.
+            (rule, content), *_ = json.loads(message).items()
+            fact_id = json.loads(text)["id"]
+            raise DurableError(f"rule {rule} fired for {content['m']['id']}, not {fact_id}")
+        policy = self._policy.get(rule)
+        if policy is None:
+            raise DurableError(f"durable fired rule {rule}, which no shard of this session has")
+        matches.add(policy)
 
     def drop(self, fact_id: str) -> None:
         """Retract the enterprise's fact, if one is held."""
         held = self._held.pop(fact_id, None)
         if held is None:
             return
-        fact, stored, _ = held
+        text, stored, _ = held
         for k in stored:
-            self._rulesets[k].retract_fact(fact)
+            durable_rules_engine.retract_fact(self._handles[k], text)
 
     def matches(self, fact_id: str) -> frozenset[int]:
         held = self._held.get(fact_id)
@@ -146,11 +161,10 @@ class Session:
 
     @property
     def shards(self) -> int:
-        return len(self._rulesets)
+        return len(self._handles)
 
     def close(self) -> None:
         """Free the rulesets in the engine (durable keeps them, and their facts, until then)."""
-        while self._rulesets:
-            # Ruleset has no public way to delete itself; its engine handle is all it takes.
-            durable_rules_engine.delete_ruleset(self._rulesets.pop()._handle)
+        while self._handles:
+            durable_rules_engine.delete_ruleset(self._handles.pop())
         self._held.clear()

@@ -24,7 +24,7 @@ reference evaluator confirms each and computes its amount and explanation.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
@@ -102,6 +102,18 @@ def revoke_reason(outcome: Outcome | None, paid: bool) -> str:
     return "no longer eligible: the amount is zero"
 
 
+def reads(policy: ir.Policy) -> frozenset[str]:
+    """The registry fields a policy's outcome depends on (``age_years`` is ``registered_on``)."""
+    names = ir.fields_of(policy.eligibility).union(
+        *(ir.fields_of(e) for e in policy.amount.exprs())
+    )
+    return names | {"registered_on"} if "age_years" in names else names
+
+
+def changed_fields(before: Mapping[str, Value], after: Mapping[str, Value]) -> frozenset[str]:
+    return frozenset(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
 class Watcher:
     """Grants made due and revoked by registry changes, for one policy set and as-of date."""
 
@@ -116,9 +128,11 @@ class Watcher:
         )
         self._key = key_field_name(policy_set.schema)
         self._session = Session(self.program)
-        self._records: dict[str, dict[str, Value]] = {}
-        self._due: dict[str, dict[str, Decimal]] = {}
         self._index = {p.id: i for i, p in enumerate(self.program.policies)}
+        self._reads = [reads(p) for p in self.program.policies]
+        self._records: dict[str, dict[str, Value]] = {}
+        self._eligible: dict[str, dict[int, Decimal]] = {}  # amounts before the ledger
+        self._due: dict[str, dict[str, Decimal]] = {}
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -128,38 +142,78 @@ class Watcher:
         Values are typed as a registry file's cells are; raises
         :class:`~policymatch.backends.durable.records.RecordError` for a row that does not type.
         """
+        uscc, eligible, outcomes = self._apply(record)
+        return self._settle(uscc, self._unpaid(uscc, eligible), outcomes)
+
+    def load(self, records: Iterable[Mapping[str, object]]) -> int:
+        """Take rows as the registry as it stands, reporting nothing (to start from a registry).
+
+        Returns how many rows were taken.
+        """
+        count = 0
+        for record in records:
+            uscc, eligible, _ = self._apply(record)
+            due = self._unpaid(uscc, eligible)
+            if due:
+                self._due[uscc] = due
+            else:
+                self._due.pop(uscc, None)
+            count += 1
+        return count
+
+    def _apply(
+        self, record: Mapping[str, object]
+    ) -> tuple[str, dict[int, Decimal], dict[int, Outcome]]:
+        """Take one row: its USCC, its eligible amounts, and the outcomes evaluated to get them.
+
+        Only the candidates that read a changed field are evaluated again: a policy's outcome
+        is a function of the fields it reads (and of the watcher's fixed as-of date).
+        """
         typed = type_record(record, self.policy_set.schema)
         uscc = str(typed[self._key])
+        before = self._records.get(uscc)
+        were = self._session.matches(uscc)
         candidates = self._session.put(self.program.layout.encode(uscc, typed))
-        self._records[uscc] = typed
+        changed = None if before is None else changed_fields(before, typed)
+        kept = self._eligible.get(uscc, {})
         outcomes: dict[int, Outcome] = {}
-        due: dict[str, Decimal] = {}
+        eligible: dict[int, Decimal] = {}
         for index in sorted(candidates):
-            policy = self.program.policies[index]
-            outcome = evaluate_policy(policy, typed, self.as_of)
+            if changed is not None and index in were and not self._reads[index] & changed:
+                if index in kept:
+                    eligible[index] = kept[index]
+                continue
+            outcome = evaluate_policy(self.program.policies[index], typed, self.as_of)
             outcomes[index] = outcome
-            if outcome.status == "eligible" and not self.ledger.paid(uscc, policy, self.as_of):
+            if outcome.status == "eligible":
                 assert outcome.amount is not None
-                due[policy.id] = outcome.amount
-        return self._settle(uscc, due, outcomes)
+                eligible[index] = outcome.amount
+        self._records[uscc] = typed
+        self._eligible[uscc] = eligible
+        return uscc, eligible, outcomes
 
     def remove(self, uscc: str) -> list[Notification]:
         """An enterprise left the registry: everything due to it is revoked."""
         self._session.drop(uscc)
         self._records.pop(uscc, None)
+        self._eligible.pop(uscc, None)
         return self._settle(uscc, {}, {})
 
     def recheck(self) -> list[Notification]:
-        """Ask the ledger again about every due grant (after a round was committed)."""
+        """Ask the ledger again about every eligible grant (after a round was committed)."""
         notes: list[Notification] = []
-        for uscc in sorted(self._due):
-            due = {
-                pid: amount
-                for pid, amount in self._due[uscc].items()
-                if not self.ledger.paid(uscc, self._policy(pid), self.as_of)
-            }
-            notes.extend(self._settle(uscc, due, {}))
+        for uscc in sorted(self._eligible):
+            notes.extend(self._settle(uscc, self._unpaid(uscc, self._eligible[uscc]), {}))
         return notes
+
+    def _unpaid(self, uscc: str, eligible: dict[int, Decimal]) -> dict[str, Decimal]:
+        """The due set: eligible grants the ledger does not show as paid already."""
+        due: dict[str, Decimal] = {}
+        for index, amount in eligible.items():
+            policy = self.program.policies[index]
+            if not self.ledger.paid(uscc, policy, self.as_of):
+                due[policy.id] = amount
+        return due
 
     def _settle(
         self, uscc: str, due: dict[str, Decimal], outcomes: dict[int, Outcome]

@@ -140,3 +140,30 @@ def test_standard_input_is_answered_line_by_line(tmp_path: Path) -> None:
         proc.stdin.close()
         proc.wait(timeout=60)
     assert proc.returncode == 0
+
+
+def test_starting_from_a_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_policies(tmp_path / "policies")
+    (tmp_path / "registry.csv").write_text(
+        "统一社会信用代码,行政区划代码,严重失信主体,上年纳税额\n"
+        f"{USCC},361126,否,600万\n"
+        "91361126MA35G2K650,361126,否,600万\n",
+        encoding="utf-8-sig",
+    )
+    blacklisted = {"op": "update", "record": {**LOCAL, "credit_blacklisted": "是"}}
+    (tmp_path / "events.jsonl").write_text(json.dumps(blacklisted) + "\n", encoding="utf-8")
+    argv = ["watch", "--registry", "registry.csv", "--events", "events.jsonl"]
+    assert main([*argv, "--as-of", "2024-03-01"]) == 0
+    out, err = capsys.readouterr()
+    # The registry's grant was taken as reported: the first change revokes it.
+    notes = [
+        (n["kind"], n["policy_id"], n["explanation"]) for n in map(json.loads, out.splitlines())
+    ]
+    assert notes == [("revoke", "NS", ["no longer eligible: fails 本地企业"])]
+    assert err == (
+        "registry.csv: 1 row(s) set aside, not watched:\n"
+        "    row 3: 统一社会信用代码 '91361126MA35G2K650' fails its check digit (expected '6' at the end)\n"
+    )

@@ -32,7 +32,7 @@ from policymatch.backends.durable.compile import (
     compile_program,
 )
 from policymatch.backends.durable.cond import Atom
-from policymatch.backends.durable.session import Session
+from policymatch.backends.durable.session import Session, ruleset_name
 from policymatch.rules import ir
 from policymatch.schema import STANDARD_SCHEMA
 from tests.backends.durable.helpers import (
@@ -42,6 +42,7 @@ from tests.backends.durable.helpers import (
     policy,
     policy_set,
     record,
+    uscc,
 )
 
 #: Long enough for any durable call that returns at all (they take milliseconds).
@@ -152,18 +153,73 @@ def test_an_exception_in_an_action_is_swallowed_into_the_state() -> None:
     assert error is None  # the caller is told nothing went wrong ...
     assert "kaboom" in rs.get_state(None)["exception"]  # ... only the session state knows
 
+    # The session runs no Python inside durable: it takes the fired rules itself, so a failure
+    # while handling one surfaces, and the half-taken action is abandoned, not left queued.
     program = compile_program(
         (policy("P-1", compare(">=", "employees", 0)),), STANDARD_SCHEMA, AS_OF
     )
     session = Session(program)
     try:
-
-        def failing(policy: int, fact_id: str) -> None:
-            raise ValueError("kaboom")
-
-        session._on_match = failing  # type: ignore[method-assign]
-        with pytest.raises(DurableError, match="kaboom"):
+        rule = session._policy.pop("p0_0")
+        with pytest.raises(DurableError, match="p0_0"):
             session.put(program.layout.encode(USCC, {"employees": 3}))
+        session._policy["p0_0"] = rule
+        assert session.put(program.layout.encode(USCC, {"employees": 4})) == {0}
+    finally:
+        session.close()
+
+
+def test_fired_rules_queue_whichever_fact_fired_them() -> None:
+    rs = _ruleset({"r": {"$gte": {"x": 0}}})
+    rs.assert_fact({"id": "a", "x": 1})  # its fired rule is not taken
+    state = rs.assert_fact({"id": "b", "x": 1})
+    taken = [json.loads(durable_rules_engine.start_action_for_state(rs._handle, state)[1])]
+    taken.append(json.loads(durable_rules_engine.complete_and_start_action(rs._handle, state)))
+    assert sorted(t["r"]["m"]["id"] for t in taken) == ["a", "b"]  # b's assert hands back a's
+
+    # A fired rule taken but not completed blocks the session: nothing more can be taken.
+    rs = _ruleset({"r": {"$gte": {"x": 0}}}, "blocked")
+    state = rs.assert_fact({"id": "a", "x": 1})
+    assert durable_rules_engine.start_action_for_state(rs._handle, state)
+    state = rs.assert_fact({"id": "b", "x": 1})
+    assert durable_rules_engine.start_action_for_state(rs._handle, state) is None
+    # One abandoned (as durable.engine does on an error) and then retracted crashes the process.
+    crashed = _run(
+        """
+        import json, durable_rules_engine as dre
+        h = dre.create_ruleset("t", json.dumps({"r": {"all": [{"m": {"$gte": {"x": 0}}}]}}))
+        fact = json.dumps({"id": "a", "x": 1})
+        code, state = dre.assert_fact(h, fact)
+        dre.start_action_for_state(h, state)
+        dre.abandon_action(h, state)
+        dre.retract_fact(h, fact)
+        code, state = dre.assert_fact(h, json.dumps({"id": "a", "x": 2}))
+        dre.start_action_for_state(h, state)
+        dre.complete_and_start_action(h, state)
+        print("survived")
+        """
+    )
+    assert crashed is not None
+    assert crashed.returncode < 0  # killed by a signal (SIGSEGV)
+    assert "survived" not in crashed.stdout
+
+    # The session takes every fired rule after each assert, and checks whose it is.
+    program = compile_program(
+        (policy("P-1", compare(">=", "employees", 0)),), STANDARD_SCHEMA, AS_OF
+    )
+    session = Session(program)
+    try:
+        stray = json.dumps(program.layout.encode(uscc(9), {"employees": 1}))
+        durable_rules_engine.assert_fact(session._handles[0], stray)  # fired, never taken
+        with pytest.raises(DurableError, match=f"fired for {uscc(9)}"):
+            session.put(program.layout.encode(USCC, {"employees": 3}))
+        assert session.put(program.layout.encode(USCC, {"employees": 4})) == {0}
+        # A blocked session is an error, never "no candidates".
+        stray = json.dumps(program.layout.encode(uscc(8), {"employees": 1}))
+        _, state = durable_rules_engine.assert_fact(session._handles[0], stray)
+        assert durable_rules_engine.start_action_for_state(session._handles[0], state)
+        with pytest.raises(DurableError, match="could not be taken"):
+            session.put(program.layout.encode(USCC, {"employees": 5}))
     finally:
         session.close()
 
@@ -181,7 +237,7 @@ def test_a_two_parameter_action_never_completes() -> None:
     assert calls
     assert not done
 
-    # The session's actions take exactly one parameter (and do complete).
+    # The session has no Python actions at all: every assert completes.
     program = compile_program(
         (policy("P-1", compare(">=", "employees", 0)),), STANDARD_SCHEMA, AS_OF
     )
@@ -215,8 +271,8 @@ def test_ruleset_names_are_global_to_durable_lang() -> None:
     with Watcher(policies, AS_OF) as one, Watcher(policies, AS_OF) as two:
         assert len(one.update(record(employees=1))) == 1
         assert len(two.update(record(employees=1))) == 1
-        names = {rs._name for w in (one, two) for rs in w._session._rulesets}
-        assert len(names) == 2
+        assert one._session._handles != two._session._handles
+    assert ruleset_name(0) != ruleset_name(0)
 
 
 def test_durable_lang_host_starts_threads_the_session_does_not() -> None:
