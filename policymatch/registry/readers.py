@@ -487,7 +487,14 @@ class XlsxSource:
         sheet = self._book.worksheets[0]
         # Some writers record a wrong sheet size; without it openpyxl reads every stored row.
         sheet.reset_dimensions()
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+        rows = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        while True:
+            try:
+                number, values = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # a damaged sheet shows only as its rows are read
+                raise _fail("PM508", f"cannot read the worksheet: {exc}", self.display) from None
             yield number, tuple(values)
 
     def _find_header(self) -> tuple[int, list[str]]:

@@ -202,3 +202,27 @@ def test_a_workbook_that_is_not_one(write_bytes: Callable[[str, bytes], Path]) -
     code, text = error_of(write_bytes("r.xlsx", b"\xd0\xcf\x11\xe0 an old .xls renamed"))
     assert code == "PM508"
     assert "help:" in text
+
+
+def test_a_workbook_with_a_damaged_sheet(tmp_path: Path, code: Callable[[int], str]) -> None:
+    import zipfile
+
+    import xlsxwriter
+
+    good = tmp_path / "good.xlsx"
+    book = xlsxwriter.Workbook(str(good))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["统一社会信用代码", "企业名称"])
+    for i in range(50):
+        sheet.write_row(i + 1, 0, [code(i), f"企业{i}"])
+    book.close()
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 2 // 3]  # cut inside the rows
+            out.writestr(item, data)
+    code_, text = error_of(damaged)
+    assert code_ == "PM508"
+    assert "cannot read the worksheet" in text
