@@ -76,6 +76,11 @@ class PolicymatchError(Exception):
     def render(self) -> str:
         return "\n\n".join(d.render() for d in self.diagnostics)
 
+    def __reduce__(self) -> tuple[type[PolicymatchError], tuple[tuple[Diagnostic, ...]]]:
+        # Rebuilt from the diagnostics, not the rendered text: errors raised in another
+        # process (a Dask worker) reach the caller as the same error.
+        return type(self), (self.diagnostics,)
+
 
 class PolicyError(PolicymatchError):
     """A policy set does not compile; carries every diagnostic of the set."""

@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..engine import BACKENDS
+from ..engine import BACKENDS, DEFAULT_BACKEND
+from ..errors import UsageError, simple
 from ..rounds.progress import Progress
-from ..rounds.round import STEPS, WORKBOOK, RoundRequest, run_round
+from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
 from ..rounds.tables import fen_text
-from ..rules import compile_policy_set
+from ..rules import PolicySet, compile_policy_set
 
 
 def iso_date(text: str) -> dt.date:
@@ -65,6 +66,12 @@ def register(sub: Any) -> None:
     )
     add_ledger_argument(p)
     p.add_argument("--backend", choices=sorted(BACKENDS), help="matching backend")
+    p.add_argument(
+        "--dask",
+        metavar="local|tcp://HOST:PORT",
+        help="read and match the registry on a Dask cluster: 'local' starts one worker per "
+        "core here, tcp://HOST:PORT joins a running scheduler (needs policymatch[dask])",
+    )
     p.set_defaults(handler=run)
 
 
@@ -79,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
         query=args.query,
         backend=args.backend,
     )
-    report = run_round(policy_set, request, Progress.for_terminal(STEPS))
+    progress = Progress.for_terminal(STEPS)
+    if args.dask is None:
+        report = run_round(policy_set, request, progress)
+    else:
+        report = _run_on_dask(args.dask, policy_set, request, progress)
     draft, alloc = report.draft, report.draft.allocation
     reg = draft.registry
     granted = sum(g.amount_fen for g in alloc.grants)
@@ -103,6 +114,24 @@ def run(args: argparse.Namespace) -> int:
         + "\n"
     )
     return 0
+
+
+def _run_on_dask(
+    spec: str, policy_set: PolicySet, request: RoundRequest, progress: Progress
+) -> RoundReport:
+    from ..distributed import DaskMatcher, connect
+
+    if request.backend not in (None, DEFAULT_BACKEND):
+        raise UsageError(
+            [
+                simple(
+                    "PM802",
+                    f"--dask runs the batch core ({DEFAULT_BACKEND}), not --backend {request.backend}",
+                )
+            ]
+        )
+    with connect(spec) as client:
+        return run_round(policy_set, request, progress, matcher=DaskMatcher(client))
 
 
 _DESCRIPTIONS = (

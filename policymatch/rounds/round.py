@@ -14,12 +14,14 @@ manifest and cannot be committed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..backends.base import Backend
+from ..engine import MatchResult
 from ..errors import LedgerError, UsageError, simple
 from ..rules import PolicySet
 from .draft import Draft, RegistryInput, draft_round
@@ -132,10 +134,22 @@ def refuse_committed_folder(out_dir: Path, ledger: Ledger) -> None:
         )
 
 
+#: Reads the registry and matches it in one go, elsewhere than in this process (a Dask cluster:
+#: :class:`policymatch.distributed.DaskMatcher`).
+Matcher = Callable[[PolicySet, RoundRequest, Progress], tuple[RegistryInput, MatchResult]]
+
+
 def run_round(
-    policy_set: PolicySet, request: RoundRequest, progress: Progress | None = None
+    policy_set: PolicySet,
+    request: RoundRequest,
+    progress: Progress | None = None,
+    *,
+    matcher: Matcher | None = None,
 ) -> RoundReport:
-    """``policymatch run``: read, match, allocate, write; with step timings."""
+    """``policymatch run``: read, match, allocate, write; with step timings.
+
+    With a ``matcher``, its step "read" is reading and matching (step "match" then takes no time).
+    """
     from ..registry.load import read_registry
 
     progress = progress or Progress()
@@ -145,10 +159,15 @@ def run_round(
         history = ledger.history()
     finally:
         ledger.dispose()
-    with progress.step("read", "读取登记表"):
-        registry: RegistryInput = read_registry(
-            request.registry, policy_set.schema, table=request.table, query=request.query
-        )
+    match: MatchResult | None = None
+    if matcher is None:
+        with progress.step("read", "读取登记表"):
+            registry: RegistryInput = read_registry(
+                request.registry, policy_set.schema, table=request.table, query=request.query
+            )
+    else:
+        with progress.step("read", "读取登记表并匹配（Dask）"):
+            registry, match = matcher(policy_set, request, progress)
     draft = draft_round(
         policy_set,
         registry,
@@ -157,6 +176,7 @@ def run_round(
         backend=request.backend,
         ledger=ledger.display,
         progress=progress,
+        match=match,
     )
     rid, files = write_draft(draft, request.out_dir, progress=progress)
     return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))

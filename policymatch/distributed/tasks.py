@@ -1,0 +1,140 @@
+"""What a worker does with a partition: type and validate it, match it, keep what the lists need.
+
+The rules are the single-machine ones, run unchanged: the reader's assembler
+(:mod:`policymatch.registry.load`) types the raw chunk, sets bad rows aside and holds back the
+rows of repeated codes; the batch core matches the rows kept. A task returns the sparse results
+(row numbers local to the partition), the rows set aside or held back, and, of the rows its
+results name, only the columns the lists show; never the partition's frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from ..backends.vectorized import VectorizedBackend
+from ..backends.vectorized.results import Raw
+from ..registry.load import RejectedRow, _Assembler, _chunk_keys, _Columns, _Held
+from ..registry.readers import RawChunk, RawSource
+from ..rules import ir
+from ..schema import Schema
+from .partitions import Partition, stable_hashes
+
+#: The registry columns the lists look up by row (``policymatch.rounds.lists``): of every row a
+#: result names, and, for eligible rows only, the payment and contact columns.
+NAMED = ("uscc", "name")
+PAYMENT = ("bank_name", "bank_account", "contact_phone")
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the assembler reads of an opened source (the source itself stays on the client)."""
+
+    display: str
+    sha256: str | None
+    blank_rows_are_layout: bool
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every partition's task needs: the reader's setup and the policies in force."""
+
+    schema: Schema
+    cols: _Columns
+    source: SourceInfo
+    repeated: np.ndarray  # stable hashes of the codes on more than one row, sorted
+    policies: tuple[ir.Policy, ...]
+    as_of: dt.date
+    policy_digest: str
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The batch core's results on some kept rows, and the columns of the rows they name."""
+
+    raw: Raw  # rows numbered from 0 within the rows matched
+    named: pd.DataFrame  # row, uscc, name
+    payment: pd.DataFrame  # row, bank_name, bank_account, contact_phone (eligible rows)
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """A partition loaded and matched."""
+
+    index: int
+    kept: int  # rows it adds to the typed frame
+    rows_read: int  # rows kept or set aside here (held rows are counted when decided)
+    records: int  # records read, held or not (the consistency check of the two passes)
+    rejected: list[RejectedRow]
+    held: list[_Held]
+    held_frames: list[pd.DataFrame]  # typed rows of the held ones (``_Held.part`` indexes it)
+    matched: Matched
+
+
+# One compiled program per worker process, for the policy set of the run: compiling takes
+# longer than matching a small partition, and every task of a run brings the same policies.
+_compiled: dict[tuple[str, dt.date], tuple[tuple[ir.Policy, ...], VectorizedBackend]] = {}
+
+
+def _backend(job: Job) -> tuple[tuple[ir.Policy, ...], VectorizedBackend]:
+    key = (job.policy_digest, job.as_of)
+    if key not in _compiled:
+        _compiled.clear()
+        _compiled[key] = (job.policies, VectorizedBackend())
+    return _compiled[key]
+
+
+def match_rows(frame: pd.DataFrame, job: Job) -> Matched:
+    """Match typed rows with the batch core; keep the looked-up columns of the rows named."""
+    policies, backend = _backend(job)
+    raw = backend.match_raw(policies, frame, job.as_of, job.schema)
+    eligible = np.unique(np.concatenate([np.empty(0, np.int64), *raw.grants["row"]]))
+    named = np.unique(
+        np.concatenate([eligible, *(a for part in (raw.unknown, raw.near) for a in part["row"])])
+    )
+    return Matched(raw, _columns(frame, named, NAMED), _columns(frame, eligible, PAYMENT))
+
+
+def _columns(frame: pd.DataFrame, rows: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
+    out = frame.iloc[rows][list(names)].reset_index(drop=True)
+    out.insert(0, "row", rows)
+    return out
+
+
+def assembler(job: Job, repeated: dict[int, int]) -> _Assembler:
+    """The reader's assembler for this job's source (it reads only the source's display name,
+    hash and layout rule, which :class:`SourceInfo` carries)."""
+    return _Assembler(job.schema, job.cols, repeated, cast(RawSource, job.source))
+
+
+def load_and_match(part: Partition, job: Job) -> PartResult:
+    """Read, type, validate and match one partition (a task)."""
+    raw = part.read()
+    loader = assembler(job, _local_repeated(raw, job))
+    load = loader.chunk(raw)
+    return PartResult(
+        index=part.index,
+        kept=len(load.frame),
+        rows_read=load.rows_read,
+        records=loader.records,
+        rejected=load.rejected,
+        held=loader.held,
+        held_frames=loader.parts,
+        matched=match_rows(load.frame, job),
+    )
+
+
+def _local_repeated(raw: RawChunk, job: Job) -> dict[int, int]:
+    """The repeated codes of this partition, keyed as the assembler keys them in this process.
+
+    Which codes are repeated was decided with hashes that are the same in every process; the
+    assembler asks by Python's string hash, which is this process's own.
+    """
+    keys = _chunk_keys(raw, job.cols, job.cols.key)
+    present = np.asarray([k for k in keys if k is not None], dtype=object)
+    held = present[np.isin(stable_hashes(present), job.repeated)] if len(present) else present
+    return dict.fromkeys(map(hash, held), 0)
