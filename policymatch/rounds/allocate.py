@@ -13,6 +13,7 @@ with no intermediate rounding (and no int64 overflow, whatever the sizes).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,6 +167,9 @@ def ledger_filter(
     policy into a group never opens a second payment.
     """
     year = as_of.year
+    history = list(history)
+    if not history:  # the first round: nothing to check against
+        return list(candidates), []
     paid: dict[tuple[str, str], list[Paid]] = defaultdict(list)
     by_group: dict[tuple[str, str], list[Paid]] = defaultdict(list)
     for p in history:
@@ -203,22 +207,21 @@ def stack(
     candidates: Iterable[Candidate], terms: Mapping[str, Terms]
 ) -> tuple[list[Candidate], list[Excluded]]:
     """One policy per enterprise and stacking group: the largest amount, then the lower
-    priority number, then the smaller policy id (decided on amounts before budgets)."""
+    priority number, then the smaller policy id (decided on amounts before budgets).
+    Candidates keep their order."""
+    candidates = list(candidates)
     best: dict[tuple[str, str], Candidate] = {}
-    grouped: list[Candidate] = []
-    kept: list[Candidate] = []
     for c in candidates:
         group = terms[c.policy_id].stacking_group
-        if group is None:
-            kept.append(c)
-            continue
-        grouped.append(c)
-        current = best.get((group, c.uscc))
-        if current is None or _rank(c, terms) < _rank(current, terms):
-            best[group, c.uscc] = c
+        if group is not None:
+            current = best.get((group, c.uscc))
+            if current is None or _rank(c, terms) < _rank(current, terms):
+                best[group, c.uscc] = c
+    kept: list[Candidate] = []
     out: list[Excluded] = []
-    for c in grouped:
-        winner = best[terms[c.policy_id].stacking_group, c.uscc]  # type: ignore[index]
+    for c in candidates:
+        group = terms[c.policy_id].stacking_group
+        winner = c if group is None else best[group, c.uscc]
         if winner is c:
             kept.append(c)
         else:
@@ -311,11 +314,14 @@ def allocate(
 ) -> Allocation:
     """The whole order of application after the engine: ledger, stacking, policy and fund
     budgets. Only 免申即享 candidates draw on budgets; the others become the push list."""
-    kept, excluded = ledger_filter(candidates, terms, history, as_of)
+    # Sorted once here: every step keeps the order, so every list comes out sorted.
+    ordered = sorted(candidates, key=_ORDER)
+    kept, excluded = ledger_filter(ordered, terms, history, as_of)
     kept, stacked_out = stack(kept, terms)
     excluded += stacked_out
-    push = tuple(c for c in kept if not terms[c.policy_id].draws_on_budget)
-    paying = [c for c in kept if terms[c.policy_id].draws_on_budget]
+    pays = {pid for pid, t in terms.items() if t.draws_on_budget}
+    push = tuple(c for c in kept if c.policy_id not in pays)
+    paying = [c for c in kept if c.policy_id in pays]
     amounts = [c.demand_fen for c in paying]
     after_policy, policy_uses = policy_budgets(paying, amounts, terms)
     after_fund, fund_uses = fund_budgets(paying, after_policy, terms, funds)
@@ -327,13 +333,13 @@ def allocate(
             reason = Reason.POLICY_BUDGET if a_policy == 0 else Reason.FUND_BUDGET
             excluded.append(Excluded(c, reason))
     return Allocation(
-        grants=tuple(sorted(grants, key=lambda g: _order(g.candidate))),
-        push=tuple(sorted(push, key=_order)),
-        excluded=tuple(sorted(excluded, key=lambda e: _order(e.candidate))),
+        grants=tuple(grants),
+        push=push,
+        excluded=tuple(sorted(excluded, key=lambda e: _ORDER(e.candidate))),
         policy_budgets=tuple(policy_uses),
         fund_budgets=tuple(fund_uses),
     )
 
 
-def _order(c: Candidate) -> tuple[str, str, int]:
-    return (c.policy_id, c.uscc, c.row)
+#: The order of every list: policy id, then USCC (then row, for a registry that repeats one).
+_ORDER = operator.itemgetter(2, 1, 0)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import pandas as pd
+import pyarrow as pa
 
 from ..backends.base import Backend
 from ..engine import Engine, MatchResult
@@ -75,18 +76,18 @@ def fund_budgets(policy_set: PolicySet) -> dict[str, int | None]:
 
 
 def candidates_of(match: MatchResult) -> list[Candidate]:
+    """The eligible pairs, in the order of every list (policy id, USCC, row)."""
     grants = match.batch.grants
     rows = grants["row"].to_numpy()
-    ids = match.frame["uscc"].to_numpy(dtype=object)[rows].tolist()
-    return list(
-        map(
-            Candidate,
-            rows.tolist(),
-            ids,
-            grants["policy_id"].tolist(),
-            grants["amount_fen"].tolist(),
-        )
-    )
+    table = pa.table(
+        {
+            "row": rows,
+            "uscc": pa.array(match.frame["uscc"].to_numpy(dtype=object)[rows], pa.string()),
+            "policy_id": pa.array(grants["policy_id"].to_numpy(dtype=object), pa.string()),
+            "amount_fen": grants["amount_fen"].to_numpy(),
+        }
+    ).sort_by([("policy_id", "ascending"), ("uscc", "ascending"), ("row", "ascending")])
+    return list(map(Candidate, *(table.column(i).to_pylist() for i in range(4))))
 
 
 def _check_unique(registry: RegistryInput) -> None:
