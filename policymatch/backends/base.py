@@ -9,7 +9,10 @@ are 0-based row numbers of the typed registry frame that was matched.
 ``near``     row, policy_id, condition (label of the one top-level condition that failed)
 ``counts``   policy_id, eligible, unknown, ineligible, zero (eligible but amount <= 0)
 
-Every frame is sorted by policy_id, then row.
+Every frame is sorted by policy_id, then row. The text columns (policy_id, fields, condition)
+are pandas categoricals whose categories are the values present, sorted: a province's registry
+has tens of millions of near misses that repeat a few hundred labels, and a category code is a
+byte or two where a string is some thirty (see docs/batch-core.md).
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ COUNT_COLUMNS = ("policy_id", "eligible", "unknown", "ineligible", "zero")
 
 #: Column dtypes of the four frames, empty or not (pandas infers ``object`` for empty text).
 DTYPES: dict[str, dict[str, str]] = {
-    "grants": {"row": "int64", "policy_id": "str", "amount_fen": "int64", "tier": "Int64"},
-    "unknown": {"row": "int64", "policy_id": "str", "fields": "str"},
-    "near": {"row": "int64", "policy_id": "str", "condition": "str"},
-    "counts": {"policy_id": "str", **dict.fromkeys(COUNT_COLUMNS[1:], "int64")},
+    "grants": {"row": "int64", "policy_id": "category", "amount_fen": "int64", "tier": "Int64"},
+    "unknown": {"row": "int64", "policy_id": "category", "fields": "category"},
+    "near": {"row": "int64", "policy_id": "category", "condition": "category"},
+    "counts": {"policy_id": "category", **dict.fromkeys(COUNT_COLUMNS[1:], "int64")},
 }
 
 
@@ -60,7 +63,10 @@ def sort_result(result: BatchResult) -> BatchResult:
     """The canonical order every backend returns (so results compare with ``==``)."""
 
     def order(df: pd.DataFrame, keys: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
-        return df.astype(dtypes).sort_values(keys, kind="stable").reset_index(drop=True)
+        # Through str first, so that the categories of an empty column are str like any other.
+        text = {c: "str" for c, t in dtypes.items() if t == "category"}
+        typed = df.astype(text).astype(dtypes)
+        return typed.sort_values(keys, kind="stable").reset_index(drop=True)
 
     return BatchResult(
         grants=order(result.grants, ["policy_id", "row"], DTYPES["grants"]),

@@ -24,7 +24,7 @@ from ...rules import ir
 from ...schema import Schema
 from ..base import BatchResult
 from .evaluate import Evaluator
-from .outcomes import Blame, match_policy
+from .outcomes import BLOCK, Blame, match_block
 from .program import Program, compile_program
 from .results import Raw, merge, to_batch
 from .source import FrameSource
@@ -65,7 +65,8 @@ class VectorizedBackend:
         source = FrameSource(frame, schema, as_of)
         raw = Raw(tuple(plan.policy.id for plan in program.plans))
         ev = Evaluator(program, source, counted=True)
-        blame = Blame(source, raw)
-        for pid, plan in enumerate(program.plans):
-            match_policy(pid, plan, program, ev, source, raw, blame)
+        blame = Blame(source, raw, program.fields)
+        plans = program.plans
+        for first in range(0, len(plans), BLOCK):
+            match_block(plans[first : first + BLOCK], first, program, ev, source, raw, blame)
         return raw

@@ -29,20 +29,45 @@ def full(n: int, value: bool) -> Bits:
     return pack(np.full(n, value, dtype=np.bool_))
 
 
-def rows_of(bits: Bits) -> IntArray:
-    """Ascending row numbers of the set bits; cheap when few are set (the usual case)."""
+def _positions(bits: Bits) -> IntArray:
+    """Ascending positions of the set bits of a flat packed array."""
     nonzero = np.flatnonzero(bits)
-    if nonzero.size == 0:
-        return np.empty(0, dtype=np.int64)
-    byte, bit = np.nonzero(np.unpackbits(bits[nonzero]).reshape(-1, 8))
-    return nonzero[byte] * 8 + bit
+    if nonzero.size * 8 > bits.size:  # dense: unpack everything
+        return np.flatnonzero(np.unpackbits(bits))
+    # Sparse (the usual case): unpack only the bytes that have a bit set.
+    within = np.flatnonzero(np.unpackbits(bits[nonzero]))
+    out: IntArray = nonzero[within >> 3] * 8 + (within & 7)
+    return out
+
+
+def rows_of(bits: Bits) -> IntArray:
+    """Ascending row numbers of the set bits."""
+    return _positions(bits)
+
+
+def pairs_of(matrix: Bits) -> tuple[IntArray, IntArray]:
+    """The set bits of stacked masks (one mask per line) as (line, row), in that order."""
+    width = matrix.shape[1] * 8
+    positions = _positions(matrix.ravel())
+    line = positions // width
+    return line, positions - line * width
+
+
+class At:
+    """Reads masks at fixed rows: where each row's bit sits is worked out once for all masks."""
+
+    def __init__(self, rows: IntArray) -> None:
+        self.byte = rows >> 3
+        self.shift = (7 - (rows & 7)).astype(np.uint8)
+
+    def __call__(self, bits: Bits) -> BoolArray:
+        out: BoolArray = ((bits[self.byte] >> self.shift) & 1).view(np.bool_)
+        return out
 
 
 def take(bits: Bits, rows: IntArray) -> BoolArray:
     """The bits at ``rows``, unpacked."""
-    shifted = bits[rows >> 3] >> (7 - (rows & 7)).astype(np.uint8)
-    out: BoolArray = (shifted & 1).view(np.bool_)
-    return out
+    return At(rows)(bits)
 
 
 def count(bits: Bits) -> int:

@@ -20,7 +20,7 @@ import decimal
 import operator
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 import numpy as np
@@ -202,10 +202,54 @@ def compare(op: str, a: Num | Dec, b: Num | Dec, rows: Rows) -> Tri:
     return holds_where(known, lambda i: bool(test(da.v[i], db.v[i])), rows)
 
 
+def compare_constant(op: str, a: Num | Dec, value: Decimal, rows: Rows) -> Tri:
+    """``a op value``: the constant is brought to the column's scale, never the column to it."""
+    if isinstance(a, Num):
+        test = _integer_test(op, *scaled(value), a.k)
+        if test is not None:
+            return holds(
+                test[0](a.v, test[1]) if test[1] is not None else test[0](a.v), a.known, rows
+            )
+    return compare(op, a, constant(value, rows), rows)
+
+
+def _never(v: Ints) -> BoolArray:
+    return np.zeros(np.shape(v), dtype=np.bool_)
+
+
+def _always(v: Ints) -> BoolArray:
+    return np.ones(np.shape(v), dtype=np.bool_)
+
+
+@lru_cache(maxsize=1 << 14)
+def _integer_test(op: str, num: int, k: int, column_k: int) -> tuple[Any, Any] | None:
+    """How to test ``v / 10**column_k op num / 10**k`` on the integers ``v``: a function and
+    an int64 operand (None: a function of ``v`` alone), or None when int64 cannot hold it."""
+    if k <= column_k:
+        edge = num * 10 ** (column_k - k)
+        return (COMPARE[op], np.int64(edge)) if abs(edge) <= INT64_MAX else None
+    # The constant lies strictly between two integers at the column's scale (or on one).
+    d = 10 ** (k - column_k)
+    floor, ceil = num // d, -(-num // d)
+    if max(abs(floor), abs(ceil)) > INT64_MAX:
+        return None
+    if op in ("==", "!="):
+        if floor != ceil:  # never equal
+            return (_never if op == "==" else _always), None
+        return COMPARE[op], np.int64(floor)
+    return COMPARE[op], np.int64(ceil if op in (">=", "<") else floor)
+
+
 def holds(result: BoolArray | np.bool_, known: Bits, rows: Rows) -> Tri:
     """A condition from a per-row test (broadcast if a scalar) that counts only where known."""
-    packed = B.pack(np.broadcast_to(result, (rows.n,)))
+    packed = (
+        B.pack(result) if isinstance(result, np.ndarray) and result.ndim else _full(result, rows)
+    )
     return Tri(packed & known, known & ~packed)
+
+
+def _full(value: BoolArray | np.bool_, rows: Rows) -> Bits:
+    return rows.all if bool(value) else rows.none
 
 
 def holds_where(known: Bits, test: Callable[[int], bool], rows: Rows) -> Tri:

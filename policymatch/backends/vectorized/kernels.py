@@ -117,6 +117,11 @@ def _compare(node: Node, args: list[Column], src: Source) -> Column:
     return _hits(equal, a.known & b.known, expr.op == "!=")
 
 
+def _compare_constant(node: Node, args: list[Column], src: Source) -> Column:
+    op, value = node.param
+    return exact.compare_constant(op, exact.as_number(args[0], src.rows), value, src.rows)
+
+
 def _in_list(node: Node, args: list[Column], src: Source) -> Column:
     expr = node.expr
     assert isinstance(expr, ir.InList)
@@ -356,6 +361,7 @@ KERNELS: dict[str, Kernel] = {
     "and": _and,
     "or": _or,
     "compare": _compare,
+    "compare_constant": _compare_constant,
     "arith": _arith,
     "neg": _neg,
     "in_list": _in_list,

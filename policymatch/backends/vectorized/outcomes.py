@@ -1,15 +1,19 @@
-"""From a policy's condition columns to its results: grants, unknowns, near misses, counts.
+"""From the policies' condition columns to their results: grants, unknowns, near misses, counts.
 
-Everything the reference evaluator decides per enterprise is decided here per policy, on the
-packed masks of the eligibility pass; amounts are computed on the eligible rows only.
+Everything the reference evaluator decides per enterprise is decided here, for a block of
+policies at a time: their masks are stacked (one line per policy) so that finding the eligible,
+unknown and near-miss rows, naming missing fields and failed conditions, and counting are a few
+array operations per block rather than per policy. Amounts are computed per policy, on its
+eligible rows only (a constant amount needs no computing at all).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache, reduce
 
 import numpy as np
-import numpy.typing as npt
 
 from . import bits as B
 from . import exact
@@ -23,6 +27,10 @@ from .source import FrameSource, SubsetSource
 
 ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
 
+#: Policies whose masks are stacked together: bounds the memory of the stacks (a block of 64
+#: policies over 500,000 rows is some 30 MB) while keeping the per-block work vectorised.
+BLOCK = 64
+
 
 class Blame:
     """The missing fields of unknown results, by the reference evaluator's rule.
@@ -32,176 +40,306 @@ class Blame:
     ``registered_on``; a tags field is never null.
     """
 
-    def __init__(self, source: FrameSource, raw: Raw) -> None:
+    def __init__(self, source: FrameSource, raw: Raw, fields: tuple[str, ...]) -> None:
         self.source = source
         self.raw = raw
+        self.fields = fields
+        self._nulls: IntArray | None = None
 
-    def texts(self, rows: IntArray, parts: Sequence[frozenset[str]], chosen: BoolArray) -> IntArray:
-        """Codes of the field lists of ``rows``; ``chosen[r, j]``: part ``j`` is unknown at row ``r``."""
-        universe = sorted(frozenset().union(*parts))
-        if not universe:  # parts that read no field at all, such as 1 / 0
-            return np.full(rows.size, self.raw.text(""), dtype=np.int64)
-        reads = np.array([[name in p for name in universe] for p in parts], dtype=np.bool_)
-        # Field i is blamed at row r when a chosen part reads it (matrix product over parts).
-        read = (chosen.astype(np.int64) @ reads.astype(np.int64)) > 0
-        null = np.column_stack(
-            [
-                ~B.take(self.source.known(name), rows)
-                if name != "tags"
-                else np.zeros(rows.size, dtype=np.bool_)
-                for name in universe
+    def nulls(self) -> IntArray:
+        """Per row, a bit set of the program's fields that are null (computed once)."""
+        if self._nulls is None:
+            rows = self.source.rows
+            nulls = np.zeros(rows.n, dtype=np.int64)
+            for i, name in enumerate(self.fields):
+                unknown = B.unpack(rows.unknown(self.source.known(name)), rows.n)
+                nulls |= unknown.astype(np.int64) << i
+            self._nulls = nulls
+        return self._nulls
+
+    def codes(
+        self,
+        lines: IntArray,
+        rows: IntArray,
+        chosen: IntArray,
+        parts: Sequence[tuple[frozenset[str], ...]],
+    ) -> IntArray:
+        """Codes of the field lists of (line, row) pairs; ``parts[line]`` are that policy's
+        parts and ``chosen`` a bit set of the unknown ones per pair.
+
+        Pairs are grouped by (policy, unknown parts, null fields) and each group is worded
+        once: there are few groups, however many pairs.
+        """
+        if rows.size == 0:
+            return np.empty(0, dtype=np.int64)
+        width = len(self.fields)
+        reads = np.array([_mask(self.fields, frozenset().union(*p)) for p in parts], dtype=np.int64)
+        null = self.nulls()[rows] & reads[lines]
+        part_bits = max(len(p) for p in parts)
+        if len(parts).bit_length() + part_bits + width <= 62:
+            keys = lines << (part_bits + width) | chosen << width | null
+            unique, inverse = np.unique(keys, return_inverse=True)
+            low = (1 << width) - 1
+            groups = [
+                (
+                    int(k) >> (part_bits + width),
+                    int(k) >> width & ((1 << part_bits) - 1),
+                    int(k) & low,
+                )
+                for k in unique
             ]
-        ).reshape(rows.size, len(universe))
-        blamed = read & null
-        blamed = np.where(blamed.any(axis=1, keepdims=True), blamed, read)
-        keys = np.packbits(blamed, axis=1)
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-        codes = np.array(
-            [
-                self.raw.text(_field_list(universe, np.unpackbits(u)[: len(universe)]))
-                for u in unique
-            ],
+        else:  # pragma: no cover - more conditions and fields than fit in 62 bits
+            triples, inverse = np.unique(
+                np.stack([lines, chosen, null], axis=1), axis=0, return_inverse=True
+            )
+            groups = [(int(a), int(b), int(c)) for a, b, c in triples]
+        texts = np.array(
+            [self.raw.text(_field_list(self.fields, parts[p], c, n)) for p, c, n in groups],
             dtype=np.int64,
         )
-        return codes[inverse.reshape(-1)]
+        out: IntArray = texts[inverse.reshape(-1)]
+        return out
 
 
-def _field_list(universe: Sequence[str], mask: npt.NDArray[np.uint8]) -> str:
-    names = {
-        "registered_on" if n == "age_years" else n for n, m in zip(universe, mask, strict=True) if m
-    }
-    return ",".join(sorted(names))
+def _canonical(name: str) -> str:
+    """The registry field a name's nulls come from (``age_years`` is derived)."""
+    return "registered_on" if name == "age_years" else name
+
+
+@lru_cache(maxsize=1 << 12)
+def _mask(fields: tuple[str, ...], names: frozenset[str]) -> int:
+    return sum(1 << fields.index(n) for n in {_canonical(n) for n in names})
+
+
+@lru_cache(maxsize=1 << 16)
+def _field_list(
+    fields: tuple[str, ...], parts: tuple[frozenset[str], ...], chosen: int, null: int
+) -> str:
+    read = frozenset().union(*(p for j, p in enumerate(parts) if chosen >> j & 1))
+    blamed = {n for n in read if null >> fields.index(_canonical(n)) & 1} or read
+    return ",".join(sorted({_canonical(n) for n in blamed}))
 
 
 def _unknown(rows: Rows, tri: Tri) -> Bits:
     return rows.unknown(tri.t | tri.f)
 
 
-def match_policy(
-    pid: int,
-    plan: Plan,
+@dataclass
+class _Stack:
+    """The masks of one block of policies, one line per policy."""
+
+    rows: Rows
+    t: list[Bits] = field(default_factory=list)
+    f: list[Bits] = field(default_factory=list)
+    near: list[Bits] = field(default_factory=list)
+    #: Bit planes of the index of the failed top-level condition (see :func:`_failed`).
+    planes: list[list[Bits]] = field(default_factory=list)
+    #: Unknown masks of every policy's leaves, one after the other.
+    leaves: list[Bits] = field(default_factory=list)
+    leaf_start: list[int] = field(default_factory=list)
+
+    def add(self, root: Tri, tops: Sequence[Tri], leaves: Sequence[Tri]) -> None:
+        self.t.append(root.t)
+        self.f.append(root.f)
+        near, planes = _near_miss(tops, self.rows)
+        self.near.append(near)
+        self.planes.append(planes)
+        self.leaf_start.append(len(self.leaves))
+        self.leaves.extend(_unknown(self.rows, leaf) for leaf in leaves)
+
+
+def _near_miss(tops: Sequence[Tri], rows: Rows) -> tuple[Bits, list[Bits]]:
+    """Where exactly one top-level condition fails and every other holds, and which one fails.
+
+    Which one, as a binary number: plane ``k`` is set where the failed condition's index has
+    bit ``k``, so a few reads name it among any number of conditions.
+    """
+    if not tops:
+        return rows.none, []
+    once, twice, decided = rows.none, rows.none, rows.all
+    for top in tops:
+        twice = twice | (once & top.f)
+        once = once | top.f
+        decided = decided & (top.t | top.f)
+    planes = [
+        reduce(np.bitwise_or, [t.f for i, t in enumerate(tops) if i >> k & 1])
+        for k in range((len(tops) - 1).bit_length())
+    ]
+    return once & ~twice & decided, planes
+
+
+class _Reader:
+    """Reads stacked masks at fixed (line, row) pairs; the positions are worked out once."""
+
+    def __init__(self, lines: IntArray, rows: IntArray, width: int) -> None:
+        self.byte = rows >> 3
+        self.shift = (7 - (rows & 7)).astype(np.uint8)
+        self.width = width
+        self.lines = lines
+
+    def __call__(self, stack: Bits, lines: IntArray | None = None) -> IntArray:
+        """Bits (0/1) of ``stack`` at the pairs, from line ``lines`` (default: the pairs' own)."""
+        flat = (self.lines if lines is None else lines) * self.width + self.byte
+        out: IntArray = ((stack.ravel()[flat] >> self.shift) & 1).astype(np.int64)
+        return out
+
+
+def match_block(
+    plans: Sequence[Plan],
+    first: int,
     program: Program,
     ev: Evaluator,
     source: FrameSource,
     raw: Raw,
     blame: Blame,
 ) -> None:
-    """Evaluate one policy in the eligibility pass and append its results to ``raw``."""
+    """Evaluate a block of policies (``first`` is the first one's index) into ``raw``."""
     rows = source.rows
-    root = as_tri(ev.get(plan.root.node), rows)
-    tops = [as_tri(ev.get(t), rows) for t in plan.tops]
-    leaves = [as_tri(ev.get(leaf.node), rows) for leaf in plan.leaves]
-    counts = raw.counts[pid]
-    counts[INELIGIBLE] = B.count(root.f)
+    stack = _Stack(rows)
+    for plan in plans:
+        root = as_tri(ev.get(plan.root.node), rows)
+        tops = [as_tri(ev.get(t), rows) for t in plan.tops]
+        leaves = [as_tri(ev.get(leaf.node), rows) for leaf in plan.leaves]
+        stack.add(root, tops, leaves)
+    t, f = np.stack(stack.t), np.stack(stack.f)
+    counts = raw.counts[first : first + len(plans)]
+    counts[:, INELIGIBLE] = np.bitwise_count(f).sum(axis=1, dtype=np.int64)
 
-    unknown_rows = B.rows_of(_unknown(rows, root))
-    unknown_texts = _eligibility_blame(plan, leaves, unknown_rows, blame)
-
-    eligible = B.rows_of(root.t)
-    amount_rows, amount_texts = _amounts(pid, plan, program, source, eligible, raw, blame)
-    if amount_rows.size:
-        unknown_rows = np.concatenate([unknown_rows, amount_rows])
-        unknown_texts = np.concatenate([unknown_texts, amount_texts])
-        order = np.argsort(unknown_rows, kind="stable")
-        unknown_rows, unknown_texts = unknown_rows[order], unknown_texts[order]
-    counts[UNKNOWN] = unknown_rows.size
-    raw.add(raw.unknown, pid, row=unknown_rows, text=unknown_texts)
-
-    if tops:
-        _near_misses(pid, plan, tops, rows, raw)
+    lines, unknown_rows = B.pairs_of(rows.all ^ (t | f))
+    texts = _eligibility_blame(plans, stack, lines, unknown_rows, blame)
+    grants, lost = _amounts(plans, program, source, B.pairs_of(t), blame, counts)
+    if lost[0].size:
+        lines = np.concatenate([lines, lost[0]])
+        unknown_rows = np.concatenate([unknown_rows, lost[1]])
+        texts = np.concatenate([texts, lost[2]])
+        order = np.lexsort((unknown_rows, lines))
+        lines, unknown_rows, texts = lines[order], unknown_rows[order], texts[order]
+    counts[:, UNKNOWN] = np.bincount(lines, minlength=len(plans))
+    raw.add(raw.unknown, lines + first, row=unknown_rows, text=texts)
+    raw.add(
+        raw.grants,
+        grants[0] + first,
+        row=grants[1],
+        fen=grants[2],
+        tier=grants[3],
+    )
+    _near_misses(plans, first, stack, raw)
 
 
 def _eligibility_blame(
-    plan: Plan, leaves: Sequence[Tri], unknown_rows: IntArray, blame: Blame
+    plans: Sequence[Plan], stack: _Stack, lines: IntArray, rows: IntArray, blame: Blame
 ) -> IntArray:
-    if unknown_rows.size == 0:
+    if rows.size == 0:
         return np.empty(0, dtype=np.int64)
-    rows = blame.source.rows
-    chosen = np.column_stack(
-        [B.take(_unknown(rows, leaf), unknown_rows) for leaf in leaves]
-        + [np.zeros(unknown_rows.size, dtype=np.bool_)]
-    )
+    leaves = np.stack(stack.leaves) if stack.leaves else np.zeros((1, rows.size), dtype=np.uint8)
+    start = np.array(stack.leaf_start, dtype=np.int64)[lines]
+    count = np.array([len(p.leaves) for p in plans], dtype=np.int64)[lines]
+    read = _Reader(lines, rows, leaves.shape[1])
+    chosen = np.zeros(rows.size, dtype=np.int64)
+    for j in range(int(count.max())):
+        chosen |= (read(leaves, start + np.minimum(j, count - 1)) & (count > j)) << j
     # No unknown leaf (a tree without labels): the whole eligibility is blamed.
-    chosen[:, -1] = ~chosen[:, :-1].any(axis=1)
-    parts = [leaf.fields for leaf in plan.leaves] + [plan.root.fields]
-    return blame.texts(unknown_rows, parts, chosen)
+    none = chosen == 0
+    chosen[none] = np.left_shift(1, count[none])
+    parts = [(*(leaf.fields for leaf in p.leaves), p.root.fields) for p in plans]
+    return blame.codes(lines, rows, chosen, parts)
+
+
+def _near_misses(plans: Sequence[Plan], first: int, stack: _Stack, raw: Raw) -> None:
+    lines, rows = B.pairs_of(np.stack(stack.near))
+    if rows.size == 0:
+        return
+    depth = max(len(p) for p in stack.planes)
+    which = np.zeros(rows.size, dtype=np.int64)
+    read = _Reader(lines, rows, stack.rows.none.size)
+    for k in range(depth):
+        which |= (
+            read(np.stack([p[k] if k < len(p) else stack.rows.none for p in stack.planes])) << k
+        )
+    labels = [[raw.text(label) for label in p.top_labels] for p in plans]
+    offsets = np.cumsum([0] + [len(x) for x in labels])
+    table = np.array([c for x in labels for c in x], dtype=np.int64)
+    raw.add(raw.near, lines + first, row=rows, text=table[offsets[lines] + which])
+
+
+Columns = tuple[IntArray, IntArray, IntArray, IntArray]
 
 
 def _amounts(
-    pid: int,
-    plan: Plan,
+    plans: Sequence[Plan],
     program: Program,
     source: FrameSource,
-    eligible: IntArray,
-    raw: Raw,
+    eligible: tuple[IntArray, IntArray],
     blame: Blame,
-) -> tuple[IntArray, IntArray]:
-    """Grants and zero amounts of the eligible rows; returns the rows whose amount is unknown."""
+    counts: IntArray,
+) -> tuple[Columns, tuple[IntArray, IntArray, IntArray]]:
+    """Grants (line, row, fen, tier) of the eligible pairs, and the pairs whose amount is
+    unknown (line, row, field-list code)."""
+    lines, rows = eligible
+    bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
+    fen = np.zeros(rows.size, dtype=np.int64)
+    known = np.ones(rows.size, dtype=np.bool_)
+    tier = np.full(rows.size, NO_TIER, dtype=np.int64)
+    culprit = np.full(rows.size, -1, dtype=np.int64)
+    parts: list[tuple[frozenset[str], ...]] = []
+    for i, plan in enumerate(plans):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        policy_parts = _policy_parts(plan)
+        parts.append(tuple(p.fields for p in policy_parts))
+        if lo == hi:
+            continue
+        if plan.fen is not None:
+            fen[lo:hi] = plan.fen
+            continue
+        done = _amount(plan, program, source, rows[lo:hi])
+        fen[lo:hi], known[lo:hi], tier[lo:hi], culprit[lo:hi] = done
+    granted = known & (fen > 0)
+    counts[:, ELIGIBLE] = np.bincount(lines[granted], minlength=len(plans))
+    counts[:, ZERO] = np.bincount(lines[known & ~granted], minlength=len(plans))
+    grants = (lines[granted], rows[granted], fen[granted], tier[granted])
+    lost = ~known
+    lost_lines, lost_rows = lines[lost], rows[lost]
+    chosen = np.left_shift(1, culprit[lost]).astype(np.int64)
+    return grants, (lost_lines, lost_rows, blame.codes(lost_lines, lost_rows, chosen, parts))
+
+
+def _policy_parts(plan: Plan) -> list[Part]:
+    """The parts an amount can be unknown because of, numbered as :func:`_amount` blames them."""
+    if plan.amount is not None:
+        return [plan.amount]
+    return [part for t in plan.tiers for part in (t.when, t.value)]
+
+
+def _amount(
+    plan: Plan, program: Program, source: FrameSource, eligible: IntArray
+) -> tuple[IntArray, BoolArray, IntArray, IntArray]:
+    """Fen, known, tier and culprit (index into :func:`_policy_parts`) of the eligible rows."""
     n = eligible.size
-    empty = np.empty(0, dtype=np.int64)
-    if n == 0:
-        return empty, empty
     sub = SubsetSource(source, eligible)
     ev = Evaluator(program, sub, counted=False)
     cap = plan.policy.cap
+    tier = np.full(n, NO_TIER, dtype=np.int64)
+    culprit = np.full(n, -1, dtype=np.int64)
+    if plan.amount is not None:
+        value = exact.as_number(ev.get(plan.amount.node), sub.rows)
+        fen, known = exact.to_fen(value, cap, sub.rows)
+        culprit[~known] = 0
+        return fen, known, tier, culprit
     fen = np.zeros(n, dtype=np.int64)
     known = np.zeros(n, dtype=np.bool_)
-    tier = np.full(n, NO_TIER, dtype=np.int64)
-    # Which part made the amount unknown: index into ``parts`` (-1: none).
-    culprit = np.full(n, -1, dtype=np.int64)
-    parts: list[Part] = []
-    if plan.amount is not None:
-        fen, known = exact.to_fen(
-            exact.as_number(ev.get(plan.amount.node), sub.rows), cap, sub.rows
-        )
-        parts.append(plan.amount)
-        culprit[~known] = 0
-    else:
-        undecided = sub.rows.all
-        for i, t in enumerate(plan.tiers):
-            when = as_tri(ev.get(t.when.node), sub.rows)
-            stuck = B.unpack(undecided & _unknown(sub.rows, when), n)
-            culprit[stuck] = len(parts)
-            parts.append(t.when)
-            hit = B.unpack(undecided & when.t, n)
-            if hit.any():
-                value, value_known = exact.to_fen(
-                    exact.as_number(ev.get(t.value.node), sub.rows), cap, sub.rows
-                )
-                fen = np.where(hit, value, fen)
-                known |= hit & value_known
-                tier[hit] = i
-                culprit[hit & ~value_known] = len(parts)
-            parts.append(t.value)
-            undecided = undecided & when.f
-        rest = B.unpack(undecided, n)
-        known |= rest  # no tier matched: an amount of zero
-    granted = known & (fen > 0)
-    counts = raw.counts[pid]
-    counts[ELIGIBLE] = int(granted.sum())
-    counts[ZERO] = int((known & ~granted).sum())
-    raw.add(raw.grants, pid, row=eligible[granted], fen=fen[granted], tier=tier[granted])
-    lost = ~known
-    if not lost.any():
-        return empty, empty
-    rows = eligible[lost]
-    chosen = np.zeros((rows.size, len(parts)), dtype=np.bool_)
-    chosen[np.arange(rows.size), culprit[lost]] = True
-    return rows, blame.texts(rows, [p.fields for p in parts], chosen)
-
-
-def _near_misses(pid: int, plan: Plan, tops: Sequence[Tri], rows: Rows, raw: Raw) -> None:
-    """Rows failing exactly one top-level condition, with every other one holding."""
-    once, twice, decided = rows.none, rows.none, rows.all
-    for top in tops:
-        twice = twice | (once & top.f)
-        once = once | top.f
-        decided = decided & (top.t | top.f)
-    near = B.rows_of(once & ~twice & decided)
-    if near.size == 0:
-        return
-    which = np.zeros(near.size, dtype=np.int64)
-    for i, top in enumerate(tops):
-        which[B.take(top.f, near)] = i
-    codes = np.array([raw.text(label) for label in plan.top_labels], dtype=np.int64)
-    raw.add(raw.near, pid, row=near, text=codes[which])
+    undecided = sub.rows.all
+    for i, t in enumerate(plan.tiers):
+        when = as_tri(ev.get(t.when.node), sub.rows)
+        culprit[B.unpack(undecided & _unknown(sub.rows, when), n)] = 2 * i
+        hit = B.unpack(undecided & when.t, n)
+        if hit.any():
+            tier_fen, value_known = exact.to_fen(
+                exact.as_number(ev.get(t.value.node), sub.rows), cap, sub.rows
+            )
+            fen = np.where(hit, tier_fen, fen)
+            known |= hit & value_known
+            tier[hit] = i
+            culprit[hit & ~value_known] = 2 * i + 1
+        undecided = undecided & when.f
+    known |= B.unpack(undecided, n)  # no tier matched: an amount of zero
+    return fen, known, tier, culprit

@@ -15,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ...rules import ir
 from ...rules.ir import T
-from ..reference import label_of
+from ..reference import finish_amount, label_of
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +59,8 @@ class Plan:
     leaves: tuple[Part, ...]
     amount: Part | None
     tiers: tuple[Tier, ...]
+    #: The amount in fen when it is a constant (computed once here, as the reference does).
+    fen: int | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class Program:
     plans: tuple[Plan, ...]
     #: How many times the eligibility pass reads each node: it is freed after the last read.
     uses: tuple[int, ...]
+    #: The registry fields the policies read (``age_years`` as ``registered_on``), sorted.
+    fields: tuple[str, ...]
 
 
 _KIND: dict[type[ir.Expr], str] = {
@@ -119,6 +124,10 @@ class _Builder:
         return node.id
 
     def _shape(self, expr: ir.Expr) -> tuple[str, tuple[int, ...], Any]:
+        number_const = _number_constant_compare(expr)
+        if number_const is not None:
+            subject, op, number = number_const
+            return "compare_constant", (self.intern(subject),), (op, number)
         text_const = _text_constant_compare(expr)
         if text_const is not None:
             subject, value, negated = text_const
@@ -133,6 +142,26 @@ class _Builder:
 
     def part(self, expr: ir.Expr) -> Part:
         return Part(self.intern(expr), ir.fields_of(expr))
+
+
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _number_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, Decimal] | None:
+    """``x op c`` (or ``c op x``) for a number constant ``c``: as ``(x, op, c)``."""
+    if not isinstance(expr, ir.Compare) or expr.left.type is not T.NUMBER:
+        return None
+    for subject, other, op in (
+        (expr.left, expr.right, expr.op),
+        (expr.right, expr.left, _FLIPPED[expr.op]),
+    ):
+        if (
+            isinstance(other, ir.Const)
+            and isinstance(other.value, Decimal)
+            and not isinstance(subject, ir.Const)
+        ):
+            return subject, op, other.value
+    return None
 
 
 def _text_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, bool] | None:
@@ -166,10 +195,25 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
                 leaves=tuple(dict.fromkeys(b.part(leaf) for leaf in ir.leaves(policy.eligibility))),
                 amount=b.part(amount.expr) if amount.expr is not None else None,
                 tiers=tuple(Tier(b.part(t.when), b.part(t.value)) for t in amount.tiers),
+                fen=_constant_fen(policy),
             )
         )
     nodes = tuple(b.nodes)
-    return Program(nodes, tuple(plans), _eligibility_uses(nodes, plans))
+    fields = sorted(
+        {
+            "registered_on" if n.expr.name == "age_years" else n.expr.name
+            for n in nodes
+            if isinstance(n.expr, ir.Field)
+        }
+    )
+    return Program(nodes, tuple(plans), _eligibility_uses(nodes, plans), tuple(fields))
+
+
+def _constant_fen(policy: ir.Policy) -> int | None:
+    expr = policy.amount.expr
+    if isinstance(expr, ir.Const) and isinstance(expr.value, Decimal):
+        return int(finish_amount(expr.value, policy.cap) * 100)
+    return None
 
 
 def _eligibility_uses(nodes: Sequence[Node], plans: Sequence[Plan]) -> tuple[int, ...]:

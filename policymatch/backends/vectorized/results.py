@@ -1,9 +1,8 @@
-"""Batch results as arrays until the end: cheap to append per policy and to merge per chunk.
+"""Batch results as arrays until the end: cheap to append per block and to merge per chunk.
 
 Policy ids and the text columns (missing fields, failed condition) are kept as codes into small
-tables, and only :func:`to_batch` turns them into the string columns of the
-:class:`~policymatch.backends.base.BatchResult` contract, with one Arrow ``take`` per column
-(a million-row string column costs milliseconds that way, against a second from Python lists).
+tables, and :func:`to_batch` hands those codes to pandas as the contract's categoricals: a
+million near misses cost a million small integers, not a million strings.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..base import COUNT_COLUMNS, BatchResult
 from .bits import IntArray
@@ -52,11 +49,11 @@ class Raw:
             self.texts.append(value)
         return code
 
-    def add(self, part: dict[str, list[IntArray]], pid: int, **columns: IntArray) -> None:
-        rows = columns["row"]
-        if rows.size == 0:
+    def add(self, part: dict[str, list[IntArray]], pids: IntArray, **columns: IntArray) -> None:
+        """Append pairs: ``pids`` are policy indexes, ``columns`` the part's other columns."""
+        if pids.size == 0:
             return
-        part["pid"].append(np.full(rows.size, pid, dtype=np.int64))
+        part["pid"].append(pids)
         for name, values in columns.items():
             part[name].append(np.asarray(values, dtype=np.int64))
 
@@ -97,12 +94,17 @@ def _column(part: dict[str, list[IntArray]], name: str) -> IntArray:
     return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int64)
 
 
-def _strings(table: Sequence[str], codes: IntArray) -> pd.api.extensions.ExtensionArray:
-    values = pc.take(pa.array(list(table), type=pa.large_string()), pa.array(codes))
-    return pd.array(values, dtype="str")
+def labels(table: Sequence[str], codes: IntArray) -> pd.Categorical:
+    """``table[codes]`` as the contract's categorical: the values present, sorted, as categories."""
+    present = np.flatnonzero(np.bincount(codes, minlength=len(table)))
+    names = sorted((table[int(i)], int(i)) for i in present)
+    rank = np.empty(len(table), dtype=np.int64)
+    rank[[i for _, i in names]] = np.arange(present.size)
+    dtype = pd.CategoricalDtype(pd.Index([name for name, _ in names], dtype="str"))
+    return pd.Categorical.from_codes(rank[codes] if codes.size else codes, dtype=dtype)
 
 
-def _frame(part: dict[str, list[IntArray]], raw: Raw) -> dict[str, IntArray]:
+def _frame(part: dict[str, list[IntArray]]) -> dict[str, IntArray]:
     """The columns of one part, in (policy id, row) order."""
     columns = {name: _column(part, name) for name in part}
     pid, row = columns["pid"], columns["row"]
@@ -116,15 +118,15 @@ def _frame(part: dict[str, list[IntArray]], raw: Raw) -> dict[str, IntArray]:
 
 
 def to_batch(raw: Raw) -> BatchResult:
-    g = _frame(raw.grants, raw)
-    u = _frame(raw.unknown, raw)
-    n = _frame(raw.near, raw)
+    g = _frame(raw.grants)
+    u = _frame(raw.unknown)
+    n = _frame(raw.near)
     tier = g["tier"]
     return BatchResult(
         grants=pd.DataFrame(
             {
                 "row": g["row"],
-                "policy_id": _strings(raw.policy_ids, g["pid"]),
+                "policy_id": labels(raw.policy_ids, g["pid"]),
                 "amount_fen": g["fen"],
                 "tier": pd.arrays.IntegerArray(np.where(tier == NO_TIER, 0, tier), tier == NO_TIER),
             }
@@ -132,20 +134,20 @@ def to_batch(raw: Raw) -> BatchResult:
         unknown=pd.DataFrame(
             {
                 "row": u["row"],
-                "policy_id": _strings(raw.policy_ids, u["pid"]),
-                "fields": _strings(raw.texts, u["text"]),
+                "policy_id": labels(raw.policy_ids, u["pid"]),
+                "fields": labels(raw.texts, u["text"]),
             }
         ),
         near=pd.DataFrame(
             {
                 "row": n["row"],
-                "policy_id": _strings(raw.policy_ids, n["pid"]),
-                "condition": _strings(raw.texts, n["text"]),
+                "policy_id": labels(raw.policy_ids, n["pid"]),
+                "condition": labels(raw.texts, n["text"]),
             }
         ),
         counts=pd.DataFrame(
             {
-                "policy_id": pd.array(list(raw.policy_ids), dtype="str"),
+                "policy_id": labels(raw.policy_ids, np.arange(len(raw.policy_ids))),
                 **{name: raw.counts[:, i] for i, name in enumerate(COUNT_COLUMNS[1:])},
             }
         ),

@@ -61,7 +61,7 @@ class FrameSource:
         if ftype is FieldType.TAGS:
             return Tags(series.to_numpy(dtype=np.int64), rows.all)
         missing = series.isna().to_numpy()
-        known = B.pack(~missing)
+        known = B.pack(~missing) if missing.any() else rows.all
         if ftype in SCALE:
             values = series.to_numpy(dtype=np.int64, na_value=0)
             bound = max(abs(int(values.min())), abs(int(values.max()))) if len(values) else 0

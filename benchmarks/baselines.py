@@ -1,0 +1,351 @@
+"""Baselines the batch core is measured against, in the same run.
+
+* :class:`PandasMasks`: the plain way, one policy at a time, each condition a pandas boolean mask
+  (the nullable ``boolean`` dtype gives Kleene logic), money as ``Int64`` fen; nothing is shared
+  between policies.
+* :class:`PolarsExpressions`: every policy as polars expressions, evaluated in one lazy query
+  (polars parallelises it and eliminates common sub-expressions itself).
+
+Same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
+numbers, dates and text with constants, ``in``, ``startswith``, tags, ``and``/``or``/``not``,
+products with a rate, ``age_years``): eligibility in three-valued logic, grants with exact amounts
+in fen (cap, then half-up), the unknown pairs, and the near misses with their failed condition.
+Simplified: an unknown pair is reported with every null field the policy reads (the batch core
+blames the unknown leaves only). Both return the total number of grants, unknowns and near
+misses, so a benchmark can check that they did the same work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from policymatch.backends.reference import finish_amount
+from policymatch.backends.vectorized.exact import COMPARE, scaled
+from policymatch.rules import ir
+from policymatch.schema import SCALE, FieldType, Schema
+
+_DIGITS = {t: len(str(s)) - 1 for t, s in SCALE.items()}
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _fen(value: Any, k: int, cap: Decimal | None) -> Any:
+    """Scaled integers (``value / 10**k``) capped and rounded half-up to fen, vectorised.
+
+    Works on pandas and polars integer columns alike (only ``+ - * //`` and comparisons).
+    """
+    if cap is not None:
+        c, ck = scaled(cap)
+        if ck > k:
+            value, k = value * 10 ** (ck - k), ck
+        limit = c * 10 ** (k - ck)
+        value = (
+            value.clip(upper_bound=limit) if isinstance(value, pl.Expr) else value.clip(upper=limit)
+        )
+    if k <= 2:
+        return value * 10 ** (2 - k)
+    d = 10 ** (k - 2)
+    return (value + d // 2) // d  # amounts of the generated sets are never negative
+
+
+class BaselineResult:
+    def __init__(self, grants: pd.DataFrame, unknown: pd.DataFrame, near: pd.DataFrame) -> None:
+        self.grants, self.unknown, self.near = grants, unknown, near
+
+
+# --- pandas ---------------------------------------------------------------------------------
+
+
+class PandasMasks:
+    name = "pandas masks"
+
+    def match(
+        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+    ) -> BaselineResult:
+        self.frame, self.as_of, self.schema = frame, as_of, schema
+        grants, unknown, near = [], [], []
+        for policy in sorted(policies, key=lambda p: p.id):
+            tops = ir.top_conditions(policy.eligibility)
+            top_masks = [self.cond(t) for t in tops]
+            elig = top_masks[0]
+            for m in top_masks[1:]:
+                elig = elig & m
+            yes = elig.fillna(False).to_numpy(dtype=bool)
+            rows = np.flatnonzero(yes)
+            fen = self.amount(policy, yes)
+            keep = fen > 0
+            grants.append(
+                pd.DataFrame({"row": rows[keep], "policy_id": policy.id, "amount_fen": fen[keep]})
+            )
+            unknown_rows = np.flatnonzero(elig.isna().to_numpy())
+            read = sorted(ir.fields_of(policy.eligibility) - {"age_years", "tags"})
+            nulls = self.frame[read].iloc[unknown_rows].isna().to_numpy()
+            fields = np.full(len(unknown_rows), "", dtype=object)
+            for j, name in enumerate(read):
+                fields = fields + np.where(nulls[:, j], name + ",", "")
+            unknown.append(
+                pd.DataFrame({"row": unknown_rows, "policy_id": policy.id, "fields": fields})
+            )
+            if len(tops) >= 2:
+                false = np.column_stack(
+                    [(~m).fillna(False).to_numpy(dtype=bool) for m in top_masks]
+                )
+                known = np.column_stack([m.notna().to_numpy() for m in top_masks]).all(axis=1)
+                is_near = (false.sum(axis=1) == 1) & known
+                near_rows = np.flatnonzero(is_near)
+                labels = np.array(
+                    [t.label if isinstance(t, ir.Labeled) else "(condition)" for t in tops]
+                )
+                near.append(
+                    pd.DataFrame(
+                        {
+                            "row": near_rows,
+                            "policy_id": policy.id,
+                            "condition": labels[false[near_rows].argmax(axis=1)],
+                        }
+                    )
+                )
+        return BaselineResult(pd.concat(grants), pd.concat(unknown), pd.concat(near))
+
+    def amount(self, policy: ir.Policy, yes: np.ndarray) -> np.ndarray:
+        out = np.zeros(int(yes.sum()), dtype=np.int64)
+        if policy.amount.expr is not None:
+            value, k = self.num(policy.amount.expr)
+            if isinstance(value, pd.Series):
+                return np.asarray(
+                    _fen(value[yes], k, policy.cap).fillna(-1).to_numpy(dtype=np.int64)
+                )
+            return out + int(finish_amount(Decimal(value).scaleb(-k), policy.cap) * 100)
+        chosen = np.zeros(len(yes), dtype=bool)
+        full = np.zeros(len(yes), dtype=np.int64)
+        for tier in policy.amount.tiers:
+            hit = self.cond(tier.when).fillna(False).to_numpy(dtype=bool) & ~chosen
+            value, k = self.num(tier.value)
+            full[hit] = int(finish_amount(Decimal(value).scaleb(-k), policy.cap) * 100)
+            chosen |= hit
+        return full[yes]
+
+    def num(self, expr: ir.Expr) -> tuple[Any, int]:
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.num(e)
+            case ir.Const(value=Decimal() as v):
+                return scaled(v)
+            case ir.Field(name="age_years"):
+                reg = self.frame["registered_on"]
+                years = self.as_of.year - reg.dt.year
+                before = (reg.dt.month * 100 + reg.dt.day) > (
+                    self.as_of.month * 100 + self.as_of.day
+                )
+                return (years - before.astype(int)).astype("Int64"), 0
+            case ir.Field(name=name, ftype=ftype):
+                return self.frame[name], _DIGITS[ftype]
+            case ir.Arith(op="*", left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                return va * vb, ka + kb
+            case ir.Call(func="year", args=(ir.AsOf(),)):
+                return self.as_of.year, 0
+            case ir.Arith(op="-", left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                assert ka == kb
+                return va - vb, ka
+        raise NotImplementedError(expr)
+
+    def cond(self, expr: ir.Expr) -> pd.Series:
+        frame = self.frame
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.cond(e)
+            case ir.And(operands=ops):
+                out = self.cond(ops[0])
+                for o in ops[1:]:
+                    out = out & self.cond(o)
+                return out
+            case ir.Or(operands=ops):
+                out = self.cond(ops[0])
+                for o in ops[1:]:
+                    out = out | self.cond(o)
+                return out
+            case ir.Not(operand=o):
+                return ~self.cond(o)
+            case ir.Field(name=name, ftype=FieldType.BOOLEAN):
+                return frame[name]
+            case ir.HasTag(field=f, tag=tag, negated=neg):
+                bit = 1 << self.schema[f.name].values.index(tag)
+                has = pd.Series((frame[f.name].to_numpy() & bit) != 0, dtype="boolean")
+                return ~has if neg else has
+            case ir.StartsWith(subject=ir.Field(name=name), prefix=p):
+                return frame[name].str.startswith(p).astype("boolean")
+            case ir.InList(needle=ir.Field(name=name), items=items, negated=neg):
+                col = frame[name]
+                out = col.isin(items).astype("boolean").mask(col.isna())
+                return ~out if neg else out
+            case ir.Compare(op=op, left=a, right=b) if a.type is ir.T.TEXT:
+                col = frame[a.name]  # type: ignore[attr-defined]
+                out = (col == b.value).astype("boolean").mask(col.isna())  # type: ignore[attr-defined]
+                return out if op == "==" else ~out
+            case ir.Compare(op=op, left=a, right=b) if a.type is ir.T.DATE:
+                col = frame[a.name]  # type: ignore[attr-defined]
+                other = (
+                    pd.Timestamp(b.value) if isinstance(b, ir.Const) else pd.Timestamp(self.as_of)
+                )
+                return _cmp(op, col, other).astype("boolean").mask(col.isna())
+            case ir.Compare(op=op, left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                k = max(ka, kb)
+                return _cmp(op, va * 10 ** (k - ka), vb * 10 ** (k - kb)).astype("boolean")
+        raise NotImplementedError(expr)
+
+
+def _cmp(op: str, a: Any, b: Any) -> Any:
+    return COMPARE[op](a, b)
+
+
+# --- polars ---------------------------------------------------------------------------------
+
+
+class PolarsExpressions:
+    name = "polars expressions"
+
+    def match(
+        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+    ) -> BaselineResult:
+        self.as_of, self.schema = as_of, schema
+        read = sorted({n for p in policies for n in ir.fields_of(p.eligibility)} - {"age_years"})
+        df = pl.from_pandas(
+            frame[[*read, *(["registered_on"] if "registered_on" not in read else [])]]
+        )
+        ordered = sorted(policies, key=lambda p: p.id)
+        exprs: list[pl.Expr] = []
+        for i, policy in enumerate(ordered):
+            tops = ir.top_conditions(policy.eligibility)
+            top_exprs = [self.cond(t) for t in tops]
+            elig = pl.all_horizontal(top_exprs) if len(top_exprs) > 1 else top_exprs[0]
+            # One Int8 per pair: 1 eligible, 0 not, -1 unknown; near misses as 2 + failed index.
+            state = pl.when(elig).then(1).when(elig.not_()).then(0).otherwise(-1)
+            if len(tops) >= 2:
+                false = [t.not_().fill_null(False).cast(pl.Int8) for t in top_exprs]
+                known = pl.all_horizontal([t.is_not_null() for t in top_exprs])
+                which = pl.lit(0, dtype=pl.Int32)
+                for j, t in enumerate(top_exprs):
+                    which = pl.when(t.not_().fill_null(False)).then(j).otherwise(which)
+                state = (
+                    pl.when((pl.sum_horizontal(false) == 1) & known)
+                    .then(2 + which)
+                    .otherwise(state)
+                )
+            exprs.append(state.cast(pl.Int8).alias(f"s{i}"))
+            exprs.append(self.amount(policy).cast(pl.Int64).alias(f"a{i}"))
+        out = df.lazy().select(exprs).collect()
+        grants, unknown, near = [], [], []
+        for i, policy in enumerate(ordered):
+            state = out[f"s{i}"].to_numpy()
+            rows = np.flatnonzero(state == 1)
+            fen = out[f"a{i}"].to_numpy()[rows]
+            keep = fen > 0
+            grants.append(
+                pd.DataFrame({"row": rows[keep], "policy_id": policy.id, "amount_fen": fen[keep]})
+            )
+            unknown.append(
+                pd.DataFrame({"row": np.flatnonzero(state == -1), "policy_id": policy.id})
+            )
+            near_rows = np.flatnonzero(state >= 2)
+            if near_rows.size:
+                tops = ir.top_conditions(policy.eligibility)
+                labels = np.array(
+                    [t.label if isinstance(t, ir.Labeled) else "(condition)" for t in tops]
+                )
+                near.append(
+                    pd.DataFrame(
+                        {
+                            "row": near_rows,
+                            "policy_id": policy.id,
+                            "condition": labels[state[near_rows] - 2],
+                        }
+                    )
+                )
+        return BaselineResult(pd.concat(grants), pd.concat(unknown), pd.concat(near))
+
+    def amount(self, policy: ir.Policy) -> pl.Expr:
+        if policy.amount.expr is not None:
+            value, k = self.num(policy.amount.expr)
+            if isinstance(value, pl.Expr):
+                return _fen(value, k, policy.cap)
+            return pl.lit(int(finish_amount(Decimal(value).scaleb(-k), policy.cap) * 100))
+        out = pl.lit(0, dtype=pl.Int64)
+        for tier in reversed(policy.amount.tiers):
+            value, k = self.num(tier.value)
+            fen = int(finish_amount(Decimal(value).scaleb(-k), policy.cap) * 100)
+            out = pl.when(self.cond(tier.when).fill_null(False)).then(fen).otherwise(out)
+        return out
+
+    def num(self, expr: ir.Expr) -> tuple[Any, int]:
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.num(e)
+            case ir.Const(value=Decimal() as v):
+                return scaled(v)
+            case ir.Field(name="age_years"):
+                reg = pl.col("registered_on")
+                before = (reg.dt.month().cast(pl.Int32) * 100 + reg.dt.day()) > (
+                    self.as_of.month * 100 + self.as_of.day
+                )
+                return (self.as_of.year - reg.dt.year() - before.cast(pl.Int32)).cast(pl.Int64), 0
+            case ir.Field(name=name, ftype=ftype):
+                return pl.col(name), _DIGITS[ftype]
+            case ir.Arith(op="*", left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                return va * vb, ka + kb
+            case ir.Call(func="year", args=(ir.AsOf(),)):
+                return self.as_of.year, 0
+            case ir.Arith(op="-", left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                return va - vb, ka
+        raise NotImplementedError(expr)
+
+    def cond(self, expr: ir.Expr) -> pl.Expr:
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.cond(e)
+            case ir.And(operands=ops):
+                return pl.all_horizontal([self.cond(o) for o in ops])
+            case ir.Or(operands=ops):
+                return pl.any_horizontal([self.cond(o) for o in ops])
+            case ir.Not(operand=o):
+                return self.cond(o).not_()
+            case ir.Field(name=name, ftype=FieldType.BOOLEAN):
+                return pl.col(name)
+            case ir.HasTag(field=f, tag=tag, negated=neg):
+                bit = 1 << self.schema[f.name].values.index(tag)
+                has = (pl.col(f.name) & bit) != 0
+                return has.not_() if neg else has
+            case ir.StartsWith(subject=ir.Field(name=name), prefix=p):
+                return pl.col(name).str.starts_with(p)
+            case ir.InList(needle=ir.Field(name=name), items=items, negated=neg):
+                out = (
+                    pl.when(pl.col(name).is_null())
+                    .then(None)
+                    .otherwise(pl.col(name).is_in(list(items)))
+                )
+                return out.not_() if neg else out
+            case ir.Compare(op=op, left=a, right=b) if a.type is ir.T.TEXT:
+                out = pl.col(a.name) == b.value  # type: ignore[attr-defined]
+                return out if op == "==" else out.not_()
+            case ir.Compare(op=op, left=a, right=b) if a.type is ir.T.DATE:
+                other = b.value if isinstance(b, ir.Const) else self.as_of
+                return _cmp(op, pl.col(a.name), pl.lit(other))  # type: ignore[attr-defined]
+            case ir.Compare(op=op, left=a, right=b):
+                (va, ka), (vb, kb) = self.num(a), self.num(b)
+                k = max(ka, kb)
+                return _cmp(
+                    op,
+                    va * 10 ** (k - ka),
+                    vb * 10 ** (k - kb) if isinstance(vb, pl.Expr) else pl.lit(vb * 10 ** (k - kb)),
+                )
+        raise NotImplementedError(expr)
