@@ -20,20 +20,15 @@ from typing import IO, TYPE_CHECKING, Any
 from ..errors import Diagnostic, RegistryError, Span, simple
 from ..registry.frame import iter_records
 from ..registry.load import read_registry
+from ..rounds.ledger import Ledger
 from ..rules import compile_policy_set
+from .run import add_ledger_argument, iso_date
 
 if TYPE_CHECKING:
     from ..backends.durable import Watcher
 
 #: Registry rows set aside that are listed one by one when starting from a registry.
 SHOWN = 5
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def register(sub: Any) -> None:
@@ -63,11 +58,12 @@ def register(sub: Any) -> None:
     src.add_argument("--query", metavar="SQL", help="query to run when --registry is a URL")
     p.add_argument(
         "--as-of",
-        type=_date,
+        type=iso_date,
         default=None,
         metavar="DATE",
         help="YYYY-MM-DD: policies in force and ages on this date (default: today)",
     )
+    add_ledger_argument(p)
     p.set_defaults(handler=run)
 
 
@@ -89,7 +85,7 @@ def _open(source: str) -> IO[bytes]:
         return Path(source).open("rb")
     except OSError as exc:
         raise RegistryError(
-            [simple("PM601", f"cannot read the events: {exc.strerror}", file=source)]
+            [simple("PM401", f"cannot read the events: {exc.strerror}", file=source)]
         ) from None
 
 
@@ -107,23 +103,24 @@ def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..backends.durable import RecordError, Watcher
+    from ..backends.durable import LedgerHistory, RecordError, Watcher
     from ..backends.durable.events import EventError, Update, notification_json, parse_event
 
     policy_set = compile_policy_set(args.policies)
     as_of = args.as_of or dt.date.today()
+    ledger = LedgerHistory.read(Ledger(args.ledger), policy_set.policies)
     name = "<stdin>" if args.events == "-" else args.events
     out, err = sys.stdout, sys.stderr
     skipped = 0
     stream = _open(args.events)
     try:
-        with Watcher(policy_set, as_of) as watcher:
+        with Watcher(policy_set, as_of, ledger=ledger) as watcher:
             if args.registry is not None:
                 _start_from(watcher, args)
             for number, text in _lines(stream):
                 try:
                     if text is None:
-                        raise EventError("PM602", "not UTF-8 text")
+                        raise EventError("PM402", "not UTF-8 text")
                     if not text.strip():
                         continue
                     event = parse_event(text)
@@ -131,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
                         try:
                             notes = watcher.update(event.record)
                         except RecordError as exc:
-                            raise EventError("PM604", "; ".join(exc.problems)) from None
+                            raise EventError("PM404", "; ".join(exc.problems)) from None
                     else:
                         notes = watcher.remove(event.uscc)
                 except EventError as exc:

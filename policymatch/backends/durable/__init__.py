@@ -21,7 +21,7 @@ Modules: :mod:`.encode` (records as JSON facts), :mod:`.cond` (candidate conditi
 :mod:`.watcher` (the API). Needs the ``events`` extra (``pip install policymatch[events]``).
 """
 
-from .paid import MemoryLedger, PaidLedger, Payment
+from .paid import LedgerHistory, PaidLedger
 from .records import RecordError
 from .session import DurableError
 from .watcher import Due, Notification, Watcher
@@ -29,10 +29,9 @@ from .watcher import Due, Notification, Watcher
 __all__ = [
     "Due",
     "DurableError",
-    "MemoryLedger",
+    "LedgerHistory",
     "Notification",
     "PaidLedger",
-    "Payment",
     "RecordError",
     "Watcher",
 ]

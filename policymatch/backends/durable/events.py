@@ -53,9 +53,9 @@ def parse_event(line: str) -> Event:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise EventError("PM602", f"not JSON: {exc.msg} at column {exc.colno}") from None
+        raise EventError("PM402", f"not JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(data, dict):
-        raise EventError("PM603", f"an event is a JSON object: {_FORMS}")
+        raise EventError("PM403", f"an event is a JSON object: {_FORMS}")
     op = data.get("op")
     extra = sorted(set(data) - {"op", "record", "uscc"})
     if op == "update" and isinstance(data.get("record"), dict) and set(data) == {"op", "record"}:
@@ -64,15 +64,15 @@ def parse_event(line: str) -> Event:
         uscc = data["uscc"].strip()
         problem = uscc_problem(uscc)
         if problem is not None:
-            raise EventError("PM604", problem)
+            raise EventError("PM404", problem)
         return Remove(uscc)
     if op not in ("update", "remove"):
-        raise EventError("PM603", f"unknown op {json.dumps(op, ensure_ascii=False)}: {_FORMS}")
+        raise EventError("PM403", f"unknown op {json.dumps(op, ensure_ascii=False)}: {_FORMS}")
     if extra:
         keys = ", ".join(json.dumps(k, ensure_ascii=False) for k in extra)
-        raise EventError("PM603", f"unexpected key(s) {keys}: {_FORMS}")
+        raise EventError("PM403", f"unexpected key(s) {keys}: {_FORMS}")
     want = "an object 'record'" if op == "update" else "a text 'uscc'"
-    raise EventError("PM603", f"'{op}' needs {want}: {_FORMS}")
+    raise EventError("PM403", f"'{op}' needs {want}: {_FORMS}")
 
 
 def notification_json(note: Notification, line: int) -> dict[str, object]:

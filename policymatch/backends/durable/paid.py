@@ -1,21 +1,22 @@
 """What the watcher asks the ledger: has this enterprise already been paid under this policy?
 
-The watcher only needs one question answered, so it depends on this protocol rather than on a
-ledger implementation. :class:`MemoryLedger` answers it from payments held in memory, by the
-rules of policy-format.md ("Stacking and frequency"): ``once`` is never paid twice, ``yearly``
-not twice in the as-of date's calendar year, and a payment under one policy of a
-``stacking_group`` counts for every policy of that group (for a ``yearly`` policy: in the same
-year).
+The watcher depends on that one question (:class:`PaidLedger`), not on a ledger implementation.
+:class:`LedgerHistory` answers it from the grants a ledger holds, by the very rules a
+disbursement round applies (:func:`policymatch.rounds.allocate.ledger_filter`): ``once`` is never
+paid twice, ``yearly`` not twice in the as-of date's calendar year, and a payment under one
+policy of a ``stacking_group`` counts for every policy of the group (for a ``yearly`` policy: in
+the same year).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from ...rounds.allocate import Candidate, Paid, Terms, ledger_filter
+from ...rounds.ledger import Ledger
 from ...rules import ir
 
 
@@ -25,34 +26,26 @@ class PaidLedger(Protocol):
     def paid(self, uscc: str, policy: ir.Policy, as_of: dt.date) -> bool: ...
 
 
-@dataclass(frozen=True)
-class Payment:
-    """One grant the ledger holds."""
+class LedgerHistory:
+    """The grants a ledger holds, in memory (empty by default: nothing paid yet)."""
 
-    uscc: str
-    policy_id: str
-    year: int
-    stacking_group: str | None = None
+    def __init__(self, policies: Sequence[ir.Policy], history: Iterable[Paid] = ()) -> None:
+        self._terms = {p.id: Terms.of(p) for p in policies}
+        self._by_uscc: dict[str, list[Paid]] = defaultdict(list)
+        for grant in history:
+            self.add(grant)
 
+    @classmethod
+    def read(cls, ledger: Ledger, policies: Sequence[ir.Policy]) -> LedgerHistory:
+        """What ``ledger`` holds now (read once: build it again after a round is committed)."""
+        return cls(policies, ledger.history())
 
-class MemoryLedger:
-    """Payments in memory (the default: nothing paid yet)."""
-
-    def __init__(self, payments: Iterable[Payment] = ()) -> None:
-        self._by_uscc: dict[str, list[Payment]] = defaultdict(list)
-        for payment in payments:
-            self._by_uscc[payment.uscc].append(payment)
-
-    def record(self, uscc: str, policy: ir.Policy, paid_on: dt.date) -> None:
-        self._by_uscc[uscc].append(Payment(uscc, policy.id, paid_on.year, policy.stacking_group))
+    def add(self, grant: Paid) -> None:
+        self._by_uscc[grant.uscc].append(grant)
 
     def paid(self, uscc: str, policy: ir.Policy, as_of: dt.date) -> bool:
-        yearly = policy.frequency is ir.Frequency.YEARLY
-        for p in self._by_uscc.get(uscc, ()):
-            if yearly and p.year != as_of.year:
-                continue
-            if p.policy_id == policy.id:
-                return True
-            if policy.stacking_group is not None and p.stacking_group == policy.stacking_group:
-                return True
-        return False
+        history = self._by_uscc.get(uscc)
+        if not history:
+            return False
+        kept, _ = ledger_filter([Candidate(0, uscc, policy.id, 0)], self._terms, history, as_of)
+        return not kept

@@ -6,6 +6,7 @@ the diff like any other change to user-facing text.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import queue
@@ -18,7 +19,10 @@ import pytest
 
 pytest.importorskip("durable")
 
+from policymatch import load
 from policymatch.cli import main
+from policymatch.rounds.allocate import Terms
+from policymatch.rounds.ledger import Ledger, LedgerGrant, RoundEntry
 from tests.backends.durable.helpers import USCC, uscc, write_policies
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -100,7 +104,7 @@ def test_unreadable_input_and_usage(
     write_policies(tmp_path / "policies")
     assert main(["watch", "--events", "missing.jsonl"]) == 1
     assert capsys.readouterr().err == (
-        "missing.jsonl: error: cannot read the events: No such file or directory [PM601]\n"
+        "missing.jsonl: error: cannot read the events: No such file or directory [PM401]\n"
     )
     with pytest.raises(SystemExit) as exc:
         main(["watch", "--events", "-", "--as-of", "2024-02-30"])
@@ -167,3 +171,28 @@ def test_starting_from_a_registry(
         "registry.csv: 1 row(s) set aside, not watched:\n"
         "    row 3: 统一社会信用代码 '91361126MA35G2K650' fails its check digit (expected '6' at the end)\n"
     )
+
+
+def test_the_ledger_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    policies = load(str(write_policies(tmp_path / "policies")))
+    paid = LedgerGrant(USCC, None, "NS", 10_000_000, 10_000_000)
+    Ledger("ledger.sqlite").commit(
+        RoundEntry(
+            round_id="r" * 64,
+            as_of=dt.date(2024, 1, 15),
+            policy_set_sha256=policies.digest,
+            registry_sha256=None,
+            software_version="test",
+            folder="round-2024-01",
+            terms={p.id: Terms.of(p) for p in policies.policies},
+            grants=[paid],
+        )
+    )
+    change = {"op": "update", "record": {**LOCAL, "tax_paid": "600万", "tags": "专精特新"}}
+    (tmp_path / "events.jsonl").write_text(json.dumps(change) + "\n", encoding="utf-8")
+    assert main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"]) == 0
+    notes = [json.loads(line)["policy_id"] for line in capsys.readouterr().out.splitlines()]
+    assert notes == ["ZJ"]  # NS (yearly) was paid this year

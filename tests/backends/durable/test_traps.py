@@ -35,6 +35,7 @@ from policymatch.backends.durable.cond import Atom
 from policymatch.backends.durable.session import Session, ruleset_name
 from policymatch.rules import ir
 from policymatch.schema import STANDARD_SCHEMA
+from policymatch.testing.policygen import generate_policy_set
 from tests.backends.durable.helpers import (
     AS_OF,
     USCC,
@@ -276,16 +277,23 @@ def test_ruleset_names_are_global_to_durable_lang() -> None:
 
 
 def test_durable_lang_host_starts_threads_the_session_does_not() -> None:
-    before = threading.active_count()
-    host = engine.Host()
-    assert threading.active_count() > before  # timers that dispatch actions on their own
-    host._d_timer.cancel()
-    host._t_timer.cancel()
+    # In a subprocess: the host's timers re-arm themselves and would outlive this test.
+    result = _run(
+        """
+        import threading
+        from durable import engine
+        before = threading.active_count()
+        engine.Host()
+        print(threading.active_count() - before)
+        """
+    )
+    assert result is not None
+    assert int(result.stdout) > 0  # timers that dispatch actions on their own
 
-    before = threading.active_count()
+    before = set(threading.enumerate())
     with Watcher(policy_set((policy("P-1", compare(">=", "employees", 0)),)), AS_OF) as watcher:
         watcher.update(record(employees=1))
-        assert threading.active_count() == before
+        assert set(threading.enumerate()) <= before
 
 
 def test_more_than_64_matching_paths_in_one_ruleset_fail_with_303() -> None:
@@ -309,6 +317,27 @@ def test_more_than_64_matching_paths_in_one_ruleset_fail_with_303() -> None:
     assert POLICY_PATHS <= SHARD_PATHS
     with Watcher(policy_set(policies), AS_OF) as watcher:
         assert len(watcher._session.put(program.layout.encode(USCC, {}))) == len(policies)
+
+
+def test_the_generated_policies_do_not_fit_one_ruleset() -> None:
+    policies = generate_policy_set(200, seed=0).in_force(AS_OF)
+    program = compile_program(policies, STANDARD_SCHEMA, AS_OF)
+    local = program.layout.encode(USCC, {"region": "361126", "credit_blacklisted": False})
+    rules = {r.name: {"all": [{"m": r.condition()}]} for shard in program.shards for r in shard}
+    assert SHARD_PATHS < len(rules) <= 512
+    handle = durable_rules_engine.create_ruleset("all-in-one", json.dumps(rules))
+    try:
+        with pytest.raises(durable_rules_engine.error, match="error code: 303"):
+            durable_rules_engine.assert_fact(handle, json.dumps(local))
+    finally:
+        durable_rules_engine.delete_ruleset(handle)
+
+    session = Session(program)
+    try:
+        assert session.shards == 5
+        assert len(session.put(local)) > SHARD_PATHS
+    finally:
+        session.close()
 
 
 def test_more_than_512_paths_in_one_ruleset_hang() -> None:

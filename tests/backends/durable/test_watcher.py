@@ -12,10 +12,12 @@ import pytest
 pytest.importorskip("durable")
 
 from policymatch import load
-from policymatch.backends.durable import MemoryLedger, Payment, RecordError, Watcher
+from policymatch.backends.durable import LedgerHistory, RecordError, Watcher
 from policymatch.engine import Engine
 from policymatch.registry.frame import frame_from_records, iter_records
 from policymatch.registry.generate import generate_frame
+from policymatch.rounds.allocate import Paid
+from policymatch.rounds.ledger import Ledger
 from policymatch.rules import PolicySet, ir
 from tests.backends.durable.helpers import AS_OF, USCC, write_policies
 
@@ -115,11 +117,12 @@ def test_stacking_inside_a_round_is_the_rounds_business(watcher: Watcher) -> Non
 
 
 def test_the_ledger_decides_what_was_paid(policy_set: PolicySet) -> None:
-    ledger = MemoryLedger(
+    ledger = LedgerHistory(
+        policy_set.policies,
         [
-            Payment(USCC, "NS", 2023),  # yearly, last year: due again
-            Payment(USCC, "ZJ", 2022, "专精特新"),  # once, and the group's: XJR is not due either
-        ]
+            Paid("NS", USCC, 2023, None),  # yearly, last year: due again
+            Paid("ZJ", USCC, 2022, "专精特新"),  # once, and the group's: XJR is not due either
+        ],
     )
     row = {
         **LOCAL,
@@ -130,15 +133,28 @@ def test_the_ledger_decides_what_was_paid(policy_set: PolicySet) -> None:
     }
     with Watcher(policy_set, AS_OF, ledger=ledger) as watcher:
         assert sorted(n.policy_id for n in watcher.update(row)) == ["NS", "SG"]
-        ledger.record(USCC, policy_set.policy("SG"), dt.date(2024, 2, 1))
+        ledger.add(Paid("SG", USCC, 2024, None))
         notes = watcher.recheck()  # a round was committed: ask again about what is due
         assert [(n.kind, n.policy_id, n.explanation) for n in notes] == [
             ("revoke", "SG", ("already paid (ledger)",))
         ]
         assert watcher.update(row) == []
-        ledger.record(USCC, policy_set.policy("NS"), dt.date(2024, 1, 5))
+        ledger.add(Paid("NS", USCC, 2024, None))
         assert [n.policy_id for n in watcher.update(row)] == ["NS"]  # asked on every change
         assert list(watcher.due()) == []
+
+
+def test_the_history_is_read_from_the_rounds_ledger(policy_set: PolicySet, tmp_path: Path) -> None:
+    # A ledger no round was committed to yet holds nothing.
+    empty = LedgerHistory.read(Ledger(str(tmp_path / "ledger.sqlite")), policy_set.policies)
+    assert not empty.paid(USCC, policy_set.policy("ZJ"), AS_OF)
+
+    class Committed:
+        def history(self) -> list[Paid]:
+            return [Paid("XJR", USCC, 2021, "专精特新", "round-1")]
+
+    held = LedgerHistory.read(Committed(), policy_set.policies)  # type: ignore[arg-type]
+    assert held.paid(USCC, policy_set.policy("ZJ"), AS_OF)  # the group was paid once
 
 
 def test_rows_are_typed_as_a_registry_file_types_them(watcher: Watcher) -> None:
