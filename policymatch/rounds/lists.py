@@ -83,15 +83,18 @@ SUMMARY = (
     C("unknown", "待补充数据（户）", Kind.COUNT, width=12),
     C("near_miss", "临界（户）", Kind.COUNT, width=10),
 )
+#: Below the policies on the summary sheet, its first columns under theirs (eligible .. shortfall).
 FUNDS = (
     C("fund", "资金来源", width=18),
     C("fund_title", "资金名称", width=30),
-    C("budget", "预算（元）", Kind.MONEY, width=16),
+    C("eligible", "符合条件（户次）", Kind.COUNT, width=12),
     C("demand", "应兑现金额（元）", Kind.MONEY, width=16),
     C("granted", "兑现金额（元）", Kind.MONEY, width=16),
     C("shortfall", "核减金额（元）", Kind.MONEY, width=16),
+    C("budget", "预算（元）", Kind.MONEY, width=16),
     C("remaining", "预算结余（元）", Kind.MONEY, width=16),
     C("budget_use", "预算使用率", Kind.PERCENT, width=12),
+    C("grants", "兑现（户次）", Kind.COUNT, width=10),
     C("scaled_level", "按比例核减的优先级", Kind.COUNT, width=14),
 )
 PUBLICITY = (
@@ -334,6 +337,13 @@ def _add(totals: dict[str, int], candidates: Iterable[Candidate]) -> None:
 
 
 def _funds(draft: Draft) -> list[tuple[Any, ...]]:
+    """One row per fund: what its 免申即享 policies asked of it and what it paid."""
+    paying = {pid for pid, t in draft.terms.items() if t.draws_on_budget}
+    fund_of = {pid: t.fund for pid, t in draft.terms.items()}
+    eligible = Counter(
+        fund_of[pid] for pid in draft.match.batch.grants["policy_id"] if pid in paying
+    )
+    grants = Counter(fund_of[g.candidate.policy_id] for g in draft.allocation.grants)
     rows: list[tuple[Any, ...]] = []
     for use in draft.allocation.fund_budgets:
         fund = draft.policy_set.funds.get(use.id)
@@ -342,12 +352,14 @@ def _funds(draft: Draft) -> list[tuple[Any, ...]]:
             (
                 use.id,
                 fund.title if fund else "",
-                use.budget_fen,
+                eligible[use.id],
                 use.demand_fen,
                 use.granted_fen,
                 use.demand_fen - use.granted_fen,
+                use.budget_fen,
                 remaining,
                 _share(use.granted_fen, use.budget_fen),
+                grants[use.id],
                 use.scaled_level,
             )
         )

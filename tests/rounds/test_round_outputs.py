@@ -186,3 +186,6 @@ def test_workbook(golden_round: Path) -> None:
     labels = [row[0].value for row in summary.iter_rows()]
     assert "资金来源" in labels  # the funds table below the policies
     assert any(str(v).startswith("基准日期：2024-03-01") for v in labels if v)
+    pool = next(row for row in summary.iter_rows(values_only=True) if row[0] == "pool")
+    # eligible pairs, demand, granted, shortfall, budget, remaining, use, grants, scaled level
+    assert pool[2:11] == (10, 1674.07, 999.99, 674.08, 1000, 0.01, 0.9999, 6, 100)
