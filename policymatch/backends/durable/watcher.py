@@ -31,7 +31,7 @@ from types import TracebackType
 
 from ...rules import PolicySet, ir
 from ...values import Value
-from ..reference import Outcome, evaluate_policy
+from ..reference import Env, Outcome, evaluate, evaluate_amount, evaluate_policy, finish_amount
 from .compile import Program, compile_program
 from .paid import LedgerHistory, PaidLedger
 from .records import key_field_name, type_record
@@ -110,6 +110,20 @@ def reads(policy: ir.Policy) -> frozenset[str]:
     return names | {"registered_on"} if "age_years" in names else names
 
 
+def due_amount(policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date) -> Decimal | None:
+    """What the batch core grants: the amount when eligibility is true and the amount (capped,
+    rounded half-up to the fen) positive, else None. The reference evaluator's parts, without
+    the failed conditions and unknown fields :func:`evaluate_policy` also works out."""
+    env = Env(record, as_of)
+    if evaluate(policy.eligibility, env) is not True:
+        return None
+    raw, _, _ = evaluate_amount(policy.amount, env)
+    if raw is None:
+        return None
+    amount = finish_amount(raw, policy.cap)
+    return amount if amount > 0 else None
+
+
 def changed_fields(before: Mapping[str, Value], after: Mapping[str, Value]) -> frozenset[str]:
     return frozenset(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
@@ -144,8 +158,8 @@ class Watcher:
         Values are typed as a registry file's cells are; raises
         :class:`~policymatch.backends.durable.records.RecordError` for a row that does not type.
         """
-        uscc, eligible, outcomes = self._apply(record)
-        return self._settle(uscc, self._unpaid(uscc, eligible), outcomes)
+        uscc, eligible = self._apply(record)
+        return self._settle(uscc, self._unpaid(uscc, eligible))
 
     def load(self, records: Iterable[Mapping[str, object]]) -> int:
         """Take rows as the registry as it stands, reporting nothing (to start from a registry).
@@ -154,7 +168,7 @@ class Watcher:
         """
         count = 0
         for record in records:
-            uscc, eligible, _ = self._apply(record)
+            uscc, eligible = self._apply(record)
             due = self._unpaid(uscc, eligible)
             if due:
                 self._due[uscc] = due
@@ -163,10 +177,8 @@ class Watcher:
             count += 1
         return count
 
-    def _apply(
-        self, record: Mapping[str, object]
-    ) -> tuple[str, dict[int, Decimal], dict[int, Outcome]]:
-        """Take one row: its USCC, its eligible amounts, and the outcomes evaluated to get them.
+    def _apply(self, record: Mapping[str, object]) -> tuple[str, dict[int, Decimal]]:
+        """Take one row: its USCC and the amounts of the policies it is eligible for.
 
         Only the candidates that read a changed field are evaluated again: a policy's outcome
         is a function of the fields it reads (and of the watcher's fixed as-of date).
@@ -178,34 +190,31 @@ class Watcher:
         candidates = self._session.put(self.program.layout.encode(uscc, typed))
         changed = None if before is None else changed_fields(before, typed)
         kept = self._eligible.get(uscc, {})
-        outcomes: dict[int, Outcome] = {}
         eligible: dict[int, Decimal] = {}
         for index in sorted(candidates):
             if changed is not None and index in were and not self._reads[index] & changed:
                 if index in kept:
                     eligible[index] = kept[index]
                 continue
-            outcome = evaluate_policy(self.program.policies[index], typed, self.as_of)
-            outcomes[index] = outcome
-            if outcome.status == "eligible":
-                assert outcome.amount is not None
-                eligible[index] = outcome.amount
+            amount = due_amount(self.program.policies[index], typed, self.as_of)
+            if amount is not None:
+                eligible[index] = amount
         self._records[uscc] = typed
         self._eligible[uscc] = eligible
-        return uscc, eligible, outcomes
+        return uscc, eligible
 
     def remove(self, uscc: str) -> list[Notification]:
         """An enterprise left the registry: everything due to it is revoked."""
         self._session.drop(uscc)
         self._records.pop(uscc, None)
         self._eligible.pop(uscc, None)
-        return self._settle(uscc, {}, {})
+        return self._settle(uscc, {})
 
     def recheck(self) -> list[Notification]:
         """Ask the ledger again about every eligible grant (after a round was committed)."""
         notes: list[Notification] = []
         for uscc in sorted(self._eligible):
-            notes.extend(self._settle(uscc, self._unpaid(uscc, self._eligible[uscc]), {}))
+            notes.extend(self._settle(uscc, self._unpaid(uscc, self._eligible[uscc])))
         return notes
 
     def _unpaid(self, uscc: str, eligible: dict[int, Decimal]) -> dict[str, Decimal]:
@@ -217,9 +226,7 @@ class Watcher:
                 due[policy.id] = amount
         return due
 
-    def _settle(
-        self, uscc: str, due: dict[str, Decimal], outcomes: dict[int, Outcome]
-    ) -> list[Notification]:
+    def _settle(self, uscc: str, due: dict[str, Decimal]) -> list[Notification]:
         """Record the enterprise's new due set; the notifications that get there from the old."""
         before = self._due.pop(uscc, {})
         if due:
@@ -232,9 +239,7 @@ class Watcher:
             policy = self._policy(pid)
             outcome = None
             if record is not None:
-                outcome = outcomes.get(self._index[pid]) or evaluate_policy(
-                    policy, record, self.as_of
-                )
+                outcome = evaluate_policy(policy, record, self.as_of)
             paid = pid not in due and outcome is not None and outcome.status == "eligible"
             reason = revoke_reason(outcome, paid)
             notes.append(Notification("revoke", uscc, policy, before[pid], (reason,)))
