@@ -11,8 +11,11 @@ LibreOffice and openpyxl read it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Sequence
 from enum import IntEnum
@@ -155,12 +158,44 @@ def _sheet_name(name: str) -> str:
     return name
 
 
+class _Compressing:
+    """A zip entry written (and so deflated) on a thread of its own, so that the next chunk of
+    XML is built while the last one is compressed: zlib and Arrow both release the GIL."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._queue: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._out.write(data)
+                except BaseException as exc:  # handed to the writing thread in close()
+                    self._error = exc
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._out.close()
+        if self._error is not None:
+            raise self._error
+
+
 class Sheet:
     """One worksheet being streamed; rows are appended in order."""
 
     def __init__(
         self,
-        out: IO[bytes],
+        out: _Compressing,
         widths: Sequence[float],
         rows: int,
         freeze_rows: int,
@@ -256,7 +291,7 @@ class Workbook:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL)
         self._filters: dict[int, str] = {}
         self._next = 0
-        self._open: tuple[Sheet, IO[bytes]] | None = None
+        self._open: tuple[Sheet, _Compressing] | None = None
         self._created = created
         self.shared = SharedStrings()
 
@@ -274,7 +309,7 @@ class Workbook:
             raise ValueError("more sheets than names")
         self._next += 1
         # Opened by name: the entry gets ZipInfo's fixed 1980 date and the archive's level.
-        out = self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w")
+        out = _Compressing(self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w"))
         sheet = Sheet(out, widths, rows, freeze_rows, self.shared)
         self._open = (sheet, out)
         return sheet
@@ -308,7 +343,11 @@ class Workbook:
     ) -> None:
         if kind is None:
             self.close()
-        else:
+            return
+        # Failing already: release the open sheet and the file, and let that error through.
+        with contextlib.suppress(Exception):
+            if self._open is not None:
+                self._open[1].close()
             self._zip.close()
 
     def _write_parts(self) -> None:

@@ -129,3 +129,22 @@ def test_excel_row_limit_for_real(tmp_path: Path) -> None:
             '<row r="2"><c r="A2" s="2"><v>1048575</v>'
             in z.read("xl/worksheets/sheet2.xml").decode()
         )
+
+
+def _fail_midway(path: Path) -> None:
+    with Workbook(path, ["a"], dt.datetime(2024, 3, 1)) as wb:
+        wb.sheet([10], 3).row(["n"], [Style.HEADER])
+        raise RuntimeError("boom")
+
+
+def _short_sheet(path: Path) -> None:
+    with Workbook(path, ["a"], dt.datetime(2024, 3, 1)) as wb:
+        wb.sheet([10], 3).row(["n"], [Style.HEADER])
+
+
+def test_a_failure_while_writing_propagates(tmp_path: Path) -> None:
+    """The error comes through (not a hang on the compressing thread, not a zip error)."""
+    with pytest.raises(RuntimeError, match="boom"):
+        _fail_midway(tmp_path / "x.xlsx")
+    with pytest.raises(ValueError, match="planned for 3 rows got 1"):
+        _short_sheet(tmp_path / "y.xlsx")
