@@ -16,7 +16,10 @@ The results equal the reference evaluator's, frame for frame (``tests/backends``
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -25,32 +28,50 @@ from ...schema import Schema
 from ..base import BatchResult
 from .evaluate import Evaluator
 from .outcomes import BLOCK, Blame, match_block
-from .program import Program, compile_program
+from .program import Program, compile_program, eligibility_uses
 from .results import Raw, merge, to_batch
 from .source import FrameSource
 
 __all__ = ["VectorizedBackend", "merge", "to_batch"]
 
 
+@dataclass(frozen=True)
+class _Shard:
+    """Consecutive policies matched by one thread, and the node reads they make."""
+
+    first: int
+    last: int
+    uses: tuple[int, ...]
+
+
 class VectorizedBackend:
-    """Matches a typed frame against policies with numpy; compiled programs are cached."""
+    """Matches a typed frame against policies with numpy; compiled programs are cached.
+
+    With ``workers`` > 1, the policies of a large batch are split between threads (numpy
+    releases the GIL in its loops): every field is read once, before they start, and each
+    thread evaluates the nodes its policies need.
+    """
 
     name = "vectorized"
 
-    def __init__(self) -> None:
-        self._cached: tuple[tuple[ir.Policy, ...], Program] | None = None
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self._cached: tuple[tuple[ir.Policy, ...], Program, dict[int, list[_Shard]]] | None = None
 
     def program(self, policies: Sequence[ir.Policy]) -> Program:
         """The compiled program of ``policies`` (the last one is kept: a run reuses its set)."""
+        return self._compiled(policies)[0]
+
+    def _compiled(self, policies: Sequence[ir.Policy]) -> tuple[Program, dict[int, list[_Shard]]]:
         if self._cached is not None:
-            seen, program = self._cached
+            seen, program, shards = self._cached
             if len(seen) == len(policies) and all(
                 a is b for a, b in zip(seen, policies, strict=True)
             ):
-                return program
+                return program, shards
         program = compile_program(policies)
-        self._cached = (tuple(policies), program)
-        return program
+        self._cached = (tuple(policies), program, {})
+        return program, self._cached[2]
 
     def match(
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
@@ -61,12 +82,44 @@ class VectorizedBackend:
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
     ) -> Raw:
         """The results of one batch as arrays (what chunked matching merges)."""
-        program = self.program(policies)
+        program, cache = self._compiled(policies)
         source = FrameSource(frame, schema, as_of)
-        raw = Raw(tuple(plan.policy.id for plan in program.plans))
-        ev = Evaluator(program, source, counted=True)
-        blame = Blame(source, raw, program.fields)
-        plans = program.plans
-        for first in range(0, len(plans), BLOCK):
-            match_block(plans[first : first + BLOCK], first, program, ev, source, raw, blame)
-        return raw
+        ids = tuple(plan.policy.id for plan in program.plans)
+        threads = self.workers if len(frame) * len(program.plans) >= PARALLEL_PAIRS else 1
+        shards = cache.get(threads)
+        if shards is None:
+            shards = cache[threads] = _shards(program, threads)
+        if len(shards) == 1:
+            return _run(program, source, shards[0], ids)
+        # The threads share the source: fill it before they start.
+        for name in {n.expr.name for n in program.nodes if isinstance(n.expr, ir.Field)}:
+            source.field(name)
+        source.nulls(program.fields)
+        with ThreadPoolExecutor(len(shards)) as pool:
+            raws = list(pool.map(lambda shard: _run(program, source, shard, ids), shards))
+        return merge(raws, ids)
+
+
+#: Batches smaller than this many (row, policy) pairs are matched in one thread.
+PARALLEL_PAIRS = 2_000_000
+
+
+def _shards(program: Program, threads: int) -> list[_Shard]:
+    plans = program.plans
+    size = -(-len(plans) // max(threads, 1)) or 1
+    out = []
+    for first in range(0, max(len(plans), 1), size):
+        last = min(first + size, len(plans))
+        out.append(_Shard(first, last, eligibility_uses(program.nodes, plans[first:last])))
+    return out
+
+
+def _run(program: Program, source: FrameSource, shard: _Shard, ids: tuple[str, ...]) -> Raw:
+    raw = Raw(ids)
+    ev = Evaluator(program, source, shard.uses)
+    blame = Blame(source, raw, program.fields)
+    plans = program.plans
+    for first in range(shard.first, shard.last, BLOCK):
+        last = min(first + BLOCK, shard.last)
+        match_block(plans[first:last], first, program, ev, source, raw, blame)
+    return raw

@@ -83,7 +83,7 @@ class Day:
 
 @dataclass(frozen=True)
 class Text:
-    codes: IntArray
+    codes: npt.NDArray[np.int32] | IntArray
     uniques: ObjArray
 
     @cached_property
@@ -128,7 +128,9 @@ def text_column(values: ObjArray) -> Text:
     import pandas as pd
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return Text(codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
+    # Narrow codes: every text test gathers through them, and four bytes move faster than eight.
+    narrow = np.int32 if len(uniques) < 2**31 else np.int64
+    return Text(codes.astype(narrow), np.asarray(uniques, dtype=object))
 
 
 def bool_array(values: BoolArray | bool, n: int) -> BoolArray:

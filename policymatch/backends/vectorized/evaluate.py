@@ -8,17 +8,21 @@ Amounts are evaluated per policy on the eligible rows only, with a plain cache.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .columns import Column
 from .kernels import KERNELS, Source
 from .program import Program
 
 
 class Evaluator:
-    def __init__(self, program: Program, source: Source, *, counted: bool) -> None:
+    """Evaluates nodes over one source; ``uses`` (reads to come per node) frees them early."""
+
+    def __init__(self, program: Program, source: Source, uses: Sequence[int] | None) -> None:
         self.nodes = program.nodes
         self.source = source
         self.memo: dict[int, Column] = {}
-        self.remaining = list(program.uses) if counted else None
+        self.remaining = list(uses) if uses is not None else None
 
     def get(self, nid: int) -> Column:
         col = self.memo.get(nid)

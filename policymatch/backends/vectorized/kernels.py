@@ -320,14 +320,30 @@ def _date_extreme(func: str, args: list[Column], rows: Rows) -> Column:
     return Day(reduce(pick, [d.v for d in days]), reduce(np.bitwise_and, [d.known for d in days]))
 
 
-def _calendar(days: Ints) -> tuple[IntArray, IntArray]:
-    """Year, and month * 100 + day, of day numbers."""
+def _civil(days: Ints) -> tuple[IntArray, IntArray]:
     d = np.asarray(days).astype("datetime64[D]")
     months = d.astype("datetime64[M]")
     year = d.astype("datetime64[Y]").astype(np.int64) + 1970
     month = months.astype(np.int64) % 12 + 1
     day = (d - months.astype("datetime64[D]")).astype(np.int64) + 1
     return year, month * 100 + day
+
+
+def _calendar(days: Ints) -> tuple[IntArray, IntArray]:
+    """Year, and month * 100 + day, of day numbers.
+
+    A registry's dates span a few decades, far fewer days than rows: the calendar is worked
+    out once per day of that span and looked up.
+    """
+    values = np.asarray(days)
+    if values.size < 4096:
+        return _civil(values)
+    low, high = int(values.min()), int(values.max())
+    if high - low >= values.size:
+        return _civil(values)
+    year, monthday = _civil(np.arange(low, high + 1, dtype=np.int64))
+    at = values - low
+    return year[at], monthday[at]
 
 
 def years_between(start: Ints, end: Ints) -> IntArray:

@@ -44,18 +44,9 @@ class Blame:
         self.source = source
         self.raw = raw
         self.fields = fields
-        self._nulls: IntArray | None = None
 
     def nulls(self) -> IntArray:
-        """Per row, a bit set of the program's fields that are null (computed once)."""
-        if self._nulls is None:
-            rows = self.source.rows
-            nulls = np.zeros(rows.n, dtype=np.int64)
-            for i, name in enumerate(self.fields):
-                unknown = B.unpack(rows.unknown(self.source.known(name)), rows.n)
-                nulls |= unknown.astype(np.int64) << i
-            self._nulls = nulls
-        return self._nulls
+        return self.source.nulls(self.fields)
 
     def codes(
         self,
@@ -229,18 +220,23 @@ def match_block(
 def _eligibility_blame(
     plans: Sequence[Plan], stack: _Stack, lines: IntArray, rows: IntArray, blame: Blame
 ) -> IntArray:
+    """Field lists of the unknown pairs: by the policy's leaves that are unknown there."""
     if rows.size == 0:
         return np.empty(0, dtype=np.int64)
-    leaves = np.stack(stack.leaves) if stack.leaves else np.zeros((1, rows.size), dtype=np.uint8)
-    start = np.array(stack.leaf_start, dtype=np.int64)[lines]
-    count = np.array([len(p.leaves) for p in plans], dtype=np.int64)[lines]
-    read = _Reader(lines, rows, leaves.shape[1])
     chosen = np.zeros(rows.size, dtype=np.int64)
-    for j in range(int(count.max())):
-        chosen |= (read(leaves, start + np.minimum(j, count - 1)) & (count > j)) << j
-    # No unknown leaf (a tree without labels): the whole eligibility is blamed.
-    none = chosen == 0
-    chosen[none] = np.left_shift(1, count[none])
+    bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
+    for i, plan in enumerate(plans):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        if lo == hi:
+            continue
+        at = B.At(rows[lo:hi])
+        first = stack.leaf_start[i]
+        picked = np.zeros(hi - lo, dtype=np.int64)
+        for j in range(len(plan.leaves)):
+            picked |= at(stack.leaves[first + j]).astype(np.int64) << j
+        # No unknown leaf (a tree without labels): the whole eligibility is blamed.
+        picked[picked == 0] = 1 << len(plan.leaves)
+        chosen[lo:hi] = picked
     parts = [(*(leaf.fields for leaf in p.leaves), p.root.fields) for p in plans]
     return blame.codes(lines, rows, chosen, parts)
 
@@ -316,7 +312,7 @@ def _amount(
     """Fen, known, tier and culprit (index into :func:`_policy_parts`) of the eligible rows."""
     n = eligible.size
     sub = SubsetSource(source, eligible)
-    ev = Evaluator(program, sub, counted=False)
+    ev = Evaluator(program, sub, None)
     cap = plan.policy.cap
     tier = np.full(n, NO_TIER, dtype=np.int64)
     culprit = np.full(n, -1, dtype=np.int64)

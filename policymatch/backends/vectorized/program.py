@@ -206,7 +206,7 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
             if isinstance(n.expr, ir.Field)
         }
     )
-    return Program(nodes, tuple(plans), _eligibility_uses(nodes, plans), tuple(fields))
+    return Program(nodes, tuple(plans), eligibility_uses(nodes, plans), tuple(fields))
 
 
 def _constant_fen(policy: ir.Policy) -> int | None:
@@ -216,7 +216,7 @@ def _constant_fen(policy: ir.Policy) -> int | None:
     return None
 
 
-def _eligibility_uses(nodes: Sequence[Node], plans: Sequence[Plan]) -> tuple[int, ...]:
+def eligibility_uses(nodes: Sequence[Node], plans: Sequence[Plan]) -> tuple[int, ...]:
     """Reads of each node in the eligibility pass: by each parent once, and by the plans."""
     uses = [0] * len(nodes)
     seen = [False] * len(nodes)

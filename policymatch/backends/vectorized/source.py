@@ -29,6 +29,7 @@ class FrameSource:
         self.as_of = as_of
         self.rows = Rows(len(frame))
         self._columns: dict[str, Column] = {}
+        self._nulls: tuple[tuple[str, ...], IntArray] | None = None
 
     def field(self, name: str) -> Column:
         col = self._columns.get(name)
@@ -38,6 +39,16 @@ class FrameSource:
 
     def tag_bit(self, field: str, tag: str) -> int:
         return self.schema[field].values.index(tag)
+
+    def nulls(self, fields: tuple[str, ...]) -> IntArray:
+        """Per row, a bit set of which of ``fields`` are null (computed once per batch)."""
+        if self._nulls is None or self._nulls[0] != fields:
+            nulls = np.zeros(self.rows.n, dtype=np.int64)
+            for i, name in enumerate(fields):
+                unknown = B.unpack(self.rows.unknown(self.known(name)), self.rows.n)
+                nulls |= unknown.astype(np.int64) << i
+            self._nulls = (fields, nulls)
+        return self._nulls[1]
 
     def known(self, name: str) -> B.Bits:
         """Where the registry has a value of ``name`` (``age_years``: of ``registered_on``)."""
