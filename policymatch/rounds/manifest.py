@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,10 @@ FORMAT = "policymatch-round/1"
 MANIFEST = "manifest.json"
 
 
-def build_manifest(draft: Draft, outputs: dict[str, str]) -> dict[str, Any]:
+def build_manifest(
+    draft: Draft, outputs: dict[str, str], registry_options: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The manifest's content; ``registry_options`` are the ``table``/``query`` of a database."""
     alloc = draft.allocation
     reg = draft.registry
     granted = sum(g.amount_fen for g in alloc.grants)
@@ -39,7 +43,7 @@ def build_manifest(draft: Draft, outputs: dict[str, str]) -> dict[str, Any]:
         "format": FORMAT,
         "software": {"name": "policymatch", "version": __version__},
         "as_of": draft.as_of.isoformat(),
-        "registry": {"source": reg.source, "sha256": reg.sha256},
+        "registry": {"source": reg.source, **(registry_options or {}), "sha256": reg.sha256},
         "policy_set": {
             "sha256": draft.policy_set.digest,
             "files": dict(draft.policy_set.sources),

@@ -14,7 +14,7 @@ manifest and cannot be committed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +65,12 @@ def write_draft(
     *,
     progress: Progress | None = None,
     rows_per_sheet: int = MAX_ROWS - 1,
+    registry_options: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
-    """Write the round folder; returns the round id and the files written."""
+    """Write the round folder; returns the round id and the files written.
+
+    ``registry_options`` (the ``table`` or ``query`` a database registry was read with) go into
+    the manifest with the registry's source."""
     progress = progress or Progress()
     _prepare(out_dir)
     with progress.step("lists", "整理清单"):
@@ -86,7 +90,7 @@ def write_draft(
         )
         hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
         hashes[WORKBOOK] = sha256_file(book.result())
-    data = manifest_bytes(build_manifest(draft, hashes))
+    data = manifest_bytes(build_manifest(draft, hashes, registry_options))
     (out_dir / MANIFEST).write_bytes(data)
     return round_id(data), [*sorted(hashes), MANIFEST]
 
@@ -178,5 +182,6 @@ def run_round(
         progress=progress,
         match=match,
     )
-    rid, files = write_draft(draft, request.out_dir, progress=progress)
+    options = {k: v for k, v in (("table", request.table), ("query", request.query)) if v}
+    rid, files = write_draft(draft, request.out_dir, progress=progress, registry_options=options)
     return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))

@@ -197,3 +197,22 @@ def test_sample_registry_is_seeded(tmp_path: Path, capsys: pytest.CaptureFixture
     run(capsys, "sample-registry", "--rows", "300", "--seed", "8", "--out", str(c))
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
     assert a.read_text("utf-8-sig").count("\n") == 301
+
+
+def test_run_on_a_database_table(county: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from policymatch.registry.writers import write_table
+
+    policy_set = load(str(county / "policies"))
+    url = f"sqlite:///{county / 'registry.db'}"
+    write_table(registry(GOLDEN_RECORDS, policy_set).frame, url, "enterprises", policy_set.schema)
+    status, out, err = run(
+        capsys, "run", "--registry", url, "--table", "enterprises", *RUN[3:], "--out", "db"
+    )
+    assert status == 0, err
+    assert "11 grants" in out
+    manifest = json.loads((county / "db" / "manifest.json").read_text("utf-8"))
+    assert manifest["registry"] == {"source": url, "table": "enterprises", "sha256": None}
+    # the same enterprises from a file give the same lists
+    run(capsys, *RUN, "--out", "file")
+    for name in ("grants.csv", "push.csv", "excluded.csv", "summary.csv", "公示名单.csv"):
+        assert (county / "db" / name).read_bytes() == (county / "file" / name).read_bytes()
