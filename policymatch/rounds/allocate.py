@@ -24,9 +24,6 @@ from typing import NamedTuple
 from ..money import floor_to_fen
 from ..rules import ir
 
-#: Output columns of the candidate-shaped lists (``excluded`` adds reason and detail).
-GRANT_FIELDS = ("row", "uscc", "policy_id", "demand_fen", "amount_fen")
-
 
 @dataclass(frozen=True)
 class Terms:

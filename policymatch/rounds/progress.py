@@ -42,8 +42,3 @@ class Progress:
         if self.stream is not None:
             self.stream.write("\r\x1b[K" + text + end)
             self.stream.flush()
-
-    def shares(self) -> dict[str, float]:
-        """Each step's share of the total time (0..1)."""
-        total = sum(self.timings.values()) or 1.0
-        return {k: v / total for k, v in self.timings.items()}

@@ -60,11 +60,6 @@ class Table:
         part = self.data.slice(start, None if stop is None else stop - start)
         return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
 
-    def column(self, name: str) -> list[Any]:
-        """One column's values (for tests and small tables)."""
-        index = [c.name for c in self.columns].index(name)
-        return list(self.data.column(index).to_pylist())
-
 
 def _array(kind: Kind, values: Any) -> pa.Array:
     target = pa.string() if kind is Kind.TEXT else pa.int64()
@@ -101,12 +96,7 @@ def rows_table(
 
 def fixed_point(values: pa.Array, places: int) -> pa.Array:
     """Integers scaled by ``10**places`` as exact decimal text: (123450, 2) -> ``1234.50``."""
-    ints = (
-        values.to_numpy(zero_copy_only=False)
-        if values.null_count == 0
-        else (values.fill_null(0).to_numpy(zero_copy_only=False))
-    )
-    ints = np.asarray(ints, dtype=np.int64)
+    ints = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     if places == 0:
         text = pc.cast(pa.array(ints), pa.string())
     else:
