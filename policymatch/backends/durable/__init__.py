@@ -6,9 +6,10 @@ set always equals the batch core's grants on the same rows, less what the ledger
 
 The split between the two engines:
 
-- durable_rules (forward chaining, a Rete network in C) holds every enterprise as a fact and
-  evaluates each policy's *candidate condition* (:mod:`.compile`): the comparisons of fields with
-  constants, list membership, tags, code prefixes, ``is_null`` and the and/or/not around them.
+- durable_rules (forward chaining, a Rete network in C) matches each changed enterprise,
+  asserted as a fact, against each policy's *candidate condition* (:mod:`.compile`): the
+  comparisons of fields with constants, list membership, tags, code prefixes, ``is_null`` and
+  the and/or/not around them.
   A candidate condition holds for every enterprise whose eligibility is true or unknown (it never
   misses one); what durable cannot express (arithmetic on fields, functions of fields, ``x if c
   else y``, three-valued logic itself) is left out of it, which only admits more candidates.

@@ -1,24 +1,30 @@
-"""The durable_rules runtime of one watcher: its rulesets, its facts, and the library's traps.
+"""The durable_rules runtime of one watcher: its rulesets, and the library's traps.
 
 The session drives durable_rules' engine (``durable_rules_engine``, the C Rete network that
 ``durable.engine`` wraps) with the calls ``durable.engine.Ruleset`` itself makes:
-``create_ruleset``, ``assert_fact``/``retract_fact``, then ``start_action_for_state`` and
-``complete_and_start_action`` to take the fired rules one by one. It leaves out the Python
-action layer (a ``Closure``, a JSON round trip of the session state and a callback per fired
-rule), which cost eight times the rest of an update; a fired rule's name is all the watcher
-needs. The traps of durable_rules 2.0.28 (its last release, 2020), each with a test in
+``create_ruleset``, ``assert_fact``, ``start_action_for_state`` and ``complete_and_start_action``
+to take the fired rules one by one, and ``retract_fact``. It leaves out the Python action layer
+(a ``Closure``, a JSON round trip of the session state and a callback per fired rule), which
+cost eight times the rest of a match; a fired rule's name is all the watcher needs.
+
+An enterprise's fact is asserted into every ruleset, its fired rules are taken, and it is
+retracted at once: durable keeps some 9 KB per fact and ruleset, which for a county registry
+held in five rulesets would be gigabytes, while the watcher needs only the answer (it keeps
+each enterprise's candidates itself).
+
+The traps of durable_rules 2.0.28 (its last release, 2020), each with a test in
 ``tests/backends/durable/test_traps.py``:
 
 - Ruleset names are global to ``durable.lang``'s process-wide host ("Ruleset with name ...
   already registered"), whose timer threads also dispatch queued actions on their own: the
   session uses no host, names its rulesets ``pm<pid>_<n>_s<k>`` (unique in the process), and
-  takes every fired rule itself, synchronously, before :meth:`Session.put` returns.
+  takes every fired rule itself, synchronously, before :meth:`Session.match` returns.
 - A fact that matches no rule of a ruleset is refused (``MessageNotHandledException``, code 1):
-  that shard has no candidate for the enterprise, and the fact is not stored there.
-- Asserting a fact equal to one already held is refused (``MessageObservedException``, code 2),
-  and so is a *different* fact whose content hash collides with one held (some ten thousand facts
-  in): every fact carries its USCC as ``id``, and an update retracts the enterprise's old fact
-  first. A refusal here is a bug, raised as :class:`DurableError`.
+  that ruleset has no candidate for the enterprise, and holds nothing to retract.
+- Asserting a fact equal to one held is refused (``MessageObservedException``, code 2), and so
+  is a *different* fact whose content hash collides with one held (some ten thousand facts in):
+  a ruleset never holds more than the one fact being matched, and every fact carries its USCC
+  as ``id``. A refusal here is a bug, raised as :class:`DurableError`.
 - ``post()`` (an event) fires only the first matching rule: enterprises are asserted as facts.
 - An exception inside a Python action is swallowed into the session state: no code of ours runs
   inside durable, so there is nothing to swallow.
@@ -26,10 +32,10 @@ needs. The traps of durable_rules 2.0.28 (its last release, 2020), each with a t
   but neither completed nor abandoned blocks the session; one abandoned and then retracted
   crashes the process (durable frees the fact under it). The session takes and completes every
   fired rule after each assert, even after a problem with one, and checks that each names the
-  fact just asserted.
+  fact just asserted; a blocked session is an error, never "no candidates".
 - A ruleset fails with error 303 when more than 64 of its paths match one fact, and
   ``create_ruleset`` hangs past 512 paths: the compiler shards (:mod:`.compile`). Any engine
-  error is raised as :class:`DurableError` after the fact is taken back out of every shard.
+  error is raised as :class:`DurableError`, after the fact is retracted from every ruleset.
 - A rule fires once per matching path of its condition: matches are collected as a set.
 """
 
@@ -67,11 +73,10 @@ def ruleset_name(shard: int) -> str:
 
 
 class Session:
-    """Enterprise facts in durable_rules' working memory, and the policies each one matched."""
+    """A policy set's candidate rules in durable_rules, sharded into rulesets."""
 
     def __init__(self, program: Program) -> None:
         self._policy = {rule.name: rule.policy for shard in program.shards for rule in shard}
-        self._held: dict[str, tuple[str, tuple[int, ...], frozenset[int]]] = {}
         self._handles: list[int] = []
         try:
             for k, shard in enumerate(program.shards):
@@ -82,43 +87,35 @@ class Session:
             self.close()
             raise
 
-    def put(self, fact: Fact) -> frozenset[int]:
-        """Replace the enterprise's fact (by ``id``); the indexes of the policies it matches."""
-        fact_id = str(fact["id"])
+    def match(self, fact: Fact) -> frozenset[int]:
+        """The indexes of the policies whose candidate rules ``fact`` meets."""
         text = json.dumps(fact, ensure_ascii=False)
-        held = self._held.get(fact_id)
-        if held is not None and held[0] == text:
-            return held[2]
-        self.drop(fact_id)
         matches: set[int] = set()
-        stored: list[int] = []
-        try:
-            for k, handle in enumerate(self._handles):
-                if self._assert(handle, text, fact_id, matches):
-                    stored.append(k)
-        except BaseException:
-            # Including the shard that failed: retracting a fact a ruleset lacks is a no-op.
-            for handle in self._handles:
+        for handle in self._handles:
+            try:
+                handled = self._assert(handle, text, matches)
+            except BaseException:
+                # Retracting a fact a ruleset does not hold is a no-op.
                 durable_rules_engine.retract_fact(handle, text)
-            raise
-        result = frozenset(matches)
-        self._held[fact_id] = (text, tuple(stored), result)
-        return result
+                raise
+            if handled:
+                durable_rules_engine.retract_fact(handle, text)
+        return frozenset(matches)
 
-    def _assert(self, handle: int, text: str, fact_id: str, matches: set[int]) -> bool:
+    def _assert(self, handle: int, text: str, matches: set[int]) -> bool:
         """Assert into one ruleset and take the rules it fired; False when none matched."""
         try:
             code, state = durable_rules_engine.assert_fact(handle, text)
         except durable_rules_engine.error as exc:
-            raise DurableError(f"durable_rules refused the fact of {fact_id}: {exc}") from exc
+            raise DurableError(f"durable_rules refused the fact {_id(text)}: {exc}") from exc
         if code == _NOT_HANDLED:
             return False
         if code != _HANDLED:
-            why = "already holds a fact with that id" if code == _OBSERVED else f"code {code}"
-            raise DurableError(f"durable_rules refused the fact of {fact_id}: {why}")
+            why = "it holds a fact with that id" if code == _OBSERVED else f"code {code}"
+            raise DurableError(f"durable_rules refused the fact {_id(text)}: {why}")
         fired = durable_rules_engine.start_action_for_state(handle, state)
         if not fired:
-            raise DurableError(f"the rules {fact_id} fired could not be taken")
+            raise DurableError(f"the rules the fact {_id(text)} fired could not be taken")
         messages, problem = fired[1], None
         while messages:
             # Every fired rule is completed, even after a problem: an action abandoned or left
@@ -139,32 +136,21 @@ class Session:
         if not message.startswith('{"') or rest != text + "}}":
             # Not the shape durable hands back for the fact just asserted: say whose it is.
             (rule, content), *_ = json.loads(message).items()
-            fact_id = json.loads(text)["id"]
-            raise DurableError(f"rule {rule} fired for {content['m']['id']}, not {fact_id}")
+            raise DurableError(f"rule {rule} fired for {content['m']['id']}, not {_id(text)}")
         policy = self._policy.get(rule)
         if policy is None:
             raise DurableError(f"durable fired rule {rule}, which no shard of this session has")
         matches.add(policy)
-
-    def drop(self, fact_id: str) -> None:
-        """Retract the enterprise's fact, if one is held."""
-        held = self._held.pop(fact_id, None)
-        if held is None:
-            return
-        text, stored, _ = held
-        for k in stored:
-            durable_rules_engine.retract_fact(self._handles[k], text)
-
-    def matches(self, fact_id: str) -> frozenset[int]:
-        held = self._held.get(fact_id)
-        return frozenset() if held is None else held[2]
 
     @property
     def shards(self) -> int:
         return len(self._handles)
 
     def close(self) -> None:
-        """Free the rulesets in the engine (durable keeps them, and their facts, until then)."""
+        """Free the rulesets in the engine (durable keeps them until then)."""
         while self._handles:
             durable_rules_engine.delete_ruleset(self._handles.pop())
-        self._held.clear()
+
+
+def _id(text: str) -> str:
+    return str(json.loads(text)["id"])

@@ -147,6 +147,7 @@ class Watcher:
         self._index = {p.id: i for i, p in enumerate(self.program.policies)}
         self._reads = [reads(p) for p in self.program.policies]
         self._records: dict[str, dict[str, Value]] = {}
+        self._candidates: dict[str, frozenset[int]] = {}
         self._eligible: dict[str, dict[int, Decimal]] = {}  # amounts before the ledger
         self._due: dict[str, dict[str, Decimal]] = {}
 
@@ -186,9 +187,12 @@ class Watcher:
         typed = type_record(record, self.policy_set.schema)
         uscc = str(typed[self._key])
         before = self._records.get(uscc)
-        were = self._session.matches(uscc)
-        candidates = self._session.put(self.program.layout.encode(uscc, typed))
+        were = self._candidates.get(uscc, frozenset())
         changed = None if before is None else changed_fields(before, typed)
+        if changed is not None and not changed:
+            candidates = were  # the same row again: the same candidates
+        else:
+            candidates = self._session.match(self.program.layout.encode(uscc, typed))
         kept = self._eligible.get(uscc, {})
         eligible: dict[int, Decimal] = {}
         for index in sorted(candidates):
@@ -200,13 +204,14 @@ class Watcher:
             if amount is not None:
                 eligible[index] = amount
         self._records[uscc] = typed
+        self._candidates[uscc] = candidates
         self._eligible[uscc] = eligible
         return uscc, eligible
 
     def remove(self, uscc: str) -> list[Notification]:
         """An enterprise left the registry: everything due to it is revoked."""
-        self._session.drop(uscc)
         self._records.pop(uscc, None)
+        self._candidates.pop(uscc, None)
         self._eligible.pop(uscc, None)
         return self._settle(uscc, {})
 

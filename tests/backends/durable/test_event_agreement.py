@@ -129,6 +129,6 @@ def test_durable_fires_exactly_the_rules_that_hold(
         for i, row in enumerate(rows):
             fact = program.layout.encode(uscc(i), row)
             want = {k for k, sel in enumerate(program.selections) if holds(sel.cond, fact)}
-            assert session.put(fact) == want
+            assert session.match(fact) == want
     finally:
         session.close()

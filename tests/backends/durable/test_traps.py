@@ -102,12 +102,18 @@ def test_asserting_an_identical_fact_twice_raises_observed() -> None:
     with pytest.raises(engine.MessageObservedException):
         rs.assert_fact({"id": "a", "x": 1})
 
+    # A session's rulesets hold no fact between matches: the same row, or a changed one, asserts
+    # as if for the first time (and a county registry is not kept in durable, at ~9 KB a fact).
     policies = (policy("P-1", compare(">=", "employees", 10)),)
     with Watcher(policy_set(policies), AS_OF) as watcher:
         assert len(watcher.update(record(employees=50))) == 1
         assert watcher.update(record(employees=50)) == []  # the same row again: nothing new
-        assert watcher.update(record(employees=60)) == []  # changed, re-asserted, still due
+        assert watcher.update(record(employees=60)) == []  # changed, asserted, still due
         assert [(d.uscc, d.policy_id) for d in watcher.due()] == [(USCC, "P-1")]
+        session = watcher._session
+        fact = watcher.program.layout.encode(USCC, {"employees": 70})
+        assert session.match(fact) == session.match(fact) == {0}
+        assert [durable_rules_engine.get_facts(h, "0") for h in session._handles] == ["[]"]
 
 
 def test_distinct_facts_without_an_id_collide() -> None:
@@ -163,9 +169,9 @@ def test_an_exception_in_an_action_is_swallowed_into_the_state() -> None:
     try:
         rule = session._policy.pop("p0_0")
         with pytest.raises(DurableError, match="p0_0"):
-            session.put(program.layout.encode(USCC, {"employees": 3}))
+            session.match(program.layout.encode(USCC, {"employees": 3}))
         session._policy["p0_0"] = rule
-        assert session.put(program.layout.encode(USCC, {"employees": 4})) == {0}
+        assert session.match(program.layout.encode(USCC, {"employees": 4})) == {0}
     finally:
         session.close()
 
@@ -213,14 +219,14 @@ def test_fired_rules_queue_whichever_fact_fired_them() -> None:
         stray = json.dumps(program.layout.encode(uscc(9), {"employees": 1}))
         durable_rules_engine.assert_fact(session._handles[0], stray)  # fired, never taken
         with pytest.raises(DurableError, match=f"fired for {uscc(9)}"):
-            session.put(program.layout.encode(USCC, {"employees": 3}))
-        assert session.put(program.layout.encode(USCC, {"employees": 4})) == {0}
+            session.match(program.layout.encode(USCC, {"employees": 3}))
+        assert session.match(program.layout.encode(USCC, {"employees": 4})) == {0}
         # A blocked session is an error, never "no candidates".
         stray = json.dumps(program.layout.encode(uscc(8), {"employees": 1}))
         _, state = durable_rules_engine.assert_fact(session._handles[0], stray)
         assert durable_rules_engine.start_action_for_state(session._handles[0], state)
         with pytest.raises(DurableError, match="could not be taken"):
-            session.put(program.layout.encode(USCC, {"employees": 5}))
+            session.match(program.layout.encode(USCC, {"employees": 5}))
     finally:
         session.close()
 
@@ -244,7 +250,7 @@ def test_a_two_parameter_action_never_completes() -> None:
     )
     session = Session(program)
     try:
-        assert session.put(program.layout.encode(USCC, {"employees": 3})) == {0}
+        assert session.match(program.layout.encode(USCC, {"employees": 3})) == {0}
     finally:
         session.close()
 
@@ -316,7 +322,7 @@ def test_more_than_64_matching_paths_in_one_ruleset_fail_with_303() -> None:
     assert max(len(s) for s in program.shards) <= SHARD_PATHS
     assert POLICY_PATHS <= SHARD_PATHS
     with Watcher(policy_set(policies), AS_OF) as watcher:
-        assert len(watcher._session.put(program.layout.encode(USCC, {}))) == len(policies)
+        assert len(watcher._session.match(program.layout.encode(USCC, {}))) == len(policies)
 
 
 def test_the_generated_policies_do_not_fit_one_ruleset() -> None:
@@ -335,7 +341,7 @@ def test_the_generated_policies_do_not_fit_one_ruleset() -> None:
     session = Session(program)
     try:
         assert session.shards == 5
-        assert len(session.put(local)) > SHARD_PATHS
+        assert len(session.match(local)) > SHARD_PATHS
     finally:
         session.close()
 
@@ -377,7 +383,7 @@ def test_a_fact_holds_at_most_253_properties() -> None:
     assert len(fact) <= MAX_FACT_PROPERTIES < 253
     session = Session(program)
     try:
-        assert session.put(fact) == set(range(150))
+        assert session.match(fact) == set(range(150))
     finally:
         session.close()
 
