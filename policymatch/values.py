@@ -97,36 +97,30 @@ def parse_integer(raw: object) -> int:
     return int(number)
 
 
-def parse_money(raw: object) -> Decimal:
+def _decimal(raw: object, what: str) -> Decimal:
+    """A number cell as an exact decimal (text may carry separators, 元, 万, 亿 or %)."""
     if isinstance(raw, bool):
-        raise ValueError(f"expected an amount of money, got {raw!r}")
+        raise ValueError(f"expected {what}, got {raw!r}")
     if isinstance(raw, Decimal):
-        value = raw
-    elif isinstance(raw, int):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
+        return raw
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
         _finite(raw)
         # repr() is the shortest text that round-trips: 1234.5 stays 1234.5, not 1234.4999...
-        value = Decimal(repr(raw))
-    else:
-        value = parse_number(str(raw))
+        return Decimal(repr(raw))
+    return parse_number(str(raw))
+
+
+def parse_money(raw: object) -> Decimal:
+    value = _decimal(raw, "an amount of money")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError(f"'{raw}' has more than two decimal places (money is kept to the fen)")
     return value
 
 
 def parse_rate(raw: object) -> Decimal:
-    if isinstance(raw, bool):
-        raise ValueError(f"expected a rate, got {raw!r}")
-    if isinstance(raw, Decimal):
-        value = raw
-    elif isinstance(raw, int):
-        value = Decimal(raw)
-    elif isinstance(raw, float):
-        _finite(raw)
-        value = Decimal(repr(raw))
-    else:
-        value = parse_number(str(raw))
+    value = _decimal(raw, "a rate")
     if not Decimal(0) <= value <= Decimal(1):
         raise ValueError(f"rate '{raw}' is outside 0 to 1 (write 3.2% or 0.032)")
     if value != value.quantize(Decimal("0.000001")):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -100,6 +100,26 @@ class _Compiler:
         pos = src.key_pos(path) if key else src.value_pos(path)
         self.bag.add(src.diag(code, message, pos, hint))
 
+    def unknown_key(
+        self,
+        src: SourceFile,
+        path: PathKey,
+        allowed: Sequence[str],
+        where: str,
+        hint: str | None = None,
+    ) -> None:
+        """PM101 for the key at the end of ``path``, with the closest allowed key if any."""
+        key = str(path[-1])
+        best = suggest(key, allowed)
+        self.error(
+            src,
+            "PM101",
+            f"unknown key '{key}' {where}" + (f" (did you mean '{best}'?)" if best else ""),
+            path,
+            key=True,
+            hint=hint,
+        )
+
     # --- expressions -------------------------------------------------------------------------
 
     @property
@@ -182,14 +202,11 @@ class _Compiler:
             keys = set(raw)
             unknown = keys - set(CONDITION_KEYS)
             for key in sorted(unknown):
-                best = suggest(key, CONDITION_KEYS)
-                self.error(
+                self.unknown_key(
                     src,
-                    "PM101",
-                    f"unknown key '{key}' in a condition"
-                    + (f" (did you mean '{best}'?)" if best else ""),
                     (*path, key),
-                    key=True,
+                    CONDITION_KEYS,
+                    "in a condition",
                     hint="a condition is an expression, {all: [...]}, {any: [...]}, {not: ...} or {label: ..., when: ...}",
                 )
             if unknown:
@@ -305,14 +322,8 @@ def _pydantic_errors(
         last = path[-1] if len(path) > len(base) else what
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
-            best = suggest(str(last), allowed)
-            comp.error(
-                src,
-                "PM101",
-                f"unknown key '{last}' in {what}" + (f" (did you mean '{best}'?)" if best else ""),
-                path,
-                key=True,
-                hint="allowed keys: " + ", ".join(allowed),
+            comp.unknown_key(
+                src, path, allowed, f"in {what}", hint="allowed keys: " + ", ".join(allowed)
             )
         elif kind == "missing":
             comp.error(
@@ -424,13 +435,11 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
 def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> None:
     for key in data:
         if key not in FILE_KEYS:
-            best = suggest(key, FILE_KEYS)
-            comp.error(
+            comp.unknown_key(
                 src,
-                "PM101",
-                f"unknown top-level key '{key}'" + (f" (did you mean '{best}'?)" if best else ""),
                 (key,),
-                key=True,
+                FILE_KEYS,
+                "at the top level",
                 hint="a policy file holds: " + ", ".join(FILE_KEYS),
             )
     if "version" not in data:
@@ -682,26 +691,19 @@ def _policy(
 
 
 def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amount | None:
-    if not (isinstance(raw, dict) and "tiers" in raw):
-        if isinstance(raw, dict):
-            unknown = next(iter(raw))
-            best = suggest(unknown, ["tiers"])
-            comp.error(
+    if isinstance(raw, dict) and set(raw) != {"tiers"}:
+        for key in sorted(set(raw) - {"tiers"}):
+            comp.unknown_key(
                 src,
-                "PM101",
-                f"unknown key '{unknown}' in amount"
-                + (f" (did you mean '{best}'?)" if best else ""),
-                (*path, unknown),
-                key=True,
+                (*path, key),
+                ("tiers",),
+                "in amount",
                 hint="an amount is an expression, or tiers: [...]",
             )
-            return None
+        return None
+    if not isinstance(raw, dict):
         expr = comp.expression(src, path, raw, "number")
         return None if expr is None else ir.Amount(expr=expr)
-    if set(raw) != {"tiers"}:
-        extra = sorted(set(raw) - {"tiers"})[0]
-        comp.error(src, "PM101", f"unknown key '{extra}' beside tiers", (*path, extra), key=True)
-        return None
     items = raw["tiers"]
     if not isinstance(items, list) or not items:
         comp.error(
@@ -718,15 +720,7 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
         if not isinstance(tier, dict) or set(tier) != {"when", "value"}:
             keys = set(tier) if isinstance(tier, dict) else set()
             for key in sorted(keys - {"when", "value"}):
-                best = suggest(key, ["when", "value"])
-                comp.error(
-                    src,
-                    "PM101",
-                    f"unknown key '{key}' in a tier"
-                    + (f" (did you mean '{best}'?)" if best else ""),
-                    (*tpath, key),
-                    key=True,
-                )
+                comp.unknown_key(src, (*tpath, key), ("when", "value"), "in a tier")
             missing = sorted({"when", "value"} - keys)
             if missing and keys <= {"when", "value"}:
                 comp.error(
