@@ -196,3 +196,27 @@ def test_the_ledger_is_honoured(
     assert main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"]) == 0
     notes = [json.loads(line)["policy_id"] for line in capsys.readouterr().out.splitlines()]
     assert notes == ["ZJ"]  # NS (yearly) was paid this year
+
+
+def test_a_row_too_large_to_compute_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policies.yaml").write_text(
+        "version: 1\n"
+        "funds: [{id: pool, title: 资金池}]\n"
+        "policies:\n"
+        "  - {id: SQ, title: 平方, fund: pool, eligibility: revenue > 0, amount: revenue * revenue}\n",
+        encoding="utf-8",
+    )
+    huge = {"op": "update", "record": {"uscc": USCC, "revenue": "99999999999999.99"}}
+    fine = {"op": "update", "record": {"uscc": USCC, "revenue": "100"}}
+    (tmp_path / "events.jsonl").write_text(f"{json.dumps(huge)}\n{json.dumps(fine)}\n")
+    argv = ["watch", "--policies", "policies.yaml", "--events", "events.jsonl"]
+    assert main([*argv, "--as-of", "2024-03-01"]) == 1
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["amount"] for line in out.splitlines()] == ["10000.00"]
+    assert err == (
+        "events.jsonl:1:1: error: a policy's amount cannot be computed exactly for this row: "
+        "its numbers are too large; skipped [PM405]\n"
+    )
