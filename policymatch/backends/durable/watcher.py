@@ -6,9 +6,9 @@
     from policymatch.backends.durable import Watcher
 
     with Watcher(load("policies/"), as_of=date(2024, 3, 1)) as watcher:
-        for note in watcher.update({"uscc": "91361126MA35G2K65X", "tags": "专精特新", ...}):
+        for note in watcher.update({"uscc": "91361126MA35G2K656", "tags": "专精特新", ...}):
             print(note.kind, note.uscc, note.policy_id, note.amount, note.explanation)
-        watcher.remove("91361126MA35G2K65X")   # revokes whatever was due to it
+        watcher.remove("91361126MA35G2K656")   # revokes whatever was due to it
 
 An enterprise's *due set* is what the batch core grants it on the same registry row (every
 policy in force on the as-of date whose eligibility is true and whose amount is positive, in any
