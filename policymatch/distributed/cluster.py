@@ -31,6 +31,13 @@ START_HINT = (
 )
 
 
+#: Dask starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes glibc's mmap
+#: threshold: every large temporary array of the batch core is then mapped and unmapped again,
+#: and a partition takes two to three times as long (measured). Workers a Nanny starts (again,
+#: after a loss, too) read this when the cluster is made.
+LOCAL_WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 class ClusterError(PolicymatchError):
     """Dask is missing, or the cluster cannot run the round."""
 
@@ -80,13 +87,16 @@ def connect(spec: str, *, timeout: float = 30.0) -> Iterator[Any]:
     check_spec(spec)
     distributed = require_dask()
     if spec == "local":
-        cluster = distributed.LocalCluster(
-            n_workers=os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        import dask
+
+        with dask.config.set(LOCAL_WORKER_CONFIG):
+            cluster = distributed.LocalCluster(
+                n_workers=os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
         try:
             with distributed.Client(cluster) as client:
                 yield client

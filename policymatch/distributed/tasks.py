@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..backends.vectorized import VectorizedBackend
 from ..backends.vectorized.results import Raw
+from ..registry.cells import hash_keys
 from ..registry.load import RejectedRow, _Assembler, _chunk_keys, _Columns, _Held
 from ..registry.readers import RawChunk, RawSource
 from ..rules import ir
@@ -100,7 +101,7 @@ def match_rows(frame: pd.DataFrame, job: Job) -> Matched:
 
 
 def _columns(frame: pd.DataFrame, rows: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
-    out = frame.iloc[rows][list(names)].reset_index(drop=True)
+    out = frame[list(names)].iloc[rows].reset_index(drop=True)
     out.insert(0, "row", rows)
     return out
 
@@ -137,4 +138,4 @@ def _local_repeated(raw: RawChunk, job: Job) -> dict[int, int]:
     keys = _chunk_keys(raw, job.cols, job.cols.key)
     present = np.asarray([k for k in keys if k is not None], dtype=object)
     held = present[np.isin(stable_hashes(present), job.repeated)] if len(present) else present
-    return dict.fromkeys(map(hash, held), 0)
+    return dict.fromkeys(hash_keys(held).tolist(), 0)

@@ -15,7 +15,12 @@ TIMEOUT = 120
 @pytest.fixture(scope="session")
 def client() -> Iterator[Any]:
     distributed = pytest.importorskip("distributed")
+    import dask
+
+    from policymatch.distributed.cluster import LOCAL_WORKER_CONFIG
+
     with (
+        dask.config.set(LOCAL_WORKER_CONFIG),
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
