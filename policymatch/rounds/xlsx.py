@@ -138,18 +138,19 @@ class SharedStrings:
 
 def _cells(
     letter: str, style: Style, values: pa.Array, rows: pa.Array, shared: SharedStrings
-) -> pa.Array:
-    """The XML of one column's cells (empty text for an empty cell)."""
+) -> list[pa.Array | str]:
+    """The XML of one column's cells, as parts of the rows' join (empty text for an empty cell:
+    a column without any is left to the one join of the whole row, which is cheaper)."""
     blank = pc.equal(values, "")
     empty = values.null_count > 0 or pc.any(blank).as_py()
     s = f' s="{int(style)}"' if style else ""
     if style in (Style.PLAIN, Style.HEADER):
         s += ' t="s"'
         values = pc.cast(shared.ids(values), pa.string())
-    cell = pc.binary_join_element_wise(f'<c r="{letter}', rows, f'"{s}><v>', values, "</v></c>", "")
+    parts: list[pa.Array | str] = [f'<c r="{letter}', rows, f'"{s}><v>', values, "</v></c>"]
     if not empty:
-        return cell
-    return pc.if_else(blank, "", cell).fill_null("")
+        return parts
+    return [pc.if_else(blank, "", pc.binary_join_element_wise(*parts, "")).fill_null("")]
 
 
 def _sheet_name(name: str) -> str:
@@ -251,9 +252,12 @@ class Sheet:
             parts: list[pa.Array | str] = ['<row r="', rows, '">']
             for i, (col, style) in enumerate(zip(columns, styles, strict=True)):
                 part = col.slice(start, stop - start)
-                parts.append(_cells(column_letter(i), style, part, rows, self._shared))
-            parts.append("</row>")
-            self._write(joined(parts))
+                for piece in _cells(column_letter(i), style, part, rows, self._shared):
+                    if isinstance(piece, str) and isinstance(parts[-1], str):
+                        parts[-1] += piece
+                    else:
+                        parts.append(piece)
+            self._write(joined([*parts, "</row>"]))
             self.rows += stop - start
 
     def autofilter(self) -> None:
