@@ -80,9 +80,9 @@ class MatchResult:
     def _with_ids(self, df: pd.DataFrame, *extra: str) -> pd.DataFrame:
         rows = df["row"].to_numpy()
         out = df.copy()
-        out.insert(0, "uscc", self.frame["uscc"].to_numpy()[rows] if len(df) else [])
-        if "name" in extra:
-            out.insert(1, "name", self.frame["name"].to_numpy()[rows] if len(df) else [])
+        for i, name in enumerate(("uscc", *extra)):
+            values = self.frame[name].take(rows).to_numpy(dtype=object)
+            out.insert(i, name, pd.Series(values, index=out.index, dtype="str"))
         return out
 
     @property

@@ -56,13 +56,18 @@ class TierStep:
     index: int  # 0-based
     when: str
     held: bool | None
+    inputs: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
 class Derivation:
     """How the amount came about (only for an eligible enterprise)."""
 
-    formula: str | None  # the expression of the amount (or of the chosen tier's value)
+    #: The expression of the amount (or of the chosen tier's value); None when no tier was
+    #: reached.
+    formula: ir.Expr | None
+    #: The fields the formula reads, with their values.
+    inputs: tuple[tuple[str, Any], ...]
     tiers: tuple[TierStep, ...]
     raw: Decimal | None
     cap: Decimal | None
@@ -118,7 +123,7 @@ def explain(
     order = schema.names
     for top in ir.top_conditions(policy.eligibility):
         _conditions(top, env, 0, lines, order)
-    derivation = _derivation(policy, env, outcome) if outcome.eligible else None
+    derivation = _derivation(policy, env, outcome, order) if outcome.eligible else None
     return Explanation(
         policy,
         record,
@@ -166,21 +171,21 @@ def _inputs(expr: ir.Expr, env: Env, order: Sequence[str]) -> tuple[tuple[str, A
     return tuple((name, env.get(name)) for name in order if name in names)
 
 
-def _derivation(policy: ir.Policy, env: Env, outcome: Outcome) -> Derivation:
+def _derivation(policy: ir.Policy, env: Env, outcome: Outcome, order: Sequence[str]) -> Derivation:
     amount = policy.amount
     steps: list[TierStep] = []
-    formula: str | None = None
-    if amount.expr is not None:
-        formula = to_text(amount.expr)
+    formula = amount.expr
     for i, tier in enumerate(amount.tiers):
         held = evaluate(tier.when, env)
         when = tier.when.label if isinstance(tier.when, ir.Labeled) else to_text(tier.when)
-        steps.append(TierStep(i, when, held))
+        steps.append(TierStep(i, when, held, _inputs(tier.when, env, order)))
         if held is not False:
-            if held:
-                formula = to_text(tier.value)
+            formula = tier.value if held else None
             break
-    return Derivation(formula, tuple(steps), outcome.demand_before_cap, policy.cap, outcome.amount)
+    inputs = _inputs(formula, env, order) if formula is not None else ()
+    return Derivation(
+        formula, inputs, tuple(steps), outcome.demand_before_cap, policy.cap, outcome.amount
+    )
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -192,7 +197,7 @@ def money(value: Decimal) -> str:
 
 def _value(schema: Schema, name: str, value: Any) -> str:
     if value is None:
-        return "（空）"
+        return "（空：成立日期为空）" if name == "age_years" else "（空）"
     field = schema.lookup(name)
     kind = field.type if field is not None else None
     if isinstance(value, bool):
@@ -248,10 +253,7 @@ def _render(e: Explanation) -> list[str]:
         mark = f"[{HELD[c.held]}]"
         lines.append(f"{pad}{mark}{' ' * (6 - display_width(mark))} {c.label}")
         if c.inputs:
-            seen = "；".join(
-                f"{_field_name(e.schema, n)} = {_value(e.schema, n, v)}" for n, v in c.inputs
-            )
-            lines.append(f"{pad}         {seen}")
+            lines.append(f"{pad}         {_seen(e.schema, c.inputs)}")
     lines.extend(_render_amount(e))
     return lines
 
@@ -265,29 +267,44 @@ def _render_amount(e: Explanation) -> list[str]:
     lines = ["金额："]
     for step in d.tiers:
         lines.append(f"  第{step.index + 1}档  当 {step.when}：{HELD[step.held]}")
-    if d.tiers and all(s.held is False for s in d.tiers):
-        lines.append("  没有一档满足：金额为 0")
-        return lines
-    if d.raw is None:
-        fields = "、".join(_field_name(e.schema, f) for f in e.outcome.missing)
-        lines.append(f"  计算   {d.formula or '（分档条件未知）'} = 未知（缺少 {fields}）")
-        return lines
-    if d.formula is not None and d.formula == _plain_text(d.raw):
+        lines.append(f"{' ' * 11}{_seen(e.schema, step.inputs)}")
+    missing = "、".join(_field_name(e.schema, f) for f in e.outcome.missing)
+    if d.tiers and d.tiers[-1].held is None:
+        return [*lines, f"  金额未知：分档条件无法判断，待补 {missing}"]
+    if d.formula is None:
+        return [*lines, "  没有一档满足：金额为 0，不予兑现"]
+    constant = isinstance(d.formula, ir.Const)
+    if constant and d.raw is not None:
         lines.append(f"  定额   {_plain(d.raw)}")
     else:
-        lines.append(f"  计算   {d.formula} = {_plain(d.raw)}")
+        result = _plain(d.raw) if d.raw is not None else f"未知，待补 {missing}"
+        lines.append(f"  计算   {_formula(d.formula)} = {result}")
+        if d.inputs:
+            lines.append(f"  取值   {_seen(e.schema, d.inputs)}")
+    if d.raw is None:
+        return lines
     if d.cap is not None:
         over = d.raw > d.cap
         lines.append(f"  上限   {money(d.cap)}，" + ("超过上限，按上限计" if over else "未超过"))
     assert d.amount is not None
     lines.append(f"  结果   {money(d.amount)}（四舍五入到分）")
+    if d.amount <= 0:
+        lines.append("  金额不大于 0，不予兑现")
     return lines
 
 
+def _formula(expr: ir.Expr) -> str:
+    """An amount's expression as text, without the parentheses around the whole."""
+    text = to_text(expr)
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def _seen(schema: Schema, inputs: Sequence[tuple[str, Any]]) -> str:
+    return "；".join(f"{_field_name(schema, n)} = {_value(schema, n, v)}" for n, v in inputs)
+
+
 def _plain(value: Decimal) -> str:
-    """A raw amount as computed, before rounding (all its digits, no exponent)."""
-    return f"{value:,f} 元"
-
-
-def _plain_text(value: Decimal) -> str:
-    return f"{value:f}"
+    """A raw amount as computed, before rounding: all its digits, at least two decimals."""
+    exponent = value.as_tuple().exponent
+    digits = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{digits}f} 元"

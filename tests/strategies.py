@@ -9,6 +9,7 @@ evaluator returns on whatever these produce. Stable API::
     def test_x(case: Case) -> None: ...
 
     policies(schema=STANDARD_SCHEMA, min_policies=1, max_policies=4)  # tuple[ir.Policy, ...]
+    make_policy(0, eligibility, amount, cap)                          # one policy from parts
     registries(schema=STANDARD_SCHEMA, min_rows=0, max_rows=20)       # typed frame
     records(schema=STANDARD_SCHEMA)                                   # one record of values
     conditions(schema=STANDARD_SCHEMA, depth=2)                       # a condition tree
@@ -35,6 +36,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from policymatch.registry.frame import frame_from_records
+from policymatch.registry.uscc import make_uscc
 from policymatch.rules import ir
 from policymatch.rules.ir import T
 from policymatch.rules.printer import to_text
@@ -138,7 +140,7 @@ def registries(
     """A typed registry frame (:mod:`policymatch.registry.frame`) with distinct codes."""
 
     def frame(rows: list[dict[str, Value]]) -> pd.DataFrame:
-        keyed = [{**r, "uscc": f"91361126MA{i:08d}"} for i, r in enumerate(rows)]
+        keyed = [{**r, "uscc": make_uscc(f"91361126MA{i:07d}")} for i, r in enumerate(rows)]
         return frame_from_records(keyed, schema)
 
     # Draw the size first: hypothesis keeps plain lists short, and many rows per case meet
@@ -422,7 +424,10 @@ def amounts(
     return tiered if tiers else plain
 
 
-def _policy(index: int, eligibility: ir.Expr, amount: ir.Amount, cap: Decimal | None) -> ir.Policy:
+def make_policy(
+    index: int, eligibility: ir.Expr, amount: ir.Amount, cap: Decimal | None
+) -> ir.Policy:
+    """A policy ``P-<index>`` in force on every date, with the given conditions and amount."""
     return ir.Policy(
         id=f"P-{index:02d}",
         title=f"测试政策{index}",
@@ -468,7 +473,7 @@ def policies(
         st.one_of(st.none(), st.sampled_from(MONEY)),
     )
     return st.lists(one, min_size=min_policies, max_size=max_policies).map(
-        lambda items: tuple(_policy(i, *item) for i, item in enumerate(items))
+        lambda items: tuple(make_policy(i, *item) for i, item in enumerate(items))
     )
 
 

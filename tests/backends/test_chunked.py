@@ -1,0 +1,76 @@
+"""Chunked matching equals matching the whole registry at once, whatever the chunk boundaries."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policymatch.engine import Engine, MatchResult
+from policymatch.rules import PolicySet
+from tests.strategies import Case, cases
+
+
+def policy_set(case: Case) -> PolicySet:
+    return PolicySet(case.policies, {}, case.schema, (), "")
+
+
+def chunks_of(frame: pd.DataFrame, cuts: list[int]) -> list[pd.DataFrame]:
+    bounds = [0, *sorted(c % (len(frame) + 1) for c in cuts), len(frame)]
+    return [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+
+
+def assert_same_result(chunked: MatchResult, whole: MatchResult) -> None:
+    for name in ("grants", "unknown", "near", "counts"):
+        pd.testing.assert_frame_equal(
+            getattr(chunked.batch, name), getattr(whole.batch, name), obj=name
+        )
+    pd.testing.assert_frame_equal(chunked.grants, whole.grants, obj="grants with codes")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(cases(max_policies=3, max_rows=25), st.lists(st.integers(0, 30), max_size=4))
+def test_any_chunking_gives_the_one_shot_result(case: Case, cuts: list[int]) -> None:
+    engine = Engine(policy_set(case), "vectorized")
+    whole = engine.match(case.frame, case.as_of)
+    chunked = engine.match_chunks(chunks_of(case.frame, cuts), case.as_of)
+    assert_same_result(chunked, whole)
+
+
+FEW = settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@pytest.mark.parametrize("backend", ["reference", "vectorized"])
+@FEW
+@given(case=cases(max_policies=2, max_rows=12))
+def test_chunks_as_loads_and_empty_chunks(backend: str, case: Case) -> None:
+    """Chunks may be registry loads (with ``.frame``) and may be empty; counts add up."""
+
+    @dataclass
+    class Load:
+        frame: pd.DataFrame
+
+    engine = Engine(policy_set(case), backend)
+    whole = engine.match(case.frame, case.as_of)
+    parts = chunks_of(case.frame, [3, 3, 7])  # one of them empty
+    chunked = engine.match_chunks([Load(p) for p in parts], case.as_of)
+    assert_same_result(chunked, whole)
+    assert list(chunked.frame.columns) == ["uscc", "name"]
+
+
+@FEW
+@given(cases(max_policies=2, max_rows=0))
+def test_no_chunks_at_all_is_an_empty_registry(case: Case) -> None:
+    engine = Engine(policy_set(case))
+    result = engine.match_chunks([], case.as_of)
+    assert len(result.batch.grants) == len(result.frame) == 0
+    assert sorted(result.counts["policy_id"]) == sorted(p.id for p in case.policies)
+    assert (result.counts.drop(columns="policy_id").to_numpy() == 0).all()

@@ -1,0 +1,79 @@
+"""Predicate sharing: a sub-expression written in many policies is evaluated once per batch."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import pytest
+
+from policymatch.backends.vectorized import VectorizedBackend, kernels
+from policymatch.backends.vectorized.evaluate import Evaluator
+from policymatch.backends.vectorized.program import compile_program
+from policymatch.testing.policygen import generate_policy_set
+from tests.backends.conftest import AS_OF, Compile, frame_of
+
+POLICIES = "\n".join(
+    ["define:", '  本地企业: region == "361126" and not credit_blacklisted', "policies:"]
+    + [
+        f"""\
+  - id: P{i:02d}
+    title: 政策{i}
+    eligibility:
+      all:
+        - 本地企业
+        - region == "361126"
+        - employees >= {10 + i}
+        - '"专精特新" in tags'
+    amount: 1万"""
+        for i in range(40)
+    ]
+)
+
+
+def test_shared_predicates_are_one_node_evaluated_once(
+    compile_yaml: Compile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ps = compile_yaml(POLICIES)
+    program = compile_program(ps.policies)
+    kinds = collections.Counter(n.kind for n in program.nodes)
+    # region == "361126" (in the define and written out again), the tag test and not
+    # credit_blacklisted are one node each; the 40 thresholds are 40 nodes on one field node.
+    assert kinds["text_in"] == 1
+    assert kinds["has_tag"] == 1
+    assert kinds["not"] == 1
+    assert kinds["compare_constant"] == 40
+    assert kinds["field"] == 4  # region, credit_blacklisted, employees, tags
+
+    calls: collections.Counter[str] = collections.Counter()
+    for kind, kernel in list(kernels.KERNELS.items()):
+
+        def counted(node: Any, args: Any, src: Any, kernel: Any = kernel, kind: str = kind) -> Any:
+            calls[kind] += 1
+            return kernel(node, args, src)
+
+        monkeypatch.setitem(kernels.KERNELS, kind, counted)
+    frame = frame_of([{"region": "361126", "employees": e} for e in range(60)], ps)
+    VectorizedBackend(workers=1).match(ps.policies, frame, AS_OF, ps.schema)
+    assert calls["text_in"] == calls["has_tag"] == calls["not"] == 1
+    assert calls["compare_constant"] == 40
+    assert calls["field"] == 4
+
+
+def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
+    ps = generate_policy_set(60, seed=3)
+    program = compile_program(ps.policies)
+    frame = frame_of([{"region": "361126"}] * 10, ps)
+    from policymatch.backends.vectorized.outcomes import BLOCK, Blame, match_block
+    from policymatch.backends.vectorized.results import Raw
+    from policymatch.backends.vectorized.source import FrameSource
+
+    source = FrameSource(frame, ps.schema, AS_OF)
+    raw = Raw(tuple(p.policy.id for p in program.plans))
+    ev = Evaluator(program, source, program.uses)
+    for first in range(0, len(program.plans), BLOCK):
+        block = program.plans[first : first + BLOCK]
+        match_block(block, first, program, ev, source, raw, Blame(source, raw, program.fields))
+    assert ev.memo == {}
+    assert ev.remaining is not None
+    assert set(ev.remaining) == {0}
