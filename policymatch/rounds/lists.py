@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -161,6 +163,17 @@ class _Lookup:
             "period": pa.array([draft.terms[p.id].period(draft.as_of) for p in policies]),
         }
 
+        usccs = draft.frame["uscc"].to_numpy(dtype=object)
+        #: Each frame row's place in USCC order, to sort lists by integers, not strings.
+        self.uscc_rank = np.empty(len(usccs), dtype=np.int64)
+        self.uscc_rank[np.argsort(usccs, kind="stable")] = np.arange(len(usccs))
+
+    def by_policy_and_uscc(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """An engine list (sorted by policy id, then row) in policy id, then USCC order."""
+        policy = pd.factorize(frame["policy_id"], sort=True)[0]
+        order = np.lexsort((self.uscc_rank[frame["row"].to_numpy()], policy))
+        return frame.iloc[order]
+
     def at(self, name: str, rows: Any) -> pa.Array:
         return pc.take(self.frame[name], pa.array(rows, pa.int64()))
 
@@ -174,12 +187,6 @@ def _columns(cands: Sequence[Candidate]) -> tuple[list[int], pa.Array, pa.Array,
         return [], pa.array([], pa.string()), pa.array([], pa.string()), []
     rows, usccs, ids, demands = zip(*cands, strict=True)
     return list(rows), pa.array(usccs, pa.string()), pa.array(ids, pa.string()), list(demands)
-
-
-def _sorted(table: Table) -> Table:
-    """Sorted by policy id, then USCC (lists that come from the engine in row order)."""
-    data = table.data.sort_by([("policy_id", "ascending"), ("uscc", "ascending")])
-    return Table(table.file, table.sheet, table.columns, data, table.chinese_headers)
 
 
 def build_lists(draft: Draft) -> RoundLists:
@@ -233,10 +240,10 @@ def build_lists(draft: Draft) -> RoundLists:
             [REASON_TEXT[e.reason] for e in alloc.excluded], [e.other or None for e in alloc.excluded],
         ],
     )  # fmt: skip
-    batch = draft.match.batch
-    rows = batch.unknown["row"].to_numpy()
-    ids = pa.array(batch.unknown["policy_id"].to_numpy(dtype=object), pa.string())
-    fields = batch.unknown["fields"].astype(object)
+    unknown = look.by_policy_and_uscc(draft.match.batch.unknown)
+    rows = unknown["row"].to_numpy()
+    ids = pa.array(unknown["policy_id"].to_numpy(dtype=object), pa.string())
+    fields = unknown["fields"].astype(object)
     schema = draft.policy_set.schema
     labels = {
         f: "、".join(schema[n].display if n in schema else n for n in str(f).split(","))
@@ -251,23 +258,24 @@ def build_lists(draft: Draft) -> RoundLists:
             fields.to_numpy(), fields.map(labels).to_numpy(),
         ],
     )  # fmt: skip
-    rows = batch.near["row"].to_numpy()
-    ids = pa.array(batch.near["policy_id"].to_numpy(dtype=object), pa.string())
+    near_miss = look.by_policy_and_uscc(draft.match.batch.near)
+    rows = near_miss["row"].to_numpy()
+    ids = pa.array(near_miss["policy_id"].to_numpy(dtype=object), pa.string())
     near = make_table(
         "near_miss.csv",
         "临界企业",
         NEAR,
         [
             look.at("uscc", rows), look.at("name", rows), ids, look.policy("title", ids),
-            batch.near["condition"].to_numpy(dtype=object),
+            near_miss["condition"].to_numpy(dtype=object),
         ],
     )  # fmt: skip
     rejected = sorted(draft.registry.rejected, key=lambda r: r.row)
     return RoundLists(
         grants=grants,
         push=push,
-        missing=_sorted(missing),
-        near_miss=_sorted(near),
+        missing=missing,
+        near_miss=near,
         rejected=make_table(
             "rejected.csv",
             "数据问题",

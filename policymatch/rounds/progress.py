@@ -16,6 +16,8 @@ class Progress:
         self.stream = stream
         self.steps = steps
         self.timings: dict[str, float] = {}
+        #: CPU seconds of each step, all threads (steadier than wall time on a busy machine).
+        self.cpu: dict[str, float] = {}
 
     @classmethod
     def for_terminal(cls, steps: int) -> Progress:
@@ -27,11 +29,12 @@ class Progress:
     def step(self, key: str, label: str) -> Iterator[None]:
         n = len(self.timings) + 1
         self._show(f"[{n}/{self.steps}] {label} …")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.timings[key] = time.perf_counter() - start
+            self.cpu[key] = time.process_time() - cpu
         self._show(f"[{n}/{self.steps}] {label} {self.timings[key]:.1f} s", end="\n")
 
     def note(self, text: str) -> None:
