@@ -135,7 +135,8 @@ def _shifted(
 
 
 def _lookup_frame(n: int, named: pd.DataFrame, payment: pd.DataFrame) -> pd.DataFrame:
-    """A frame of ``n`` rows with the looked-up columns: values on the given rows, else null.
+    """A frame of ``n`` rows with the looked-up columns: values on the given rows, else null
+    (the code: empty, so that the lists can still sort every row by it).
 
     Arrow strings: a null costs its offset and a bit, some 8 bytes a row and column.
     """
@@ -147,6 +148,7 @@ def _lookup_frame(n: int, named: pd.DataFrame, payment: pd.DataFrame) -> pd.Data
             values = pa.array(
                 given[name].to_numpy(dtype=object), pa.large_string(), from_pandas=True
             )
-            padded = pa.concat_arrays([values, pa.nulls(1, pa.large_string())])
+            other = pa.array(["" if name == "uscc" else None], pa.large_string())
+            padded = pa.concat_arrays([values, other])
             columns[name] = pd.array(pc.take(padded, pa.array(where)), dtype="str")
     return pd.DataFrame(columns, index=pd.RangeIndex(n))

@@ -24,8 +24,8 @@ import pandas as pd
 from ..errors import RegistryError, simple
 from ..registry.readers import RawChunk, arrow_to_raw
 
-#: Source rows per partition, by default: a typed partition and its matching use some
-#: 1 KiB a row at the peak, so a worker holds a few hundred MiB.
+#: Source rows per partition, by default: a partition this size peaks at about 1 GiB in its
+#: worker (the typed frame and the batch core's masks, against 200 policies; measured).
 PARTITION_ROWS = 250_000
 
 
