@@ -14,6 +14,7 @@ from typing import Any
 
 from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
+from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
 from ..rounds.tables import fen_text
@@ -94,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
     draft, alloc = report.draft, report.draft.allocation
     reg = draft.registry
     granted = sum(g.amount_fen for g in alloc.grants)
-    demand = sum(g.candidate.demand_fen for g in alloc.grants)
+    # What competed for the budgets: the grants, and those the budgets cut to nothing.
+    demand = sum(g.candidate.demand_fen for g in alloc.grants) + sum(
+        e.candidate.demand_fen for e in alloc.excluded if e.reason in BUDGET_REASONS
+    )
     out = sys.stdout
     out.write(
         f"round {report.round_id[:12]} as of {draft.as_of}: "
