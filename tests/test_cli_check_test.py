@@ -106,3 +106,20 @@ def test_no_matching_tier_is_not_eligible_in_examples(
     code, out, _ = run(capsys, "test", str(tmp_path))
     assert code == 1
     assert "expected eligible, got not granted: the conditions hold but the amount is 0.00" in out
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "policymatch.cli", "test", "-v", "policies"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader goes away before the first line, as `| head -0` would
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141
+    assert b"Traceback" not in err
