@@ -30,7 +30,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .backends.base import Backend, BatchResult, sort_result
 from .backends.reference import ReferenceBackend
@@ -133,6 +132,19 @@ class Engine:
     def schema(self) -> Schema:
         return self.policy_set.schema
 
+    def fields(self, as_of: dt.date, keep: Sequence[str] = KEEP) -> list[str]:
+        """The registry columns a match on ``as_of`` reads, plus ``keep``, in schema order.
+
+        A chunk reader may read only these (Parquet columns, SQL select lists): the result is
+        the same, and a province's registry is read in a fraction of the time and memory.
+        """
+        read = {
+            "registered_on" if n == "age_years" else n
+            for p in self.policy_set.in_force(as_of)
+            for n in _fields_of(p)
+        }
+        return [f.name for f in self.schema.input_fields if f.name in read or f.name in keep]
+
     def match(self, registry: pd.DataFrame | str | os.PathLike[str], as_of: dt.date) -> MatchResult:
         """Match a typed registry frame (or a registry file, read whole) on ``as_of``."""
         frame = registry if isinstance(registry, pd.DataFrame) else self._read(registry)
@@ -205,6 +217,11 @@ class Engine:
         return read_registry(path, self.schema).frame
 
 
+def _fields_of(policy: ir.Policy) -> frozenset[str]:
+    exprs = [policy.eligibility, *policy.amount.exprs()]
+    return frozenset().union(*(ir.fields_of(e) for e in exprs))
+
+
 def record_of(frame: pd.DataFrame, uscc: str, schema: Schema) -> dict[str, Value]:
     """The record of the enterprise ``uscc`` in a typed frame."""
     found = np.flatnonzero(frame["uscc"].to_numpy(dtype=object) == uscc)
@@ -230,17 +247,7 @@ def _find_policy(policies: Sequence[ir.Policy], policy_id: str, where: str) -> i
 
 def _compact(frame: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
     """The ``keep`` columns of a chunk as Arrow strings (a tenth of Python objects' memory)."""
-    return pd.DataFrame(
-        {
-            name: pd.array(
-                pa.array(
-                    frame[name].to_numpy(dtype=object), type=pa.large_string(), from_pandas=True
-                ),
-                dtype="str",
-            )
-            for name in keep
-        }
-    )
+    return pd.DataFrame({name: frame[name].astype("str") for name in keep}).reset_index(drop=True)
 
 
 def _shifted(batch: BatchResult, offset: int) -> BatchResult:

@@ -69,7 +69,7 @@ def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
     from policymatch.backends.vectorized.source import FrameSource
 
     source = FrameSource(frame, ps.schema, AS_OF)
-    raw = Raw(tuple(p.policy.id for p in program.plans))
+    raw = Raw(tuple(p.policy.id for p in program.plans), list(program.texts))
     ev = Evaluator(program, source, program.uses)
     for first in range(0, len(program.plans), BLOCK):
         block = program.plans[first : first + BLOCK]

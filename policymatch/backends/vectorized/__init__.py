@@ -115,7 +115,7 @@ def _shards(program: Program, threads: int) -> list[_Shard]:
 
 
 def _run(program: Program, source: FrameSource, shard: _Shard, ids: tuple[str, ...]) -> Raw:
-    raw = Raw(ids)
+    raw = Raw(ids, list(program.texts))
     ev = Evaluator(program, source, shard.uses)
     blame = Blame(source, raw, program.fields)
     plans = program.plans

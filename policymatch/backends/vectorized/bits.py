@@ -29,14 +29,36 @@ def full(n: int, value: bool) -> Bits:
     return pack(np.full(n, value, dtype=np.bool_))
 
 
+#: Per byte value: how many bits it has set, and where they start in :data:`_BIT_LIST`.
+_BIT_COUNT = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
+_BIT_START = np.concatenate([[0], np.cumsum(_BIT_COUNT)[:-1]])
+#: The positions (0 = high bit, as packbits orders them) of the set bits of 0, 1, ... 255.
+_BIT_LIST = np.array(
+    [7 - b for v in range(256) for b in range(7, -1, -1) if v >> b & 1], dtype=np.int64
+)
+
+
 def _positions(bits: Bits) -> IntArray:
-    """Ascending positions of the set bits of a flat packed array."""
+    """Ascending positions of the set bits of a flat packed array.
+
+    Sparse masks (the usual case): the bytes with a bit set are found first, and each yields
+    its bits from a table, so the work follows the number of set bits. Dense masks: unpacked.
+    """
     nonzero = np.flatnonzero(bits)
-    if nonzero.size * 8 > bits.size:  # dense: unpack everything
+    values = bits[nonzero]
+    counts = _BIT_COUNT[values]
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    if total > bits.size:  # more than one row in eight
         return np.flatnonzero(np.unpackbits(bits))
-    # Sparse (the usual case): unpack only the bytes that have a bit set.
-    within = np.flatnonzero(np.unpackbits(bits[nonzero]))
-    out: IntArray = nonzero[within >> 3] * 8 + (within & 7)
+    # Output i belongs to byte j (repeated counts[j] times) and is its k-th set bit.
+    ends = np.cumsum(counts)
+    first = np.repeat(ends - counts, counts)
+    k = np.arange(total, dtype=np.int64) - first
+    out: IntArray = (
+        np.repeat(nonzero * 8, counts) + _BIT_LIST[np.repeat(_BIT_START[values], counts) + k]
+    )
     return out
 
 

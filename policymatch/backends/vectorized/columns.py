@@ -24,6 +24,7 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from . import bits as B
 from .bits import Bits, BoolArray, IntArray
@@ -123,10 +124,8 @@ def known_of(col: Column, rows: Rows) -> Bits:
     return col.known
 
 
-def text_column(values: ObjArray) -> Text:
-    """Text from one str-or-None per row."""
-    import pandas as pd
-
+def text_column(values: ObjArray | pd.Series) -> Text:
+    """Text from one str-or-None per row (an Arrow-backed column is factorised by Arrow)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Narrow codes: every text test gathers through them, and four bytes move faster than eight.
     narrow = np.int32 if len(uniques) < 2**31 else np.int64

@@ -252,9 +252,8 @@ def _near_misses(plans: Sequence[Plan], first: int, stack: _Stack, raw: Raw) -> 
         which |= (
             read(np.stack([p[k] if k < len(p) else stack.rows.none for p in stack.planes])) << k
         )
-    labels = [[raw.text(label) for label in p.top_labels] for p in plans]
-    offsets = np.cumsum([0] + [len(x) for x in labels])
-    table = np.array([c for x in labels for c in x], dtype=np.int64)
+    offsets = np.cumsum([0] + [len(p.top_codes) for p in plans])
+    table = np.array([c for p in plans for c in p.top_codes], dtype=np.int64)
     raw.add(raw.near, lines + first, row=rows, text=table[offsets[lines] + which])
 
 

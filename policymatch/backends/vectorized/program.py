@@ -55,6 +55,8 @@ class Plan:
     #: Top-level conditions, when there are two or more (else no near misses).
     tops: tuple[int, ...]
     top_labels: tuple[str, ...]
+    #: The labels as codes into :attr:`Program.texts`.
+    top_codes: tuple[int, ...]
     #: The innermost labelled conditions: what an unknown eligibility is blamed on.
     leaves: tuple[Part, ...]
     amount: Part | None
@@ -71,6 +73,8 @@ class Program:
     uses: tuple[int, ...]
     #: The registry fields the policies read (``age_years`` as ``registered_on``), sorted.
     fields: tuple[str, ...]
+    #: The labels of all top-level conditions: the first texts of every result's text table.
+    texts: tuple[str, ...]
 
 
 _KIND: dict[type[ir.Expr], str] = {
@@ -108,20 +112,30 @@ def _own(expr: ir.Expr) -> tuple[Any, ...]:
 class _Builder:
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        self.fields: list[frozenset[str]] = []
         self.index: dict[tuple[Any, ...], int] = {}
+        # The same expression object (a define used everywhere) is interned once; the IR is
+        # immutable and the policies keep every node alive while this builder lives.
+        self.seen: dict[int, int] = {}
 
     def intern(self, expr: ir.Expr) -> int:
-        while isinstance(expr, ir.Labeled):
-            expr = expr.expr
-        kind, args, param = self._shape(expr)
-        key = (kind, type(expr), _own(expr), args, param)
-        found = self.index.get(key)
+        found = self.seen.get(id(expr))
         if found is not None:
             return found
-        node = Node(len(self.nodes), kind, expr, args, param)
-        self.nodes.append(node)
-        self.index[key] = node.id
-        return node.id
+        inner = expr
+        while isinstance(inner, ir.Labeled):
+            inner = inner.expr
+        kind, args, param = self._shape(inner)
+        key = (kind, type(inner), _own(inner), args, param)
+        found = self.index.get(key)
+        if found is None:
+            found = len(self.nodes)
+            self.nodes.append(Node(found, kind, inner, args, param))
+            read = {inner.name} if isinstance(inner, ir.Field) else set()
+            self.fields.append(frozenset(read.union(*(self.fields[a] for a in args))))
+            self.index[key] = found
+        self.seen[id(expr)] = found
+        return found
 
     def _shape(self, expr: ir.Expr) -> tuple[str, tuple[int, ...], Any]:
         number_const = _number_constant_compare(expr)
@@ -141,7 +155,8 @@ class _Builder:
         return _KIND[type(expr)], tuple(self.intern(c) for c in ir.children(expr)), None
 
     def part(self, expr: ir.Expr) -> Part:
-        return Part(self.intern(expr), ir.fields_of(expr))
+        node = self.intern(expr)
+        return Part(node, self.fields[node])
 
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -182,16 +197,19 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
     """The program of ``policies``; plans come in policy id order (the order of the results)."""
     b = _Builder()
     plans: list[Plan] = []
+    texts: dict[str, int] = {}
     for policy in sorted(policies, key=lambda p: p.id):
         top = ir.top_conditions(policy.eligibility)
         tops = top if len(top) >= 2 else ()
+        labels = tuple(label_of(c) for c in tops)
         amount = policy.amount
         plans.append(
             Plan(
                 policy=policy,
                 root=b.part(policy.eligibility),
                 tops=tuple(b.intern(c) for c in tops),
-                top_labels=tuple(label_of(c) for c in tops),
+                top_labels=labels,
+                top_codes=tuple(texts.setdefault(label, len(texts)) for label in labels),
                 leaves=tuple(dict.fromkeys(b.part(leaf) for leaf in ir.leaves(policy.eligibility))),
                 amount=b.part(amount.expr) if amount.expr is not None else None,
                 tiers=tuple(Tier(b.part(t.when), b.part(t.value)) for t in amount.tiers),
@@ -206,7 +224,7 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
             if isinstance(n.expr, ir.Field)
         }
     )
-    return Program(nodes, tuple(plans), eligibility_uses(nodes, plans), tuple(fields))
+    return Program(nodes, tuple(plans), eligibility_uses(nodes, plans), tuple(fields), tuple(texts))
 
 
 def _constant_fen(policy: ir.Policy) -> int | None:

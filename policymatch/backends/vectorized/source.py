@@ -71,6 +71,8 @@ class FrameSource:
         series = self.frame[name]
         if ftype is FieldType.TAGS:
             return Tags(series.to_numpy(dtype=np.int64), rows.all)
+        if ftype.is_text:
+            return text_column(series if series.dtype != object else series.to_numpy())
         missing = series.isna().to_numpy()
         known = B.pack(~missing) if missing.any() else rows.all
         if ftype in SCALE:
@@ -83,7 +85,7 @@ class FrameSource:
         if ftype is FieldType.BOOLEAN:
             truth = B.pack(series.to_numpy(dtype=np.bool_, na_value=False))
             return Tri(truth & known, known & ~truth)
-        return text_column(series.to_numpy(dtype=object))
+        raise TypeError(f"no column reader for field type {ftype.value}")  # pragma: no cover
 
 
 def _all_null(ftype: FieldType, rows: Rows) -> Column:
