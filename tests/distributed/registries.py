@@ -17,7 +17,7 @@ AS_OF = dt.date(2024, 3, 1)
 POLICIES = """\
 version: 1
 funds:
-  - {id: pool, title: 惠企政策资金池, budget: 12万}
+  - {id: pool, title: 惠企政策资金池, budget: 5万}
   - {id: tech, title: 科技专项资金}
 define:
   本地企业: region == "361126" and not credit_blacklisted
@@ -47,6 +47,12 @@ policies:
     stacking_group: 专精特新
     eligibility: 本地企业 and "专精特新小巨人" in tags
     amount: 5万
+  - id: H
+    title: 吸纳就业奖励
+    fund: pool
+    priority: 3
+    eligibility: 本地企业 and employees >= 10
+    amount: 1000
   - id: R
     title: 研发投入奖励
     fund: tech
