@@ -38,8 +38,8 @@ AS_OF = dt.date(2024, 3, 1)
 POLICIES = """\
 version: 1
 funds:
-  - {id: pool, title: 惠企政策资金池, budget: 1.3亿}
-  - {id: tech, title: 科技专项资金, budget: 3000万}
+  - {id: pool, title: 惠企政策资金池, budget: 800万}
+  - {id: tech, title: 科技专项资金, budget: 120万}
 define:
   本地企业: region == "361126" and not credit_blacklisted
 policies:
@@ -183,7 +183,7 @@ POLS = {
 }
 #: Sized to the generator's seed: W (priority 1) fits the pool and the rest of the pool is
 #: scaled; in tech, H (priority 50) fits, and R is cut to its own budget, then scaled again.
-FUNDS = {"pool": 13_000 * 10_000 * 100, "tech": 3_000 * 10_000 * 100}
+FUNDS = {"pool": 800 * 10_000 * 100, "tech": 120 * 10_000 * 100}
 
 
 def records_of(frame: pd.DataFrame, schema: Schema) -> list[dict[str, Value]]:
