@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
-
-FEN = Decimal("0.01")
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 #: Multipliers of the number suffixes that policy authors and office exports use.
 SUFFIXES: dict[str, Decimal] = {
@@ -17,9 +15,16 @@ SUFFIXES: dict[str, Decimal] = {
 _NUMBER = re.compile(r"^[+-]?(\d[\d_]*)?(\.\d+)?$")
 
 
+def _quantize(value: Decimal, places: int, rounding: str) -> Decimal:
+    # The default context holds 28 digits, and quantize raises InvalidOperation when the
+    # result needs more: give it as many as this value has, so a huge amount is still a number.
+    context = Context(prec=max(28, value.adjusted() + places + 2), rounding=rounding)
+    return value.quantize(Decimal(1).scaleb(-places), context=context)
+
+
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     """Round half away from zero to ``places`` decimals (the spec's "half-up")."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _quantize(value, places, ROUND_HALF_UP)
 
 
 def to_fen(value: Decimal) -> Decimal:
@@ -29,7 +34,7 @@ def to_fen(value: Decimal) -> Decimal:
 
 def floor_to_fen(value: Decimal) -> Decimal:
     """Round towards zero to 0.01 CNY: pro-rata scaling never rounds a grant up past a budget."""
-    return value.quantize(FEN, rounding=ROUND_DOWN)
+    return _quantize(value, 2, ROUND_DOWN)
 
 
 def parse_number(text: str) -> Decimal:

@@ -1,0 +1,64 @@
+"""Exact money: half-up to the fen, floor for pro-rata, and the number forms authors write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from policymatch.money import floor_to_fen, format_money, parse_number, round_half_up, to_fen
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("value", "fen"),
+    [
+        ("0.005", "0.01"),
+        ("0.004999", "0.00"),
+        ("-0.005", "-0.01"),
+        ("37037.025", "37037.03"),
+        ("2.675", "2.68"),
+    ],
+)
+def test_to_fen_is_half_up(value: str, fen: str) -> None:
+    assert to_fen(D(value)) == D(fen)
+
+
+def test_floor_never_rounds_up() -> None:
+    assert floor_to_fen(D("12345.6799999")) == D("12345.67")
+    assert floor_to_fen(D("0.009")) == D("0.00")
+
+
+def test_huge_amounts_still_round() -> None:
+    # Past the default 28-digit context quantize would raise; an absurd amount is still a number.
+    big = D("123456789012345678901234567890.125")
+    assert to_fen(big) == D("123456789012345678901234567890.13")
+    assert floor_to_fen(big) == D("123456789012345678901234567890.12")
+    assert round_half_up(D("1e40"), 0) == D("1e40")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("50万", "500000"),
+        ("1.5亿", "150000000"),
+        ("5.5%", "0.055"),
+        ("1_000_000", "1000000"),
+        ("1,234.50元", "1234.50"),
+        ("-3", "-3"),
+    ],
+)
+def test_parse_number(text: str, value: str) -> None:
+    assert parse_number(text) == D(value)
+
+
+@pytest.mark.parametrize("text", ["", "万", "1.2.3", "abc", "1万万x", "."])
+def test_parse_number_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_number(text)
+
+
+def test_format_money_has_two_places() -> None:
+    assert format_money(D("1234.5")) == "1234.50"
+    assert format_money(D("0.005")) == "0.01"
