@@ -23,10 +23,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from policymatch.backends.vectorized import VectorizedBackend
 from policymatch.engine import Engine
 from policymatch.registry.generate import generate_frame
 from policymatch.testing.policygen import generate_policy_set
@@ -60,13 +62,22 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=500_000)
     parser.add_argument("--policies", type=int, default=200)
     parser.add_argument("--prepare", action="store_true", help="only generate the registry file")
+    parser.add_argument("--workers", type=int, default=None, help="threads per chunk")
+    parser.add_argument(
+        "--no-hugepages",
+        action="store_true",
+        help="stop numpy asking for transparent huge pages (see benchmarks/README.md)",
+    )
     args = parser.parse_args()
+    if args.no_hugepages:
+        np._core.multiarray._set_madvise_hugepage(False)
 
     policy_set = generate_policy_set(args.policies, seed=0)
     path = registry_file(args.rows, args.chunk_rows, policy_set.schema)
     if args.prepare:
         return
-    engine = Engine(policy_set)
+    backend = VectorizedBackend(workers=args.workers)
+    engine = Engine(policy_set, backend)
     reading = [0.0]
 
     columns = engine.fields(AS_OF)  # what the policies read, and the codes and names
@@ -92,6 +103,8 @@ def main() -> None:
                 "cpu_s": round(cpu, 2),
                 "reading_parquet_s": round(reading[0], 2),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "hugepages": not args.no_hugepages,
+                "workers": backend.workers,
                 "grants": len(result.batch.grants),
                 "unknown": len(result.batch.unknown),
                 "near": len(result.batch.near),

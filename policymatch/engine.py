@@ -21,9 +21,11 @@ disbursement round's business, not the engine's: ``match`` answers "who qualifie
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -34,6 +36,7 @@ import pandas as pd
 from .backends.base import Backend, BatchResult, sort_result
 from .backends.reference import ReferenceBackend
 from .backends.vectorized import VectorizedBackend, merge, to_batch
+from .backends.vectorized.results import Raw
 from .errors import UsageError, simple, suggest
 from .explain import Explanation, explain
 from .registry.frame import empty_frame, to_record
@@ -159,34 +162,33 @@ class Engine:
         *,
         keep: Sequence[str] = KEEP,
     ) -> MatchResult:
-        """Match a registry given in consecutive chunks, holding one chunk at a time.
+        """Match a registry given in consecutive chunks, holding a few chunks at a time.
 
         Rows are numbered across chunks (the first row of the second chunk follows the last of
         the first), and the result equals :meth:`match` on the whole registry, except that
-        ``frame`` holds only the ``keep`` columns. Memory: one chunk and its working columns,
-        plus the ``keep`` columns of every row (Arrow strings, some 60 bytes a row), plus the
-        results.
+        ``frame`` holds only the ``keep`` columns. The vectorized backend matches as many chunks
+        at once as it has workers, while this thread reads the next one. Memory: that many
+        chunks and their working columns, plus the ``keep`` columns of every row (Arrow strings,
+        some 60 bytes a row), plus the results.
         """
         policies = self.policy_set.in_force(as_of)
-        vectorized = self.backend if isinstance(self.backend, VectorizedBackend) else None
-        raws = []
-        batches: list[BatchResult] = []
         kept: list[pd.DataFrame] = []
-        offset = 0
-        for frame in _frames(chunks, self.schema):
-            if vectorized is not None:
-                raws.append(
-                    vectorized.match_raw(policies, frame, as_of, self.schema).shifted(offset)
-                )
-            else:
-                batches.append(
-                    _shifted(self.backend.match(policies, frame, as_of, self.schema), offset)
-                )
-            kept.append(_compact(frame, keep))
-            offset += len(frame)
-        if vectorized is not None:
-            batch = to_batch(merge(raws, tuple(sorted(p.id for p in policies))))
+
+        def keep_columns(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for frame in frames:
+                kept.append(_compact(frame, keep))
+                yield frame
+
+        frames = keep_columns(_frames(chunks, self.schema))
+        if isinstance(self.backend, VectorizedBackend):
+            batch = _match_chunks_vectorized(self.backend, policies, frames, as_of, self.schema)
         else:
+            batches: list[BatchResult] = []
+            offset = 0
+            for frame in frames:
+                found = self.backend.match(policies, frame, as_of, self.schema)
+                batches.append(_shifted(found, offset))
+                offset += len(frame)
             batch = _concat(batches)
         return MatchResult(as_of, policies, pd.concat(kept, ignore_index=True), batch, self.schema)
 
@@ -265,6 +267,33 @@ def _frames(chunks: Iterable[pd.DataFrame | HasFrame], schema: Schema) -> Iterat
         yield chunk if isinstance(chunk, pd.DataFrame) else chunk.frame
     if empty:
         yield empty_frame(schema)
+
+
+def _match_chunks_vectorized(
+    backend: VectorizedBackend,
+    policies: Sequence[ir.Policy],
+    frames: Iterator[pd.DataFrame],
+    as_of: dt.date,
+    schema: Schema,
+) -> BatchResult:
+    """Chunks matched ``backend.workers`` at a time, each in one thread, merged in order."""
+    backend.program(policies)  # compiled once, here, not by racing workers
+    workers = max(backend.workers, 1)
+    raws = []
+    pending: collections.deque[tuple[Future[Raw], int]] = collections.deque()
+    offset = 0
+    with ThreadPoolExecutor(workers) as pool:
+        for frame in frames:
+            job = pool.submit(backend.match_raw, policies, frame, as_of, schema, threads=1)
+            pending.append((job, offset))
+            offset += len(frame)
+            while len(pending) >= workers:
+                job, start = pending.popleft()
+                raws.append(job.result().shifted(start))
+        raws.extend(job.result().shifted(start) for job, start in pending)
+    merged = merge(raws, tuple(sorted(p.id for p in policies)))
+    raws.clear()  # the merged result holds the arrays now: let to_batch release them
+    return to_batch(merged, release=True)
 
 
 def _concat(batches: Sequence[BatchResult]) -> BatchResult:

@@ -76,16 +76,28 @@ class VectorizedBackend:
     def match(
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
     ) -> BatchResult:
-        return to_batch(self.match_raw(policies, frame, as_of, schema))
+        return to_batch(self.match_raw(policies, frame, as_of, schema), release=True)
 
     def match_raw(
-        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+        self,
+        policies: Sequence[ir.Policy],
+        frame: pd.DataFrame,
+        as_of: dt.date,
+        schema: Schema,
+        *,
+        threads: int | None = None,
     ) -> Raw:
-        """The results of one batch as arrays (what chunked matching merges)."""
+        """The results of one batch as arrays (what chunked matching merges).
+
+        ``threads`` overrides ``workers`` for this batch (chunked matching runs whole chunks on
+        the workers instead, and each chunk in one thread).
+        """
         program, cache = self._compiled(policies)
         source = FrameSource(frame, schema, as_of)
         ids = tuple(plan.policy.id for plan in program.plans)
-        threads = self.workers if len(frame) * len(program.plans) >= PARALLEL_PAIRS else 1
+        if threads is None:
+            big = len(frame) * len(program.plans) >= PARALLEL_PAIRS
+            threads = self.workers if big else 1
         shards = cache.get(threads)
         if shards is None:
             shards = cache[threads] = _shards(program, threads)

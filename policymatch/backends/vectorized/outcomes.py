@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, reduce
 
 import numpy as np
+import pandas as pd
 
 from . import bits as B
 from . import exact
@@ -69,7 +70,8 @@ class Blame:
         part_bits = max(len(p) for p in parts)
         if len(parts).bit_length() + part_bits + width <= 62:
             keys = lines << (part_bits + width) | chosen << width | null
-            unique, inverse = np.unique(keys, return_inverse=True)
+            # Grouping needs no order: hashing is linear where sorting is not.
+            inverse, unique = pd.factorize(keys)
             low = (1 << width) - 1
             groups = [
                 (

@@ -7,6 +7,7 @@ million near misses cost a million small integers, not a million strings.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,9 @@ def merge(parts: Sequence[Raw], policy_ids: tuple[str, ...]) -> Raw:
         if part.policy_ids != policy_ids:
             raise ValueError("chunks were matched against different policy sets")
         remap = np.array([out.text(t) for t in part.texts], dtype=np.int32)
+        # Codes below ``same`` mean the same text in both tables (the labels of the program
+        # come first in every table): arrays of such codes are shared, not copied.
+        same = int(np.argmin(np.append(remap == np.arange(remap.size), False)))
         out.counts += part.counts
         for mine, theirs in (
             (part.grants, out.grants),
@@ -110,63 +114,96 @@ def merge(parts: Sequence[Raw], policy_ids: tuple[str, ...]) -> Raw:
             (part.near, out.near),
         ):
             for name, arrays in mine.items():
-                theirs[name].extend(remap[a] if name == "text" else a for a in arrays)
+                theirs[name].extend(
+                    remap[a] if name == "text" and int(a.max()) >= same else a for a in arrays
+                )
     return out
-
-
-def _column(part: dict[str, list[Codes]], name: str) -> Codes:
-    arrays = part[name]
-    return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int64)
 
 
 def labels(table: Sequence[str], codes: Codes) -> pd.Categorical:
     """``table[codes]`` as the contract's categorical: the values present, sorted, as categories."""
-    present = np.flatnonzero(np.bincount(codes, minlength=len(table)))
+    # Marking, not bincount: bincount first copies the codes to int64, hundreds of megabytes
+    # for a province's near misses.
+    seen = np.zeros(len(table), dtype=np.bool_)
+    seen[codes] = True
+    present = np.flatnonzero(seen)
     names = sorted((table[int(i)], int(i)) for i in present)
-    rank = np.empty(len(table), dtype=np.int16 if present.size < 2**15 else np.int32)
+    # The narrowest codes pandas itself would choose, so that from_codes keeps this array.
+    rank = np.empty(len(table), dtype=np.min_scalar_type(-max(present.size, 1)))
     rank[[i for _, i in names]] = np.arange(present.size)
     dtype = pd.CategoricalDtype(pd.Index([name for name, _ in names], dtype="str"))
     return pd.Categorical.from_codes(rank[codes], dtype=dtype)
 
 
-def _columns(part: dict[str, list[Codes]]) -> dict[str, Codes]:
-    """The columns of one part, in (policy id, row) order."""
-    columns = {name: _column(part, name) for name in part}
-    pid, row = columns["pid"], columns["row"]
-    if pid.size < 2 or not np.any(pid[1:] < pid[:-1]):
-        return columns  # one batch, or policy shards, are in order already
-    # Consecutive chunks: each is in order, so a stable sort on the policy alone (a radix sort
-    # of small integers) keeps every policy's rows ascending.
-    order = np.argsort(pid, kind="stable")
-    row = row[order]
-    if np.any((pid[order][1:] == pid[order][:-1]) & (row[1:] < row[:-1])):
-        order = np.lexsort((columns["row"], pid))  # chunks out of order: sort it all
-    return {name: values[order] for name, values in columns.items()}
+class _Columns:
+    """The columns of one part, in (policy id, row) order, one at a time.
+
+    The stored arrays are runs in that order: one batch's blocks follow each other in policy
+    order, and :func:`merge` appends the runs of consecutive chunks. Runs that follow each other
+    are concatenated; the runs of several chunks are interleaved policy by policy, by slices,
+    so that no sort and no index array as long as the result is ever made. With ``release``,
+    a column's stored arrays are let go as soon as it is built.
+    """
+
+    def __init__(self, part: dict[str, list[Codes]], release: bool) -> None:
+        self.part = part
+        self.release = release
+        pids = part["pid"]
+        self.pieces: list[tuple[int, int, int]] | None = None
+        if pids and not all(int(a[-1]) <= int(b[0]) for a, b in itertools.pairwise(pids)):
+            count = max(int(p[-1]) for p in pids) + 1
+            bounds = [np.searchsorted(p, np.arange(count + 1)) for p in pids]
+            self.pieces = [
+                (i, int(b[pid]), int(b[pid + 1]))
+                for pid in range(count)
+                for i, b in enumerate(bounds)
+                if b[pid] < b[pid + 1]
+            ]
+
+    def get(self, name: str, dtype: type[np.signedinteger[Any]] | None = None) -> Codes:
+        """The column ``name`` (as ``dtype``, in the same pass, if given)."""
+        arrays = self.part[name]
+        if not arrays:
+            out: Codes = np.empty(0, dtype=dtype or np.int64)
+        elif self.pieces is None:
+            out = np.concatenate(arrays, dtype=dtype)
+        else:
+            out = np.concatenate([arrays[i][lo:hi] for i, lo, hi in self.pieces], dtype=dtype)
+        if self.release:
+            self.part[name] = []
+        return out
 
 
-def _frame(part: dict[str, list[Codes]], raw: Raw, text: str | None) -> pd.DataFrame:
-    """One result frame; the columns of the contract, and nothing held longer than needed."""
-    c = _columns(part)
+def _frame(part: dict[str, list[Codes]], raw: Raw, text: str | None, release: bool) -> pd.DataFrame:
+    """One result frame, built column by column so that little is held twice."""
+    c = _Columns(part, release)
     out: dict[str, object] = {
-        "row": c["row"].astype(np.int64),
-        "policy_id": labels(raw.policy_ids, c["pid"]),
+        "policy_id": labels(raw.policy_ids, c.get("pid")),
+        "row": c.get("row", np.int64),
     }
     if text is not None:
-        out[text] = labels(raw.texts, c["text"])
+        out[text] = labels(raw.texts, c.get("text"))
     else:
-        tier = c["tier"]
-        out["amount_fen"] = c["fen"]
+        tier = c.get("tier")
+        out["amount_fen"] = c.get("fen")
         out["tier"] = pd.arrays.IntegerArray(
             np.where(tier == NO_TIER, 0, tier).astype(np.int64), tier == NO_TIER
         )
-    return pd.DataFrame(out, copy=False)
+    if release:
+        part["pid"] = []
+    columns = (
+        ["row", "policy_id", "amount_fen", "tier"] if text is None else ["row", "policy_id", text]
+    )
+    return pd.DataFrame({name: out[name] for name in columns}, copy=False)
 
 
-def to_batch(raw: Raw) -> BatchResult:
+def to_batch(raw: Raw, *, release: bool = False) -> BatchResult:
+    """The result frames of ``raw``; with ``release``, ``raw`` is emptied on the way (its arrays
+    are let go as soon as the frames have them: the peak memory of a province's near misses)."""
     return BatchResult(
-        grants=_frame(raw.grants, raw, None),
-        unknown=_frame(raw.unknown, raw, "fields"),
-        near=_frame(raw.near, raw, "condition"),
+        grants=_frame(raw.grants, raw, None, release),
+        unknown=_frame(raw.unknown, raw, "fields", release),
+        near=_frame(raw.near, raw, "condition", release),
         counts=pd.DataFrame(
             {
                 "policy_id": labels(raw.policy_ids, np.arange(len(raw.policy_ids))),
