@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from policymatch.backends.vectorized import VectorizedBackend, kernels
-from policymatch.backends.vectorized.evaluate import Evaluator
+from policymatch.backends.vectorized.evaluate import Pass, schedule
 from policymatch.backends.vectorized.program import compile_program
 from policymatch.testing.policygen import generate_policy_set
 from tests.backends.conftest import AS_OF, Compile, frame_of
@@ -70,10 +70,8 @@ def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
 
     source = FrameSource(frame, ps.schema, AS_OF)
     raw = Raw(tuple(p.policy.id for p in program.plans), list(program.texts))
-    ev = Evaluator(program, source, program.uses)
+    run = Pass(schedule(program, 0, len(program.plans)), source)
     for first in range(0, len(program.plans), BLOCK):
         block = program.plans[first : first + BLOCK]
-        match_block(block, first, program, ev, source, raw, Blame(source, raw, program.fields))
-    assert ev.memo == {}
-    assert ev.remaining is not None
-    assert set(ev.remaining) == {0}
+        match_block(block, first, program, run, source, raw, Blame(source, raw, program.fields))
+    assert run.memo == {}

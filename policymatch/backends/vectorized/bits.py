@@ -90,7 +90,3 @@ class At:
 def take(bits: Bits, rows: IntArray) -> BoolArray:
     """The bits at ``rows``, unpacked."""
     return At(rows)(bits)
-
-
-def count(bits: Bits) -> int:
-    return int(np.bitwise_count(bits).sum(dtype=np.int64))

@@ -130,7 +130,3 @@ def text_column(values: ObjArray | pd.Series) -> Text:
     # Narrow codes: every text test gathers through them, and four bytes move faster than eight.
     narrow = np.int32 if len(uniques) < 2**31 else np.int64
     return Text(codes.astype(narrow), np.asarray(uniques, dtype=object))
-
-
-def bool_array(values: BoolArray | bool, n: int) -> BoolArray:
-    return np.broadcast_to(np.asarray(values, dtype=np.bool_), (n,))

@@ -1,41 +1,107 @@
-"""Evaluating program nodes over a source, each node once per batch, freed after its last read.
+"""Evaluating program nodes over a source: each node once per batch, freed after its last read.
 
-The eligibility pass reads nodes in policy order; ``remaining`` counts the reads still to come
-(see :attr:`.program.Program.uses`), so a column shared by forty policies stays until the
-fortieth has read it and no longer: peak memory follows the shared nodes, not the whole set.
-Amounts are evaluated per policy on the eligible rows only, with a plain cache.
+The eligibility pass follows a :class:`Schedule` worked out once per policy set: for each policy,
+the nodes it is the first to need (in an order where operands come first), and the nodes nobody
+reads after it. A column shared by forty policies stays until the fortieth has read it and no
+longer, so peak memory follows the shared nodes, not the whole set; and running a node is one
+loop step, not a recursive lookup.
+
+Amounts are evaluated per policy on the eligible rows only, by :class:`Evaluator` (on demand,
+with a plain cache).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .columns import Column
-from .kernels import KERNELS, Source
-from .program import Program
+from .kernels import KERNELS, Kernel, Source
+from .program import Node, Plan, Program
+
+Step = tuple[int, Kernel, Node, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The eligibility pass over some consecutive plans."""
+
+    first: int
+    #: Per plan: the steps to run before its conditions can be read.
+    steps: tuple[tuple[Step, ...], ...]
+    #: Per plan: the nodes to drop once it has read its conditions.
+    frees: tuple[tuple[int, ...], ...]
+
+
+def entries(plan: Plan) -> list[int]:
+    """The nodes a plan reads: its eligibility, top-level conditions and leaves."""
+    return [plan.root.node, *plan.tops, *(leaf.node for leaf in plan.leaves)]
+
+
+def schedule(program: Program, first: int, last: int) -> Schedule:
+    """The schedule of plans ``first`` to ``last - 1``."""
+    nodes = program.nodes
+    done: set[int] = set()
+    last_reader: dict[int, int] = {}
+    steps: list[tuple[Step, ...]] = []
+    for p, plan in enumerate(program.plans[first:last]):
+        segment: list[Step] = []
+        for entry in entries(plan):
+            last_reader[entry] = p
+            # Post-order without recursion: a node is run once all its operands have been.
+            stack = [(entry, False)]
+            while stack:
+                nid, expanded = stack.pop()
+                if nid in done:
+                    continue
+                node = nodes[nid]
+                if expanded:
+                    done.add(nid)
+                    segment.append((nid, KERNELS[node.kind], node, node.args))
+                    continue
+                stack.append((nid, True))
+                for arg in node.args:
+                    last_reader[arg] = p
+                    stack.append((arg, False))
+        steps.append(tuple(segment))
+    frees: list[list[int]] = [[] for _ in steps]
+    for nid, p in last_reader.items():
+        frees[p].append(nid)
+    return Schedule(first, tuple(steps), tuple(tuple(f) for f in frees))
+
+
+class Pass:
+    """Runs a :class:`Schedule` over one source."""
+
+    def __init__(self, sched: Schedule, source: Source) -> None:
+        self.sched = sched
+        self.source = source
+        self.memo: dict[int, Column] = {}
+
+    def conditions(self, index: int, plan: Plan) -> list[Column]:
+        """The columns of :func:`entries` of plan ``index`` (a program-wide index)."""
+        p = index - self.sched.first
+        memo, source = self.memo, self.source
+        for nid, kernel, node, args in self.sched.steps[p]:
+            memo[nid] = kernel(node, [memo[a] for a in args], source)
+        out = [memo[nid] for nid in entries(plan)]
+        for nid in self.sched.frees[p]:
+            del memo[nid]
+        return out
 
 
 class Evaluator:
-    """Evaluates nodes over one source; ``uses`` (reads to come per node) frees them early."""
+    """Evaluates nodes on demand over one source, each once (for amounts, on eligible rows)."""
 
-    def __init__(self, program: Program, source: Source, uses: Sequence[int] | None) -> None:
-        self.nodes = program.nodes
+    def __init__(self, nodes: Sequence[Node], source: Source) -> None:
+        self.nodes = nodes
         self.source = source
         self.memo: dict[int, Column] = {}
-        self.remaining = list(uses) if uses is not None else None
 
     def get(self, nid: int) -> Column:
         col = self.memo.get(nid)
         if col is None:
             node = self.nodes[nid]
             col = KERNELS[node.kind](node, [self.get(a) for a in node.args], self.source)
-        if self.remaining is None:
             self.memo[nid] = col
-            return col
-        left = self.remaining[nid] - 1
-        self.remaining[nid] = left
-        if left > 0:
-            self.memo[nid] = col
-        else:
-            self.memo.pop(nid, None)
         return col

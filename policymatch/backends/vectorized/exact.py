@@ -202,10 +202,11 @@ def compare(op: str, a: Num | Dec, b: Num | Dec, rows: Rows) -> Tri:
     return holds_where(known, lambda i: bool(test(da.v[i], db.v[i])), rows)
 
 
-def compare_constant(op: str, a: Num | Dec, value: Decimal, rows: Rows) -> Tri:
-    """``a op value``: the constant is brought to the column's scale, never the column to it."""
+def compare_constant(op: str, a: Num | Dec, value: Decimal, num: int, k: int, rows: Rows) -> Tri:
+    """``a op value`` (``value == num / 10**k``, see :func:`scaled`): the constant is brought to
+    the column's scale, never the column to it."""
     if isinstance(a, Num):
-        test = _integer_test(op, *scaled(value), a.k)
+        test = _integer_test(op, num, k, a.k)
         if test is not None:
             return holds(
                 test[0](a.v, test[1]) if test[1] is not None else test[0](a.v), a.known, rows

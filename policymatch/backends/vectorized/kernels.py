@@ -75,14 +75,14 @@ def _not(node: Node, args: list[Column], src: Source) -> Column:
 
 
 def _and(node: Node, args: list[Column], src: Source) -> Column:
-    tris = [as_tri(a, src.rows) for a in args]
+    tris = [a if type(a) is Tri else as_tri(a, src.rows) for a in args]
     return Tri(
         reduce(np.bitwise_and, [a.t for a in tris]), reduce(np.bitwise_or, [a.f for a in tris])
     )
 
 
 def _or(node: Node, args: list[Column], src: Source) -> Column:
-    tris = [as_tri(a, src.rows) for a in args]
+    tris = [a if type(a) is Tri else as_tri(a, src.rows) for a in args]
     return Tri(
         reduce(np.bitwise_or, [a.t for a in tris]), reduce(np.bitwise_and, [a.f for a in tris])
     )
@@ -118,8 +118,8 @@ def _compare(node: Node, args: list[Column], src: Source) -> Column:
 
 
 def _compare_constant(node: Node, args: list[Column], src: Source) -> Column:
-    op, value = node.param
-    return exact.compare_constant(op, exact.as_number(args[0], src.rows), value, src.rows)
+    op, value, num, k = node.param
+    return exact.compare_constant(op, exact.as_number(args[0], src.rows), value, num, k, src.rows)
 
 
 def _in_list(node: Node, args: list[Column], src: Source) -> Column:

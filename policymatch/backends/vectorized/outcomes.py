@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, reduce
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from . import bits as B
 from . import exact
 from .bits import Bits, BoolArray, IntArray
 from .columns import Rows, Tri
-from .evaluate import Evaluator
+from .evaluate import Evaluator, Pass
 from .kernels import as_tri
 from .program import Part, Plan, Program
 from .results import NO_TIER, Raw
@@ -119,61 +119,69 @@ def _unknown(rows: Rows, tri: Tri) -> Bits:
 
 @dataclass
 class _Stack:
-    """The masks of one block of policies, one line per policy."""
+    """The condition columns of one block of policies, to be stacked one line per policy."""
 
     rows: Rows
-    t: list[Bits] = field(default_factory=list)
-    f: list[Bits] = field(default_factory=list)
-    near: list[Bits] = field(default_factory=list)
-    #: Bit planes of the index of the failed top-level condition (see :func:`_failed`).
-    planes: list[list[Bits]] = field(default_factory=list)
-    #: Unknown masks of every policy's leaves, one after the other.
-    leaves: list[Bits] = field(default_factory=list)
+    roots: list[Tri] = field(default_factory=list)
+    tops: list[Sequence[Tri]] = field(default_factory=list)
+    #: Every policy's leaves, one policy after the other.
+    leaves: list[Tri] = field(default_factory=list)
     leaf_start: list[int] = field(default_factory=list)
 
     def add(self, root: Tri, tops: Sequence[Tri], leaves: Sequence[Tri]) -> None:
-        self.t.append(root.t)
-        self.f.append(root.f)
-        near, planes = _near_miss(tops, self.rows)
-        self.near.append(near)
-        self.planes.append(planes)
+        self.roots.append(root)
+        self.tops.append(tops)
         self.leaf_start.append(len(self.leaves))
-        self.leaves.extend(_unknown(self.rows, leaf) for leaf in leaves)
+        self.leaves.extend(leaves)
 
+    def unknown_leaves(self) -> Bits:
+        """Where each leaf is unknown, one line per leaf."""
+        if not self.leaves:
+            return np.zeros((0, self.rows.none.size), dtype=np.uint8)
+        t = np.stack([leaf.t for leaf in self.leaves])
+        f = np.stack([leaf.f for leaf in self.leaves])
+        out: Bits = self.rows.all ^ (t | f)
+        return out
 
-def _near_miss(tops: Sequence[Tri], rows: Rows) -> tuple[Bits, list[Bits]]:
-    """Where exactly one top-level condition fails and every other holds, and which one fails.
+    def near_misses(self) -> tuple[Bits, list[Bits]]:
+        """Where exactly one top-level condition fails and every other holds, and which fails.
 
-    Which one, as a binary number: plane ``k`` is set where the failed condition's index has
-    bit ``k``, so a few reads name it among any number of conditions.
-    """
-    if not tops:
-        return rows.none, []
-    once, twice, decided = rows.none, rows.none, rows.all
-    for top in tops:
-        twice = twice | (once & top.f)
-        once = once | top.f
-        decided = decided & (top.t | top.f)
-    planes = [
-        reduce(np.bitwise_or, [t.f for i, t in enumerate(tops) if i >> k & 1])
-        for k in range((len(tops) - 1).bit_length())
-    ]
-    return once & ~twice & decided, planes
+        One line per policy (empty for policies with fewer than two top-level conditions).
+        Which one fails, as a binary number: plane ``k`` is set where the failed condition's
+        index has bit ``k``, so a few reads name it among any number of conditions. Computed
+        for the whole block at once, condition by condition: the i-th top-level condition of
+        every policy is one stacked mask.
+        """
+        none, every = self.rows.none, self.rows.all
+        depth = max((len(t) for t in self.tops), default=0)
+        shape = (len(self.tops), none.size)
+        once, twice = np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.uint8)
+        decided = np.broadcast_to(every, shape).copy()
+        planes = [np.zeros(shape, dtype=np.uint8) for _ in range((depth - 1).bit_length())]
+        for i in range(depth):
+            f = np.stack([tops[i].f if i < len(tops) else none for tops in self.tops])
+            t = np.stack([tops[i].t if i < len(tops) else every for tops in self.tops])
+            twice |= once & f
+            once |= f
+            decided &= t | f
+            for k, plane in enumerate(planes):
+                if i >> k & 1:
+                    plane |= f
+        near: Bits = once & ~twice & decided
+        near[[len(tops) < 2 for tops in self.tops]] = 0
+        return near, planes
 
 
 class _Reader:
     """Reads stacked masks at fixed (line, row) pairs; the positions are worked out once."""
 
     def __init__(self, lines: IntArray, rows: IntArray, width: int) -> None:
-        self.byte = rows >> 3
+        self.flat = lines * width + (rows >> 3)
         self.shift = (7 - (rows & 7)).astype(np.uint8)
-        self.width = width
-        self.lines = lines
 
-    def __call__(self, stack: Bits, lines: IntArray | None = None) -> IntArray:
-        """Bits (0/1) of ``stack`` at the pairs, from line ``lines`` (default: the pairs' own)."""
-        flat = (self.lines if lines is None else lines) * self.width + self.byte
-        out: IntArray = ((stack.ravel()[flat] >> self.shift) & 1).astype(np.int64)
+    def __call__(self, stack: Bits) -> IntArray:
+        """Bits (0/1) of ``stack`` at the pairs."""
+        out: IntArray = ((stack.ravel()[self.flat] >> self.shift) & 1).astype(np.int64)
         return out
 
 
@@ -181,7 +189,7 @@ def match_block(
     plans: Sequence[Plan],
     first: int,
     program: Program,
-    ev: Evaluator,
+    run: Pass,
     source: FrameSource,
     raw: Raw,
     blame: Blame,
@@ -189,12 +197,11 @@ def match_block(
     """Evaluate a block of policies (``first`` is the first one's index) into ``raw``."""
     rows = source.rows
     stack = _Stack(rows)
-    for plan in plans:
-        root = as_tri(ev.get(plan.root.node), rows)
-        tops = [as_tri(ev.get(t), rows) for t in plan.tops]
-        leaves = [as_tri(ev.get(leaf.node), rows) for leaf in plan.leaves]
-        stack.add(root, tops, leaves)
-    t, f = np.stack(stack.t), np.stack(stack.f)
+    for i, plan in enumerate(plans):
+        cols = [c if type(c) is Tri else as_tri(c, rows) for c in run.conditions(first + i, plan)]
+        stack.add(cols[0], cols[1 : 1 + len(plan.tops)], cols[1 + len(plan.tops) :])
+    t = np.stack([root.t for root in stack.roots])
+    f = np.stack([root.f for root in stack.roots])
     counts = raw.counts[first : first + len(plans)]
     counts[:, INELIGIBLE] = np.bitwise_count(f).sum(axis=1, dtype=np.int64)
 
@@ -227,6 +234,7 @@ def _eligibility_blame(
         return np.empty(0, dtype=np.int64)
     chosen = np.zeros(rows.size, dtype=np.int64)
     bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
+    unknown = stack.unknown_leaves()
     for i, plan in enumerate(plans):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         if lo == hi:
@@ -235,7 +243,7 @@ def _eligibility_blame(
         first = stack.leaf_start[i]
         picked = np.zeros(hi - lo, dtype=np.int64)
         for j in range(len(plan.leaves)):
-            picked |= at(stack.leaves[first + j]).astype(np.int64) << j
+            picked |= at(unknown[first + j]).astype(np.int64) << j
         # No unknown leaf (a tree without labels): the whole eligibility is blamed.
         picked[picked == 0] = 1 << len(plan.leaves)
         chosen[lo:hi] = picked
@@ -244,16 +252,14 @@ def _eligibility_blame(
 
 
 def _near_misses(plans: Sequence[Plan], first: int, stack: _Stack, raw: Raw) -> None:
-    lines, rows = B.pairs_of(np.stack(stack.near))
+    near, planes = stack.near_misses()
+    lines, rows = B.pairs_of(near)
     if rows.size == 0:
         return
-    depth = max(len(p) for p in stack.planes)
     which = np.zeros(rows.size, dtype=np.int64)
     read = _Reader(lines, rows, stack.rows.none.size)
-    for k in range(depth):
-        which |= (
-            read(np.stack([p[k] if k < len(p) else stack.rows.none for p in stack.planes])) << k
-        )
+    for k, plane in enumerate(planes):
+        which |= read(plane) << k
     offsets = np.cumsum([0] + [len(p.top_codes) for p in plans])
     table = np.array([c for p in plans for c in p.top_codes], dtype=np.int64)
     raw.add(raw.near, lines + first, row=rows, text=table[offsets[lines] + which])
@@ -313,7 +319,7 @@ def _amount(
     """Fen, known, tier and culprit (index into :func:`_policy_parts`) of the eligible rows."""
     n = eligible.size
     sub = SubsetSource(source, eligible)
-    ev = Evaluator(program, sub, None)
+    ev = Evaluator(program.nodes, sub)
     cap = plan.policy.cap
     tier = np.full(n, NO_TIER, dtype=np.int64)
     culprit = np.full(n, -1, dtype=np.int64)

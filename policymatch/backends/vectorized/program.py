@@ -21,6 +21,7 @@ from typing import Any
 from ...rules import ir
 from ...rules.ir import T
 from ..reference import finish_amount, label_of
+from .exact import scaled
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +70,6 @@ class Plan:
 class Program:
     nodes: tuple[Node, ...]
     plans: tuple[Plan, ...]
-    #: How many times the eligibility pass reads each node: it is freed after the last read.
-    uses: tuple[int, ...]
     #: The registry fields the policies read (``age_years`` as ``registered_on``), sorted.
     fields: tuple[str, ...]
     #: The labels of all top-level conditions: the first texts of every result's text table.
@@ -141,7 +140,8 @@ class _Builder:
         number_const = _number_constant_compare(expr)
         if number_const is not None:
             subject, op, number = number_const
-            return "compare_constant", (self.intern(subject),), (op, number)
+            num, k = scaled(number)
+            return "compare_constant", (self.intern(subject),), (op, number, num, k)
         text_const = _text_constant_compare(expr)
         if text_const is not None:
             subject, value, negated = text_const
@@ -224,7 +224,7 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
             if isinstance(n.expr, ir.Field)
         }
     )
-    return Program(nodes, tuple(plans), eligibility_uses(nodes, plans), tuple(fields), tuple(texts))
+    return Program(nodes, tuple(plans), tuple(fields), tuple(texts))
 
 
 def _constant_fen(policy: ir.Policy) -> int | None:
@@ -232,24 +232,3 @@ def _constant_fen(policy: ir.Policy) -> int | None:
     if isinstance(expr, ir.Const) and isinstance(expr.value, Decimal):
         return int(finish_amount(expr.value, policy.cap) * 100)
     return None
-
-
-def eligibility_uses(nodes: Sequence[Node], plans: Sequence[Plan]) -> tuple[int, ...]:
-    """Reads of each node in the eligibility pass: by each parent once, and by the plans."""
-    uses = [0] * len(nodes)
-    seen = [False] * len(nodes)
-    stack: list[int] = []
-    for plan in plans:
-        entry = [plan.root.node, *plan.tops, *(leaf.node for leaf in plan.leaves)]
-        for nid in entry:
-            uses[nid] += 1
-        stack.extend(entry)
-    while stack:
-        nid = stack.pop()
-        if seen[nid]:
-            continue
-        seen[nid] = True
-        for arg in nodes[nid].args:
-            uses[arg] += 1
-            stack.append(arg)
-    return tuple(uses)
