@@ -188,3 +188,25 @@ def test_lookup_errors_say_what_is_missing(policy_set: PolicySet, frame: pd.Data
     chunked = engine.match_chunks([frame], AS_OF)
     with pytest.raises(UsageError, match="keeps only the columns uscc, name"):
         chunked.explain(str(frame["uscc"].iloc[0]), "KJ-RD")
+
+
+def test_fields_name_the_columns_a_chunk_reader_needs(
+    policy_set: PolicySet, frame: pd.DataFrame
+) -> None:
+    engine = Engine(policy_set)
+    fields = engine.fields(AS_OF)
+    assert fields == [
+        "uscc",
+        "name",
+        "region",
+        "registered_on",  # for age_years
+        "revenue",
+        "tax_paid",
+        "rd_expense",
+        "tags",
+        "credit_blacklisted",
+    ]
+    whole = engine.match(frame, AS_OF)
+    pruned = engine.match_chunks([frame[fields]], AS_OF)
+    for name in ("grants", "unknown", "near", "counts"):
+        pd.testing.assert_frame_equal(getattr(pruned.batch, name), getattr(whole.batch, name))

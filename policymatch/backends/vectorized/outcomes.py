@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 import numpy as np
 import pandas as pd
@@ -148,28 +148,30 @@ class _Stack:
 
         One line per policy (empty for policies with fewer than two top-level conditions).
         Which one fails, as a binary number: plane ``k`` is set where the failed condition's
-        index has bit ``k``, so a few reads name it among any number of conditions. Computed
-        for the whole block at once, condition by condition: the i-th top-level condition of
-        every policy is one stacked mask.
+        index has bit ``k``, so a few reads name it among any number of conditions.
         """
-        none, every = self.rows.none, self.rows.all
-        depth = max((len(t) for t in self.tops), default=0)
-        shape = (len(self.tops), none.size)
-        once, twice = np.zeros(shape, dtype=np.uint8), np.zeros(shape, dtype=np.uint8)
-        decided = np.broadcast_to(every, shape).copy()
-        planes = [np.zeros(shape, dtype=np.uint8) for _ in range((depth - 1).bit_length())]
-        for i in range(depth):
-            f = np.stack([tops[i].f if i < len(tops) else none for tops in self.tops])
-            t = np.stack([tops[i].t if i < len(tops) else every for tops in self.tops])
-            twice |= once & f
-            once |= f
-            decided &= t | f
-            for k, plane in enumerate(planes):
-                if i >> k & 1:
-                    plane |= f
-        near: Bits = once & ~twice & decided
-        near[[len(tops) < 2 for tops in self.tops]] = 0
+        none = self.rows.none
+        each = [_near_miss(tops, self.rows) for tops in self.tops]
+        depth = max((len(planes) for _, planes in each), default=0)
+        near = np.stack([n for n, _ in each])
+        planes = [np.stack([p[k] if k < len(p) else none for _, p in each]) for k in range(depth)]
         return near, planes
+
+
+def _near_miss(tops: Sequence[Tri], rows: Rows) -> tuple[Bits, list[Bits]]:
+    """One policy's near-miss mask and bit planes (see :meth:`_Stack.near_misses`)."""
+    if len(tops) < 2:
+        return rows.none, []
+    once, twice, decided = rows.none, rows.none, rows.all
+    for top in tops:
+        twice = twice | (once & top.f)
+        once = once | top.f
+        decided = decided & (top.t | top.f)
+    planes = [
+        reduce(np.bitwise_or, [t.f for i, t in enumerate(tops) if i >> k & 1])
+        for k in range((len(tops) - 1).bit_length())
+    ]
+    return once & ~twice & decided, planes
 
 
 class _Reader:
