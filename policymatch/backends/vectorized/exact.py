@@ -10,8 +10,9 @@ int64; if one could, the operation is done on Python ``Decimal`` objects instead
 Division always takes the Decimal path: the reference divides in a 40-digit context, and
 copying that is simpler and surer than reproducing its rounding in integers.
 
-A value an exact operation cannot represent at all (a quantize beyond 28 digits) is unknown
-here; the reference raises there, and no realistic amount comes near it.
+Rounding (``round()``, the final half-up to the fen) is :mod:`policymatch.money`'s, which takes
+the precision a value needs. Should a Decimal operation still trap (an exponent beyond the
+context's range, nothing a registry holds), that row's value is unknown rather than an error.
 """
 
 from __future__ import annotations
