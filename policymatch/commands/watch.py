@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 #: Registry rows set aside that are listed one by one when starting from a registry.
 SHOWN = 5
-TOO_LARGE = "a policy's amount cannot be computed exactly for this row: its numbers are too large"
 
 
 def register(sub: Any) -> None:
@@ -130,9 +129,6 @@ def run(args: argparse.Namespace) -> int:
                             notes = watcher.update(event.record)
                         except RecordError as exc:
                             raise EventError("PM404", "; ".join(exc.problems)) from None
-                        except ArithmeticError:
-                            # Decimal arithmetic past its 28 digits: the batch core fails too.
-                            raise EventError("PM405", TOO_LARGE) from None
                     else:
                         notes = watcher.remove(event.uscc)
                 except EventError as exc:

@@ -13,6 +13,7 @@ import queue
 import subprocess
 import sys
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ pytest.importorskip("durable")
 
 from policymatch import load
 from policymatch.cli import main
+from policymatch.money import to_fen
 from policymatch.rounds.allocate import Terms
 from policymatch.rounds.ledger import Ledger, LedgerGrant, RoundEntry
 from tests.backends.durable.helpers import USCC, uscc, write_policies
@@ -198,9 +200,11 @@ def test_the_ledger_is_honoured(
     assert notes == ["ZJ"]  # NS (yearly) was paid this year
 
 
-def test_a_row_too_large_to_compute_is_skipped(
+def test_a_huge_amount_is_computed_as_the_batch_core_computes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # revenue * revenue has 30 significant digits: decimal arithmetic keeps 28, as in the batch
+    # core, and rounding to the fen takes the precision it needs (money.py), so nothing fails.
     monkeypatch.chdir(tmp_path)
     (tmp_path / "policies.yaml").write_text(
         "version: 1\n"
@@ -213,10 +217,9 @@ def test_a_row_too_large_to_compute_is_skipped(
     fine = {"op": "update", "record": {"uscc": USCC, "revenue": "100"}}
     (tmp_path / "events.jsonl").write_text(f"{json.dumps(huge)}\n{json.dumps(fine)}\n")
     argv = ["watch", "--policies", "policies.yaml", "--events", "events.jsonl"]
-    assert main([*argv, "--as-of", "2024-03-01"]) == 1
+    assert main([*argv, "--as-of", "2024-03-01"]) == 0
     out, err = capsys.readouterr()
-    assert [json.loads(line)["amount"] for line in out.splitlines()] == ["10000.00"]
-    assert err == (
-        "events.jsonl:1:1: error: a policy's amount cannot be computed exactly for this row: "
-        "its numbers are too large; skipped [PM405]\n"
-    )
+    big = f"{to_fen(Decimal('99999999999999.99') * Decimal('99999999999999.99')):.2f}"
+    # the grant, its revocation when revenue changes, and the new grant
+    assert [json.loads(line)["amount"] for line in out.splitlines()] == [big, big, "10000.00"]
+    assert err == ""
