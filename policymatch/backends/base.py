@@ -6,7 +6,8 @@ are 0-based row numbers of the typed registry frame that was matched.
 
 ``grants``   row, policy_id, amount_fen (int64, after cap and half-up rounding), tier (Int64)
 ``unknown``  row, policy_id, fields (comma-separated field names, sorted)
-``near``     row, policy_id, condition (label of the one top-level condition that failed)
+``near``     row, policy_id, condition (label of the one top-level condition that failed);
+             empty if the backend was told not to look (``VectorizedBackend(near_misses=False)``)
 ``counts``   policy_id, eligible, unknown, ineligible, zero (eligible but amount <= 0)
 
 Every frame is sorted by policy_id, then row. The text columns (policy_id, fields, condition)

@@ -40,12 +40,16 @@ class VectorizedBackend:
     With ``workers`` > 1, the policies of a large batch are split between threads (numpy
     releases the GIL in its loops): every field is read once, before they start, and each
     thread evaluates the nodes its policies need.
+
+    With ``near_misses=False`` the near misses are not looked for and ``BatchResult.near`` is
+    empty: a match that only pays (the outreach list is a third of the time at 50,000 x 200).
     """
 
     name = "vectorized"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, near_misses: bool = True) -> None:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.near_misses = near_misses
         self._cached: tuple[tuple[ir.Policy, ...], Program, dict[int, list[Schedule]]] | None = None
 
     def program(self, policies: Sequence[ir.Policy]) -> Program:
@@ -91,14 +95,15 @@ class VectorizedBackend:
         shards = cache.get(threads)
         if shards is None:
             shards = cache[threads] = _shards(program, threads)
+        near = self.near_misses
         if len(shards) == 1:
-            return _run(program, source, shards[0], ids)
+            return _run(program, source, shards[0], ids, near)
         # The threads share the source: fill it before they start.
         for name in {n.expr.name for n in program.nodes if isinstance(n.expr, ir.Field)}:
             source.field(name)
         source.nulls(program.fields)
         with ThreadPoolExecutor(len(shards)) as pool:
-            raws = list(pool.map(lambda shard: _run(program, source, shard, ids), shards))
+            raws = list(pool.map(lambda shard: _run(program, source, shard, ids, near), shards))
         return merge(raws, ids)
 
 
@@ -114,7 +119,9 @@ def _shards(program: Program, threads: int) -> list[Schedule]:
     return [schedule(program, first, min(first + size, n)) for first in range(0, max(n, 1), size)]
 
 
-def _run(program: Program, source: FrameSource, shard: Schedule, ids: tuple[str, ...]) -> Raw:
+def _run(
+    program: Program, source: FrameSource, shard: Schedule, ids: tuple[str, ...], near: bool
+) -> Raw:
     raw = Raw(ids, list(program.texts))
     run = Pass(shard, source)
     blame = Blame(source, raw, program.fields)
@@ -122,5 +129,5 @@ def _run(program: Program, source: FrameSource, shard: Schedule, ids: tuple[str,
     last = shard.first + len(shard.steps)
     for first in range(shard.first, last, BLOCK):
         end = min(first + BLOCK, last)
-        match_block(plans[first:end], first, program, run, source, raw, blame)
+        match_block(plans[first:end], first, program, run, source, raw, blame, near=near)
     return raw

@@ -195,8 +195,11 @@ def match_block(
     source: FrameSource,
     raw: Raw,
     blame: Blame,
+    *,
+    near: bool = True,
 ) -> None:
-    """Evaluate a block of policies (``first`` is the first one's index) into ``raw``."""
+    """Evaluate a block of policies (``first`` is the first one's index) into ``raw``; the near
+    misses too if ``near``."""
     rows = source.rows
     stack = _Stack(rows)
     for i, plan in enumerate(plans):
@@ -225,7 +228,8 @@ def match_block(
         fen=grants[2],
         tier=grants[3],
     )
-    _near_misses(plans, first, stack, raw)
+    if near:
+        _near_misses(plans, first, stack, raw)
 
 
 def _eligibility_blame(
