@@ -39,6 +39,11 @@ from .model import (
 from .parser import ExprSyntaxError, parse
 from .tiers import unreachable_tiers
 
+#: Conditions (innermost labelled conditions: every expression of a condition tree, labelled or
+#: not) of one eligibility. An unknown result names the fields its unknown conditions read, and
+#: the batch core tracks which conditions those are as the bits of a 64-bit integer per result.
+MAX_CONDITIONS = 60
+
 
 @dataclass(frozen=True)
 class PolicySet:
@@ -662,6 +667,17 @@ def _policy(
             (*path, "effective"),
         )
     if eligibility is None:
+        return None
+    conditions = len(ir.leaves(eligibility))
+    if conditions > MAX_CONDITIONS:
+        comp.error(
+            src,
+            "PM309",
+            f"eligibility has {conditions} conditions; at most {MAX_CONDITIONS} are allowed",
+            (*path, "eligibility"),
+            hint="join related conditions into one expression with 'and' / 'or' (it then "
+            + "counts once), or split the policy in two",
+        )
         return None
     # Examples are checked even when the amount failed, so a mistyped label is reported too.
     examples = tuple(_examples(comp, src, (*path, "examples"), model, eligibility))
