@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from policymatch.backends.base import BatchResult, sort_result
+from policymatch.rules.compiler import MAX_CONDITIONS
 from policymatch.values import Value
 from tests.backends.conftest import Compile, match
 
@@ -250,3 +251,47 @@ def test_empty_registry_gives_empty_frames_of_the_contract(
     got = match(ps, [], backend_name)
     want = result(counts=[(p, 0, 0, 0, 0) for p in ("RATE30", "RATE60", "TAX", "TIERS")])
     assert_same(got, want)
+
+
+def _wide(conditions: int, tiers: int) -> str:
+    """A policy at the limit of conditions (the last reads revenue, the others employees) and
+    one with many tiers (the last one's value reads tax_paid)."""
+    items = "".join(f"        - employees >= {i}\n" for i in range(conditions - 1))
+    steps = "".join(
+        f"        - when: employees >= {1000 - i}\n          value: {i + 1}\n"
+        for i in range(tiers - 1)
+    )
+    return f"""\
+policies:
+  - id: WIDE
+    title: 条件最多
+    eligibility:
+      all:
+{items}        - revenue >= 1
+    amount: 1
+  - id: STEPS
+    title: 多档
+    eligibility: employees >= 0
+    amount:
+      tiers:
+{steps}        - when: employees >= 0
+          value: tax_paid * 1%
+"""
+
+
+def test_the_most_conditions_and_many_tiers_name_their_missing_fields(
+    compile_yaml: Compile, backend_name: str
+) -> None:
+    ps = compile_yaml(_wide(MAX_CONDITIONS, 40))
+    rows: list[dict[str, Value]] = [
+        {"employees": 100, "revenue": None, "tax_paid": D(500)},  # the last condition unknown
+        {"employees": None, "revenue": D(5), "tax_paid": D(500)},  # all but the last unknown
+        {"employees": 5, "revenue": D(5), "tax_paid": None},  # the 40th tier's value unknown
+        {"employees": 999, "revenue": D(5), "tax_paid": None},  # the 2nd tier matches
+        {"employees": 57, "revenue": D(5), "tax_paid": D(100)},  # fails employees >= 58 only
+    ]
+    got = match(ps, rows, backend_name)
+    assert listed(got, "unknown", "WIDE") == [(0, "revenue"), (1, "employees")]
+    assert listed(got, "unknown", "STEPS") == [(1, "employees"), (2, "tax_paid")]
+    assert listed(got, "grants", "STEPS") == [(0, 500, 39), (3, 200, 1), (4, 100, 39)]
+    assert listed(got, "near", "WIDE") == [(4, "employees >= 58")]

@@ -25,6 +25,7 @@ import pandas as pd
 from ...rules import ir
 from ...schema import Schema
 from ..base import BatchResult
+from .bits import MAX_ROWS
 from .evaluate import Pass, Schedule, schedule
 from .outcomes import BLOCK, Blame, match_block
 from .program import Program, compile_program
@@ -86,6 +87,11 @@ class VectorizedBackend:
         ``threads`` overrides ``workers`` for this batch (chunked matching runs whole chunks on
         the workers instead, and each chunk in one thread).
         """
+        if len(frame) > MAX_ROWS:
+            raise ValueError(
+                f"a batch holds at most {MAX_ROWS:,} rows, this one {len(frame):,}: "
+                "match it in chunks (Engine.match_chunks)"
+            )
         program, cache = self._compiled(policies)
         source = FrameSource(frame, schema, as_of)
         ids = tuple(plan.policy.id for plan in program.plans)

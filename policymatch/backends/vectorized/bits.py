@@ -12,9 +12,17 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from .compiled import compiled
+
 Bits = npt.NDArray[np.uint8]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
+#: Row numbers and codes of results, as they are stored (see :data:`MAX_ROWS`).
+Index = npt.NDArray[np.int32]
+
+#: The rows of one batch: row numbers of results are int32 (half the memory and the writes of
+#: int64, for tens of millions of near misses). Larger registries are matched in chunks.
+MAX_ROWS = 2**31 - 1
 
 
 def pack(mask: BoolArray) -> Bits:
@@ -29,50 +37,43 @@ def full(n: int, value: bool) -> Bits:
     return pack(np.full(n, value, dtype=np.bool_))
 
 
-#: Per byte value: how many bits it has set, and where they start in :data:`_BIT_LIST`.
+#: Per byte value: how many bits it has set, and the position of the first (0 is the high bit,
+#: as packbits orders them; 8 for the byte 0).
 _BIT_COUNT = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
-_BIT_START = np.concatenate([[0], np.cumsum(_BIT_COUNT)[:-1]])
-#: The positions (0 = high bit, as packbits orders them) of the set bits of 0, 1, ... 255.
-_BIT_LIST = np.array(
-    [7 - b for v in range(256) for b in range(7, -1, -1) if v >> b & 1], dtype=np.int64
-)
+_FIRST_BIT = np.array([8 - v.bit_length() for v in range(256)], dtype=np.int64)
 
 
-def _positions(bits: Bits) -> IntArray:
-    """Ascending positions of the set bits of a flat packed array.
-
-    Sparse masks (the usual case): the bytes with a bit set are found first, and each yields
-    its bits from a table, so the work follows the number of set bits. Dense masks: unpacked.
-    """
-    nonzero = np.flatnonzero(bits)
-    values = bits[nonzero]
-    counts = _BIT_COUNT[values]
-    total = int(counts.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    if total > bits.size:  # more than one row in eight
-        return np.flatnonzero(np.unpackbits(bits))
-    # Output i belongs to byte j (repeated counts[j] times) and is its k-th set bit.
-    ends = np.cumsum(counts)
-    first = np.repeat(ends - counts, counts)
-    k = np.arange(total, dtype=np.int64) - first
-    out: IntArray = (
-        np.repeat(nonzero * 8, counts) + _BIT_LIST[np.repeat(_BIT_START[values], counts) + k]
-    )
-    return out
+@compiled
+def _set_bits(matrix: Bits) -> tuple[IntArray, IntArray]:
+    """(line, position) of the set bits of a 2-D packed array, in that order."""
+    lines, width = matrix.shape
+    total = 0
+    for i in range(lines):
+        for j in range(width):
+            total += _BIT_COUNT[matrix[i, j]]
+    line = np.empty(total, dtype=np.int64)
+    position = np.empty(total, dtype=np.int64)
+    at = 0
+    for i in range(lines):
+        for j in range(width):
+            byte = np.int64(matrix[i, j])
+            while byte:
+                b = _FIRST_BIT[byte]
+                byte ^= 128 >> b
+                line[at] = i
+                position[at] = 8 * j + b
+                at += 1
+    return line, position
 
 
 def rows_of(bits: Bits) -> IntArray:
     """Ascending row numbers of the set bits."""
-    return _positions(bits)
+    return _set_bits(bits.reshape(1, -1))[1]
 
 
 def pairs_of(matrix: Bits) -> tuple[IntArray, IntArray]:
     """The set bits of stacked masks (one mask per line) as (line, row), in that order."""
-    width = matrix.shape[1] * 8
-    positions = _positions(matrix.ravel())
-    line = positions // width
-    return line, positions - line * width
+    return _set_bits(np.ascontiguousarray(matrix))
 
 
 class At:

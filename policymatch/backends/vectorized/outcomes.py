@@ -1,29 +1,29 @@
 """From the policies' condition columns to their results: grants, unknowns, near misses, counts.
 
 Everything the reference evaluator decides per enterprise is decided here, for a block of
-policies at a time: their masks are stacked (one line per policy) so that finding the eligible,
-unknown and near-miss rows, naming missing fields and failed conditions, and counting are a few
-array operations per block rather than per policy. Amounts are computed per policy, on its
+policies at a time: their masks are stacked (one line per policy or condition) so that finding
+the eligible, unknown and near-miss rows (one compiled scan each, :mod:`.scan`), naming missing
+fields and failed conditions, and counting are a few operations per block rather than per
+policy. Amounts are computed per policy, on its
 eligible rows only (a constant amount needs no computing at all).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache, reduce
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from . import bits as B
-from . import exact
+from . import exact, scan
 from .bits import Bits, BoolArray, IntArray
-from .columns import Rows, Tri
-from .evaluate import Evaluator, Pass
+from .columns import Column, Rows, Tri
+from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
 from .program import Part, Plan, Program
-from .results import NO_TIER, Raw
+from .results import NO_TIER, Codes, Raw
 from .source import FrameSource, SubsetSource
 
 ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
@@ -31,6 +31,9 @@ ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
 #: Policies whose masks are stacked together: bounds the memory of the stacks (a block of 64
 #: policies over 500,000 rows is some 30 MB) while keeping the per-block work vectorised.
 BLOCK = 64
+
+#: Fields that some parts of a policy read.
+Read = frozenset[str]
 
 
 class Blame:
@@ -50,48 +53,39 @@ class Blame:
         return self.source.nulls(self.fields)
 
     def codes(
-        self,
-        lines: IntArray,
-        rows: IntArray,
-        chosen: IntArray,
-        parts: Sequence[tuple[frozenset[str], ...]],
+        self, lines: Codes, rows: Codes, chosen: IntArray, reads: Callable[[int, int], Read]
     ) -> IntArray:
-        """Codes of the field lists of (line, row) pairs; ``parts[line]`` are that policy's
-        parts and ``chosen`` a bit set of the unknown ones per pair.
+        """Codes of the field lists of (line, row) pairs: ``reads(line, chosen)`` are the fields
+        that the pair's unknown parts read (``chosen`` says which parts those are, a
+        non-negative number whose meaning is the caller's).
 
-        Pairs are grouped by (policy, unknown parts, null fields) and each group is worded
-        once: there are few groups, however many pairs.
+        Pairs are grouped by (line, chosen), then by the null fields among those read, and
+        each group is worded once: there are few groups, however many pairs.
         """
         if rows.size == 0:
             return np.empty(0, dtype=np.int64)
-        width = len(self.fields)
-        reads = np.array([_mask(self.fields, frozenset().union(*p)) for p in parts], dtype=np.int64)
-        null = self.nulls()[rows] & reads[lines]
-        part_bits = max(len(p) for p in parts)
-        if len(parts).bit_length() + part_bits + width <= 62:
-            keys = lines << (part_bits + width) | chosen << width | null
-            # Grouping needs no order: hashing is linear where sorting is not.
-            inverse, unique = pd.factorize(keys)
-            low = (1 << width) - 1
-            groups = [
-                (
-                    int(k) >> (part_bits + width),
-                    int(k) >> width & ((1 << part_bits) - 1),
-                    int(k) & low,
-                )
-                for k in unique
-            ]
-        else:  # pragma: no cover - more conditions and fields than fit in 62 bits
-            triples, inverse = np.unique(
-                np.stack([lines, chosen, null], axis=1), axis=0, return_inverse=True
-            )
-            groups = [(int(a), int(b), int(c)) for a, b, c in triples]
+        part, parts = _groups(lines, chosen)
+        read = [reads(p, c) for p, c in parts]
+        masks = np.array([_mask(self.fields, r) for r in read], dtype=np.int64)
+        which, groups = _groups(part, self.nulls()[rows] & masks[part])
         texts = np.array(
-            [self.raw.text(_field_list(self.fields, parts[p], c, n)) for p, c, n in groups],
+            [self.raw.text(_field_list(self.fields, read[g], null)) for g, null in groups],
             dtype=np.int64,
         )
-        out: IntArray = texts[inverse.reshape(-1)]
+        out: IntArray = texts[which]
         return out
+
+
+def _groups(a: Codes, b: Codes) -> tuple[IntArray, list[tuple[int, int]]]:
+    """The distinct (a, b) pairs of two non-negative columns, and each row's pair number."""
+    high = int(b.max()).bit_length()
+    if int(a.max()).bit_length() + high <= 63:
+        # Grouping needs no order: hashing is linear where sorting is not.
+        inverse, unique = pd.factorize(a.astype(np.int64) << high | b)
+        low = (1 << high) - 1
+        return inverse, [(int(k) >> high, int(k) & low) for k in unique]
+    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    return inverse.reshape(-1), [(int(x), int(y)) for x, y in pairs]
 
 
 def _canonical(name: str) -> str:
@@ -105,10 +99,7 @@ def _mask(fields: tuple[str, ...], names: frozenset[str]) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _field_list(
-    fields: tuple[str, ...], parts: tuple[frozenset[str], ...], chosen: int, null: int
-) -> str:
-    read = frozenset().union(*(p for j, p in enumerate(parts) if chosen >> j & 1))
+def _field_list(fields: tuple[str, ...], read: Read, null: int) -> str:
     blamed = {n for n in read if null >> fields.index(_canonical(n)) & 1} or read
     return ",".join(sorted({_canonical(n) for n in blamed}))
 
@@ -117,74 +108,42 @@ def _unknown(rows: Rows, tri: Tri) -> Bits:
     return rows.unknown(tri.t | tri.f)
 
 
-@dataclass
 class _Stack:
-    """The condition columns of one block of policies, to be stacked one line per policy."""
+    """The condition masks of one block of policies, one line per distinct condition node."""
 
-    rows: Rows
-    roots: list[Tri] = field(default_factory=list)
-    tops: list[Sequence[Tri]] = field(default_factory=list)
-    #: Every policy's leaves, one policy after the other.
-    leaves: list[Tri] = field(default_factory=list)
-    leaf_start: list[int] = field(default_factory=list)
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.line: dict[int, int] = {}
+        self.t: list[Bits] = []
+        self.f: list[Bits] = []
+        self.roots: list[int] = []
+        self.tops: list[int] = []
+        self.top_start = [0]
+        self.leaves: list[int] = []
+        self.leaf_start = [0]
 
-    def add(self, root: Tri, tops: Sequence[Tri], leaves: Sequence[Tri]) -> None:
-        self.roots.append(root)
-        self.tops.append(tops)
+    def add(self, plan: Plan, columns: Sequence[Column]) -> None:
+        """A policy's conditions: the columns of :func:`.evaluate.entries` of ``plan``."""
+        found = []
+        for nid, col in zip(entries(plan), columns, strict=True):
+            at = self.line.get(nid)
+            if at is None:
+                tri = col if type(col) is Tri else as_tri(col, self.rows)
+                at = self.line[nid] = len(self.t)
+                self.t.append(tri.t)
+                self.f.append(tri.f)
+            found.append(at)
+        tops = len(plan.tops)
+        self.roots.append(found[0])
+        self.tops.extend(found[1 : 1 + tops])
+        self.top_start.append(len(self.tops))
+        self.leaves.extend(found[1 + tops :])
         self.leaf_start.append(len(self.leaves))
-        self.leaves.extend(leaves)
 
-    def unknown_leaves(self) -> Bits:
-        """Where each leaf is unknown, one line per leaf."""
-        if not self.leaves:
-            return np.zeros((0, self.rows.none.size), dtype=np.uint8)
-        t = np.stack([leaf.t for leaf in self.leaves])
-        f = np.stack([leaf.f for leaf in self.leaves])
-        out: Bits = self.rows.all ^ (t | f)
-        return out
-
-    def near_misses(self) -> tuple[Bits, list[Bits]]:
-        """Where exactly one top-level condition fails and every other holds, and which fails.
-
-        One line per policy (empty for policies with fewer than two top-level conditions).
-        Which one fails, as a binary number: plane ``k`` is set where the failed condition's
-        index has bit ``k``, so a few reads name it among any number of conditions.
-        """
-        none = self.rows.none
-        each = [_near_miss(tops, self.rows) for tops in self.tops]
-        depth = max((len(planes) for _, planes in each), default=0)
-        near = np.stack([n for n, _ in each])
-        planes = [np.stack([p[k] if k < len(p) else none for _, p in each]) for k in range(depth)]
-        return near, planes
-
-
-def _near_miss(tops: Sequence[Tri], rows: Rows) -> tuple[Bits, list[Bits]]:
-    """One policy's near-miss mask and bit planes (see :meth:`_Stack.near_misses`)."""
-    if len(tops) < 2:
-        return rows.none, []
-    once, twice, decided = rows.none, rows.none, rows.all
-    for top in tops:
-        twice = twice | (once & top.f)
-        once = once | top.f
-        decided = decided & (top.t | top.f)
-    planes = [
-        reduce(np.bitwise_or, [t.f for i, t in enumerate(tops) if i >> k & 1])
-        for k in range((len(tops) - 1).bit_length())
-    ]
-    return once & ~twice & decided, planes
-
-
-class _Reader:
-    """Reads stacked masks at fixed (line, row) pairs; the positions are worked out once."""
-
-    def __init__(self, lines: IntArray, rows: IntArray, width: int) -> None:
-        self.flat = lines * width + (rows >> 3)
-        self.shift = (7 - (rows & 7)).astype(np.uint8)
-
-    def __call__(self, stack: Bits) -> IntArray:
-        """Bits (0/1) of ``stack`` at the pairs."""
-        out: IntArray = ((stack.ravel()[self.flat] >> self.shift) & 1).astype(np.int64)
-        return out
+    def stacked(self) -> tuple[Bits, Bits]:
+        """The ``t`` and ``f`` masks, one line per condition."""
+        shape = (len(self.t), self.rows.none.size)
+        return np.concatenate(self.t).reshape(shape), np.concatenate(self.f).reshape(shape)
 
 
 def match_block(
@@ -203,16 +162,17 @@ def match_block(
     rows = source.rows
     stack = _Stack(rows)
     for i, plan in enumerate(plans):
-        cols = [c if type(c) is Tri else as_tri(c, rows) for c in run.conditions(first + i, plan)]
-        stack.add(cols[0], cols[1 : 1 + len(plan.tops)], cols[1 + len(plan.tops) :])
-    t = np.stack([root.t for root in stack.roots])
-    f = np.stack([root.f for root in stack.roots])
+        stack.add(plan, run.conditions(first + i, plan))
+    t, f = stack.stacked()
+    roots = np.array(stack.roots, dtype=np.int64)
     counts = raw.counts[first : first + len(plans)]
-    counts[:, INELIGIBLE] = np.bitwise_count(f).sum(axis=1, dtype=np.int64)
+    counts[:, INELIGIBLE] = np.bitwise_count(f[roots]).sum(axis=1, dtype=np.int64)
 
-    lines, unknown_rows = B.pairs_of(rows.all ^ (t | f))
-    texts = _eligibility_blame(plans, stack, lines, unknown_rows, blame)
-    grants, lost = _amounts(plans, program, source, B.pairs_of(t), blame, counts)
+    lines, unknown_rows, chosen = scan.unknowns(
+        t, f, rows.all, roots, _ints(stack.leaves), _ints(stack.leaf_start)
+    )
+    texts = blame.codes(lines, unknown_rows, chosen, _leaf_reads(plans))
+    grants, lost = _amounts(plans, program, source, B.pairs_of(t[roots]), blame, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
         unknown_rows = np.concatenate([unknown_rows, lost[1]])
@@ -229,46 +189,30 @@ def match_block(
         tier=grants[3],
     )
     if near:
-        _near_misses(plans, first, stack, raw)
+        near_lines, near_rows, labels = scan.near_misses(
+            t,
+            f,
+            _ints(stack.tops),
+            _ints(stack.top_start),
+            _ints([c for p in plans for c in p.top_codes]),
+        )
+        raw.add(raw.near, near_lines + first, row=near_rows, text=labels)
 
 
-def _eligibility_blame(
-    plans: Sequence[Plan], stack: _Stack, lines: IntArray, rows: IntArray, blame: Blame
-) -> IntArray:
-    """Field lists of the unknown pairs: by the policy's leaves that are unknown there."""
-    if rows.size == 0:
-        return np.empty(0, dtype=np.int64)
-    chosen = np.zeros(rows.size, dtype=np.int64)
-    bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
-    unknown = stack.unknown_leaves()
-    for i, plan in enumerate(plans):
-        lo, hi = int(bounds[i]), int(bounds[i + 1])
-        if lo == hi:
-            continue
-        at = B.At(rows[lo:hi])
-        first = stack.leaf_start[i]
-        picked = np.zeros(hi - lo, dtype=np.int64)
-        for j in range(len(plan.leaves)):
-            picked |= at(unknown[first + j]).astype(np.int64) << j
-        # No unknown leaf (a tree without labels): the whole eligibility is blamed.
-        picked[picked == 0] = 1 << len(plan.leaves)
-        chosen[lo:hi] = picked
-    parts = [(*(leaf.fields for leaf in p.leaves), p.root.fields) for p in plans]
-    return blame.codes(lines, rows, chosen, parts)
+def _ints(values: Sequence[int]) -> IntArray:
+    return np.array(values, dtype=np.int64)
 
 
-def _near_misses(plans: Sequence[Plan], first: int, stack: _Stack, raw: Raw) -> None:
-    near, planes = stack.near_misses()
-    lines, rows = B.pairs_of(near)
-    if rows.size == 0:
-        return
-    which = np.zeros(rows.size, dtype=np.int64)
-    read = _Reader(lines, rows, stack.rows.none.size)
-    for k, plane in enumerate(planes):
-        which |= read(plane) << k
-    offsets = np.cumsum([0] + [len(p.top_codes) for p in plans])
-    table = np.array([c for p in plans for c in p.top_codes], dtype=np.int64)
-    raw.add(raw.near, lines + first, row=rows, text=table[offsets[lines] + which])
+def _leaf_reads(plans: Sequence[Plan]) -> Callable[[int, int], Read]:
+    """The fields read by the unknown leaves of :func:`.scan.unknowns` (bit ``n`` of a policy
+    of ``n`` leaves: its whole eligibility)."""
+
+    def reads(line: int, chosen: int) -> Read:
+        plan = plans[line]
+        parts = (*(leaf.fields for leaf in plan.leaves), plan.root.fields)
+        return frozenset().union(*(p for j, p in enumerate(parts) if chosen >> j & 1))
+
+    return reads
 
 
 Columns = tuple[IntArray, IntArray, IntArray, IntArray]
@@ -290,11 +234,8 @@ def _amounts(
     known = np.ones(rows.size, dtype=np.bool_)
     tier = np.full(rows.size, NO_TIER, dtype=np.int64)
     culprit = np.full(rows.size, -1, dtype=np.int64)
-    parts: list[tuple[frozenset[str], ...]] = []
     for i, plan in enumerate(plans):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
-        policy_parts = _policy_parts(plan)
-        parts.append(tuple(p.fields for p in policy_parts))
         if lo == hi:
             continue
         if plan.fen is not None:
@@ -308,8 +249,13 @@ def _amounts(
     grants = (lines[granted], rows[granted], fen[granted], tier[granted])
     lost = ~known
     lost_lines, lost_rows = lines[lost], rows[lost]
-    chosen = np.left_shift(1, culprit[lost]).astype(np.int64)
-    return grants, (lost_lines, lost_rows, blame.codes(lost_lines, lost_rows, chosen, parts))
+    texts = blame.codes(
+        lost_lines,
+        lost_rows,
+        culprit[lost],
+        lambda line, part: _policy_parts(plans[line])[part].fields,
+    )
+    return grants, (lost_lines, lost_rows, texts)
 
 
 def _policy_parts(plan: Plan) -> list[Part]:

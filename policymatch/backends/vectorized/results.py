@@ -66,9 +66,11 @@ class Raw:
         """Append pairs: ``pids`` are policy indexes, ``columns`` the part's other columns."""
         if pids.size == 0:
             return
-        part["pid"].append(pids.astype(self._pid_type))
+        part["pid"].append(pids.astype(self._pid_type, copy=False))
         for name, values in columns.items():
-            part[name].append(_rows(values) if name == "row" else values.astype(STORED[name]))
+            part[name].append(
+                _rows(values) if name == "row" else values.astype(STORED[name], copy=False)
+            )
 
     @property
     def _pid_type(self) -> type[np.signedinteger[Any]]:

@@ -1,0 +1,135 @@
+"""One pass over a block's stacked masks for the results that need more than a bit each.
+
+* :func:`near_misses`: where exactly one top-level condition of a policy fails and every other
+  holds, with the label code of the one that fails;
+* :func:`unknowns`: where a policy's eligibility is unknown, with the set of its labelled
+  conditions (leaves) that are unknown there (what the missing fields are read from).
+
+The masks of a block's conditions are stacked once, one line per distinct condition (``t``:
+certainly true, ``f``: certainly false, see :class:`.columns.Tri`): a condition that is a
+policy's eligibility, one of its top-level conditions and one of its leaves is one line. A
+policy's conditions are then line numbers, ``lines[start[p]:start[p + 1]]``. Results are in
+(policy, row) order, as :class:`.results.Raw` keeps them, with rows as int32 (a batch has
+fewer than 2**31 rows, see :data:`.bits.MAX_ROWS`). The padding bits after the last row
+are zero in every mask, and both scans only report bits set in a mask, so they never report a
+row that does not exist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bits import _BIT_COUNT as _COUNT
+from .bits import _FIRST_BIT as _FIRST
+from .bits import Bits, Index, IntArray
+from .compiled import compiled
+
+
+@compiled
+def near_misses(
+    t: Bits, f: Bits, lines: IntArray, start: IntArray, codes: IntArray
+) -> tuple[Index, Index, Index]:
+    """(policy, row, code of the failed condition) of the near misses.
+
+    ``lines[start[p]:start[p + 1]]``: policy ``p``'s top-level conditions, ``codes`` (in the
+    same order) their labels' codes. A policy with fewer than two has none.
+    """
+    policies = start.size - 1
+    width = t.shape[1]
+    near = np.zeros((policies, width), dtype=np.uint8)
+    once = np.empty(width, dtype=np.uint8)
+    twice = np.empty(width, dtype=np.uint8)
+    decided = np.empty(width, dtype=np.uint8)
+    total = 0
+    for p in range(policies):
+        if start[p + 1] - start[p] < 2:
+            continue
+        once[:] = 0
+        twice[:] = 0
+        decided[:] = 255
+        # Condition by condition over whole lines: the inner loops run over contiguous bytes.
+        for k in range(start[p], start[p + 1]):
+            c = lines[k]
+            for j in range(width):
+                fails = f[c, j]
+                twice[j] |= once[j] & fails
+                once[j] |= fails
+                decided[j] &= t[c, j] | fails
+        for j in range(width):
+            byte = once[j] & ~twice[j] & decided[j]
+            near[p, j] = byte
+            total += _COUNT[byte]
+    # Narrow columns, as Raw stores them: the writes are most of the time of this loop.
+    policy = np.empty(total, dtype=np.int32)
+    rows = np.empty(total, dtype=np.int32)
+    texts = np.empty(total, dtype=np.int32)
+    failed = np.zeros(8, dtype=np.int64)
+    at = 0
+    for p in range(policies):
+        for j in range(width):
+            byte = np.int64(near[p, j])
+            if not byte:
+                continue
+            # Each near bit fails in exactly one condition: note its code at the bit.
+            for k in range(start[p], start[p + 1]):
+                hit = np.int64(f[lines[k], j]) & byte
+                while hit:
+                    b = _FIRST[hit]
+                    hit ^= 128 >> b
+                    failed[b] = codes[k]
+            while byte:
+                b = _FIRST[byte]
+                byte ^= 128 >> b
+                policy[at] = p
+                rows[at] = 8 * j + b
+                texts[at] = failed[b]
+                at += 1
+    return policy, rows, texts
+
+
+@compiled
+def unknowns(
+    t: Bits, f: Bits, present: Bits, roots: IntArray, lines: IntArray, start: IntArray
+) -> tuple[Index, Index, IntArray]:
+    """(policy, row, unknown leaves) where a policy's eligibility is unknown.
+
+    ``roots[p]``: policy ``p``'s eligibility; ``lines[start[p]:start[p + 1]]`` its leaves;
+    ``present``: the mask of every row. The third column is a bit set (bit ``k``: the policy's
+    ``k``-th leaf is unknown); when no leaf is unknown (a policy without labels), bit ``n`` for
+    a policy of ``n`` leaves: its whole eligibility.
+    """
+    policies = roots.size
+    width = t.shape[1]
+    total = 0
+    for p in range(policies):
+        r = roots[p]
+        for j in range(width):
+            total += _COUNT[present[j] & ~(t[r, j] | f[r, j])]
+    policy = np.empty(total, dtype=np.int32)
+    rows = np.empty(total, dtype=np.int32)
+    chosen = np.empty(total, dtype=np.int64)
+    picked = np.zeros(8, dtype=np.int64)
+    at = 0
+    for p in range(policies):
+        r = roots[p]
+        lo, hi = start[p], start[p + 1]
+        whole = 1 << (hi - lo)
+        for j in range(width):
+            byte = np.int64(present[j] & ~(t[r, j] | f[r, j]))
+            if not byte:
+                continue
+            picked[:] = 0
+            for k in range(lo, hi):
+                unknown = byte & ~np.int64(t[lines[k], j] | f[lines[k], j])
+                while unknown:
+                    b = _FIRST[unknown]
+                    unknown ^= 128 >> b
+                    picked[b] |= 1 << (k - lo)
+            while byte:
+                b = _FIRST[byte]
+                byte ^= 128 >> b
+                policy[at] = p
+                rows[at] = 8 * j + b
+                chosen[at] = picked[b] if picked[b] else whole
+                at += 1
+    return policy, rows, chosen
