@@ -9,6 +9,8 @@ a mask never grows rows that do not exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -74,6 +76,18 @@ def rows_of(bits: Bits) -> IntArray:
 def pairs_of(matrix: Bits) -> tuple[IntArray, IntArray]:
     """The set bits of stacked masks (one mask per line) as (line, row), in that order."""
     return _set_bits(np.ascontiguousarray(matrix))
+
+
+@compiled
+def by_value(codes: npt.NDArray[np.signedinteger[Any]], values: int, rows: int) -> Bits:
+    """One mask per value of ``codes`` (codes ``0 .. values - 1``; a negative code is in none):
+    line ``c`` has the rows whose code is ``c``."""
+    out = np.zeros((values, (rows + 7) // 8), dtype=np.uint8)
+    for i in range(rows):
+        c = codes[i]
+        if c >= 0:
+            out[c, i >> 3] |= 128 >> (i & 7)
+    return out
 
 
 class At:

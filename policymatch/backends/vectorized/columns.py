@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from . import bits as B
-from .bits import Bits, BoolArray, IntArray
+from .bits import Bits, IntArray
 
 ObjArray = npt.NDArray[np.object_]
 #: A row count's worth of int64 values, or one value broadcast to every row (a constant).
@@ -68,6 +69,18 @@ class Num:
     k: int
     known: Bits
     bound: int
+    #: ``v`` in the narrowest integer type that holds ``bound`` (registry fields only): a
+    #: comparison of int16 or int32 values runs three to six times faster than of int64 ones.
+    narrow: npt.NDArray[np.signedinteger[Any]] | None = None
+
+
+def narrowed(values: IntArray, bound: int) -> npt.NDArray[np.signedinteger[Any]] | None:
+    """``values`` (all within ``±bound``) as int8, int16 or int32, if one holds them."""
+    for kind in (np.int8, np.int16, np.int32):
+        if bound <= np.iinfo(kind).max:
+            out: npt.NDArray[np.signedinteger[Any]] = values.astype(kind)
+            return out
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +104,42 @@ class Text:
     def known(self) -> Bits:
         return B.pack(self.codes >= 0)
 
-    def table(self, test: list[bool]) -> BoolArray:
-        """Per-row result of a per-distinct-value test (null rows get False)."""
-        return np.array([*test, False], dtype=np.bool_)[self.codes]
+    def where(self, test: list[bool], rows: Rows) -> Bits:
+        """The rows whose value passes a per-distinct-value test (null rows do not).
+
+        With few distinct values (codes, enums, regions) the rows of each value are one mask,
+        made once, and a test is an OR of the masks of the values that pass, or the complement
+        of those that fail: a few operations on n/8 bytes instead of a gather of n codes.
+        """
+        if len(self.uniques) > INDEXED:
+            return B.pack(np.array([*test, False], dtype=np.bool_)[self.codes])
+        chosen = np.flatnonzero(test)
+        if 2 * chosen.size <= len(test):
+            return _union(self._by_value, chosen, rows.none)
+        return self.known & ~_union(self._by_value, np.flatnonzero(~np.array(test)), rows.none)
+
+    @cached_property
+    def _by_value(self) -> Bits:
+        return B.by_value(self.codes, len(self.uniques), len(self.codes))
 
     def objects(self) -> ObjArray:
         """One Python str (or None) per row."""
         with_null: ObjArray = np.concatenate([self.uniques, np.array([None], dtype=object)])
         out: ObjArray = with_null[self.codes]
         return out
+
+
+#: Text columns with at most this many distinct values get a mask per value (memory: 32 bytes
+#: per row at most, 512 KB per column at 50,000 rows with the 256 values of a county's industry
+#: codes; a column of names or codes has a value per row and is tested by a gather instead).
+INDEXED = 256
+
+
+def _union(masks: Bits, lines: IntArray, none: Bits) -> Bits:
+    if lines.size == 0:
+        return none
+    out: Bits = masks[int(lines[0])] if lines.size == 1 else np.bitwise_or.reduce(masks[lines])
+    return out
 
 
 @dataclass(frozen=True, slots=True)

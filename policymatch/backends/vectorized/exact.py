@@ -209,9 +209,15 @@ def compare_constant(op: str, a: Num | Dec, value: Decimal, num: int, k: int, ro
     if isinstance(a, Num):
         test = _integer_test(op, num, k, a.k)
         if test is not None:
-            return holds(
-                test[0](a.v, test[1]) if test[1] is not None else test[0](a.v), a.known, rows
-            )
+            fn, edge = test
+            if edge is None:
+                return holds(fn(a.v), a.known, rows)
+            values: Any = a.v
+            if a.narrow is not None:
+                limits = np.iinfo(a.narrow.dtype)
+                if limits.min <= edge <= limits.max:
+                    values, edge = a.narrow, a.narrow.dtype.type(edge)
+            return holds(fn(values, edge), a.known, rows)
     return compare(op, a, constant(value, rows), rows)
 
 

@@ -88,8 +88,8 @@ def _or(node: Node, args: list[Column], src: Source) -> Column:
     )
 
 
-def _hits(hit: BoolArray, known: B.Bits, negated: bool) -> Tri:
-    packed = B.pack(hit)
+def _hits(packed: B.Bits, known: B.Bits, negated: bool) -> Tri:
+    """A condition from the rows that match (packed), counted where ``known``."""
     yes, no = packed & known, known & ~packed
     return Tri(no, yes) if negated else Tri(yes, no)
 
@@ -114,7 +114,7 @@ def _compare(node: Node, args: list[Column], src: Source) -> Column:
     assert isinstance(a, Text)
     assert isinstance(b, Text)
     equal = np.asarray(a.objects() == b.objects(), dtype=np.bool_)
-    return _hits(equal, a.known & b.known, expr.op == "!=")
+    return _hits(B.pack(equal), a.known & b.known, expr.op == "!=")
 
 
 def _compare_constant(node: Node, args: list[Column], src: Source) -> Column:
@@ -139,13 +139,14 @@ def _in_list(node: Node, args: list[Column], src: Source) -> Column:
         return Tri(miss, hit) if expr.negated else Tri(hit, miss)
     if isinstance(a, (Num, Dec)):
         items = [i for i in expr.items if isinstance(i, Decimal)]
-        return _hits(exact.member(a, items, rows), a.known, expr.negated)
+        return _hits(B.pack(exact.member(a, items, rows)), a.known, expr.negated)
     if isinstance(a, Day):
         days = np.array([day_number(i) for i in expr.items if isinstance(i, dt.date)])
-        return _hits(np.broadcast_to(np.isin(a.v, days), (rows.n,)), a.known, expr.negated)
+        same: BoolArray = np.broadcast_to(np.isin(a.v, days), (rows.n,))
+        return _hits(B.pack(same), a.known, expr.negated)
     assert isinstance(a, Text)
     wanted = set(expr.items)
-    return _hits(a.table([u in wanted for u in a.uniques]), a.known, expr.negated)
+    return _hits(a.where([u in wanted for u in a.uniques], rows), a.known, expr.negated)
 
 
 def _text_in(node: Node, args: list[Column], src: Source) -> Column:
@@ -155,7 +156,7 @@ def _text_in(node: Node, args: list[Column], src: Source) -> Column:
     if isinstance(a, Null):
         return Tri(src.rows.none, src.rows.none)
     assert isinstance(a, Text)
-    return _hits(a.table([u in values for u in a.uniques]), a.known, negated)
+    return _hits(a.where([u in values for u in a.uniques], src.rows), a.known, negated)
 
 
 def _startswith(node: Node, args: list[Column], src: Source) -> Column:
@@ -166,7 +167,7 @@ def _startswith(node: Node, args: list[Column], src: Source) -> Column:
         return Tri(src.rows.none, src.rows.none)
     assert isinstance(a, Text)
     prefix = expr.prefix
-    return _hits(a.table([str(u).startswith(prefix) for u in a.uniques]), a.known, False)
+    return _hits(a.where([str(u).startswith(prefix) for u in a.uniques], src.rows), a.known, False)
 
 
 def _has_tag(node: Node, args: list[Column], src: Source) -> Column:
@@ -176,7 +177,7 @@ def _has_tag(node: Node, args: list[Column], src: Source) -> Column:
     assert isinstance(tags, Tags)
     bit = src.tag_bit(expr.field.name, expr.tag)
     has = (tags.v >> np.int64(bit)) & 1
-    return _hits(has.astype(np.bool_), tags.known, expr.negated)
+    return _hits(B.pack(has.astype(np.bool_)), tags.known, expr.negated)
 
 
 # --- values ---------------------------------------------------------------------------------

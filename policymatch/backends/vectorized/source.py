@@ -14,7 +14,20 @@ import pandas as pd
 from ...schema import SCALE, FieldType, Schema
 from . import bits as B
 from .bits import IntArray
-from .columns import Column, Day, Dec, Ints, Num, Rows, Tags, Text, Tri, known_of, text_column
+from .columns import (
+    Column,
+    Day,
+    Dec,
+    Ints,
+    Num,
+    Rows,
+    Tags,
+    Text,
+    Tri,
+    known_of,
+    narrowed,
+    text_column,
+)
 from .kernels import day_number, years_between
 
 _DIGITS = {t: len(str(s)) - 1 for t, s in SCALE.items()}
@@ -59,12 +72,8 @@ class FrameSource:
         if name == "age_years":
             registered = self.field("registered_on")
             assert isinstance(registered, Day)
-            return Num(
-                years_between(registered.v, np.int64(day_number(self.as_of))),
-                0,
-                registered.known,
-                10_000,
-            )
+            years = years_between(registered.v, np.int64(day_number(self.as_of)))
+            return Num(years, 0, registered.known, 10_000, narrowed(years, 10_000))
         ftype = self.schema[name].type
         if name not in self.frame.columns:
             return _all_null(ftype, rows)
@@ -78,7 +87,7 @@ class FrameSource:
         if ftype in SCALE:
             values = series.to_numpy(dtype=np.int64, na_value=0)
             bound = max(abs(int(values.min())), abs(int(values.max()))) if len(values) else 0
-            return Num(values, _DIGITS[ftype], known, bound)
+            return Num(values, _DIGITS[ftype], known, bound, narrowed(values, bound))
         if ftype is FieldType.DATE:
             days = series.to_numpy().astype("datetime64[D]").view(np.int64)
             return Day(np.where(missing, 0, days), known)
