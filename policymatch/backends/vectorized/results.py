@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..base import COUNT_COLUMNS, BatchResult
+from .compiled import compiled
 
 #: Integer columns of any width (results are stored narrow, see :data:`STORED`).
 Codes = npt.NDArray[np.signedinteger[Any]]
@@ -124,17 +125,33 @@ def merge(parts: Sequence[Raw], policy_ids: tuple[str, ...]) -> Raw:
 
 def labels(table: Sequence[str], codes: Codes) -> pd.Categorical:
     """``table[codes]`` as the contract's categorical: the values present, sorted, as categories."""
-    # Marking, not bincount: bincount first copies the codes to int64, hundreds of megabytes
-    # for a province's near misses.
-    seen = np.zeros(len(table), dtype=np.bool_)
-    seen[codes] = True
-    present = np.flatnonzero(seen)
+    present = np.flatnonzero(_marked(codes, len(table)))
     names = sorted((table[int(i)], int(i)) for i in present)
     # The narrowest codes pandas itself would choose, so that from_codes keeps this array.
     rank = np.empty(len(table), dtype=np.min_scalar_type(-max(present.size, 1)))
     rank[[i for _, i in names]] = np.arange(present.size)
     dtype = pd.CategoricalDtype(pd.Index([name for name, _ in names], dtype="str"))
-    return pd.Categorical.from_codes(rank[codes], dtype=dtype)
+    return pd.Categorical.from_codes(_take(rank, codes), dtype=dtype)
+
+
+# Compiled: numpy's fancy indexing first copies narrow codes to int64 indexes, hundreds of
+# megabytes for a province's near misses, and is five times slower on the way.
+@compiled
+def _marked(codes: Codes, size: int) -> npt.NDArray[np.bool_]:
+    """Which of ``0 .. size - 1`` occur in ``codes``."""
+    out = np.zeros(size, dtype=np.bool_)
+    for c in codes:
+        out[c] = True
+    return out
+
+
+@compiled
+def _take(table: Codes, codes: Codes) -> Codes:
+    """``table[codes]``, in ``table``'s type."""
+    out = np.empty(codes.size, dtype=table.dtype)
+    for i in range(codes.size):
+        out[i] = table[codes[i]]
+    return out
 
 
 class _Columns:
