@@ -44,6 +44,11 @@ from .tiers import unreachable_tiers
 #: the batch core tracks which conditions those are as the bits of a 64-bit integer per result.
 MAX_CONDITIONS = 60
 
+#: Registry fields (``age_years`` counts as ``registered_on``) that a policy set reads: the batch
+#: core keeps which of them are null in a row, and which an unknown result blames, as the bits
+#: of a 64-bit integer. The standard schema has 22.
+MAX_FIELDS = 62
+
 
 @dataclass(frozen=True)
 class PolicySet:
@@ -432,6 +437,15 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         with contextlib.suppress(PoisonedDefine):
             comp.resolve_define(entry.name)
     policies = _compile_policies(comp, files, funds)
+    read = ir.registry_fields(policies)
+    if len(read) > MAX_FIELDS:
+        comp.bag.add(
+            simple(
+                "PM310",
+                f"the policies read {len(read)} registry fields; at most {MAX_FIELDS} are allowed",
+                hint="split the policy set into sets that read fewer fields each",
+            )
+        )
     comp.bag.raise_if_any()
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
     return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest)

@@ -14,6 +14,7 @@ Division by zero gives null. ``round`` is half-up.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -282,6 +283,20 @@ def walk(expr: Expr) -> list[Expr]:
 def fields_of(expr: Expr) -> frozenset[str]:
     """Names of the registry fields a tree reads (``age_years`` included)."""
     return frozenset(n.name for n in walk(expr) if isinstance(n, Field))
+
+
+def registry_fields(policies: Sequence[Policy]) -> frozenset[str]:
+    """The registry fields that the policies' conditions and amounts read, with ``age_years``
+    as ``registered_on`` (it is derived from it)."""
+    exprs: list[Expr] = []
+    for p in policies:
+        exprs.append(p.eligibility)
+        if p.amount.expr is not None:
+            exprs.append(p.amount.expr)
+        exprs.extend(e for t in p.amount.tiers for e in (t.when, t.value))
+    return frozenset(
+        "registered_on" if name == "age_years" else name for e in exprs for name in fields_of(e)
+    )
 
 
 def leaves(expr: Expr) -> list[Labeled]:

@@ -173,3 +173,34 @@ def test_examples_are_checked_even_when_the_amount_is_wrong(tmp_path: Path) -> N
     with pytest.raises(PolicyError) as info:
         compile_policy_set(tmp_path)
     assert sorted(d.code for d in info.value.diagnostics) == ["PM107", "PM201"]
+
+
+def _reading(extra: int) -> str:
+    """A set whose one policy reads employees and ``extra`` added integer fields."""
+    fields = "".join(f"    f{i}: {{type: integer, label: 字段{i}}}\n" for i in range(extra))
+    condition = " and ".join(["employees >= 1", *(f"f{i} >= 1" for i in range(extra))])
+    return f"""
+version: 1
+funds:
+  - {{id: pool, title: 资金池}}
+schema:
+  fields:
+{fields}policies:
+  - id: WIDE
+    title: 字段多
+    fund: pool
+    eligibility: {condition}
+    amount: 1
+"""
+
+
+def test_a_set_reads_at_most_62_registry_fields(tmp_path: Path) -> None:
+    (tmp_path / "ok").mkdir()
+    write(tmp_path / "ok", "p.yaml", _reading(61))
+    assert len(ir.registry_fields(compile_policy_set(tmp_path / "ok").policies)) == 62
+    (tmp_path / "wide").mkdir()
+    write(tmp_path / "wide", "p.yaml", _reading(62))
+    with pytest.raises(PolicyError) as caught:
+        compile_policy_set(tmp_path / "wide")
+    assert [d.code for d in caught.value.diagnostics] == ["PM310"]
+    assert "the policies read 63 registry fields; at most 62 are allowed" in str(caught.value)

@@ -10,7 +10,7 @@ eligible rows only (a constant amount needs no computing at all).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -32,16 +32,14 @@ ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
 #: policies over 500,000 rows is some 30 MB) while keeping the per-block work vectorised.
 BLOCK = 64
 
-#: Fields that some parts of a policy read.
-Read = frozenset[str]
-
 
 class Blame:
     """The missing fields of unknown results, by the reference evaluator's rule.
 
-    For each row: the null fields among those the unknown parts read; when none of them is null
-    (a division by zero), every field they read. ``age_years`` is reported as
-    ``registered_on``; a tags field is never null.
+    For each pair: the null fields among those the unknown parts read; when none of them is
+    null (a division by zero), every field they read. Fields are bit sets over the program's
+    fields (:attr:`.program.Part.mask`): ``age_years`` is reported as ``registered_on``; a tags
+    field is never null.
     """
 
     def __init__(self, source: FrameSource, raw: Raw, fields: tuple[str, ...]) -> None:
@@ -50,58 +48,29 @@ class Blame:
         self.fields = fields
 
     def nulls(self) -> IntArray:
+        """Per row, the bit set of its null fields."""
         return self.source.nulls(self.fields)
 
-    def codes(
-        self, lines: Codes, rows: Codes, chosen: IntArray, reads: Callable[[int, int], Read]
-    ) -> IntArray:
-        """Codes of the field lists of (line, row) pairs: ``reads(line, chosen)`` are the fields
-        that the pair's unknown parts read (``chosen`` says which parts those are, a
-        non-negative number whose meaning is the caller's).
+    def blamed(self, rows: Codes, read: IntArray) -> IntArray:
+        """The fields blamed in ``rows`` for unknown parts that read ``read`` (bit sets)."""
+        null = self.nulls()[rows] & read
+        out: IntArray = np.where(null != 0, null, read)
+        return out
 
-        Pairs are grouped by (line, chosen), then by the null fields among those read, and
-        each group is worded once: there are few groups, however many pairs.
-        """
-        if rows.size == 0:
+    def texts(self, blamed: IntArray) -> IntArray:
+        """Codes of the field lists (``"revenue,size"``) of bit sets of fields."""
+        if blamed.size == 0:
             return np.empty(0, dtype=np.int64)
-        part, parts = _groups(lines, chosen)
-        read = [reads(p, c) for p, c in parts]
-        masks = np.array([_mask(self.fields, r) for r in read], dtype=np.int64)
-        which, groups = _groups(part, self.nulls()[rows] & masks[part])
-        texts = np.array(
-            [self.raw.text(_field_list(self.fields, read[g], null)) for g, null in groups],
-            dtype=np.int64,
-        )
-        out: IntArray = texts[which]
+        # Few distinct sets, however many pairs: each is worded once.
+        inverse, unique = pd.factorize(blamed)
+        table = np.array([self.raw.text(_names(self.fields, int(m))) for m in unique])
+        out: IntArray = table[inverse].astype(np.int64)
         return out
 
 
-def _groups(a: Codes, b: Codes) -> tuple[IntArray, list[tuple[int, int]]]:
-    """The distinct (a, b) pairs of two non-negative columns, and each row's pair number."""
-    high = int(b.max()).bit_length()
-    if int(a.max()).bit_length() + high <= 63:
-        # Grouping needs no order: hashing is linear where sorting is not.
-        inverse, unique = pd.factorize(a.astype(np.int64) << high | b)
-        low = (1 << high) - 1
-        return inverse, [(int(k) >> high, int(k) & low) for k in unique]
-    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
-    return inverse.reshape(-1), [(int(x), int(y)) for x, y in pairs]
-
-
-def _canonical(name: str) -> str:
-    """The registry field a name's nulls come from (``age_years`` is derived)."""
-    return "registered_on" if name == "age_years" else name
-
-
 @lru_cache(maxsize=1 << 12)
-def _mask(fields: tuple[str, ...], names: frozenset[str]) -> int:
-    return sum(1 << fields.index(n) for n in {_canonical(n) for n in names})
-
-
-@lru_cache(maxsize=1 << 16)
-def _field_list(fields: tuple[str, ...], read: Read, null: int) -> str:
-    blamed = {n for n in read if null >> fields.index(_canonical(n)) & 1} or read
-    return ",".join(sorted({_canonical(n) for n in blamed}))
+def _names(fields: tuple[str, ...], mask: int) -> str:
+    return ",".join(name for i, name in enumerate(fields) if mask >> i & 1)
 
 
 def _unknown(rows: Rows, tri: Tri) -> Bits:
@@ -168,10 +137,18 @@ def match_block(
     counts = raw.counts[first : first + len(plans)]
     counts[:, INELIGIBLE] = np.bitwise_count(f[roots]).sum(axis=1, dtype=np.int64)
 
-    lines, unknown_rows, chosen = scan.unknowns(
-        t, f, rows.all, roots, _ints(stack.leaves), _ints(stack.leaf_start)
+    leaves = [leaf.mask for plan in plans for leaf in plan.leaves]
+    lines, unknown_rows, blamed = scan.unknowns(
+        t,
+        f,
+        rows.all,
+        roots,
+        _ints(stack.leaves),
+        _ints(stack.leaf_start),
+        _ints(leaves + [plan.root.mask for plan in plans]),
+        blame.nulls(),
     )
-    texts = blame.codes(lines, unknown_rows, chosen, _leaf_reads(plans))
+    texts = blame.texts(blamed)
     grants, lost = _amounts(plans, program, source, B.pairs_of(t[roots]), blame, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
@@ -201,18 +178,6 @@ def match_block(
 
 def _ints(values: Sequence[int]) -> IntArray:
     return np.array(values, dtype=np.int64)
-
-
-def _leaf_reads(plans: Sequence[Plan]) -> Callable[[int, int], Read]:
-    """The fields read by the unknown leaves of :func:`.scan.unknowns` (bit ``n`` of a policy
-    of ``n`` leaves: its whole eligibility)."""
-
-    def reads(line: int, chosen: int) -> Read:
-        plan = plans[line]
-        parts = (*(leaf.fields for leaf in plan.leaves), plan.root.fields)
-        return frozenset().union(*(p for j, p in enumerate(parts) if chosen >> j & 1))
-
-    return reads
 
 
 Columns = tuple[IntArray, IntArray, IntArray, IntArray]
@@ -249,12 +214,10 @@ def _amounts(
     grants = (lines[granted], rows[granted], fen[granted], tier[granted])
     lost = ~known
     lost_lines, lost_rows = lines[lost], rows[lost]
-    texts = blame.codes(
-        lost_lines,
-        lost_rows,
-        culprit[lost],
-        lambda line, part: _policy_parts(plans[line])[part].fields,
-    )
+    reads = _ints([part.mask for plan in plans for part in _policy_parts(plan)])
+    starts = np.cumsum([0] + [len(_policy_parts(plan)) for plan in plans])
+    read = reads[starts[lost_lines] + culprit[lost]]
+    texts = blame.texts(blame.blamed(lost_rows, read))
     return grants, (lost_lines, lost_rows, texts)
 
 

@@ -38,7 +38,8 @@ class Part:
     """A node whose unknown rows are reported with the fields it reads."""
 
     node: int
-    fields: frozenset[str]
+    #: The fields it reads as bits: bit ``i`` is :attr:`Program.fields` ``[i]``.
+    mask: int
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def _own(expr: ir.Expr) -> tuple[Any, ...]:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.bit = {name: 1 << i for i, name in enumerate(fields)}
         self.nodes: list[Node] = []
         self.fields: list[frozenset[str]] = []
         self.index: dict[tuple[Any, ...], int] = {}
@@ -156,7 +158,8 @@ class _Builder:
 
     def part(self, expr: ir.Expr) -> Part:
         node = self.intern(expr)
-        return Part(node, self.fields[node])
+        read = {"registered_on" if n == "age_years" else n for n in self.fields[node]}
+        return Part(node, sum(self.bit[n] for n in read))
 
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -195,7 +198,8 @@ def _text_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, bool] | None:
 
 def compile_program(policies: Sequence[ir.Policy]) -> Program:
     """The program of ``policies``; plans come in policy id order (the order of the results)."""
-    b = _Builder()
+    fields = tuple(sorted(ir.registry_fields(policies)))
+    b = _Builder(fields)
     plans: list[Plan] = []
     texts: dict[str, int] = {}
     for policy in sorted(policies, key=lambda p: p.id):
@@ -216,15 +220,7 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
                 fen=_constant_fen(policy),
             )
         )
-    nodes = tuple(b.nodes)
-    fields = sorted(
-        {
-            "registered_on" if n.expr.name == "age_years" else n.expr.name
-            for n in nodes
-            if isinstance(n.expr, ir.Field)
-        }
-    )
-    return Program(nodes, tuple(plans), tuple(fields), tuple(texts))
+    return Program(tuple(b.nodes), tuple(plans), fields, tuple(texts))
 
 
 def _constant_fen(policy: ir.Policy) -> int | None:

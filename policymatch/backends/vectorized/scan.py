@@ -2,8 +2,8 @@
 
 * :func:`near_misses`: where exactly one top-level condition of a policy fails and every other
   holds, with the label code of the one that fails;
-* :func:`unknowns`: where a policy's eligibility is unknown, with the set of its labelled
-  conditions (leaves) that are unknown there (what the missing fields are read from).
+* :func:`unknowns`: where a policy's eligibility is unknown, with the missing fields: those
+  that its labelled conditions (leaves) unknown there read.
 
 The masks of a block's conditions are stacked once, one line per distinct condition (``t``:
 certainly true, ``f``: certainly false, see :class:`.columns.Tri`): a condition that is a
@@ -89,14 +89,25 @@ def near_misses(
 
 @compiled
 def unknowns(
-    t: Bits, f: Bits, present: Bits, roots: IntArray, lines: IntArray, start: IntArray
+    t: Bits,
+    f: Bits,
+    present: Bits,
+    roots: IntArray,
+    lines: IntArray,
+    start: IntArray,
+    reads: IntArray,
+    nulls: IntArray,
 ) -> tuple[Index, Index, IntArray]:
-    """(policy, row, unknown leaves) where a policy's eligibility is unknown.
+    """(policy, row, blamed fields) where a policy's eligibility is unknown.
 
-    ``roots[p]``: policy ``p``'s eligibility; ``lines[start[p]:start[p + 1]]`` its leaves;
-    ``present``: the mask of every row. The third column is a bit set (bit ``k``: the policy's
-    ``k``-th leaf is unknown); when no leaf is unknown (a policy without labels), bit ``n`` for
-    a policy of ``n`` leaves: its whole eligibility.
+    ``roots[p]``: policy ``p``'s eligibility; ``lines[start[p]:start[p + 1]]`` its leaves, with
+    the fields they read in ``reads`` (bit sets, as ``nulls``: per row, the fields that are
+    null) and, at ``reads[start[-1] + p]``, the fields of the whole eligibility; ``present``:
+    the mask of every row.
+
+    The blamed fields are the reference evaluator's: those read by the unknown leaves (the whole
+    eligibility if no leaf is unknown: a tree without labels) that are null in the row, or all
+    of them if none is (a division by zero).
     """
     policies = roots.size
     width = t.shape[1]
@@ -107,29 +118,33 @@ def unknowns(
             total += _COUNT[present[j] & ~(t[r, j] | f[r, j])]
     policy = np.empty(total, dtype=np.int32)
     rows = np.empty(total, dtype=np.int32)
-    chosen = np.empty(total, dtype=np.int64)
-    picked = np.zeros(8, dtype=np.int64)
+    blamed = np.empty(total, dtype=np.int64)
+    read = np.zeros(8, dtype=np.int64)
     at = 0
     for p in range(policies):
         r = roots[p]
-        lo, hi = start[p], start[p + 1]
-        whole = 1 << (hi - lo)
+        whole = reads[start[-1] + p]
         for j in range(width):
             byte = np.int64(present[j] & ~(t[r, j] | f[r, j]))
             if not byte:
                 continue
-            picked[:] = 0
-            for k in range(lo, hi):
+            read[:] = 0
+            some = np.int64(0)  # the bits where some leaf is unknown
+            for k in range(start[p], start[p + 1]):
                 unknown = byte & ~np.int64(t[lines[k], j] | f[lines[k], j])
+                some |= unknown
                 while unknown:
                     b = _FIRST[unknown]
                     unknown ^= 128 >> b
-                    picked[b] |= 1 << (k - lo)
+                    read[b] |= reads[k]
             while byte:
                 b = _FIRST[byte]
                 byte ^= 128 >> b
+                row = 8 * j + b
+                fields = read[b] if some & (128 >> b) else whole
                 policy[at] = p
-                rows[at] = 8 * j + b
-                chosen[at] = picked[b] if picked[b] else whole
+                rows[at] = row
+                null = nulls[row] & fields
+                blamed[at] = null if null else fields
                 at += 1
-    return policy, rows, chosen
+    return policy, rows, blamed
