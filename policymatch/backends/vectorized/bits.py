@@ -46,36 +46,47 @@ _FIRST_BIT = np.array([8 - v.bit_length() for v in range(256)], dtype=np.int64)
 
 
 @compiled
-def _set_bits(matrix: Bits) -> tuple[IntArray, IntArray]:
-    """(line, position) of the set bits of a 2-D packed array, in that order."""
-    lines, width = matrix.shape
+def _set_bits(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
+    """(i, position) of the set bits of the lines ``lines[i]`` of a 2-D packed array."""
+    width = matrix.shape[1]
     total = 0
-    for i in range(lines):
+    for line in lines:
         for j in range(width):
-            total += _BIT_COUNT[matrix[i, j]]
-    line = np.empty(total, dtype=np.int64)
+            total += _BIT_COUNT[matrix[line, j]]
+    index = np.empty(total, dtype=np.int64)
     position = np.empty(total, dtype=np.int64)
     at = 0
-    for i in range(lines):
+    for i in range(lines.size):
         for j in range(width):
-            byte = np.int64(matrix[i, j])
+            byte = np.int64(matrix[lines[i], j])
             while byte:
                 b = _FIRST_BIT[byte]
                 byte ^= 128 >> b
-                line[at] = i
+                index[at] = i
                 position[at] = 8 * j + b
                 at += 1
-    return line, position
+    return index, position
+
+
+@compiled
+def counts(matrix: Bits, lines: IntArray) -> IntArray:
+    """How many bits are set in each of the lines ``lines`` of a 2-D packed array."""
+    out = np.zeros(lines.size, dtype=np.int64)
+    for i in range(lines.size):
+        for j in range(matrix.shape[1]):
+            out[i] += _BIT_COUNT[matrix[lines[i], j]]
+    return out
 
 
 def rows_of(bits: Bits) -> IntArray:
     """Ascending row numbers of the set bits."""
-    return _set_bits(bits.reshape(1, -1))[1]
+    return _set_bits(bits.reshape(1, -1), np.zeros(1, dtype=np.int64))[1]
 
 
-def pairs_of(matrix: Bits) -> tuple[IntArray, IntArray]:
-    """The set bits of stacked masks (one mask per line) as (line, row), in that order."""
-    return _set_bits(np.ascontiguousarray(matrix))
+def pairs_of(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
+    """The set bits of the lines ``lines`` of stacked masks as (i, row): ``i`` indexes
+    ``lines``, in that order."""
+    return _set_bits(matrix, lines)
 
 
 @compiled

@@ -214,11 +214,18 @@ def compare_constant(op: str, a: Num | Dec, value: Decimal, num: int, k: int, ro
                 return holds(fn(a.v), a.known, rows)
             values: Any = a.v
             if a.narrow is not None:
-                limits = np.iinfo(a.narrow.dtype)
-                if limits.min <= edge <= limits.max:
+                low, high = _LIMITS[a.narrow.dtype.itemsize]
+                if low <= edge <= high:
                     values, edge = a.narrow, a.narrow.dtype.type(edge)
             return holds(fn(values, edge), a.known, rows)
     return compare(op, a, constant(value, rows), rows)
+
+
+#: The range of the narrow integer types of :attr:`.columns.Num.narrow`, by their size in bytes.
+_LIMITS = {
+    t().itemsize: (int(np.iinfo(t).min), int(np.iinfo(t).max))
+    for t in (np.int8, np.int16, np.int32)
+}
 
 
 def _never(v: Ints) -> BoolArray:

@@ -135,7 +135,7 @@ def match_block(
     t, f = stack.stacked()
     roots = np.array(stack.roots, dtype=np.int64)
     counts = raw.counts[first : first + len(plans)]
-    counts[:, INELIGIBLE] = np.bitwise_count(f[roots]).sum(axis=1, dtype=np.int64)
+    counts[:, INELIGIBLE] = B.counts(f, roots)
 
     leaves = [leaf.mask for plan in plans for leaf in plan.leaves]
     lines, unknown_rows, blamed = scan.unknowns(
@@ -149,12 +149,13 @@ def match_block(
         blame.nulls(),
     )
     texts = blame.texts(blamed)
-    grants, lost = _amounts(plans, program, source, B.pairs_of(t[roots]), blame, counts)
+    grants, lost = _amounts(plans, program, source, B.pairs_of(t, roots), blame, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
         unknown_rows = np.concatenate([unknown_rows, lost[1]])
         texts = np.concatenate([texts, lost[2]])
-        order = np.lexsort((unknown_rows, lines))
+        # Two runs, each in (policy, row) order: a stable sort merges them in one pass.
+        order = np.argsort(lines.astype(np.int64) << 32 | unknown_rows, kind="stable")
         lines, unknown_rows, texts = lines[order], unknown_rows[order], texts[order]
     counts[:, UNKNOWN] = np.bincount(lines, minlength=len(plans))
     raw.add(raw.unknown, lines + first, row=unknown_rows, text=texts)
