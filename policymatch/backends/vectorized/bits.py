@@ -101,18 +101,7 @@ def by_value(codes: npt.NDArray[np.signedinteger[Any]], values: int, rows: int) 
     return out
 
 
-class At:
-    """Reads masks at fixed rows: where each row's bit sits is worked out once for all masks."""
-
-    def __init__(self, rows: IntArray) -> None:
-        self.byte = rows >> 3
-        self.shift = (7 - (rows & 7)).astype(np.uint8)
-
-    def __call__(self, bits: Bits) -> BoolArray:
-        out: BoolArray = ((bits[self.byte] >> self.shift) & 1).view(np.bool_)
-        return out
-
-
 def take(bits: Bits, rows: IntArray) -> BoolArray:
     """The bits at ``rows``, unpacked."""
-    return At(rows)(bits)
+    out: BoolArray = ((bits[rows >> 3] >> (7 - (rows & 7)).astype(np.uint8)) & 1).view(np.bool_)
+    return out
