@@ -43,7 +43,7 @@ class VectorizedBackend:
     thread evaluates the nodes its policies need.
 
     With ``near_misses=False`` the near misses are not looked for and ``BatchResult.near`` is
-    empty: a match that only pays (the outreach list is a third of the time at 50,000 x 200).
+    empty: a match that only pays (the outreach list is a seventh of the time at 50,000 x 200).
     """
 
     name = "vectorized"
