@@ -39,16 +39,6 @@ from .model import (
 from .parser import ExprSyntaxError, parse
 from .tiers import unreachable_tiers
 
-#: Conditions (innermost labelled conditions: every expression of a condition tree, labelled or
-#: not) of one eligibility. An unknown result names the fields its unknown conditions read, and
-#: the batch core tracks which conditions those are as the bits of a 64-bit integer per result.
-MAX_CONDITIONS = 60
-
-#: Registry fields (``age_years`` counts as ``registered_on``) that a policy set reads: the batch
-#: core keeps which of them are null in a row, and which an unknown result blames, as the bits
-#: of a 64-bit integer. The standard schema has 22.
-MAX_FIELDS = 62
-
 
 @dataclass(frozen=True)
 class PolicySet:
@@ -438,11 +428,11 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             comp.resolve_define(entry.name)
     policies = _compile_policies(comp, files, funds)
     read = ir.registry_fields(policies)
-    if len(read) > MAX_FIELDS:
+    if len(read) > ir.MAX_FIELDS:
         comp.bag.add(
             simple(
                 "PM310",
-                f"the policies read {len(read)} registry fields; at most {MAX_FIELDS} are allowed",
+                f"the policies read {len(read)} registry fields; at most {ir.MAX_FIELDS} are allowed",
                 hint="split the policy set into sets that read fewer fields each",
             )
         )
@@ -681,17 +671,6 @@ def _policy(
             (*path, "effective"),
         )
     if eligibility is None:
-        return None
-    conditions = len(ir.leaves(eligibility))
-    if conditions > MAX_CONDITIONS:
-        comp.error(
-            src,
-            "PM309",
-            f"eligibility has {conditions} conditions; at most {MAX_CONDITIONS} are allowed",
-            (*path, "eligibility"),
-            hint="join related conditions into one expression with 'and' / 'or' (it then "
-            + "counts once), or split the policy in two",
-        )
         return None
     # Examples are checked even when the amount failed, so a mistyped label is reported too.
     examples = tuple(_examples(comp, src, (*path, "examples"), model, eligibility))

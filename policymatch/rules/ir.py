@@ -285,6 +285,12 @@ def fields_of(expr: Expr) -> frozenset[str]:
     return frozenset(n.name for n in walk(expr) if isinstance(n, Field))
 
 
+#: Registry fields that a policy set may read (PM310; ``age_years`` counts as ``registered_on``):
+#: the batch core keeps which of them are null in a row, and which an unknown result blames, as
+#: the bits of a 64-bit integer. The standard schema has 22.
+MAX_FIELDS = 62
+
+
 def registry_fields(policies: Sequence[Policy]) -> frozenset[str]:
     """The registry fields that the policies' conditions and amounts read, with ``age_years``
     as ``registered_on`` (it is derived from it)."""

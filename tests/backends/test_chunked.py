@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policymatch.backends.vectorized.results import Raw
 from policymatch.engine import Engine, MatchResult
 from policymatch.rules import PolicySet
 from tests.strategies import Case, cases
@@ -74,3 +76,14 @@ def test_no_chunks_at_all_is_an_empty_registry(case: Case) -> None:
     assert len(result.batch.grants) == len(result.frame) == 0
     assert sorted(result.counts["policy_id"]) == sorted(p.id for p in case.policies)
     assert (result.counts.drop(columns="policy_id").to_numpy() == 0).all()
+
+
+def test_rows_of_late_chunks_outgrow_int32_without_wrapping() -> None:
+    raw = Raw(("P",))
+    raw.add(raw.near, np.zeros(2, dtype=np.int32), row=np.array([5, 300_000_000]), text=np.zeros(2))
+    assert raw.near["row"][0].dtype == np.int32
+    early = raw.shifted(1_000)
+    assert early.near["row"][0].dtype == np.int32  # narrow while it fits
+    late = raw.shifted(2_000_000_000)
+    assert late.near["row"][0].tolist() == [2_000_000_005, 2_300_000_000]
+    assert late.near["row"][0].dtype == np.int64

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from policymatch.backends.base import BatchResult, sort_result
-from policymatch.rules.compiler import MAX_CONDITIONS
 from policymatch.values import Value
 from tests.backends.conftest import Compile, match
 
@@ -254,8 +253,8 @@ def test_empty_registry_gives_empty_frames_of_the_contract(
 
 
 def _wide(conditions: int, tiers: int) -> str:
-    """A policy at the limit of conditions (the last reads revenue, the others employees) and
-    one with many tiers (the last one's value reads tax_paid)."""
+    """A policy with many conditions (the last reads revenue, the others employees) and one with
+    many tiers (the last one's value reads tax_paid)."""
     items = "".join(f"        - employees >= {i}\n" for i in range(conditions - 1))
     steps = "".join(
         f"        - when: employees >= {1000 - i}\n          value: {i + 1}\n"
@@ -279,19 +278,20 @@ policies:
 """
 
 
-def test_the_most_conditions_and_many_tiers_name_their_missing_fields(
+def test_many_conditions_and_many_tiers_name_their_missing_fields(
     compile_yaml: Compile, backend_name: str
 ) -> None:
-    ps = compile_yaml(_wide(MAX_CONDITIONS, 40))
+    # More than 64 of each: nothing about them is kept in a 64-bit word.
+    ps = compile_yaml(_wide(100, 70))
     rows: list[dict[str, Value]] = [
         {"employees": 100, "revenue": None, "tax_paid": D(500)},  # the last condition unknown
         {"employees": None, "revenue": D(5), "tax_paid": D(500)},  # all but the last unknown
-        {"employees": 5, "revenue": D(5), "tax_paid": None},  # the 40th tier's value unknown
+        {"employees": 5, "revenue": D(5), "tax_paid": None},  # the last tier's value unknown
         {"employees": 999, "revenue": D(5), "tax_paid": None},  # the 2nd tier matches
-        {"employees": 57, "revenue": D(5), "tax_paid": D(100)},  # fails employees >= 58 only
+        {"employees": 97, "revenue": D(5), "tax_paid": D(100)},  # fails employees >= 98 only
     ]
     got = match(ps, rows, backend_name)
     assert listed(got, "unknown", "WIDE") == [(0, "revenue"), (1, "employees")]
     assert listed(got, "unknown", "STEPS") == [(1, "employees"), (2, "tax_paid")]
-    assert listed(got, "grants", "STEPS") == [(0, 500, 39), (3, 200, 1), (4, 100, 39)]
-    assert listed(got, "near", "WIDE") == [(4, "employees >= 58")]
+    assert listed(got, "grants", "STEPS") == [(0, 500, 69), (3, 200, 1), (4, 100, 69)]
+    assert listed(got, "near", "WIDE") == [(4, "employees >= 98")]

@@ -104,7 +104,9 @@ class VectorizedBackend:
         near = self.near_misses
         if len(shards) == 1:
             return _run(program, source, shards[0], ids, near)
-        # The threads share the source: fill it before they start.
+        # The threads share the source: fill it before they start. (A text field's masks per
+        # value are made on first use, under cached_property's lock on 3.11; on later Pythons two
+        # threads may both make them, the same, and one is kept.)
         for name in {n.expr.name for n in program.nodes if isinstance(n.expr, ir.Field)}:
             source.field(name)
         source.nulls(program.fields)

@@ -1,10 +1,10 @@
 """From the policies' condition columns to their results: grants, unknowns, near misses, counts.
 
 Everything the reference evaluator decides per enterprise is decided here, for a block of
-policies at a time: their masks are stacked (one line per policy or condition) so that finding
-the eligible, unknown and near-miss rows (one compiled scan each, :mod:`.scan`), naming missing
-fields and failed conditions, and counting are a few operations per block rather than per
-policy. Amounts are computed per policy, on its
+policies at a time: their masks are stacked (one line per distinct condition) so that finding
+the eligible rows (:func:`.bits.pairs_of`), the unknown and near-miss rows with their missing
+fields and failed conditions (:mod:`.scan`), and counting are a few compiled passes per block
+rather than numpy operations per policy. Amounts are computed per policy, on its
 eligible rows only (a constant amount needs no computing at all).
 """
 

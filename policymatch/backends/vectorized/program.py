@@ -199,6 +199,8 @@ def _text_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, bool] | None:
 def compile_program(policies: Sequence[ir.Policy]) -> Program:
     """The program of ``policies``; plans come in policy id order (the order of the results)."""
     fields = tuple(sorted(ir.registry_fields(policies)))
+    if len(fields) > ir.MAX_FIELDS:  # a compiled policy set never does (PM310)
+        raise ValueError(f"the policies read {len(fields)} fields; at most {ir.MAX_FIELDS}")
     b = _Builder(fields)
     plans: list[Plan] = []
     texts: dict[str, int] = {}

@@ -87,8 +87,11 @@ class Raw:
             (self.near, out.near),
         ):
             for name, arrays in mine.items():
+                # In int64: the rows of a late chunk of a large registry outgrow int32.
                 theirs[name] = (
-                    [_rows(a + offset) for a in arrays] if name == "row" else list(arrays)
+                    [_rows(a.astype(np.int64) + offset) for a in arrays]
+                    if name == "row"
+                    else list(arrays)
                 )
         return out
 
