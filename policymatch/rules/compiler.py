@@ -433,6 +433,7 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             simple(
                 "PM310",
                 f"the policies read {len(read)} registry fields; at most {ir.MAX_FIELDS} are allowed",
+                file=_display(root),
                 hint="split the policy set into sets that read fewer fields each",
             )
         )
