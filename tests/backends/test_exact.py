@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from policymatch.backends.reference import DIVISION, ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend, exact
-from policymatch.backends.vectorized.columns import Dec, Num, Rows
+from policymatch.backends.vectorized.columns import Dec, Num, Rows, narrowed
 from policymatch.money import to_fen
 from policymatch.rules import ir
 from policymatch.rules.ir import T
@@ -202,3 +202,25 @@ def test_amount_expressions_with_division_agree_with_the_reference() -> None:
     # 100 / 3 * 3 is 99.999...9 in 40 digits, then 28: 100.00 after rounding to the fen.
     grants = got.grants.set_index(["row", "policy_id"])["amount_fen"]
     assert grants[(0, "P-01")] == 10000
+
+
+@pytest.mark.parametrize("bound", [127, 128, 32_767, 32_768, 2**31 - 1, 2**31])
+@pytest.mark.parametrize("op", ["==", "!=", "<", "<=", ">", ">="])
+def test_comparisons_on_narrowed_values_equal_the_decimal_oracle(bound: int, op: str) -> None:
+    """A field's int8/16/32 copy is used when the constant fits that type, the int64 values
+    when it does not: either way the answer is the Decimal comparison's."""
+    values = np.array([-bound, -bound + 1, -1, 0, 1, bound - 1, bound], dtype=np.int64)
+    rows = Rows(values.size)
+    known = np.packbits(np.ones(values.size, dtype=np.bool_))
+    col = Num(values, 2, known, bound, narrowed(values, bound))
+    edges = {0, 1, bound, bound + 1, -bound - 1, 2**31, -(2**31) - 1}
+    constants = [Decimal(e) / 100 for e in edges] + [Decimal(bound) / 100 + Decimal("0.005")]
+    for constant in constants:
+        num, k = exact.scaled(constant)
+        got = exact.compare_constant(op, col, constant, num, k, rows)
+        test = exact.COMPARE[op]
+        want = [bool(test(Decimal(int(v)) / 100, constant)) for v in values]
+        assert np.unpackbits(got.t, count=values.size).astype(bool).tolist() == want, constant
+        assert np.unpackbits(got.f, count=values.size).astype(bool).tolist() == [
+            not w for w in want
+        ]
