@@ -141,11 +141,7 @@ class Engine:
         A chunk reader may read only these (Parquet columns, SQL select lists): the result is
         the same, and a province's registry is read in a fraction of the time and memory.
         """
-        read = {
-            "registered_on" if n == "age_years" else n
-            for p in self.policy_set.in_force(as_of)
-            for n in _fields_of(p)
-        }
+        read = ir.registry_fields(self.policy_set.in_force(as_of))
         return [f.name for f in self.schema.input_fields if f.name in read or f.name in keep]
 
     def match(self, registry: pd.DataFrame | str | os.PathLike[str], as_of: dt.date) -> MatchResult:
@@ -217,11 +213,6 @@ class Engine:
         from .registry.load import read_registry
 
         return read_registry(path, self.schema).frame
-
-
-def _fields_of(policy: ir.Policy) -> frozenset[str]:
-    exprs = [policy.eligibility, *policy.amount.exprs()]
-    return frozenset().union(*(ir.fields_of(e) for e in exprs))
 
 
 def record_of(frame: pd.DataFrame, uscc: str, schema: Schema) -> dict[str, Value]:

@@ -261,12 +261,8 @@ def _null_fields(exprs: list[ir.Expr], env: Env) -> tuple[str, ...]:
     names: set[str] = set()
     for e in exprs:
         names |= ir.fields_of(e)
-    null = {n for n in names if env.get(n) is None and n != "tags"}
-    if "age_years" in null:
-        null = (null - {"age_years"}) | {"registered_on"}
-    if not null:
-        null = names - {"age_years"} | ({"registered_on"} if "age_years" in names else set())
-    return tuple(sorted(null))
+    null = {ir.registry_field(n) for n in names if env.get(n) is None and n != "tags"}
+    return tuple(sorted(null or {ir.registry_field(n) for n in names}))
 
 
 def evaluate_amount(

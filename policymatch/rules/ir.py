@@ -291,17 +291,18 @@ def fields_of(expr: Expr) -> frozenset[str]:
 MAX_FIELDS = 62
 
 
+def registry_field(name: str) -> str:
+    """The registry column a field name reads: ``age_years`` is derived from ``registered_on``."""
+    return "registered_on" if name == "age_years" else name
+
+
 def registry_fields(policies: Sequence[Policy]) -> frozenset[str]:
-    """The registry fields that the policies' conditions and amounts read, with ``age_years``
-    as ``registered_on`` (it is derived from it)."""
-    exprs: list[Expr] = []
-    for p in policies:
-        exprs.append(p.eligibility)
-        if p.amount.expr is not None:
-            exprs.append(p.amount.expr)
-        exprs.extend(e for t in p.amount.tiers for e in (t.when, t.value))
+    """The registry columns that the policies' conditions and amounts read."""
     return frozenset(
-        "registered_on" if name == "age_years" else name for e in exprs for name in fields_of(e)
+        registry_field(name)
+        for p in policies
+        for e in (p.eligibility, *p.amount.exprs())
+        for name in fields_of(e)
     )
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from ...rules import ir
 from ...schema import SCALE, FieldType, Schema
 from . import bits as B
 from .bits import IntArray
@@ -65,7 +66,7 @@ class FrameSource:
 
     def known(self, name: str) -> B.Bits:
         """Where the registry has a value of ``name`` (``age_years``: of ``registered_on``)."""
-        return known_of(self.field("registered_on" if name == "age_years" else name), self.rows)
+        return known_of(self.field(ir.registry_field(name)), self.rows)
 
     def _read(self, name: str) -> Column:
         rows = self.rows
