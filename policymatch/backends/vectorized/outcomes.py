@@ -138,7 +138,7 @@ def match_block(
     counts[:, INELIGIBLE] = B.counts(f, roots)
 
     leaves = [leaf.mask for plan in plans for leaf in plan.leaves]
-    lines, unknown_rows, blamed = scan.unknowns(
+    lines, unknown_rows, read = scan.unknowns(
         t,
         f,
         rows.all,
@@ -146,9 +146,8 @@ def match_block(
         _ints(stack.leaves),
         _ints(stack.leaf_start),
         _ints(leaves + [plan.root.mask for plan in plans]),
-        blame.nulls(),
     )
-    texts = blame.texts(blamed)
+    texts = blame.texts(blame.blamed(unknown_rows, read))
     grants, lost = _amounts(plans, program, source, B.pairs_of(t, roots), blame, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
@@ -215,8 +214,9 @@ def _amounts(
     grants = (lines[granted], rows[granted], fen[granted], tier[granted])
     lost = ~known
     lost_lines, lost_rows = lines[lost], rows[lost]
-    reads = _ints([part.mask for plan in plans for part in _policy_parts(plan)])
-    starts = np.cumsum([0] + [len(_policy_parts(plan)) for plan in plans])
+    parts = [_policy_parts(plan) for plan in plans]
+    reads = _ints([part.mask for own in parts for part in own])
+    starts = np.cumsum([0] + [len(own) for own in parts])
     read = reads[starts[lost_lines] + culprit[lost]]
     texts = blame.texts(blame.blamed(lost_rows, read))
     return grants, (lost_lines, lost_rows, texts)

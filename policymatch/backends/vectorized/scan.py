@@ -2,8 +2,8 @@
 
 * :func:`near_misses`: where exactly one top-level condition of a policy fails and every other
   holds, with the label code of the one that fails;
-* :func:`unknowns`: where a policy's eligibility is unknown, with the missing fields: those
-  that its labelled conditions (leaves) unknown there read.
+* :func:`unknowns`: where a policy's eligibility is unknown, with the fields that its labelled
+  conditions (leaves) unknown there read.
 
 The masks of a block's conditions are stacked once, one line per distinct condition (``t``:
 certainly true, ``f``: certainly false, see :class:`.columns.Tri`): a condition that is a
@@ -96,18 +96,15 @@ def unknowns(
     lines: IntArray,
     start: IntArray,
     reads: IntArray,
-    nulls: IntArray,
 ) -> tuple[Index, Index, IntArray]:
-    """(policy, row, blamed fields) where a policy's eligibility is unknown.
+    """(policy, row, fields read) where a policy's eligibility is unknown.
 
     ``roots[p]``: policy ``p``'s eligibility; ``lines[start[p]:start[p + 1]]`` its leaves, with
-    the fields they read in ``reads`` (bit sets, as ``nulls``: per row, the fields that are
-    null) and, at ``reads[start[-1] + p]``, the fields of the whole eligibility; ``present``:
-    the mask of every row.
+    the fields they read in ``reads`` (bit sets) and, at ``reads[start[-1] + p]``, the fields of
+    the whole eligibility; ``present``: the mask of every row.
 
-    The blamed fields are the reference evaluator's: those read by the unknown leaves (the whole
-    eligibility if no leaf is unknown: a tree without labels) that are null in the row, or all
-    of them if none is (a division by zero).
+    The fields read are those of the leaves unknown in that row (of the whole eligibility if no
+    leaf is unknown: a tree without labels); which of them to blame is :class:`.outcomes.Blame`'s.
     """
     policies = roots.size
     width = t.shape[1]
@@ -118,7 +115,7 @@ def unknowns(
             total += _COUNT[present[j] & ~(t[r, j] | f[r, j])]
     policy = np.empty(total, dtype=np.int32)
     rows = np.empty(total, dtype=np.int32)
-    blamed = np.empty(total, dtype=np.int64)
+    fields = np.empty(total, dtype=np.int64)
     read = np.zeros(8, dtype=np.int64)
     at = 0
     for p in range(policies):
@@ -140,11 +137,8 @@ def unknowns(
             while byte:
                 b = _FIRST[byte]
                 byte ^= 128 >> b
-                row = 8 * j + b
-                fields = read[b] if some & (128 >> b) else whole
                 policy[at] = p
-                rows[at] = row
-                null = nulls[row] & fields
-                blamed[at] = null if null else fields
+                rows[at] = 8 * j + b
+                fields[at] = read[b] if some & (128 >> b) else whole
                 at += 1
-    return policy, rows, blamed
+    return policy, rows, fields
