@@ -46,18 +46,24 @@ _FIRST_BIT = np.array([8 - v.bit_length() for v in range(256)], dtype=np.int64)
 
 
 @compiled
+def counts(matrix: Bits, lines: IntArray) -> IntArray:
+    """How many bits are set in each of the lines ``lines`` of a 2-D packed array."""
+    out = np.zeros(lines.size, dtype=np.int64)
+    for i in range(lines.size):
+        for j in range(matrix.shape[1]):
+            out[i] += _BIT_COUNT[matrix[lines[i], j]]
+    return out
+
+
+@compiled
 def _set_bits(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
     """(i, position) of the set bits of the lines ``lines[i]`` of a 2-D packed array."""
-    width = matrix.shape[1]
-    total = 0
-    for line in lines:
-        for j in range(width):
-            total += _BIT_COUNT[matrix[line, j]]
+    total = counts(matrix, lines).sum()
     index = np.empty(total, dtype=np.int64)
     position = np.empty(total, dtype=np.int64)
     at = 0
     for i in range(lines.size):
-        for j in range(width):
+        for j in range(matrix.shape[1]):
             byte = np.int64(matrix[lines[i], j])
             while byte:
                 b = _FIRST_BIT[byte]
@@ -66,16 +72,6 @@ def _set_bits(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
                 position[at] = 8 * j + b
                 at += 1
     return index, position
-
-
-@compiled
-def counts(matrix: Bits, lines: IntArray) -> IntArray:
-    """How many bits are set in each of the lines ``lines`` of a 2-D packed array."""
-    out = np.zeros(lines.size, dtype=np.int64)
-    for i in range(lines.size):
-        for j in range(matrix.shape[1]):
-            out[i] += _BIT_COUNT[matrix[lines[i], j]]
-    return out
 
 
 def rows_of(bits: Bits) -> IntArray:

@@ -74,10 +74,17 @@ class Num:
     narrow: npt.NDArray[np.signedinteger[Any]] | None = None
 
 
+#: The types of :attr:`Num.narrow` with their ranges, by their size in bytes.
+NARROW = {
+    np.dtype(t).itemsize: (t, int(np.iinfo(t).min), int(np.iinfo(t).max))
+    for t in (np.int8, np.int16, np.int32)
+}
+
+
 def narrowed(values: IntArray, bound: int) -> npt.NDArray[np.signedinteger[Any]] | None:
     """``values`` (all within ``±bound``) as int8, int16 or int32, if one holds them."""
-    for kind in (np.int8, np.int16, np.int32):
-        if bound <= np.iinfo(kind).max:
+    for kind, _, high in NARROW.values():
+        if bound <= high:
             out: npt.NDArray[np.signedinteger[Any]] = values.astype(kind)
             return out
     return None

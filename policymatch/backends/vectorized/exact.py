@@ -30,7 +30,7 @@ from ...money import round_half_up
 from ..reference import DIVISION, finish_amount
 from . import bits as B
 from .bits import Bits, BoolArray, IntArray
-from .columns import INT64_MAX, Column, Dec, Ints, Null, Num, ObjArray, Rows, Tri
+from .columns import INT64_MAX, NARROW, Column, Dec, Ints, Null, Num, ObjArray, Rows, Tri
 
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
@@ -214,18 +214,11 @@ def compare_constant(op: str, a: Num | Dec, value: Decimal, num: int, k: int, ro
                 return holds(fn(a.v), a.known, rows)
             values: Any = a.v
             if a.narrow is not None:
-                low, high = _LIMITS[a.narrow.dtype.itemsize]
+                _, low, high = NARROW[a.narrow.dtype.itemsize]
                 if low <= edge <= high:
                     values, edge = a.narrow, a.narrow.dtype.type(edge)
             return holds(fn(values, edge), a.known, rows)
     return compare(op, a, constant(value, rows), rows)
-
-
-#: The range of the narrow integer types of :attr:`.columns.Num.narrow`, by their size in bytes.
-_LIMITS = {
-    t().itemsize: (int(np.iinfo(t).min), int(np.iinfo(t).max))
-    for t in (np.int8, np.int16, np.int32)
-}
 
 
 def _never(v: Ints) -> BoolArray:
