@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
@@ -99,9 +100,7 @@ class PandasMasks:
                 known = np.column_stack([m.notna().to_numpy() for m in top_masks]).all(axis=1)
                 is_near = (false.sum(axis=1) == 1) & known
                 near_rows = np.flatnonzero(is_near)
-                labels = np.array(
-                    [t.label if isinstance(t, ir.Labeled) else "(condition)" for t in tops]
-                )
+                labels = _labels(tops)
                 near.append(
                     pd.DataFrame(
                         {
@@ -258,9 +257,7 @@ class PolarsExpressions:
             near_rows = np.flatnonzero(state >= 2)
             if near_rows.size:
                 tops = ir.top_conditions(policy.eligibility)
-                labels = np.array(
-                    [t.label if isinstance(t, ir.Labeled) else "(condition)" for t in tops]
-                )
+                labels = _labels(tops)
                 near.append(
                     pd.DataFrame(
                         {
@@ -349,3 +346,8 @@ class PolarsExpressions:
                     vb * 10 ** (k - kb) if isinstance(vb, pl.Expr) else pl.lit(vb * 10 ** (k - kb)),
                 )
         raise NotImplementedError(expr)
+
+
+def _labels(tops: Sequence[ir.Expr]) -> npt.NDArray[np.str_]:
+    """The labels of top-level conditions, to name a near miss's failed one."""
+    return np.array([t.label if isinstance(t, ir.Labeled) else "(condition)" for t in tops])
