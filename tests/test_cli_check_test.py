@@ -1,4 +1,4 @@
-"""``policymatch check`` and ``policymatch test``: output and exit codes (cli-and-outputs.md)."""
+"""``policymatch check`` and ``policymatch test``: output and exit codes (README, docs/rounds.md)."""
 
 from __future__ import annotations
 

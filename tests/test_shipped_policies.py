@@ -1,4 +1,4 @@
-"""The shipped policy set (``policies/``, 弋阳县 361126), pinned to sample-policies.md.
+"""The shipped policy set (``policies/``, 弋阳县 361126), pinned to the county's items (docs/policies.md).
 
 The examples in the YAML check chosen points; the properties here check each rule with
 arithmetic or dates against an independent Python reading of the same sentence (as
@@ -46,7 +46,7 @@ class Spec(NamedTuple):
 _AUTO, _REQUEST, _COMMIT = ir.Mode.AUTOMATIC, ir.Mode.ON_REQUEST, ir.Mode.ON_COMMITMENT
 _ONCE, _YEARLY = ir.Frequency.ONCE, ir.Frequency.YEARLY
 
-#: sample-policies.md, item by item (item 3 is two policies sharing a stacking group).
+#: The county's items (docs/policies.md), item by item (item 3 is two policies sharing a stacking group).
 SPEC: dict[str, Spec] = {
     "YY-RS-2023-01": Spec("失业保险稳岗返还", "县人社局", _AUTO, _YEARLY, 1, None),
     "YY-GX-2023-01": Spec("首次升规入统奖励", "县工信局", _AUTO, _ONCE, 100, None),
