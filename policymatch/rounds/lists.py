@@ -372,3 +372,9 @@ def _funds(draft: Draft) -> list[tuple[Any, ...]]:
             )
         )
     return rows
+
+
+#: The rows of summary.csv (columns :data:`SUMMARY`) and of the funds table (:data:`FUNDS`),
+#: for comparisons made in memory (``policymatch preview``).
+summary_rows = _summary
+fund_rows = _funds
