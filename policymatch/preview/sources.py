@@ -62,7 +62,7 @@ def _git(args: list[str], cwd: Path, what: str) -> bytes:
             [
                 simple(
                     "PM902",
-                    f"{what}: {detail[-1] if detail else 'git failed'}",
+                    what + (f" ({detail[-1]})" if detail else ""),
                     hint="give a commit, tag or branch of this repository, e.g. --base-rev main",
                 )
             ]
@@ -76,11 +76,22 @@ def policies_at_revision(folder: Path, rev: str, into: Path) -> Path:
     anchor = here if here.is_dir() else here.parent
     while not anchor.exists():
         anchor = anchor.parent
-    top = Path(_git(["rev-parse", "--show-toplevel"], anchor, "not in a git repository").decode())
-    top = Path(str(top).strip())
+    top = Path(
+        _git(["rev-parse", "--show-toplevel"], anchor, "not in a git repository").decode().strip()
+    )
+    if not here.is_relative_to(top):
+        raise UsageError([simple("PM902", f"'{folder}' is not inside the git repository {top}")])
     rel = here.relative_to(top).as_posix()
+    if rev.startswith("-"):
+        # git would read it as an option (``--output=...`` writes a file): never pass it on.
+        raise UsageError([simple("PM902", f"'{rev}' is not a git revision")])
+    commit = _git(
+        ["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+        top,
+        f"'{rev}' is not a revision of this repository",
+    )
     archive = _git(
-        ["archive", "--format=tar", rev, "--", rel],
+        ["archive", "--format=tar", commit.decode().strip(), "--", rel],
         top,
         f"cannot read '{rel}' at revision '{rev}'",
     )
