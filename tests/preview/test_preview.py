@@ -273,7 +273,11 @@ def test_the_page_renders_in_a_headless_browser(previewed: tuple[Path, str]) -> 
 
 
 def test_base_rev_reads_the_policies_at_a_git_revision(
-    case: Path, previewed: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    case: Path,
+    previewed: tuple[Path, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
@@ -289,6 +293,7 @@ def test_base_rev_reads_the_policies_at_a_git_revision(
     shutil.rmtree(repo / "policies")
     shutil.copytree(case / "new", repo / "policies")
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
     _run(
         ["preview", "--policies", str(repo / "policies"), "--base-rev", "HEAD",
          "--registry", str(case / "registry.csv"), "--as-of", str(AS_OF), "--out", str(out)],
@@ -297,6 +302,7 @@ def test_base_rev_reads_the_policies_at_a_git_revision(
     first, _ = previewed
     for name in ("gainers.csv", "losers.csv", "policies.csv", "funds.csv"):
         assert (out / name).read_bytes() == (first / name).read_bytes(), name
+    assert not (tmp_path / "ledger.sqlite").exists()  # no ledger given: none opened or made
     code = cli.main(
         ["preview", "--policies", str(repo / "policies"), "--base-rev", "no-such-rev",
          "--registry", str(case / "registry.csv"), "--as-of", str(AS_OF), "--out", str(out)]
@@ -323,3 +329,30 @@ def test_conflicting_schema_extensions_are_reported(
     assert "[PM901]" in err
     assert "award_x" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_ledger_is_read_for_history_and_never_written(
+    case: Path, rounds: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The base round, committed: every `once` policy has paid these enterprises.
+    ledger = case / "ledger-base.sqlite"
+    _run(["commit", str(case / "round-base"), "--ledger", str(ledger)], capsys)
+    recorded = ledger.read_bytes()
+    out = tmp_path / "out"
+    _run(
+        ["preview", "--policies", str(case / "new"), "--base", str(case / "base"),
+         "--registry", str(case / "registry.csv"), "--as-of", str(AS_OF), "--out", str(out),
+         "--ledger", str(ledger)],
+        capsys,
+    )  # fmt: skip
+    assert ledger.read_bytes() == recorded
+    policies = {r["policy_id"]: r for r in _read(out / "policies.csv")}
+    # 高新技术企业奖励 is `once`: those paid 20万 in the committed round get neither 20万 nor
+    # the doubled 40万 now.
+    paid = [
+        r for r in _read(case / "round-base" / "grants.csv") if r["policy_id"] == "YY-KJ-2023-02"
+    ]
+    assert paid
+    assert int(policies["YY-KJ-2023-02"]["grants_after"]) == 0
+    assert int(policies["YY-KJ-2023-02"]["grants_before"]) == 0
+    assert int(policies["YY-KJ-2023-02"]["eligible_after"]) >= len(paid)
