@@ -176,7 +176,10 @@ class _Lookup:
         self.uscc = frame["uscc"].to_numpy(dtype=object)
         self.name = _texts(frame["name"]) if "name" in frame else np.full(len(frame), "")
         self.region = _texts(frame["region"])
-        self.section = np.array([s[:1].upper() or EMPTY for s in _texts(frame["industry"])])
+        self.section = np.array(
+            [EMPTY if s == EMPTY else s[:1].upper() for s in _texts(frame["industry"])],
+            dtype=object,
+        )
 
 
 def _texts(column: Any) -> Any:

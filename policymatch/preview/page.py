@@ -25,18 +25,21 @@ _STYLE = """
 body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#1f2328}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #d0d7de}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}
-th,td{border:1px solid #d0d7de;padding:3px 8px}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d0d7de;padding:3px 8px;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f6f8fa}.gain{color:#1a7f37}.loss{color:#cf222e}.legend span{margin-right:16px}
 svg text{font-size:12px}
 """
 
 
-def _bars(title: str, items: Sequence[tuple[str, int, int]]) -> str:
-    """Horizontal paired bars (before grey, after blue) of money per label."""
+def _bars(
+    title: str, items: Sequence[tuple[str, int, int]], budgets: Sequence[int | None] = ()
+) -> str:
+    """Horizontal paired bars (before grey, after blue) of money per label; a dashed line marks
+    each label's budget where ``budgets`` gives one."""
     if not items:
         return ""
     width, label_w, bar_h = 900, 260, 10
-    top = max(max(b, a) for _, b, a in items) or 1
+    top = max([max(b, a) for _, b, a in items] + [x for x in budgets if x is not None]) or 1
     height = len(items) * (2 * bar_h + 10) + 10
     parts = [
         f'<svg role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
@@ -46,6 +49,14 @@ def _bars(title: str, items: Sequence[tuple[str, int, int]]) -> str:
     for i, (label, before, after) in enumerate(items):
         y = 10 + i * (2 * bar_h + 10)
         parts.append(f'<text x="0" y="{y + bar_h + 4}">{escape(label[:22])}</text>')
+        budget = budgets[i] if i < len(budgets) else None
+        if budget is not None:
+            bx = label_w + budget * scale
+            parts.append(
+                f'<line class="budget" x1="{bx:.1f}" y1="{y - 3}" x2="{bx:.1f}" '
+                f'y2="{y + 2 * bar_h + 1}" stroke="{LOSS_COLOR}" stroke-dasharray="3,2" '
+                f'data-fen="{budget}"><title>预算 {fen_text(budget)}</title></line>'
+            )
         for j, (value, color) in enumerate(((before, BEFORE_COLOR), (after, AFTER_COLOR))):
             w = max(value * scale, 0)
             yy = y + j * bar_h
@@ -103,8 +114,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         cells = []
         for v in row:
             if isinstance(v, int):
-                cls = "n gain" if v > 0 else "n"
-                cells.append(f'<td class="{cls}">{v}</td>')
+                cells.append(f'<td class="n">{v}</td>')
             elif isinstance(v, _Money):
                 cls = "n" + (" gain" if v.signed and v.fen > 0 else "")
                 cls += " loss" if v.signed and v.fen < 0 else ""
@@ -234,7 +244,7 @@ def render(pv: Preview) -> str:
 {policies}
 <h2>资金池与预算</h2>
 <p>核减比例：资金池预算不足时，被核减的那一级优先级按这个比例兑现（100% 为全额）。</p>
-{_bars("各资金池应兑现金额（元）", [(f.id, f.demand.before, f.demand.after) for f in pv.funds])}
+{_bars("各资金池应兑现金额（元；红色虚线为预算）", [(f.id, f.demand.before, f.demand.after) for f in pv.funds], [f.budget[1] for f in pv.funds])}
 {funds}
 <h2>按乡镇（行政区划）</h2>
 {_deltas("兑现金额变化（元）", [(r.key, r.granted.delta) for r in pv.regions])}

@@ -201,6 +201,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.svgs = 0
         self.bars: list[int] = []
+        self.budgets: list[int] = []
         self.ids: dict[str, str] = {}
         self.data = ""
         self._in: str | None = None
@@ -212,6 +213,8 @@ class _Page(HTMLParser):
             self.svgs += 1
         if tag == "rect" and a.get("class") == "bar":
             self.bars.append(int(a["data-fen"] or 0))
+        if tag == "line" and a.get("class") == "budget":
+            self.budgets.append(int(a["data-fen"] or 0))
         if a.get("id"):
             self._in = a["id"]
         for key in ("src", "href"):
@@ -248,6 +251,7 @@ def test_the_page_is_self_contained_and_shows_the_figures(previewed: tuple[Path,
     drawn = [v for pid in sorted(data["policies"]) for v in data["policies"][pid]["granted"]]
     assert page.bars[: len(drawn)] == drawn
     assert data["gainers"] == len(_read(out / "gainers.csv"))
+    assert page.budgets == [150_000_000]  # the fund's budget drawn on its demand chart
 
 
 def test_the_page_renders_in_a_headless_browser(previewed: tuple[Path, str]) -> None:
