@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from ..backends.base import Backend
 from ..rounds.allocate import BudgetUse, Paid
@@ -149,6 +151,9 @@ def preview(
 
 
 def compare(before: Draft, after: Draft, labels: tuple[str, str] = ("现行", "拟议")) -> Preview:
+    """The differences of two drafts of one registry read (rows are compared by position)."""
+    if before.frame is not after.frame:
+        raise ValueError("a preview compares two drafts of the same registry read")
     frame = after.frame
     lookup = _Lookup(frame)
     grants_b, grants_a = _grants(before), _grants(after)
@@ -172,7 +177,7 @@ def compare(before: Draft, after: Draft, labels: tuple[str, str] = ("现行", "�
 class _Lookup:
     """The registry columns a preview groups by, one array each, by frame row."""
 
-    def __init__(self, frame: Any) -> None:
+    def __init__(self, frame: pd.DataFrame) -> None:
         self.uscc = frame["uscc"].to_numpy(dtype=object)
         self.name = _texts(frame["name"]) if "name" in frame else np.full(len(frame), "")
         self.region = _texts(frame["region"])
@@ -182,7 +187,7 @@ class _Lookup:
         )
 
 
-def _texts(column: Any) -> Any:
+def _texts(column: pd.Series) -> npt.NDArray[np.object_]:
     values = column.to_numpy(dtype=object)
     return np.array([EMPTY if v is None or v != v else str(v) for v in values], dtype=object)
 
@@ -301,11 +306,11 @@ def _funds(before: Draft, after: Draft) -> tuple[FundRow, ...]:
 
 
 def _groups(
-    keys: Any,
+    keys: npt.NDArray[np.object_],
     enterprises: Iterable[EnterpriseRow],
     b: _Grants,
     a: _Grants,
-    key_of: Any,
+    key_of: Callable[[EnterpriseRow], str],
 ) -> tuple[GroupRow, ...]:
     sizes = Counter(keys.tolist())
     before: Counter[str] = Counter()

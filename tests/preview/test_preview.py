@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,15 +33,15 @@ AS_OF = dt.date(2024, 3, 1)
 ROWS = 4000
 NEW_POLICY = """
   - id: YY-KJ-2024-09
-    title: 瞪羚企业奖励
+    title: 规上企业稳增长奖励
     basis: 示例文号 第九条
-    frequency: once
+    frequency: yearly
     eligibility:
       all:
         - 本地企业
-        - label: 瞪羚企业
-          when: '"瞪羚企业" in tags'
-    amount: 5万
+        - label: 规上企业
+          when: '"规上企业" in tags'
+    amount: 2万
 """
 
 
@@ -170,6 +171,11 @@ def test_demand_and_fund_rates_match_the_rounds_summaries(
         Decimal(doubled["demand_after"]) - Decimal(doubled["demand_before"])
     ) + Decimal(new["demand_after"])
     assert Decimal(doubled["demand_after"]) == 2 * Decimal(doubled["demand_before"]) > 0
+    # The new policy reaches enterprises and costs money: its whole demand is new.
+    assert int(new["eligible_after"]) > 0
+    assert int(new["eligible_before"]) == 0
+    assert Decimal(new["demand_after"]) == 20_000 * int(new["eligible_after"])
+    assert Decimal(new["granted_after"]) > 0
 
 
 def test_the_terminal_summary_names_the_changes(previewed: tuple[Path, str]) -> None:
@@ -177,10 +183,21 @@ def test_the_terminal_summary_names_the_changes(previewed: tuple[Path, str]) -> 
     assert "政策沙盘：基准日期 2024-03-01" in text
     assert "不写台账" in text
     assert re.search(r"YY-KJ-2023-02\s+高新技术企业奖励\s+修改", text)
-    assert "新政策 YY-KJ-2024-09 瞪羚企业奖励：符合条件" in text
+    assert "新政策 YY-KJ-2024-09 规上企业稳增长奖励：符合条件" in text
     gainers = len(_read(out / "gainers.csv"))
     assert f"多得的企业 {gainers} 户" in text
     assert "核减比例" in text
+
+
+def test_the_terminal_summary_matches_the_golden_file(
+    case: Path, previewed: tuple[Path, str]
+) -> None:
+    _, text = previewed
+    text = text.replace(str(case), "<tmp>")
+    golden = Path(__file__).parent / "golden" / "summary.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
 
 
 def test_regions_and_industries_add_up(previewed: tuple[Path, str]) -> None:
