@@ -60,11 +60,12 @@ def _history(ledger: str | None) -> list[Paid]:
 
 def run(args: argparse.Namespace) -> int:
     from ..preview.compare import preview
-    from ..preview.files import write_files
+    from ..preview.files import check_out, write_files
     from ..preview.page import write_page
     from ..preview.sources import policies_at_revision, shared_schema
     from ..preview.terminal import summary_text
 
+    check_out(args.out)
     proposed = compile_policy_set(args.policies)
     with tempfile.TemporaryDirectory(prefix="policymatch-base-") as tmp:
         if args.base_rev is not None:

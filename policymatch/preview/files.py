@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
 from ..errors import UsageError, simple
+from ..rounds.manifest import MANIFEST
 from ..rounds.outputs import write_csv
 from ..rounds.tables import Column, Kind, fen_text, rows_table
 from .compare import EnterpriseRow, GroupRow, Preview
@@ -87,6 +89,24 @@ def _groups(rows: Sequence[GroupRow]) -> list[tuple[object, ...]]:
          g.granted.delta)
         for g in rows
     ]  # fmt: skip
+
+
+def check_out(out_dir: Path) -> None:
+    """Refuse, before any work, a folder the preview cannot or must not write (PM903): a file,
+    a folder without write permission, or a round's folder (its manifest.json)."""
+    problem = None
+    if (out_dir / MANIFEST).exists():
+        problem = f"'{out_dir}' holds a round ({MANIFEST}): a preview is not part of a round"
+    else:
+        existing = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            problem = f"cannot write the preview into '{out_dir}': '{existing}' is a file"
+        elif not os.access(existing, os.W_OK):
+            problem = f"cannot write the preview into '{out_dir}': no permission"
+    if problem:
+        raise UsageError(
+            [simple("PM903", problem, hint="give the preview a folder of its own (--out)")]
+        )
 
 
 def write_files(pv: Preview, out_dir: Path) -> list[str]:
