@@ -86,3 +86,13 @@ def test_functions_lists_every_function(capsys: pytest.CaptureFixture[str]) -> N
 def test_the_function_help_describes_exactly_the_compilers_functions() -> None:
     assert tuple(f.name for f in FUNCTION_HELP) == ir.FUNCTIONS
     assert all(f.signature.startswith(f"{f.name}(") for f in FUNCTION_HELP)
+
+
+def test_every_command_is_in_the_readme_command_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = {
+        line.split("`")[1].split()[1]
+        for line in readme.splitlines()
+        if line.startswith("| `policymatch ")
+    }
+    assert set(cli.COMMANDS) <= table
