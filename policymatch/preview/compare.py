@@ -63,6 +63,8 @@ class FundRow:
     budget: tuple[int | None, int | None]
     demand: Pair
     granted: Pair
+    #: Demand the budget leaves unpaid (应兑现 − 兑现): what full payment would need on top.
+    shortfall: Pair
     #: The pro-rata rate the fund applies to its scaled priority level (1 when all fits).
     rate: tuple[Fraction, Fraction]
     scaled_level: tuple[int | None, int | None]
@@ -298,6 +300,7 @@ def _funds(before: Draft, after: Draft) -> tuple[FundRow, ...]:
                 budget=(xb.get("budget"), xa.get("budget")),
                 demand=Pair(int(xb.get("demand") or 0), int(xa.get("demand") or 0)),
                 granted=Pair(int(xb.get("granted") or 0), int(xa.get("granted") or 0)),
+                shortfall=Pair(int(xb.get("shortfall") or 0), int(xa.get("shortfall") or 0)),
                 rate=(rate(ub), rate(ua)),
                 scaled_level=(xb.get("scaled_level"), xa.get("scaled_level")),
             )

@@ -53,6 +53,8 @@ FUNDS = (
     C("demand_after", "应兑现金额（拟议）", MONEY),
     C("granted_before", "兑现金额（现行）", MONEY),
     C("granted_after", "兑现金额（拟议）", MONEY),
+    C("shortfall_before", "资金缺口（现行）", MONEY),
+    C("shortfall_after", "资金缺口（拟议）", MONEY),
     C("rate_before", "核减比例（现行）", PERCENT),
     C("rate_after", "核减比例（拟议）", PERCENT),
 )
@@ -120,7 +122,8 @@ def write_files(pv: Preview, out_dir: Path) -> list[str]:
     ]  # fmt: skip
     funds = [
         (f.id, f.title, f.budget[1], f.demand.before, f.demand.after, f.granted.before,
-         f.granted.after, _ten_thousandths(f.rate[0]), _ten_thousandths(f.rate[1]))
+         f.granted.after, f.shortfall.before, f.shortfall.after, _ten_thousandths(f.rate[0]),
+         _ten_thousandths(f.rate[1]))
         for f in pv.funds
     ]  # fmt: skip
     tables = (

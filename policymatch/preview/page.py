@@ -206,11 +206,13 @@ def render(pv: Preview) -> str:
         ],
     )  # fmt: skip
     funds = _table(
-        ("资金", "名称", "预算", "应兑现 现行", "拟议", "兑现 现行", "拟议", "核减比例 现行", "拟议"),
+        ("资金", "名称", "预算", "应兑现 现行", "拟议", "兑现 现行", "拟议", "缺口 现行", "拟议",
+         "核减比例 现行", "拟议"),
         [
             (f.id, f.title, "不限" if f.budget[1] is None else fen_text(f.budget[1]),
              _Money(f.demand.before), _Money(f.demand.after), _Money(f.granted.before),
-             _Money(f.granted.after), percent(f.rate[0]), percent(f.rate[1]))
+             _Money(f.granted.after), _Money(f.shortfall.before), _Money(f.shortfall.after),
+             percent(f.rate[0]), percent(f.rate[1]))
             for f in pv.funds
         ],
     )  # fmt: skip

@@ -64,12 +64,16 @@ def summary_text(pv: Preview, files: list[str]) -> str:
             f.id,
             "不限" if f.budget[1] is None else fen_text(f.budget[1]),
             *_money(f.demand),
+            fen_text(f.shortfall.after),
             f"{percent(f.rate[0])} → {percent(f.rate[1])}",
         )
         for f in pv.funds
     ]
-    out.append("资金池（应兑现金额；核减比例为资金不足时被核减那一级按比例兑现的比例）：")
-    out.append(text_table(("资金", "预算（元）", b, a, "变化", "核减比例"), funds))
+    out.append(
+        "资金池（应兑现金额；缺口为拟议下预算不够付的金额；核减比例为资金不足时被核减那一级"
+        "按比例兑现的比例）："
+    )
+    out.append(text_table(("资金", "预算（元）", b, a, "变化", "缺口（元）", "核减比例"), funds))
     gain, lose = pv.gainers, pv.losers
     out.append(
         f"多得的企业 {len(gain)} 户，共多得 {fen_text(sum(e.granted.delta for e in gain))} 元；"

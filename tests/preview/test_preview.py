@@ -377,3 +377,13 @@ def test_a_ledger_is_read_for_history_and_never_written(
     assert int(policies["YY-KJ-2023-02"]["grants_after"]) == 0
     assert int(policies["YY-KJ-2023-02"]["grants_before"]) == 0
     assert int(policies["YY-KJ-2023-02"]["eligible_after"]) >= len(paid)
+
+
+def test_fund_shortfall_is_demand_less_granted(previewed: tuple[Path, str]) -> None:
+    out, _ = previewed
+    (fund,) = _read(out / "funds.csv")
+    for side in ("before", "after"):
+        assert Decimal(fund[f"shortfall_{side}"]) == Decimal(fund[f"demand_{side}"]) - Decimal(
+            fund[f"granted_{side}"]
+        )
+    assert Decimal(fund["shortfall_after"]) > Decimal(fund["shortfall_before"]) > 0
