@@ -26,22 +26,29 @@ ENTERPRISES = (
     C("delta", "变化（元）", MONEY),
     C("changes", "各政策变化"),
 )
+
+
+def _sides(*columns: tuple[str, str, Kind]) -> tuple[Column, ...]:
+    """Each figure twice: ``<name>_before`` (现行) then ``<name>_after`` (拟议)."""
+    return tuple(
+        C(f"{name}_{side}", f"{label}（{side_label}）", kind)
+        for name, label, kind in columns
+        for side, side_label in (("before", "现行"), ("after", "拟议"))
+    )
+
+
 POLICIES = (
     C("policy_id", "政策编号"),
     C("policy_title", "政策名称"),
     C("status", "状态"),
     C("fund", "资金来源"),
     C("mode", "兑现方式"),
-    *(
-        C(f"{what}_{side}", f"{label}（{side_label}）", kind)
-        for what, label, kind in (
-            ("eligible", "符合条件（户）", COUNT),
-            ("grants", "兑现（户）", COUNT),
-            ("demand", "应兑现金额（元）", MONEY),
-            ("granted", "兑现金额（元）", MONEY),
-            ("unknown", "待补充数据（户）", COUNT),
-        )
-        for side, side_label in (("before", "现行"), ("after", "拟议"))
+    *_sides(
+        ("eligible", "符合条件（户）", COUNT),
+        ("grants", "兑现（户）", COUNT),
+        ("demand", "应兑现金额（元）", MONEY),
+        ("granted", "兑现金额（元）", MONEY),
+        ("unknown", "待补充数据（户）", COUNT),
     ),
     C("granted_delta", "兑现金额变化（元）", MONEY),
 )
@@ -49,22 +56,19 @@ FUNDS = (
     C("fund", "资金来源"),
     C("fund_title", "资金名称"),
     C("budget", "预算（元）", MONEY),
-    C("demand_before", "应兑现金额（现行）", MONEY),
-    C("demand_after", "应兑现金额（拟议）", MONEY),
-    C("granted_before", "兑现金额（现行）", MONEY),
-    C("granted_after", "兑现金额（拟议）", MONEY),
-    C("shortfall_before", "资金缺口（现行）", MONEY),
-    C("shortfall_after", "资金缺口（拟议）", MONEY),
-    C("rate_before", "核减比例（现行）", PERCENT),
-    C("rate_after", "核减比例（拟议）", PERCENT),
+    *_sides(
+        ("demand", "应兑现金额", MONEY),
+        ("granted", "兑现金额", MONEY),
+        ("shortfall", "资金缺口", MONEY),
+        ("rate", "核减比例", PERCENT),
+    ),
 )
 GROUPS = (
     C("key", "分组"),
     C("enterprises", "企业（户）", COUNT),
     C("gainers", "多得（户）", COUNT),
     C("losers", "少得（户）", COUNT),
-    C("granted_before", "兑现金额（现行）", MONEY),
-    C("granted_after", "兑现金额（拟议）", MONEY),
+    *_sides(("granted", "兑现金额", MONEY)),
     C("delta", "变化（元）", MONEY),
 )
 
