@@ -1,4 +1,4 @@
-"""``policymatch check [POLICIES]``: compile a policy set and report every error."""
+"""``policymatch check [POLICIES]``: compile a policy set and report every error and warning."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..rules import compile_policy_set
+from .policy_args import add_arguments, apply_language, report_warnings
 
 
 def register(sub: Any) -> None:
@@ -14,14 +15,18 @@ def register(sub: Any) -> None:
     p.add_argument(
         "policies", nargs="?", default="policies", help="policy folder or file (default: policies/)"
     )
+    add_arguments(p)
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_language(args)
     policy_set = compile_policy_set(args.policies)
+    report_warnings(policy_set, args)
     n_examples = sum(len(p.examples) for p in policy_set.policies)
+    warned = f", {len(policy_set.warnings)} warnings" if policy_set.warnings else ""
     sys.stdout.write(
         f"ok: {len(policy_set.policies)} policies, {len(policy_set.funds)} funds, "
-        f"{n_examples} examples in {len(policy_set.sources)} files\n"
+        f"{n_examples} examples in {len(policy_set.sources)} files{warned}\n"
     )
     return 0

@@ -10,6 +10,7 @@ raised together in a :class:`~policymatch.errors.PolicyError`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
@@ -20,12 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import DiagnosticBag, PolicyError, simple, suggest
+from ..errors import Diagnostic, DiagnosticBag, PolicyError, simple, sorted_diagnostics, suggest
 from ..schema import STANDARD_SCHEMA, FieldType, Schema, SchemaError
 from ..values import parse_value
 from . import ir
 from . import syntax as s
 from .check import Checker, CheckError, CheckErrors, PoisonedDefine
+from .lint import findings
 from .loader import LoadFailure, PathKey, SourceFile, load_yaml, read_text
 from .model import (
     CONDITION_KEYS,
@@ -49,6 +51,8 @@ class PolicySet:
     schema: Schema
     sources: tuple[tuple[str, str], ...]
     digest: str
+    #: Problems that do not stop the set from compiling (PM35x); ``--strict`` makes them errors.
+    warnings: tuple[Diagnostic, ...] = ()
 
     def policy(self, policy_id: str) -> ir.Policy:
         for p in self.policies:
@@ -82,6 +86,8 @@ class _Compiler:
     schema: Schema = STANDARD_SCHEMA
     defines: dict[str, _Define] = field(default_factory=dict)
     define_stack: list[str] = field(default_factory=list)
+    #: Where each compiled policy is written, to place the warnings about it.
+    placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -292,7 +298,7 @@ def _source_files(root: Path) -> list[Path]:
     return [root]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -394,7 +400,7 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     files: list[_File] = []
     hashes: list[tuple[str, str]] = []
     for path in paths:
-        display = _display(path)
+        display = display_path(path)
         hashes.append((display, hashlib.sha256(path.read_bytes()).hexdigest()))
         src = SourceFile(display, "")
         try:
@@ -433,13 +439,25 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             simple(
                 "PM310",
                 f"the policies read {len(read)} registry fields; at most {ir.MAX_FIELDS} are allowed",
-                file=_display(root),
+                file=display_path(root),
                 hint="split the policy set into sets that read fewer fields each",
             )
         )
     comp.bag.raise_if_any()
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
-    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest)
+    warnings = _warnings(comp, policies)
+    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest, warnings)
+
+
+def _warnings(comp: _Compiler, policies: list[ir.Policy]) -> tuple[Diagnostic, ...]:
+    out: list[Diagnostic] = []
+    for found in findings(policies, comp.schema):
+        src, base = comp.placed[found.policy.id]
+        path = (*base, *found.path)
+        pos = src.key_pos(path) if found.at_key else src.value_pos(path)
+        diag = src.diag(found.code, found.message, pos, found.hint)
+        out.append(dataclasses.replace(diag, severity="warning"))
+    return tuple(sorted_diagnostics(out))
 
 
 def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> None:
@@ -602,6 +620,7 @@ def _compile_policies(
                 )
                 continue
             seen[policy.id] = f.src.path
+            comp.placed[policy.id] = (f.src, ("policies", i))
             out.append(policy)
     return out
 
@@ -754,7 +773,9 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
             "PM305",
             f"tier {index + 1} can never match: {reason}",
             (*path, "tiers", index, "when"),
-            hint="order tiers from the strictest condition to the loosest (first match wins)",
+            hint="its tests contradict each other: check the numbers, values and 'not's"
+            if reason.endswith("never true")
+            else "order tiers from the strictest condition to the loosest (first match wins)",
         )
     return ir.Amount(tiers=tuple(done))
 
