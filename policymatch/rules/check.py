@@ -50,6 +50,28 @@ class PoisonedDefine(Exception):
 #: defines that failed), or returns None when the name is not a define.
 DefineResolver = Callable[[str], "ir.Expr | None"]
 
+#: How each function is called, for the hint of a call with the wrong number of arguments.
+_SIGNATURES = {
+    "min": "min(a, b, ...)",
+    "max": "max(a, b, ...)",
+    "abs": "abs(x)",
+    "round": "round(x) or round(x, 2)",
+    "year": "year(registered_on)",
+    "years_between": "years_between(registered_on, as_of)",
+    "is_null": "is_null(revenue)",
+    "coalesce": "coalesce(revenue, 0)",
+    "date": 'date("2023-01-01")',
+}
+#: A value of each type, for hints.
+_EXAMPLES = {
+    T.NUMBER: "employees or 10",
+    T.TEXT: '"361126"',
+    T.BOOL: "employees >= 10",
+    T.DATE: 'registered_on or date("2023-01-01")',
+    T.TAGS: "tags",
+    T.NULL: "null",
+}
+
 _ARITY: dict[str, tuple[int, int | None]] = {
     "min": (2, None),
     "max": (2, None),
@@ -90,7 +112,10 @@ class Checker:
         out = self._check(node)
         if out.type not in (T.NUMBER, T.NULL):
             raise CheckError(
-                "PM204", f"{what} must be a number, but this is a {out.type.value}", node
+                "PM204",
+                f"{what} must be a number, but this is a {out.type.value}",
+                node,
+                hint="write a number such as 5万 or a formula such as min(revenue * 1%, 50万)",
             )
         return out
 
@@ -345,7 +370,12 @@ class Checker:
         n = len(node.args)
         if n < low or (high is not None and n > high):
             want = str(low) if low == high else f"{low} or {high}" if high else f"at least {low}"
-            raise CheckError("PM203", f"{node.func}() takes {want} argument(s), got {n}", node)
+            raise CheckError(
+                "PM203",
+                f"{node.func}() takes {want} argument(s), got {n}",
+                node,
+                hint=f"write {_SIGNATURES[node.func]}",
+            )
         if node.func == "date":
             return self._date(node)
         args = [self._check(a) for a in node.args]
@@ -412,7 +442,10 @@ class Checker:
     def _want(self, expr: ir.Expr, node: s.Node, want: T, where: str) -> None:
         if expr.type is not want and expr.type is not T.NULL:
             raise CheckError(
-                "PM204", f"{where} needs a {want.value}, not a {expr.type.value}", node
+                "PM204",
+                f"{where} needs a {want.value}, not a {expr.type.value}",
+                node,
+                hint=f"give it a {want.value}, e.g. {_EXAMPLES[want]}",
             )
 
 

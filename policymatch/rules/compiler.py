@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +35,7 @@ from .model import (
     FILE_KEYS,
     DefaultsModel,
     ExampleModel,
+    FieldExtensionModel,
     FundModel,
     PolicyModel,
     SchemaExtensionModel,
@@ -86,6 +88,9 @@ class _Compiler:
     schema: Schema = STANDARD_SCHEMA
     defines: dict[str, _Define] = field(default_factory=dict)
     define_stack: list[str] = field(default_factory=list)
+    #: Names and aliases of schema fields whose declaration failed (already reported): their
+    #: uses are not reported again as unknown names.
+    poisoned: set[str] = field(default_factory=set)
     #: Where each compiled policy is written, to place the warnings about it.
     placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
 
@@ -160,7 +165,11 @@ class _Compiler:
             return checker.check(node)
         except ExprSyntaxError as exc:
             pos = src.expr_pos(path, exc.start, exc.end - exc.start)
-            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, exc.hint))
+            hint = exc.hint or (
+                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
+                "and functions such as min(a, b)"
+            )
+            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, hint))
         except (CheckError, CheckErrors) as exc:
             for err in exc.errors if isinstance(exc, CheckErrors) else [exc]:
                 pos = src.expr_pos(path, err.start, err.end - err.start)
@@ -169,7 +178,15 @@ class _Compiler:
             pass
         return None
 
+    def poison_field(self, name: str, spec: Any) -> None:
+        self.poisoned.add(name)
+        if isinstance(spec, dict):
+            names = [spec.get("label"), *(spec.get("aliases") or [])]
+            self.poisoned.update(n for n in names if isinstance(n, str))
+
     def resolve_define(self, name: str) -> ir.Expr | None:
+        if name in self.poisoned:
+            raise PoisonedDefine(name)
         entry = self.defines.get(name)
         if entry is None:
             return None
@@ -287,6 +304,42 @@ class _Compiler:
         return expr.value
 
 
+#: What to write for a missing key (PM102 hints).
+_KEY_EXAMPLES = {
+    "id": "YY-KJ-2024-01",
+    "title": "政策名称",
+    "fund": "huiqi-pool",
+    "eligibility": "条件, e.g. employees >= 10",
+    "amount": "金额, e.g. 5万",
+    "name": "示例名称",
+    "as_of": "2024-03-01",
+    "enterprise": "{employees: 10}",
+    "eligible": "true, false or unknown",
+    "fields": "{字段名: {type: ...}}",
+}
+#: A value of each registry type (PM103 hints on an example's enterprise).
+_VALUE_EXAMPLES = {
+    FieldType.CODE: '"361126"',
+    FieldType.STRING: "某某有限公司",
+    FieldType.INTEGER: "50",
+    FieldType.MONEY: "100万 or 1000000.00",
+    FieldType.RATE: "5% or 0.05",
+    FieldType.DATE: "2023-01-01",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.ENUM: "one of the field's values",
+    FieldType.TAGS: "[高新技术企业, 专精特新]",
+}
+#: Hints by pydantic error family (int_parsing -> "int").
+_TYPE_HINTS = {
+    "int": "write a whole number, e.g. 100",
+    "string": "write a text",
+    "bool": "write true or false",
+    "list": "write a list: [a, b] or one '- ' item per line",
+    "dict": "write a mapping: key: value",
+    "decimal": "write a number, e.g. 5万",
+}
+
+
 def _strip_label(expr: ir.Expr) -> ir.Expr:
     """A label+when names its condition; a single leaf inside needs no second name."""
     return expr.expr if isinstance(expr, ir.Labeled) else expr
@@ -312,8 +365,13 @@ def _pydantic_errors(
     exc: ValidationError,
     model: type[BaseModel],
     what: str,
+    quiet: frozenset[str] = frozenset(),
 ) -> None:
+    """Report pydantic's errors at their place; errors on the keys in ``quiet`` (a default
+    already reported where it is written) are left out."""
     for err in exc.errors():
+        if err["loc"] and err["loc"][0] in quiet:
+            continue
         loc = tuple(
             x
             for x in err["loc"]
@@ -333,11 +391,24 @@ def _pydantic_errors(
             )
         elif kind == "missing":
             comp.error(
-                src, "PM102", f"{what} is missing the required key '{last}'", path[:-1], key=False
+                src,
+                "PM102",
+                f"{what} is missing the required key '{last}'",
+                path[:-1],
+                key=False,
+                hint=f"add '{last}: {_KEY_EXAMPLES.get(str(last), '...')}'",
             )
         elif kind == "literal_error":
             expected = str(err.get("ctx", {}).get("expected", ""))
-            comp.error(src, "PM103", f"'{last}' must be one of {expected}", path)
+            choices = re.findall(r"'([^']*)'", expected)
+            best = suggest(str(err.get("input", "")), choices)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}' must be one of {expected}",
+                path,
+                hint=f"write '{best}'" if best else f"write one of: {', '.join(choices)}",
+            )
         elif kind in (
             "date_from_datetime_parsing",
             "date_parsing",
@@ -347,10 +418,20 @@ def _pydantic_errors(
             comp.error(src, "PM103", f"'{last}' must be a date such as 2023-01-01", path)
         elif kind == "string_pattern_mismatch":
             comp.error(
-                src, "PM103", f"'{last}' may contain only letters, digits, '_', '.' and '-'", path
+                src,
+                "PM103",
+                f"'{last}' may contain only letters, digits, '_', '.' and '-'",
+                path,
+                hint="e.g. YY-KJ-2024-01",
             )
         else:
-            comp.error(src, "PM103", f"'{last}': {err['msg']}", path)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}': {err['msg']}",
+                path,
+                hint=_TYPE_HINTS.get(kind.split("_")[0]),
+            )
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -490,15 +571,26 @@ def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> 
 
 
 def _extend_schema(comp: _Compiler, f: _File) -> None:
+    """Extend the schema field by field: one field written wrong does not lose the others."""
     raw = f.data.get("schema")
     if raw is None:
         return
+    fields = raw.get("fields") if isinstance(raw, dict) else None
+    shell = {**raw, "fields": {key: {} for key in fields}} if isinstance(fields, dict) else raw
     try:
-        ext = SchemaExtensionModel.model_validate(raw)
+        SchemaExtensionModel.model_validate(shell)
     except ValidationError as exc:
         _pydantic_errors(comp, f.src, ("schema",), exc, SchemaExtensionModel, "schema")
         return
-    for name, spec in ext.fields.items():
+    assert isinstance(fields, dict)
+    for name, item in fields.items():
+        path: PathKey = ("schema", "fields", name)
+        try:
+            spec = FieldExtensionModel.model_validate(item)
+        except ValidationError as exc:
+            _pydantic_errors(comp, f.src, path, exc, FieldExtensionModel, f"field '{name}'")
+            comp.poison_field(name, item)
+            continue
         try:
             comp.schema = comp.schema.extend(
                 name,
@@ -509,7 +601,8 @@ def _extend_schema(comp: _Compiler, f: _File) -> None:
                 sensitive=spec.sensitive,
             )
         except SchemaError as exc:
-            comp.error(f.src, "PM308", str(exc), ("schema", "fields", name), key=True)
+            comp.error(f.src, "PM308", str(exc), path, key=True)
+            comp.poison_field(name, item)
 
 
 def _collect_defines(comp: _Compiler, f: _File) -> None:
@@ -576,7 +669,11 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
                 continue
             if model.id in funds:
                 comp.error(
-                    f.src, "PM306", f"fund id '{model.id}' is used twice", ("funds", i, "id")
+                    f.src,
+                    "PM306",
+                    f"fund id '{model.id}' is used twice",
+                    ("funds", i, "id"),
+                    hint="give each fund its own id, or remove the second one",
                 )
                 continue
             budget = None
@@ -594,7 +691,7 @@ def _compile_policies(
     out: list[ir.Policy] = []
     seen: dict[str, str] = {}
     for f in files:
-        defaults = _defaults(comp, f)
+        defaults, wrong = _defaults(comp, f)
         raw = f.data.get("policies")
         if raw is None:
             continue
@@ -607,7 +704,7 @@ def _compile_policies(
             )
             continue
         for i, item in enumerate(raw):
-            policy = _policy(comp, f.src, ("policies", i), item, defaults, funds)
+            policy = _policy(comp, f.src, ("policies", i), item, defaults, wrong, funds)
             if policy is None:
                 continue
             if policy.id in seen:
@@ -625,16 +722,24 @@ def _compile_policies(
     return out
 
 
-def _defaults(comp: _Compiler, f: _File) -> dict[str, Any]:
+def _defaults(comp: _Compiler, f: _File) -> tuple[dict[str, Any], frozenset[str]]:
+    """The file's valid defaults, and the keys whose default was wrong (reported once, here).
+
+    The policies take the valid defaults and say nothing about the wrong ones: a bad date in
+    ``defaults:`` is one error at its line, not also a missing key in every policy.
+    """
     raw = f.data.get("defaults")
     if raw is None:
-        return {}
+        return {}, frozenset()
     try:
         DefaultsModel.model_validate(raw)
     except ValidationError as exc:
         _pydantic_errors(comp, f.src, ("defaults",), exc, DefaultsModel, "defaults")
-        return {}
-    return dict(raw)
+        if not isinstance(raw, dict):
+            return {}, frozenset(DefaultsModel.model_fields)
+        bad = frozenset(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+        return {k: v for k, v in raw.items() if k not in bad}, bad
+    return dict(raw), frozenset()
 
 
 def _policy(
@@ -643,12 +748,18 @@ def _policy(
     path: PathKey,
     item: Any,
     defaults: dict[str, Any],
+    wrong_defaults: frozenset[str],
     funds: dict[str, ir.Fund],
 ) -> ir.Policy | None:
     if not isinstance(item, dict):
         comp.error(src, "PM103", "a policy is a mapping of keys (id, title, ...)", path)
         return None
     merged = {**defaults, **item}
+
+    def origin(key: str) -> PathKey:
+        """Where the policy's ``key`` is written: in the policy, else under ``defaults:``."""
+        return (*path, key) if key in item else ("defaults", key) if key in defaults else path
+
     # Conditions and amounts are checked even when the structured keys fail validation: all
     # errors of the policy belong in the same report.
     eligibility = (
@@ -664,13 +775,21 @@ def _policy(
             src,
             "PM303",
             f"fund '{fund}' does not exist" + (f" (did you mean '{best}'?)" if best else ""),
-            (*path, "fund") if "fund" in item else path,
+            origin("fund"),
             hint=None if best else "funds are declared under 'funds:' (usually in funds.yaml)",
         )
     try:
         model = PolicyModel.model_validate(merged)
     except ValidationError as exc:
-        _pydantic_errors(comp, src, path, exc, PolicyModel, f"policy '{item.get('id', '?')}'")
+        _pydantic_errors(
+            comp,
+            src,
+            path,
+            exc,
+            PolicyModel,
+            f"policy '{item.get('id', '?')}'",
+            quiet=wrong_defaults - set(item),
+        )
         return None
     cap = (
         comp.constant_amount(src, (*path, "cap"), model.cap, "cap")
@@ -688,7 +807,8 @@ def _policy(
             src,
             "PM307",
             f"effective period ends ({effective.to}) before it starts ({effective.from_})",
-            (*path, "effective"),
+            origin("effective"),
+            hint="write the start date under 'from' and the end date under 'to'",
         )
     if eligibility is None:
         return None
@@ -824,6 +944,9 @@ def _example_record(
     ok = True
     for key, raw in ex.enterprise.items():
         field_ = comp.schema.lookup(key)
+        if field_ is None and key in comp.poisoned:
+            ok = False
+            continue
         if field_ is None or field_.derived:
             best = suggest(key, comp.schema.all_names())
             comp.error(
@@ -838,7 +961,13 @@ def _example_record(
         try:
             value = parse_value(field_, raw)
         except ValueError as exc:
-            comp.error(src, "PM103", f"{field_.name}: {exc}", (*path, key))
+            comp.error(
+                src,
+                "PM103",
+                f"{field_.name}: {exc}",
+                (*path, key),
+                hint=f"write a {field_.type.value} value, e.g. {_VALUE_EXAMPLES[field_.type]}",
+            )
             ok = False
             continue
         record[field_.name] = value

@@ -25,6 +25,7 @@ MAX_DEPTH = 40
 MAX_NODES = 100_000
 
 PathKey = tuple[str | int, ...]
+_DID_YOU_MEAN = re.compile(r"\(did you mean '(.+?)'\?\)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class SourceFile:
         pos: Pos | None,
         hint: str | None = None,
     ) -> Diagnostic:
+        if hint is None:
+            suggested = _DID_YOU_MEAN.search(message)
+            hint = f"write '{suggested[1]}'" if suggested else None
         if pos is None:
             return Diagnostic(code=code, message=message, file=self.path, hint=hint)
         return Diagnostic(

@@ -92,3 +92,35 @@ def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         compile_policy_set(tmp_path / "nope")
     assert info.value.diagnostics[0].code == "PM005"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_diagnostic_says_what_to_write(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    assert [d for d in info.value.diagnostics if not d.hint] == []
+
+
+def test_a_wrong_default_is_reported_once_where_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set("defaults_cascade")
+    found = [(d.file, d.span.line if d.span else 0, d.code) for d in info.value.diagnostics]
+    # Two policies in each file, and not one report about a policy.
+    assert found == [
+        ("defaults_cascade/bad_date.yaml", 5, "PM104"),
+        ("defaults_cascade/bad_date.yaml", 6, "PM103"),
+        ("defaults_cascade/bad_fund.yaml", 3, "PM303"),
+        ("defaults_cascade/bad_fund.yaml", 4, "PM307"),
+    ]
+
+
+@pytest.mark.parametrize("case", ["schema_field_cascade.yaml", "define_type_cascade.yaml"])
+def test_one_wrong_type_is_one_error(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    assert len(info.value.diagnostics) == 1
