@@ -56,7 +56,7 @@ class Diagnostic:
 
         zh = (lang or language()) == "zh"
         message = translate(self.code, self.message) if zh else self.message
-        hint = translate(self.code, self.hint) if zh and self.hint else self.hint
+        hint = translate(self.code, self.hint, hint=True) if zh and self.hint else self.hint
         severity = {"error": "错误", "warning": "警告"}.get(self.severity, self.severity)
         where = self.file or "<input>"
         if self.span is not None:

@@ -189,3 +189,33 @@ def test_test_takes_one_file_of_a_folder_and_several_paths(
     assert (code, out) == (0, "examples: 6 passed, 0 failed\n")
     code, out, _ = run(capsys, "test", "policies/q.yaml", "policies")
     assert (code, out) == (0, "examples: 6 passed, 0 failed\n")
+
+
+def test_language_follows_the_flag_then_the_locale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "p.yaml").write_text(
+        GOOD.replace("employees >= 5", "employes >= 5"), encoding="utf-8"
+    )
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    _, _, err = run(capsys, "check", str(tmp_path))
+    assert "错误: 未知的名称 'employes'（是不是 'employees'？） [PM201]" in err
+    _, _, err = run(capsys, "check", "--lang", "en", str(tmp_path))
+    assert "error: unknown name 'employes' (did you mean 'employees'?) [PM201]" in err
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    _, _, err = run(capsys, "check", str(tmp_path))
+    assert "[PM201]" in err
+    assert "error: unknown name" in err
+
+
+def test_test_speaks_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "p.yaml").write_text(
+        GOOD.replace("eligible: unknown}", "eligible: false}"), encoding="utf-8"
+    )
+    code, out, _ = run(capsys, "test", "--lang", "zh", str(tmp_path))
+    assert code == 1
+    assert "缺数据时结果是“未知”，不是“不符合”" in out
+    assert "“未知”（缺少：employees）" in out
+    assert out.endswith("示例：2 个通过，1 个失败\n")

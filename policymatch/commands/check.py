@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from ..errors import language
+from ..messages import translate
 from ..rules import compile_policy_set
 from .policy_args import add_arguments, apply_language, report_warnings
 
@@ -25,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
     report_warnings(policy_set, args)
     n_examples = sum(len(p.examples) for p in policy_set.policies)
     warned = f", {len(policy_set.warnings)} warnings" if policy_set.warnings else ""
-    sys.stdout.write(
+    summary = (
         f"ok: {len(policy_set.policies)} policies, {len(policy_set.funds)} funds, "
-        f"{n_examples} examples in {len(policy_set.sources)} files{warned}\n"
+        f"{n_examples} examples in {len(policy_set.sources)} files{warned}"
     )
+    sys.stdout.write(f"{translate('summary', summary) if language() == 'zh' else summary}\n")
     return 0

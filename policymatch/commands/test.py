@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..errors import language
 from ..examples import ExampleResult, run_examples
+from ..messages import translate
 from ..rules import compile_policy_set
 from ..rules.compiler import display_path
 from .policy_args import add_arguments, apply_language, report_warnings
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     apply_language(args)
     results = _results(args.policies, args)
     failed = [r for r in results if not r.passed]
+    zh = language() == "zh"
     out = sys.stdout
     for r in results:
         if r.passed and not args.verbose:
@@ -60,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         mark = "ok  " if r.passed else "FAIL"
         out.write(f"{mark} {r.policy.id} / {r.example.name}  ({r.example.file}:{r.example.line})\n")
         for problem in r.problems:
-            out.write(f"       {problem}\n")
-    out.write(f"examples: {len(results) - len(failed)} passed, {len(failed)} failed\n")
+            out.write(f"       {translate('example', problem) if zh else problem}\n")
+    summary = f"examples: {len(results) - len(failed)} passed, {len(failed)} failed"
+    out.write(f"{translate('summary', summary) if zh else summary}\n")
     return 1 if failed else 0
