@@ -50,6 +50,14 @@ class PoisonedDefine(Exception):
 #: defines that failed), or returns None when the name is not a define.
 DefineResolver = Callable[[str], "ir.Expr | None"]
 
+#: Derived fields, lowered here once to what they mean, so that no evaluator, backend or
+#: explanation needs to know them by name.
+_DERIVED: dict[str, ir.Expr] = {
+    "age_years": ir.Call(
+        "years_between", (ir.Field("registered_on", FieldType.DATE), ir.AsOf()), T.NUMBER
+    ),
+}
+
 #: How each function is called, for the hint of a call with the wrong number of arguments.
 _SIGNATURES = {
     "min": "min(a, b, ...)",
@@ -156,6 +164,8 @@ class Checker:
         if node.name == "as_of":
             return ir.AsOf()
         field = self.schema.lookup(node.name)
+        if field is not None and field.derived:
+            return _DERIVED[field.name]
         if field is not None:
             return ir.Field(field.name, field.type)
         resolved = self.resolve_define(node.name)

@@ -29,9 +29,7 @@ def render(case: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("case", CASES)
-def test_error_report_matches_golden(
-    case: str, lang: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_error_report_matches_golden(case: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
     with pytest.raises(PolicyError) as info:
         compile_policy_set(case)
