@@ -483,6 +483,30 @@ HINTS: tuple[tuple[str, str], ...] = (
         "field holds only its listed values: correct the number or the value",
         "金额和人数不会是负数，比率在 0 到 100% 之间，枚举字段只取列出的值：请改正数字或取值",
     ),
+    (
+        "write a condition such as employees >= 10, or an amount such as 5万",
+        "应写条件（如 employees >= 10）或金额（如 5万）",
+    ),
+    ("write the date as YYYY-MM-DD, e.g. 2023-01-01", "日期写作 YYYY-MM-DD，例如 2023-01-01"),
+    (
+        "a new field needs a type (and values for enum/tags); an existing field takes only new "
+        "aliases and values",
+        "新字段要写 type（enum/tags 还要写 values）；已有字段只能增加别名和取值",
+    ),
+    ("write define: then one '名称: 条件' per line", "写 define:，然后每行一个 '名称: 条件'"),
+    ("write each fund as - id: ... title: ...", "每个资金池写作 - id: ... title: ..."),
+    ("write each policy as - id: ... title: ...", "每项政策写作 - id: ... title: ..."),
+    (
+        "an example's enterprise lists registry fields or their Chinese names",
+        "示例的 enterprise 下只能写登记库字段或其中文名称",
+    ),
+    (
+        "a policy file needs a few levels: write conditions as all: [...] lists, not nested",
+        "政策文件只需要几层：请把条件写成 all: [...] 列表，不要层层嵌套",
+    ),
+    ("write the key as a plain name followed by ': '", "键应写作普通名称，后接 ': '"),
+    ("check the indentation and quoting of the file", "请检查文件的缩进与引号"),
+    ("write round(x) or round(x, 2)", "应写作 round(x) 或 round(x, 2)"),
     # The most general last: a hint is matched by the first template that fits.
     ("write '{x}'", "应写作 '{x}'"),
     ("write one of: {xs}", "应写以下之一：{xs}"),

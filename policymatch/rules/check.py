@@ -309,7 +309,10 @@ class Checker:
             assert isinstance(b, ir.Field)
             if not (isinstance(a, ir.Const) and a.type is T.TEXT):
                 raise CheckError(
-                    "PM204", "the value tested against a tags field must be a quoted text", na
+                    "PM204",
+                    "the value tested against a tags field must be a quoted text",
+                    na,
+                    hint='e.g. "专精特新" in tags',
                 )
             field = self.schema[b.name]
             tag = str(a.value)
@@ -325,7 +328,12 @@ class Checker:
         for item_node in nb.items:
             item = self._check(item_node)
             if not isinstance(item, ir.Const) or item.type is T.NULL:
-                raise CheckError("PM204", "list items must be constants (not null)", item_node)
+                raise CheckError(
+                    "PM204",
+                    "list items must be constants (not null)",
+                    item_node,
+                    hint='e.g. size in ["小型", "微型"]',
+                )
             if item.type is not a.type:
                 raise CheckError(
                     "PM204",
@@ -336,12 +344,19 @@ class Checker:
             self._enum_value(a, item, item_node)
             items.append(item.value)
         if not items:
-            raise CheckError("PM204", "an empty list never matches", nb)
+            raise CheckError(
+                "PM204", "an empty list never matches", nb, hint='e.g. size in ["小型", "微型"]'
+            )
         return ir.InList(a, tuple(items), negated)
 
     def _startswith(self, a: ir.Expr, na: s.Node, nb: s.Node) -> ir.Expr:
         if a.type is not T.TEXT:
-            raise CheckError("PM204", f"startswith tests codes and text, not a {a.type.value}", na)
+            raise CheckError(
+                "PM204",
+                f"startswith tests codes and text, not a {a.type.value}",
+                na,
+                hint='e.g. industry startswith "C3"',
+            )
         if not isinstance(nb, s.Text):
             raise CheckError(
                 "PM204",
@@ -401,6 +416,7 @@ class Checker:
                     "PM204",
                     f"{node.func}() takes values of one type ({' or '.join(k.value for k in allowed)})",
                     node,
+                    hint=f"write {_SIGNATURES[node.func]}",
                 )
             return ir.Call(node.func, tuple(args), kinds.pop() if kinds else T.NULL)
         if node.func == "is_null":
@@ -419,14 +435,22 @@ class Checker:
                 and 0 <= places.value <= 10
             ):
                 raise CheckError(
-                    "PM204", "round()'s places must be a whole number from 0 to 10", node.args[1]
+                    "PM204",
+                    "round()'s places must be a whole number from 0 to 10",
+                    node.args[1],
+                    hint="write round(x) or round(x, 2)",
                 )
         return ir.Call(node.func, tuple(args), T.NUMBER)
 
     def _date(self, node: s.Call) -> ir.Expr:
         arg = node.args[0]
         if not isinstance(arg, s.Text):
-            raise CheckError("PM204", 'date() takes a quoted date, e.g. date("2023-01-01")', arg)
+            raise CheckError(
+                "PM204",
+                'date() takes a quoted date, e.g. date("2023-01-01")',
+                arg,
+                hint='write date("YYYY-MM-DD")',
+            )
         try:
             return ir.Const(dt.date.fromisoformat(arg.value), T.DATE)
         except ValueError:
@@ -446,6 +470,7 @@ class Checker:
                 "PM204",
                 f"both branches must have one type, not {then.type.value} and {other.type.value}",
                 node,
+                hint="e.g. 5万 if employees >= 10 else 2万",
             )
         return ir.IfElse(cond, then, other, kinds.pop() if kinds else T.NULL)
 

@@ -147,7 +147,9 @@ class _Compiler:
         kind = (
             "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "empty"
         )
-        self.error(src, "PM103", f"expected an expression, found {kind}", path)
+        self.error(
+            src, "PM103", f"expected an expression, found {kind}", path, hint=_EXPRESSION_HINT
+        )
         return None
 
     def expression(self, src: SourceFile, path: PathKey, raw: Any, kind: str) -> ir.Expr | None:
@@ -238,7 +240,13 @@ class _Compiler:
                 inner = self.condition(src, (*path, "when"), raw["when"])
                 label = raw["label"]
                 if not isinstance(label, str) or not label.strip():
-                    self.error(src, "PM103", "a label must be a text", (*path, "label"))
+                    self.error(
+                        src,
+                        "PM103",
+                        "a label must be a text",
+                        (*path, "label"),
+                        hint="write {label: 名称, when: 条件}",
+                    )
                     return None
                 if inner is None:
                     return None
@@ -264,7 +272,11 @@ class _Compiler:
             items = raw[key]
             if not isinstance(items, list) or not items:
                 self.error(
-                    src, "PM103", f"'{key}' takes a non-empty list of conditions", (*path, key)
+                    src,
+                    "PM103",
+                    f"'{key}' takes a non-empty list of conditions",
+                    (*path, key),
+                    hint="write all: [...] or any: [...]",
                 )
                 return None
             parts = [self.condition(src, (*path, key, i), item) for i, item in enumerate(items)]
@@ -296,10 +308,18 @@ class _Compiler:
         if expr is None:
             return None
         if not (isinstance(expr, ir.Const) and isinstance(expr.value, Decimal)):
-            self.error(src, "PM204", f"{what} must be a fixed amount such as 50万", path)
+            self.error(
+                src,
+                "PM204",
+                f"{what} must be a fixed amount such as 50万",
+                path,
+                hint="write a number, e.g. 5万",
+            )
             return None
         if expr.value < 0:
-            self.error(src, "PM103", f"{what} cannot be negative", path)
+            self.error(
+                src, "PM103", f"{what} cannot be negative", path, hint="write a number, e.g. 5万"
+            )
             return None
         return expr.value
 
@@ -338,6 +358,9 @@ _TYPE_HINTS = {
     "dict": "write a mapping: key: value",
     "decimal": "write a number, e.g. 5万",
 }
+
+
+_EXPRESSION_HINT = "write a condition such as employees >= 10, or an amount such as 5万"
 
 
 def _strip_label(expr: ir.Expr) -> ir.Expr:
@@ -415,7 +438,13 @@ def _pydantic_errors(
             "date_type",
             "date_from_datetime_inexact",
         ):
-            comp.error(src, "PM103", f"'{last}' must be a date such as 2023-01-01", path)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}' must be a date such as 2023-01-01",
+                path,
+                hint="write the date as YYYY-MM-DD, e.g. 2023-01-01",
+            )
         elif kind == "string_pattern_mismatch":
             comp.error(
                 src,
@@ -476,7 +505,15 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         )
     paths = _source_files(root)
     if not paths:
-        raise PolicyError([simple("PM005", f"no *.yaml files in '{root}'")])
+        raise PolicyError(
+            [
+                simple(
+                    "PM005",
+                    f"no *.yaml files in '{root}'",
+                    hint="give the folder of *.yaml files, e.g. policies/",
+                )
+            ]
+        )
     comp = _Compiler()
     files: list[_File] = []
     hashes: list[tuple[str, str]] = []
@@ -492,7 +529,14 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             continue
         comp.bag.extend(problems)
         if data is None:
-            comp.bag.add(src.diag("PM102", "file is empty: it needs at least 'version: 1'", None))
+            comp.bag.add(
+                src.diag(
+                    "PM102",
+                    "file is empty: it needs at least 'version: 1'",
+                    None,
+                    hint="add 'version: 1' as the first line",
+                )
+            )
             continue
         if not isinstance(data, dict):
             comp.bag.add(
@@ -500,6 +544,7 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
                     "PM103",
                     "a policy file is a mapping of keys (version, policies, ...)",
                     src.value_pos(()),
+                    hint="a policy file holds: " + ", ".join(FILE_KEYS),
                 )
             )
             continue
@@ -601,7 +646,15 @@ def _extend_schema(comp: _Compiler, f: _File) -> None:
                 sensitive=spec.sensitive,
             )
         except SchemaError as exc:
-            comp.error(f.src, "PM308", str(exc), path, key=True)
+            comp.error(
+                f.src,
+                "PM308",
+                str(exc),
+                path,
+                key=True,
+                hint="a new field needs a type (and values for enum/tags); an existing field "
+                "takes only new aliases and values",
+            )
             comp.poison_field(name, item)
 
 
@@ -611,7 +664,11 @@ def _collect_defines(comp: _Compiler, f: _File) -> None:
         return
     if not isinstance(raw, dict):
         comp.error(
-            f.src, "PM103", "'define' is a mapping of names to conditions or values", ("define",)
+            f.src,
+            "PM103",
+            "'define' is a mapping of names to conditions or values",
+            ("define",),
+            hint="write define: then one '名称: 条件' per line",
         )
         return
     for name, value in raw.items():
@@ -647,6 +704,7 @@ def _collect_defines(comp: _Compiler, f: _File) -> None:
                 f"'{name}' is not a usable name (letters, digits and _; not starting with a digit)",
                 ("define", name),
                 key=True,
+                hint="choose another name",
             )
             continue
         comp.defines[name] = _Define(name, f.src, ("define", name), value)
@@ -659,7 +717,13 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
         if raw is None:
             continue
         if not isinstance(raw, list):
-            comp.error(f.src, "PM103", "'funds' is a list", ("funds",))
+            comp.error(
+                f.src,
+                "PM103",
+                "'funds' is a list",
+                ("funds",),
+                hint="write each fund as - id: ... title: ...",
+            )
             continue
         for i, item in enumerate(raw):
             try:
@@ -701,6 +765,7 @@ def _compile_policies(
                 "PM103",
                 "'policies' is a list of policies (each item starts with '- id:')",
                 ("policies",),
+                hint="write each policy as - id: ... title: ...",
             )
             continue
         for i, item in enumerate(raw):
@@ -752,7 +817,13 @@ def _policy(
     funds: dict[str, ir.Fund],
 ) -> ir.Policy | None:
     if not isinstance(item, dict):
-        comp.error(src, "PM103", "a policy is a mapping of keys (id, title, ...)", path)
+        comp.error(
+            src,
+            "PM103",
+            "a policy is a mapping of keys (id, title, ...)",
+            path,
+            hint="write each policy as - id: ... title: ...",
+        )
         return None
     merged = {**defaults, **item}
 
@@ -955,6 +1026,9 @@ def _example_record(
                 f"unknown field '{key}'" + (f" (did you mean '{best}'?)" if best else ""),
                 (*path, key),
                 key=True,
+                hint=None
+                if best
+                else "an example's enterprise lists registry fields or their Chinese names",
             )
             ok = False
             continue

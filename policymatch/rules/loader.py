@@ -25,6 +25,7 @@ MAX_DEPTH = 40
 MAX_NODES = 100_000
 
 PathKey = tuple[str | int, ...]
+_FLATTER = "a policy file needs a few levels: write conditions as all: [...] lists, not nested"
 _DID_YOU_MEAN = re.compile(r"\(did you mean '(.+?)'\?\)")
 
 
@@ -185,7 +186,10 @@ class _Builder:
             raise LoadFailure(
                 [
                     self.source.diag(
-                        "PM004", f"nesting deeper than {MAX_DEPTH} levels", self.pos(node)
+                        "PM004",
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        self.pos(node),
+                        hint=_FLATTER,
                     )
                 ]
             )
@@ -195,7 +199,12 @@ class _Builder:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.errors.append(
-                        self.source.diag("PM103", "a key must be a plain name", self.pos(key_node))
+                        self.source.diag(
+                            "PM103",
+                            "a key must be a plain name",
+                            self.pos(key_node),
+                            hint="write the key as a plain name followed by ': '",
+                        )
                     )
                     continue
                 key = str(key_node.value)
@@ -270,9 +279,18 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
         pos = Pos(mark.line + 1, mark.column + 1, 1) if mark else None
         raise LoadFailure([_syntax_error(source, problem, text, pos)]) from None
     except yaml.YAMLError as exc:
-        raise LoadFailure([source.diag("PM002", f"YAML syntax error: {exc}", None)]) from None
+        raise LoadFailure(
+            [
+                source.diag(
+                    "PM002",
+                    f"YAML syntax error: {exc}",
+                    None,
+                    hint="check the indentation and quoting of the file",
+                )
+            ]
+        ) from None
     except RecursionError:
-        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
     if node is None:
         return None, []
     expanded = _expanded_size(node)
@@ -291,7 +309,7 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     try:
         data = builder.build(node, (), 0)
     except RecursionError:
-        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
     return data, builder.errors
 
 
