@@ -157,6 +157,10 @@ def shape(expr: ir.Expr) -> Shape:
             exact = False
             continue
         key, c = atom
+        if key in region and type(region[key]) is not type(c):
+            # A field tested both as a range and as a set of values: keep one, and say so.
+            exact = False
+            continue
         region = meet(region, {key: c})
     return Shape(region, exact)
 
