@@ -219,3 +219,20 @@ def test_test_speaks_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "缺数据时结果是“未知”，不是“不符合”" in out
     assert "“未知”（缺少：employees）" in out
     assert out.endswith("示例：2 个通过，1 个失败\n")
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}, "en"),
+        ({"LANG": "C", "LC_MESSAGES": "zh_TW.UTF-8"}, "zh"),
+        ({"LC_ALL": "", "LANG": "zh_CN.GB18030"}, "zh"),
+    ],
+)
+def test_locale_language(environ: dict[str, str], lang: str) -> None:
+    from policymatch.commands.policy_args import locale_language
+
+    assert locale_language(environ) == lang

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import PolicyError, set_language
@@ -28,7 +29,7 @@ def add_arguments(parser: Any) -> None:
     )
 
 
-def locale_language(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+def locale_language(environ: Mapping[str, str] = os.environ) -> str:
     """``zh`` when the first set of LC_ALL, LC_MESSAGES, LANG names Chinese, else ``en``."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name)

@@ -31,9 +31,10 @@ def test_every_case_has_an_expected_code() -> None:
     assert set(EXPECTED) == set(CASES)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("case", CASES)
 def test_refused_with_its_code_and_golden_report(
-    case: str, monkeypatch: pytest.MonkeyPatch
+    case: str, lang: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     MARKER.unlink(missing_ok=True)
     monkeypatch.chdir(HERE)
@@ -43,8 +44,8 @@ def test_refused_with_its_code_and_golden_report(
     codes = {d.code for d in info.value.diagnostics}
     assert codes == {EXPECTED[case]}
     assert all(d.span is not None for d in info.value.diagnostics)
-    report = info.value.render() + "\n"
-    golden = HERE / (Path(case).stem + ".err")
+    report = "\n\n".join(d.render(lang) for d in info.value.diagnostics) + "\n"
+    golden = HERE / (Path(case).stem + (".zh.err" if lang == "zh" else ".err"))
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(report, encoding="utf-8")
     assert report == golden.read_text(encoding="utf-8")
