@@ -8,6 +8,7 @@ as its diagnostics (no traceback) and exits 1; a usage error exits 2.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import importlib
 import os
 import sys
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A command may choose the language of its messages (--lang): in a copy of the context, so
+    # the choice ends with the command (tests call main() many times in one process).
+    return contextvars.copy_context().run(_dispatch, args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as exc:

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+
+#: The language diagnostics render in ("en" or "zh"); the CLI sets it from --lang or the locale.
+_LANGUAGE: ContextVar[str] = ContextVar("policymatch_language", default="en")
+
+
+def set_language(lang: str) -> None:
+    """Render every later diagnostic in ``lang`` ("en" or "zh")."""
+    _LANGUAGE.set(lang)
+
+
+def language() -> str:
+    return _LANGUAGE.get()
 
 
 @dataclass(frozen=True)
@@ -33,18 +46,28 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
 
-    def render(self) -> str:
-        """Render like a compiler: ``file:line:col: error: message [code]``, the line, a caret."""
+    def render(self, lang: str | None = None) -> str:
+        """Render like a compiler: ``file:line:col: error: message [code]``, the line, a caret.
+
+        In Chinese (``lang`` or the current :func:`language`) the message, hint and severity
+        come from the catalogue of :mod:`policymatch.messages`; the code stays the same.
+        """
+        from .messages import translate
+
+        zh = (lang or language()) == "zh"
+        message = translate(self.code, self.message) if zh else self.message
+        hint = translate(self.code, self.hint, hint=True) if zh and self.hint else self.hint
+        severity = {"error": "错误", "warning": "警告"}.get(self.severity, self.severity)
         where = self.file or "<input>"
         if self.span is not None:
             where += f":{self.span.line}:{self.span.col}"
-        lines = [f"{where}: {self.severity}: {self.message} [{self.code}]"]
+        lines = [f"{where}: {severity if zh else self.severity}: {message} [{self.code}]"]
         if self.span is not None and self.source_line is not None:
             text = self.source_line.rstrip("\n")
             lines.append("    " + text)
             lines.append("    " + caret_line(text, self.span.col, self.span.length))
-        if self.hint:
-            lines.append(f"    = help: {self.hint}")
+        if hint:
+            lines.append(f"    = {'提示' if zh else 'help'}: {hint}")
         return "\n".join(lines)
 
 

@@ -57,6 +57,11 @@ def run_example(policy: ir.Policy, example: ir.Example) -> ExampleResult:
     if example.eligible is None:
         if outcome.status != "unknown":
             problems.append(f"expected unknown (missing data), got {_describe(outcome)}")
+    elif outcome.status == "unknown" and example.eligible is False:
+        problems.append(
+            f"expected not eligible, got {_describe(outcome)}: missing data makes the result "
+            "unknown, not 'not eligible'; give the missing fields or write eligible: unknown"
+        )
     elif (outcome.status == "eligible") is not example.eligible:
         want = "eligible" if example.eligible else "not eligible"
         problems.append(f"expected {want}, got {_describe(outcome)}")

@@ -197,7 +197,7 @@ def money(value: Decimal) -> str:
 
 def _value(schema: Schema, name: str, value: Any) -> str:
     if value is None:
-        return "（空：成立日期为空）" if name == "age_years" else "（空）"
+        return "（空）"
     field = schema.lookup(name)
     kind = field.type if field is not None else None
     if isinstance(value, bool):

@@ -257,7 +257,12 @@ def numbers(schema: Schema = STANDARD_SCHEMA, depth: int = 2) -> st.SearchStrate
             dates(schema, 0),
             dates(schema, 0),
         ),
-        st.just(ir.Field("age_years", FieldType.INTEGER)),
+        # age_years, as the checker lowers it.
+        st.just(
+            ir.Call(
+                "years_between", (ir.Field("registered_on", FieldType.DATE), ir.AsOf()), T.NUMBER
+            )
+        ),
         st.builds(lambda a: ir.Arith("+", a, ir.Const(None, T.NULL)), sub),
     )
 

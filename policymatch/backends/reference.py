@@ -45,9 +45,6 @@ class Env:
     as_of: dt.date
 
     def get(self, name: str) -> Any:
-        if name == "age_years":
-            registered = self.record.get("registered_on")
-            return None if registered is None else years_between(registered, self.as_of)  # type: ignore[arg-type]
         return self.record.get(name)
 
 
@@ -261,8 +258,8 @@ def _null_fields(exprs: list[ir.Expr], env: Env) -> tuple[str, ...]:
     names: set[str] = set()
     for e in exprs:
         names |= ir.fields_of(e)
-    null = {ir.registry_field(n) for n in names if env.get(n) is None and n != "tags"}
-    return tuple(sorted(null or {ir.registry_field(n) for n in names}))
+    null = {n for n in names if env.get(n) is None and n != "tags"}
+    return tuple(sorted(null or set(names)))
 
 
 def evaluate_amount(

@@ -50,6 +50,36 @@ class PoisonedDefine(Exception):
 #: defines that failed), or returns None when the name is not a define.
 DefineResolver = Callable[[str], "ir.Expr | None"]
 
+#: Derived fields, lowered here once to what they mean, so that no evaluator, backend or
+#: explanation needs to know them by name.
+_DERIVED: dict[str, ir.Expr] = {
+    "age_years": ir.Call(
+        "years_between", (ir.Field("registered_on", FieldType.DATE), ir.AsOf()), T.NUMBER
+    ),
+}
+
+#: How each function is called, for the hint of a call with the wrong number of arguments.
+_SIGNATURES = {
+    "min": "min(a, b, ...)",
+    "max": "max(a, b, ...)",
+    "abs": "abs(x)",
+    "round": "round(x) or round(x, 2)",
+    "year": "year(registered_on)",
+    "years_between": "years_between(registered_on, as_of)",
+    "is_null": "is_null(revenue)",
+    "coalesce": "coalesce(revenue, 0)",
+    "date": 'date("2023-01-01")',
+}
+#: A value of each type, for hints.
+_EXAMPLES = {
+    T.NUMBER: "employees or 10",
+    T.TEXT: '"361126"',
+    T.BOOL: "employees >= 10",
+    T.DATE: 'registered_on or date("2023-01-01")',
+    T.TAGS: "tags",
+    T.NULL: "null",
+}
+
 _ARITY: dict[str, tuple[int, int | None]] = {
     "min": (2, None),
     "max": (2, None),
@@ -90,7 +120,10 @@ class Checker:
         out = self._check(node)
         if out.type not in (T.NUMBER, T.NULL):
             raise CheckError(
-                "PM204", f"{what} must be a number, but this is a {out.type.value}", node
+                "PM204",
+                f"{what} must be a number, but this is a {out.type.value}",
+                node,
+                hint="write a number such as 5万 or a formula such as min(revenue * 1%, 50万)",
             )
         return out
 
@@ -131,6 +164,8 @@ class Checker:
         if node.name == "as_of":
             return ir.AsOf()
         field = self.schema.lookup(node.name)
+        if field is not None and field.derived:
+            return _DERIVED[field.name]
         if field is not None:
             return ir.Field(field.name, field.type)
         resolved = self.resolve_define(node.name)
@@ -274,7 +309,10 @@ class Checker:
             assert isinstance(b, ir.Field)
             if not (isinstance(a, ir.Const) and a.type is T.TEXT):
                 raise CheckError(
-                    "PM204", "the value tested against a tags field must be a quoted text", na
+                    "PM204",
+                    "the value tested against a tags field must be a quoted text",
+                    na,
+                    hint='e.g. "专精特新" in tags',
                 )
             field = self.schema[b.name]
             tag = str(a.value)
@@ -290,7 +328,12 @@ class Checker:
         for item_node in nb.items:
             item = self._check(item_node)
             if not isinstance(item, ir.Const) or item.type is T.NULL:
-                raise CheckError("PM204", "list items must be constants (not null)", item_node)
+                raise CheckError(
+                    "PM204",
+                    "list items must be constants (not null)",
+                    item_node,
+                    hint='e.g. size in ["小型", "微型"]',
+                )
             if item.type is not a.type:
                 raise CheckError(
                     "PM204",
@@ -301,12 +344,19 @@ class Checker:
             self._enum_value(a, item, item_node)
             items.append(item.value)
         if not items:
-            raise CheckError("PM204", "an empty list never matches", nb)
+            raise CheckError(
+                "PM204", "an empty list never matches", nb, hint='e.g. size in ["小型", "微型"]'
+            )
         return ir.InList(a, tuple(items), negated)
 
     def _startswith(self, a: ir.Expr, na: s.Node, nb: s.Node) -> ir.Expr:
         if a.type is not T.TEXT:
-            raise CheckError("PM204", f"startswith tests codes and text, not a {a.type.value}", na)
+            raise CheckError(
+                "PM204",
+                f"startswith tests codes and text, not a {a.type.value}",
+                na,
+                hint='e.g. industry startswith "C3"',
+            )
         if not isinstance(nb, s.Text):
             raise CheckError(
                 "PM204",
@@ -345,7 +395,12 @@ class Checker:
         n = len(node.args)
         if n < low or (high is not None and n > high):
             want = str(low) if low == high else f"{low} or {high}" if high else f"at least {low}"
-            raise CheckError("PM203", f"{node.func}() takes {want} argument(s), got {n}", node)
+            raise CheckError(
+                "PM203",
+                f"{node.func}() takes {want} argument(s), got {n}",
+                node,
+                hint=f"write {_SIGNATURES[node.func]}",
+            )
         if node.func == "date":
             return self._date(node)
         args = [self._check(a) for a in node.args]
@@ -361,6 +416,7 @@ class Checker:
                     "PM204",
                     f"{node.func}() takes values of one type ({' or '.join(k.value for k in allowed)})",
                     node,
+                    hint=f"write {_SIGNATURES[node.func]}",
                 )
             return ir.Call(node.func, tuple(args), kinds.pop() if kinds else T.NULL)
         if node.func == "is_null":
@@ -379,14 +435,22 @@ class Checker:
                 and 0 <= places.value <= 10
             ):
                 raise CheckError(
-                    "PM204", "round()'s places must be a whole number from 0 to 10", node.args[1]
+                    "PM204",
+                    "round()'s places must be a whole number from 0 to 10",
+                    node.args[1],
+                    hint="write round(x) or round(x, 2)",
                 )
         return ir.Call(node.func, tuple(args), T.NUMBER)
 
     def _date(self, node: s.Call) -> ir.Expr:
         arg = node.args[0]
         if not isinstance(arg, s.Text):
-            raise CheckError("PM204", 'date() takes a quoted date, e.g. date("2023-01-01")', arg)
+            raise CheckError(
+                "PM204",
+                'date() takes a quoted date, e.g. date("2023-01-01")',
+                arg,
+                hint='write date("YYYY-MM-DD")',
+            )
         try:
             return ir.Const(dt.date.fromisoformat(arg.value), T.DATE)
         except ValueError:
@@ -406,13 +470,17 @@ class Checker:
                 "PM204",
                 f"both branches must have one type, not {then.type.value} and {other.type.value}",
                 node,
+                hint="e.g. 5万 if employees >= 10 else 2万",
             )
         return ir.IfElse(cond, then, other, kinds.pop() if kinds else T.NULL)
 
     def _want(self, expr: ir.Expr, node: s.Node, want: T, where: str) -> None:
         if expr.type is not want and expr.type is not T.NULL:
             raise CheckError(
-                "PM204", f"{where} needs a {want.value}, not a {expr.type.value}", node
+                "PM204",
+                f"{where} needs a {want.value}, not a {expr.type.value}",
+                node,
+                hint=f"give it a {want.value}, e.g. {_EXAMPLES[want]}",
             )
 
 

@@ -10,8 +10,10 @@ raised together in a :class:`~policymatch.errors.PolicyError`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,18 +22,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import DiagnosticBag, PolicyError, simple, suggest
+from ..errors import Diagnostic, DiagnosticBag, PolicyError, simple, sorted_diagnostics, suggest
 from ..schema import STANDARD_SCHEMA, FieldType, Schema, SchemaError
 from ..values import parse_value
 from . import ir
 from . import syntax as s
 from .check import Checker, CheckError, CheckErrors, PoisonedDefine
+from .lint import findings
 from .loader import LoadFailure, PathKey, SourceFile, load_yaml, read_text
 from .model import (
     CONDITION_KEYS,
     FILE_KEYS,
     DefaultsModel,
     ExampleModel,
+    FieldExtensionModel,
     FundModel,
     PolicyModel,
     SchemaExtensionModel,
@@ -49,6 +53,8 @@ class PolicySet:
     schema: Schema
     sources: tuple[tuple[str, str], ...]
     digest: str
+    #: Problems that do not stop the set from compiling (PM35x); ``--strict`` makes them errors.
+    warnings: tuple[Diagnostic, ...] = ()
 
     def policy(self, policy_id: str) -> ir.Policy:
         for p in self.policies:
@@ -82,6 +88,11 @@ class _Compiler:
     schema: Schema = STANDARD_SCHEMA
     defines: dict[str, _Define] = field(default_factory=dict)
     define_stack: list[str] = field(default_factory=list)
+    #: Names and aliases of schema fields whose declaration failed (already reported): their
+    #: uses are not reported again as unknown names.
+    poisoned: set[str] = field(default_factory=set)
+    #: Where each compiled policy is written, to place the warnings about it.
+    placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -136,7 +147,9 @@ class _Compiler:
         kind = (
             "a list" if isinstance(raw, list) else "a mapping" if isinstance(raw, dict) else "empty"
         )
-        self.error(src, "PM103", f"expected an expression, found {kind}", path)
+        self.error(
+            src, "PM103", f"expected an expression, found {kind}", path, hint=_EXPRESSION_HINT
+        )
         return None
 
     def expression(self, src: SourceFile, path: PathKey, raw: Any, kind: str) -> ir.Expr | None:
@@ -154,7 +167,11 @@ class _Compiler:
             return checker.check(node)
         except ExprSyntaxError as exc:
             pos = src.expr_pos(path, exc.start, exc.end - exc.start)
-            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, exc.hint))
+            hint = exc.hint or (
+                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
+                "and functions such as min(a, b)"
+            )
+            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, hint))
         except (CheckError, CheckErrors) as exc:
             for err in exc.errors if isinstance(exc, CheckErrors) else [exc]:
                 pos = src.expr_pos(path, err.start, err.end - err.start)
@@ -163,7 +180,15 @@ class _Compiler:
             pass
         return None
 
+    def poison_field(self, name: str, spec: Any) -> None:
+        self.poisoned.add(name)
+        if isinstance(spec, dict):
+            names = [spec.get("label"), *(spec.get("aliases") or [])]
+            self.poisoned.update(n for n in names if isinstance(n, str))
+
     def resolve_define(self, name: str) -> ir.Expr | None:
+        if name in self.poisoned:
+            raise PoisonedDefine(name)
         entry = self.defines.get(name)
         if entry is None:
             return None
@@ -215,7 +240,13 @@ class _Compiler:
                 inner = self.condition(src, (*path, "when"), raw["when"])
                 label = raw["label"]
                 if not isinstance(label, str) or not label.strip():
-                    self.error(src, "PM103", "a label must be a text", (*path, "label"))
+                    self.error(
+                        src,
+                        "PM103",
+                        "a label must be a text",
+                        (*path, "label"),
+                        hint="write {label: 名称, when: 条件}",
+                    )
                     return None
                 if inner is None:
                     return None
@@ -241,7 +272,11 @@ class _Compiler:
             items = raw[key]
             if not isinstance(items, list) or not items:
                 self.error(
-                    src, "PM103", f"'{key}' takes a non-empty list of conditions", (*path, key)
+                    src,
+                    "PM103",
+                    f"'{key}' takes a non-empty list of conditions",
+                    (*path, key),
+                    hint="write all: [...] or any: [...]",
                 )
                 return None
             parts = [self.condition(src, (*path, key, i), item) for i, item in enumerate(items)]
@@ -273,12 +308,59 @@ class _Compiler:
         if expr is None:
             return None
         if not (isinstance(expr, ir.Const) and isinstance(expr.value, Decimal)):
-            self.error(src, "PM204", f"{what} must be a fixed amount such as 50万", path)
+            self.error(
+                src,
+                "PM204",
+                f"{what} must be a fixed amount such as 50万",
+                path,
+                hint="write a number, e.g. 5万",
+            )
             return None
         if expr.value < 0:
-            self.error(src, "PM103", f"{what} cannot be negative", path)
+            self.error(
+                src, "PM103", f"{what} cannot be negative", path, hint="write a number, e.g. 5万"
+            )
             return None
         return expr.value
+
+
+#: What to write for a missing key (PM102 hints).
+_KEY_EXAMPLES = {
+    "id": "YY-KJ-2024-01",
+    "title": "政策名称",
+    "fund": "huiqi-pool",
+    "eligibility": "条件, e.g. employees >= 10",
+    "amount": "金额, e.g. 5万",
+    "name": "示例名称",
+    "as_of": "2024-03-01",
+    "enterprise": "{employees: 10}",
+    "eligible": "true, false or unknown",
+    "fields": "{字段名: {type: ...}}",
+}
+#: A value of each registry type (PM103 hints on an example's enterprise).
+_VALUE_EXAMPLES = {
+    FieldType.CODE: '"361126"',
+    FieldType.STRING: "某某有限公司",
+    FieldType.INTEGER: "50",
+    FieldType.MONEY: "100万 or 1000000.00",
+    FieldType.RATE: "5% or 0.05",
+    FieldType.DATE: "2023-01-01",
+    FieldType.BOOLEAN: "true or false",
+    FieldType.ENUM: "one of the field's values",
+    FieldType.TAGS: "[高新技术企业, 专精特新]",
+}
+#: Hints by pydantic error family (int_parsing -> "int").
+_TYPE_HINTS = {
+    "int": "write a whole number, e.g. 100",
+    "string": "write a text",
+    "bool": "write true or false",
+    "list": "write a list: [a, b] or one '- ' item per line",
+    "dict": "write a mapping: key: value",
+    "decimal": "write a number, e.g. 5万",
+}
+
+
+_EXPRESSION_HINT = "write a condition such as employees >= 10, or an amount such as 5万"
 
 
 def _strip_label(expr: ir.Expr) -> ir.Expr:
@@ -292,7 +374,7 @@ def _source_files(root: Path) -> list[Path]:
     return [root]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -306,8 +388,13 @@ def _pydantic_errors(
     exc: ValidationError,
     model: type[BaseModel],
     what: str,
+    quiet: frozenset[str] = frozenset(),
 ) -> None:
+    """Report pydantic's errors at their place; errors on the keys in ``quiet`` (a default
+    already reported where it is written) are left out."""
     for err in exc.errors():
+        if err["loc"] and err["loc"][0] in quiet:
+            continue
         loc = tuple(
             x
             for x in err["loc"]
@@ -327,24 +414,53 @@ def _pydantic_errors(
             )
         elif kind == "missing":
             comp.error(
-                src, "PM102", f"{what} is missing the required key '{last}'", path[:-1], key=False
+                src,
+                "PM102",
+                f"{what} is missing the required key '{last}'",
+                path[:-1],
+                key=False,
+                hint=f"add '{last}: {_KEY_EXAMPLES.get(str(last), '...')}'",
             )
         elif kind == "literal_error":
             expected = str(err.get("ctx", {}).get("expected", ""))
-            comp.error(src, "PM103", f"'{last}' must be one of {expected}", path)
+            choices = re.findall(r"'([^']*)'", expected)
+            best = suggest(str(err.get("input", "")), choices)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}' must be one of {expected}",
+                path,
+                hint=f"write '{best}'" if best else f"write one of: {', '.join(choices)}",
+            )
         elif kind in (
             "date_from_datetime_parsing",
             "date_parsing",
             "date_type",
             "date_from_datetime_inexact",
         ):
-            comp.error(src, "PM103", f"'{last}' must be a date such as 2023-01-01", path)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}' must be a date such as 2023-01-01",
+                path,
+                hint="write the date as YYYY-MM-DD, e.g. 2023-01-01",
+            )
         elif kind == "string_pattern_mismatch":
             comp.error(
-                src, "PM103", f"'{last}' may contain only letters, digits, '_', '.' and '-'", path
+                src,
+                "PM103",
+                f"'{last}' may contain only letters, digits, '_', '.' and '-'",
+                path,
+                hint="e.g. YY-KJ-2024-01",
             )
         else:
-            comp.error(src, "PM103", f"'{last}': {err['msg']}", path)
+            comp.error(
+                src,
+                "PM103",
+                f"'{last}': {err['msg']}",
+                path,
+                hint=_TYPE_HINTS.get(kind.split("_")[0]),
+            )
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -389,12 +505,20 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         )
     paths = _source_files(root)
     if not paths:
-        raise PolicyError([simple("PM005", f"no *.yaml files in '{root}'")])
+        raise PolicyError(
+            [
+                simple(
+                    "PM005",
+                    f"no *.yaml files in '{root}'",
+                    hint="give the folder of *.yaml files, e.g. policies/",
+                )
+            ]
+        )
     comp = _Compiler()
     files: list[_File] = []
     hashes: list[tuple[str, str]] = []
     for path in paths:
-        display = _display(path)
+        display = display_path(path)
         hashes.append((display, hashlib.sha256(path.read_bytes()).hexdigest()))
         src = SourceFile(display, "")
         try:
@@ -405,7 +529,14 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             continue
         comp.bag.extend(problems)
         if data is None:
-            comp.bag.add(src.diag("PM102", "file is empty: it needs at least 'version: 1'", None))
+            comp.bag.add(
+                src.diag(
+                    "PM102",
+                    "file is empty: it needs at least 'version: 1'",
+                    None,
+                    hint="add 'version: 1' as the first line",
+                )
+            )
             continue
         if not isinstance(data, dict):
             comp.bag.add(
@@ -413,6 +544,7 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
                     "PM103",
                     "a policy file is a mapping of keys (version, policies, ...)",
                     src.value_pos(()),
+                    hint="a policy file holds: " + ", ".join(FILE_KEYS),
                 )
             )
             continue
@@ -433,13 +565,25 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
             simple(
                 "PM310",
                 f"the policies read {len(read)} registry fields; at most {ir.MAX_FIELDS} are allowed",
-                file=_display(root),
+                file=display_path(root),
                 hint="split the policy set into sets that read fewer fields each",
             )
         )
     comp.bag.raise_if_any()
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
-    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest)
+    warnings = _warnings(comp, policies)
+    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest, warnings)
+
+
+def _warnings(comp: _Compiler, policies: list[ir.Policy]) -> tuple[Diagnostic, ...]:
+    out: list[Diagnostic] = []
+    for found in findings(policies, comp.schema):
+        src, base = comp.placed[found.policy.id]
+        path = (*base, *found.path)
+        pos = src.key_pos(path) if found.at_key else src.value_pos(path)
+        diag = src.diag(found.code, found.message, pos, found.hint)
+        out.append(dataclasses.replace(diag, severity="warning"))
+    return tuple(sorted_diagnostics(out))
 
 
 def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> None:
@@ -472,15 +616,26 @@ def _check_top_level(comp: _Compiler, src: SourceFile, data: dict[str, Any]) -> 
 
 
 def _extend_schema(comp: _Compiler, f: _File) -> None:
+    """Extend the schema field by field: one field written wrong does not lose the others."""
     raw = f.data.get("schema")
     if raw is None:
         return
+    fields = raw.get("fields") if isinstance(raw, dict) else None
+    shell = {**raw, "fields": {key: {} for key in fields}} if isinstance(fields, dict) else raw
     try:
-        ext = SchemaExtensionModel.model_validate(raw)
+        SchemaExtensionModel.model_validate(shell)
     except ValidationError as exc:
         _pydantic_errors(comp, f.src, ("schema",), exc, SchemaExtensionModel, "schema")
         return
-    for name, spec in ext.fields.items():
+    assert isinstance(fields, dict)
+    for name, item in fields.items():
+        path: PathKey = ("schema", "fields", name)
+        try:
+            spec = FieldExtensionModel.model_validate(item)
+        except ValidationError as exc:
+            _pydantic_errors(comp, f.src, path, exc, FieldExtensionModel, f"field '{name}'")
+            comp.poison_field(name, item)
+            continue
         try:
             comp.schema = comp.schema.extend(
                 name,
@@ -491,7 +646,16 @@ def _extend_schema(comp: _Compiler, f: _File) -> None:
                 sensitive=spec.sensitive,
             )
         except SchemaError as exc:
-            comp.error(f.src, "PM308", str(exc), ("schema", "fields", name), key=True)
+            comp.error(
+                f.src,
+                "PM308",
+                str(exc),
+                path,
+                key=True,
+                hint="a new field needs a type (and values for enum/tags); an existing field "
+                "takes only new aliases and values",
+            )
+            comp.poison_field(name, item)
 
 
 def _collect_defines(comp: _Compiler, f: _File) -> None:
@@ -500,7 +664,11 @@ def _collect_defines(comp: _Compiler, f: _File) -> None:
         return
     if not isinstance(raw, dict):
         comp.error(
-            f.src, "PM103", "'define' is a mapping of names to conditions or values", ("define",)
+            f.src,
+            "PM103",
+            "'define' is a mapping of names to conditions or values",
+            ("define",),
+            hint="write define: then one '名称: 条件' per line",
         )
         return
     for name, value in raw.items():
@@ -536,6 +704,7 @@ def _collect_defines(comp: _Compiler, f: _File) -> None:
                 f"'{name}' is not a usable name (letters, digits and _; not starting with a digit)",
                 ("define", name),
                 key=True,
+                hint="choose another name",
             )
             continue
         comp.defines[name] = _Define(name, f.src, ("define", name), value)
@@ -548,7 +717,13 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
         if raw is None:
             continue
         if not isinstance(raw, list):
-            comp.error(f.src, "PM103", "'funds' is a list", ("funds",))
+            comp.error(
+                f.src,
+                "PM103",
+                "'funds' is a list",
+                ("funds",),
+                hint="write each fund as - id: ... title: ...",
+            )
             continue
         for i, item in enumerate(raw):
             try:
@@ -558,7 +733,11 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
                 continue
             if model.id in funds:
                 comp.error(
-                    f.src, "PM306", f"fund id '{model.id}' is used twice", ("funds", i, "id")
+                    f.src,
+                    "PM306",
+                    f"fund id '{model.id}' is used twice",
+                    ("funds", i, "id"),
+                    hint="give each fund its own id, or remove the second one",
                 )
                 continue
             budget = None
@@ -576,7 +755,7 @@ def _compile_policies(
     out: list[ir.Policy] = []
     seen: dict[str, str] = {}
     for f in files:
-        defaults = _defaults(comp, f)
+        defaults, wrong = _defaults(comp, f)
         raw = f.data.get("policies")
         if raw is None:
             continue
@@ -586,10 +765,11 @@ def _compile_policies(
                 "PM103",
                 "'policies' is a list of policies (each item starts with '- id:')",
                 ("policies",),
+                hint="write each policy as - id: ... title: ...",
             )
             continue
         for i, item in enumerate(raw):
-            policy = _policy(comp, f.src, ("policies", i), item, defaults, funds)
+            policy = _policy(comp, f.src, ("policies", i), item, defaults, wrong, funds)
             if policy is None:
                 continue
             if policy.id in seen:
@@ -602,20 +782,29 @@ def _compile_policies(
                 )
                 continue
             seen[policy.id] = f.src.path
+            comp.placed[policy.id] = (f.src, ("policies", i))
             out.append(policy)
     return out
 
 
-def _defaults(comp: _Compiler, f: _File) -> dict[str, Any]:
+def _defaults(comp: _Compiler, f: _File) -> tuple[dict[str, Any], frozenset[str]]:
+    """The file's valid defaults, and the keys whose default was wrong (reported once, here).
+
+    The policies take the valid defaults and say nothing about the wrong ones: a bad date in
+    ``defaults:`` is one error at its line, not also a missing key in every policy.
+    """
     raw = f.data.get("defaults")
     if raw is None:
-        return {}
+        return {}, frozenset()
     try:
         DefaultsModel.model_validate(raw)
     except ValidationError as exc:
         _pydantic_errors(comp, f.src, ("defaults",), exc, DefaultsModel, "defaults")
-        return {}
-    return dict(raw)
+        if not isinstance(raw, dict):
+            return {}, frozenset(DefaultsModel.model_fields)
+        bad = frozenset(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+        return {k: v for k, v in raw.items() if k not in bad}, bad
+    return dict(raw), frozenset()
 
 
 def _policy(
@@ -624,12 +813,24 @@ def _policy(
     path: PathKey,
     item: Any,
     defaults: dict[str, Any],
+    wrong_defaults: frozenset[str],
     funds: dict[str, ir.Fund],
 ) -> ir.Policy | None:
     if not isinstance(item, dict):
-        comp.error(src, "PM103", "a policy is a mapping of keys (id, title, ...)", path)
+        comp.error(
+            src,
+            "PM103",
+            "a policy is a mapping of keys (id, title, ...)",
+            path,
+            hint="write each policy as - id: ... title: ...",
+        )
         return None
     merged = {**defaults, **item}
+
+    def origin(key: str) -> PathKey:
+        """Where the policy's ``key`` is written: in the policy, else under ``defaults:``."""
+        return (*path, key) if key in item else ("defaults", key) if key in defaults else path
+
     # Conditions and amounts are checked even when the structured keys fail validation: all
     # errors of the policy belong in the same report.
     eligibility = (
@@ -645,13 +846,21 @@ def _policy(
             src,
             "PM303",
             f"fund '{fund}' does not exist" + (f" (did you mean '{best}'?)" if best else ""),
-            (*path, "fund") if "fund" in item else path,
+            origin("fund"),
             hint=None if best else "funds are declared under 'funds:' (usually in funds.yaml)",
         )
     try:
         model = PolicyModel.model_validate(merged)
     except ValidationError as exc:
-        _pydantic_errors(comp, src, path, exc, PolicyModel, f"policy '{item.get('id', '?')}'")
+        _pydantic_errors(
+            comp,
+            src,
+            path,
+            exc,
+            PolicyModel,
+            f"policy '{item.get('id', '?')}'",
+            quiet=wrong_defaults - set(item),
+        )
         return None
     cap = (
         comp.constant_amount(src, (*path, "cap"), model.cap, "cap")
@@ -669,7 +878,8 @@ def _policy(
             src,
             "PM307",
             f"effective period ends ({effective.to}) before it starts ({effective.from_})",
-            (*path, "effective"),
+            origin("effective"),
+            hint="write the start date under 'from' and the end date under 'to'",
         )
     if eligibility is None:
         return None
@@ -754,7 +964,9 @@ def _amount(comp: _Compiler, src: SourceFile, path: PathKey, raw: Any) -> ir.Amo
             "PM305",
             f"tier {index + 1} can never match: {reason}",
             (*path, "tiers", index, "when"),
-            hint="order tiers from the strictest condition to the loosest (first match wins)",
+            hint="its tests contradict each other: check the numbers, values and 'not's"
+            if reason.endswith("never true")
+            else "order tiers from the strictest condition to the loosest (first match wins)",
         )
     return ir.Amount(tiers=tuple(done))
 
@@ -803,6 +1015,9 @@ def _example_record(
     ok = True
     for key, raw in ex.enterprise.items():
         field_ = comp.schema.lookup(key)
+        if field_ is None and key in comp.poisoned:
+            ok = False
+            continue
         if field_ is None or field_.derived:
             best = suggest(key, comp.schema.all_names())
             comp.error(
@@ -811,13 +1026,22 @@ def _example_record(
                 f"unknown field '{key}'" + (f" (did you mean '{best}'?)" if best else ""),
                 (*path, key),
                 key=True,
+                hint=None
+                if best
+                else "an example's enterprise lists registry fields or their Chinese names",
             )
             ok = False
             continue
         try:
             value = parse_value(field_, raw)
         except ValueError as exc:
-            comp.error(src, "PM103", f"{field_.name}: {exc}", (*path, key))
+            comp.error(
+                src,
+                "PM103",
+                f"{field_.name}: {exc}",
+                (*path, key),
+                hint=f"write a {field_.type.value} value, e.g. {_VALUE_EXAMPLES[field_.type]}",
+            )
             ok = False
             continue
         record[field_.name] = value

@@ -281,28 +281,20 @@ def walk(expr: Expr) -> list[Expr]:
 
 
 def fields_of(expr: Expr) -> frozenset[str]:
-    """Names of the registry fields a tree reads (``age_years`` included)."""
+    """Names of the registry fields a tree reads."""
     return frozenset(n.name for n in walk(expr) if isinstance(n, Field))
 
 
-#: Registry fields that a policy set may read (PM310; ``age_years`` counts as ``registered_on``):
-#: the batch core keeps which of them are null in a row, and which an unknown result blames, as
-#: the bits of a 64-bit integer. The standard schema has 22.
+#: Registry fields that a policy set may read (PM310): the batch core keeps which of them are
+#: null in a row, and which an unknown result blames, as the bits of a 64-bit integer. The
+#: standard schema has 22.
 MAX_FIELDS = 62
-
-
-def registry_field(name: str) -> str:
-    """The registry column a field name reads: ``age_years`` is derived from ``registered_on``."""
-    return "registered_on" if name == "age_years" else name
 
 
 def registry_fields(policies: Sequence[Policy]) -> frozenset[str]:
     """The registry columns that the policies' conditions and amounts read."""
     return frozenset(
-        registry_field(name)
-        for p in policies
-        for e in (p.eligibility, *p.amount.exprs())
-        for name in fields_of(e)
+        name for p in policies for e in (p.eligibility, *p.amount.exprs()) for name in fields_of(e)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,6 +25,8 @@ MAX_DEPTH = 40
 MAX_NODES = 100_000
 
 PathKey = tuple[str | int, ...]
+_FLATTER = "a policy file needs a few levels: write conditions as all: [...] lists, not nested"
+_DID_YOU_MEAN = re.compile(r"\(did you mean '(.+?)'\?\)")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class SourceFile:
         pos: Pos | None,
         hint: str | None = None,
     ) -> Diagnostic:
+        if hint is None:
+            suggested = _DID_YOU_MEAN.search(message)
+            hint = f"write '{suggested[1]}'" if suggested else None
         if pos is None:
             return Diagnostic(code=code, message=message, file=self.path, hint=hint)
         return Diagnostic(
@@ -180,7 +186,10 @@ class _Builder:
             raise LoadFailure(
                 [
                     self.source.diag(
-                        "PM004", f"nesting deeper than {MAX_DEPTH} levels", self.pos(node)
+                        "PM004",
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                        self.pos(node),
+                        hint=_FLATTER,
                     )
                 ]
             )
@@ -190,7 +199,12 @@ class _Builder:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     self.errors.append(
-                        self.source.diag("PM103", "a key must be a plain name", self.pos(key_node))
+                        self.source.diag(
+                            "PM103",
+                            "a key must be a plain name",
+                            self.pos(key_node),
+                            hint="write the key as a plain name followed by ': '",
+                        )
                     )
                     continue
                 key = str(key_node.value)
@@ -239,7 +253,12 @@ class _Builder:
                 return node.value  # .inf / .nan: the model rejects it with a message
         if node.style is not None and node.style in ("'", '"', "|", ">"):
             return node.value
-        return self.constructor.construct_object(node)
+        try:
+            return self.constructor.construct_object(node)
+        except yaml.YAMLError:
+            # A plain scalar YAML resolves to a tag the safe constructor lacks ('=' is
+            # tag:yaml.org,2002:value, '<<' a merge key): it is just text to a policy author.
+            return node.value
 
 
 def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
@@ -250,25 +269,28 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     value is kept; impossible dates: null, and the path marked as reported).
     """
     try:
+        tags = _tags(text, source)
+        if tags:
+            raise LoadFailure(tags)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
         pos = Pos(mark.line + 1, mark.column + 1, 1) if mark else None
+        raise LoadFailure([_syntax_error(source, problem, text, pos)]) from None
+    except yaml.YAMLError as exc:
         raise LoadFailure(
             [
                 source.diag(
                     "PM002",
-                    f"YAML syntax error: {problem}",
-                    pos,
-                    hint=_yaml_hint(problem, text, pos),
+                    f"YAML syntax error: {exc}",
+                    None,
+                    hint="check the indentation and quoting of the file",
                 )
             ]
         ) from None
-    except yaml.YAMLError as exc:
-        raise LoadFailure([source.diag("PM002", f"YAML syntax error: {exc}", None)]) from None
     except RecursionError:
-        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
     if node is None:
         return None, []
     expanded = _expanded_size(node)
@@ -287,7 +309,7 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     try:
         data = builder.build(node, (), 0)
     except RecursionError:
-        raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
     return data, builder.errors
 
 
@@ -319,6 +341,119 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
+def _tags(text: str, source: SourceFile) -> list[Diagnostic]:
+    """A PM006 for every YAML tag (``!!python/name:..``, ``!include``, ``!<..>``, ``%TAG``).
+
+    Tags are refused rather than ignored: a tag is either an attempt to run or fetch something,
+    or a type the author expects to matter and that policymatch would silently drop. A scan
+    error stops the search; compose then reports it as a syntax error.
+    """
+    found: list[Diagnostic] = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.TagToken):
+                handle, suffix = token.value
+                written = f"!<{suffix}>" if handle is None else f"{handle}{suffix}"
+            elif isinstance(token, yaml.DirectiveToken) and token.name == "TAG":
+                written = "%TAG"
+            else:
+                continue
+            mark = token.start_mark
+            found.append(
+                source.diag(
+                    "PM006",
+                    f"YAML tags are not allowed: '{written}'",
+                    Pos(mark.line + 1, mark.column + 1, max(len(written), 1)),
+                    hint="remove the tag and write the plain value; a policy file holds only "
+                    "text, numbers, dates, true/false, lists and mappings",
+                )
+            )
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+#: PyYAML problems that mean a line is not indented like the block it belongs to.
+_INDENT_PROBLEMS = ("expected <block end>", "did not find expected key", "expected '-' indicator")
+_KEY_RE = re.compile(r"^(- +)?[^\s#'\"][^:#]*:( |$)")
+
+
+def _syntax_error(source: SourceFile, problem: str, text: str, pos: Pos | None) -> Diagnostic:
+    """PM002 for a YAML syntax error, or PM007 when the cause is the indentation of a line."""
+    lines = text.splitlines()
+    if pos is not None and 0 < pos.line <= len(lines):
+        indent = _indentation(lines, pos.line, problem)
+        if indent is not None:
+            message, hint = indent
+            line = lines[pos.line - 1]
+            at = Pos(pos.line, 1, max(len(line) - len(line.lstrip(" ")), 1))
+            return source.diag("PM007", message, at, hint=hint)
+    return source.diag(
+        "PM002", f"YAML syntax error: {problem}", pos, hint=_yaml_hint(problem, text, pos)
+    )
+
+
+def _indentation(lines: list[str], n: int, problem: str) -> tuple[str, str] | None:
+    """(message, hint) when line ``n`` is mis-indented, else None."""
+    line = lines[n - 1]
+    if not line.strip() or "\t" in line[: len(line) - len(line.lstrip())]:
+        return None
+    own = len(line) - len(line.lstrip(" "))
+    above = [
+        (i + 1, lines[i])
+        for i in range(n - 2, -1, -1)
+        if lines[i].strip() and not lines[i].lstrip().startswith("#")
+    ]
+    if not above:
+        return None
+    prev_no, prev = above[0]
+    prev_indent = len(prev) - len(prev.lstrip(" "))
+    if any(p in problem for p in _INDENT_PROBLEMS) and "'<scalar>'" not in problem:
+        levels = sorted(_levels(text_line for _, text_line in above))
+        best = min(levels, key=lambda lv: (abs(lv - own), lv))
+        if best == own:
+            deeper = min((lv for lv in levels if lv > own), default=own + 2)
+            return (
+                "indentation error: a key stands among the items of the list above it",
+                f"if it belongs to the item above, indent it {deeper} spaces like that "
+                "item's keys; to end the list, indent it like the key that holds the list",
+            )
+        return (
+            f"indentation error: this line is indented {own} spaces, "
+            "which matches no block above it",
+            f"indent it {best} spaces like the keys of the same block above "
+            f"(line {prev_no} is indented {prev_indent}); indent with spaces only",
+        )
+    if (
+        "mapping values are not allowed" in problem
+        and _KEY_RE.match(line.strip())
+        and own > prev_indent
+        and _KEY_RE.match(prev.strip())
+        and not prev.rstrip().endswith(":")
+    ):
+        return (
+            f"indentation error: this line is indented {own} spaces, more than line "
+            f"{prev_no} ({prev_indent}), so YAML reads it as part of that line's value",
+            f"indent it {prev_indent} spaces like line {prev_no}",
+        )
+    return None
+
+
+def _levels(lines: Iterator[str]) -> set[int]:
+    """The indentations at which keys stand in ``lines`` (a '- ' item opens a level after it)."""
+    out: set[int] = set()
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        out.add(indent)
+        rest = line.lstrip(" ")
+        while rest.startswith("- "):
+            dash = len(rest) - len(rest[2:].lstrip(" "))
+            indent += dash
+            rest = rest[dash:]
+            out.add(indent)
+    return out
+
+
 def _yaml_hint(problem: str, text: str, pos: Pos | None) -> str | None:
     line = text.splitlines()[pos.line - 1] if pos and 0 < pos.line <= len(text.splitlines()) else ""
     if "\t" in line or "tab" in problem:
@@ -326,13 +461,21 @@ def _yaml_hint(problem: str, text: str, pos: Pos | None) -> str | None:
     if "：" in line:
         return "a full-width colon '：' was used; YAML needs ':' followed by a space"
     stripped = line.strip().removeprefix("- ").lstrip()
-    if stripped[:1] in "\"'" and stripped.count(stripped[0]) >= 1:
+    if stripped[:1] in ("'", '"'):
         # "专精特新" in tags: YAML reads the quoted part as the whole value and trips on the rest.
         return (
             f"a value that starts with a quote must be quoted as a whole: write '{stripped}'"
             if stripped[0] == '"'
             else f'write "{stripped}"'
         )
+    if "<stream end>" in problem:
+        return "the file ends inside a '[' or '{' that is never closed: add the closing bracket"
+    above = (
+        text.splitlines()[pos.line - 2] if pos and 1 < pos.line <= len(text.splitlines()) else ""
+    )
+    squeezed = re.search(r"[^\s:-][^\s:]*:[^\s:/]\S*", above)
+    if squeezed and ": " not in above:
+        return f"a ':' needs a space after it: on the line above, write '{squeezed[0].replace(':', ': ', 1)}'"
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted, e.g. when: \"...\""
     return "check the indentation and quoting of this line and the one above"

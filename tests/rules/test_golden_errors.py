@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from policymatch.errors import PolicyError
+from policymatch.messages import lookup
 from policymatch.rules import compile_policy_set
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
@@ -26,17 +27,21 @@ def render(case: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return info.value.render() + "\n"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("case", CASES)
-def test_error_report_matches_golden(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    report = render(case, monkeypatch)
-    golden = FIXTURES / (Path(case).stem + ".err")
+def test_error_report_matches_golden(case: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    report = "\n\n".join(d.render(lang) for d in info.value.diagnostics) + "\n"
+    golden = FIXTURES / (Path(case).stem + (".zh.err" if lang == "zh" else ".err"))
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(report, encoding="utf-8")
     assert report == golden.read_text(encoding="utf-8")
 
 
 def test_every_case_has_a_golden_file() -> None:
-    errs = {p.stem for p in FIXTURES.glob("*.err")}
+    errs = {p.name.split(".")[0] for p in FIXTURES.glob("*.err")}
     assert errs == {Path(c).stem for c in CASES}
 
 
@@ -92,3 +97,45 @@ def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         compile_policy_set(tmp_path / "nope")
     assert info.value.diagnostics[0].code == "PM005"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_diagnostic_says_what_to_write(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    assert [d for d in info.value.diagnostics if not d.hint] == []
+
+
+def test_a_wrong_default_is_reported_once_where_it_is_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set("defaults_cascade")
+    found = [(d.file, d.span.line if d.span else 0, d.code) for d in info.value.diagnostics]
+    # Two policies in each file, and not one report about a policy.
+    assert found == [
+        ("defaults_cascade/bad_date.yaml", 5, "PM104"),
+        ("defaults_cascade/bad_date.yaml", 6, "PM103"),
+        ("defaults_cascade/bad_fund.yaml", 3, "PM303"),
+        ("defaults_cascade/bad_fund.yaml", 4, "PM307"),
+    ]
+
+
+@pytest.mark.parametrize("case", ["schema_field_cascade.yaml", "define_type_cascade.yaml"])
+def test_one_wrong_type_is_one_error(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    assert len(info.value.diagnostics) == 1
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_diagnostic_has_its_chinese(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES)
+    with pytest.raises(PolicyError) as info:
+        compile_policy_set(case)
+    for d in info.value.diagnostics:
+        assert lookup(d.code, d.message) is not None, d.message
+        assert d.hint is None or lookup(d.code, d.hint, hint=True) is not None, d.hint

@@ -15,15 +15,19 @@ native (an atom on the fact)                confirm only (the candidate conditio
 field ``== != < <= > >=`` constant, where   comparisons of two fields, or of a field with an
 a constant is anything without a field:     expression that reads a field (``rd_expense >=
 literals, ``as_of``, ``year(as_of) - 1``,   revenue * 3%``); ``year(field)``,
-``date("...")`` (folded at compile time)    ``years_between`` of a field, ``min``, ``max``,
-                                            ``abs``, ``round``, ``coalesce``, ``x if c else y``
+``date("...")`` (folded at compile time)    other ``years_between`` of a field, ``min``,
+                                            ``max``, ``abs``, ``round``, ``coalesce``, ``x if c
+                                            else y``
 ``field in [...]``, ``field not in [...]``  text constants durable cannot compare exactly
                                             (characters that JSON escapes); numbers at or past
                                             2**62 on the attribute scale
 ``"tag" in tags``, ``not in``               ``!=`` with a constant finer than the field's scale
 ``code startswith "C3"`` (a range: ``"C3"   every atom once a fact has no room for more
 <= code < "C4"``)                           attributes (durable caps a fact's properties)
-``is_null(field)``, ``age_years``
+``is_null(field)``
+``years_between(field, constant) op``
+constant (a range of the date field; this
+is what ``age_years`` compiles to)
 ``and``, ``or``, ``not`` of the above
 ==========================================  ==================================================
 
@@ -40,6 +44,7 @@ rulesets of at most :data:`SHARD_PATHS` paths: no fact can ever match more than 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -142,10 +147,37 @@ class Translator:
                 return TOP if attr is None else Atom(attr, "$eq", int(want is not negated))
             case ir.StartsWith(subject=ir.Field() as fld, prefix=prefix):
                 return self.startswith(fld, prefix, want)
+            case ir.Compare(
+                op=op, left=ir.Call(func="years_between", args=(ir.Field() as fld, end)), right=n
+            ) if not ir.fields_of(end) and not ir.fields_of(n):
+                return self.anniversaries(op if want else _NEGATED[op], fld, end, n)
+            case ir.Compare(
+                op=op, left=n, right=ir.Call(func="years_between", args=(ir.Field() as fld, end))
+            ) if not ir.fields_of(end) and not ir.fields_of(n):
+                op = _FLIPPED[op]
+                return self.anniversaries(op if want else _NEGATED[op], fld, end, n)
             case ir.Call(func="is_null", args=(ir.Field() as fld,)):
                 flag = self.layout.null_flag(self.schema[fld.name])
                 return TOP if flag is None else Atom(flag, "$eq", int(want))
         return TOP
+
+    def anniversaries(self, op: str, fld: ir.Field, end: ir.Expr, n: ir.Expr) -> Cond:
+        """``years_between(fld, end) op n`` for a constant ``end`` and ``n``, as a date range.
+
+        Whole years by anniversaries reach ``k`` exactly when ``fld`` is on or before the
+        ``k``-th anniversary back from ``end`` (``age_years >= 3`` is ``registered_on <=
+        as_of - 3 years``), so the comparison is native on the date field.
+        """
+        day, years = self.fold(end), self.fold(n)
+        if not isinstance(day, dt.date) or not isinstance(years, Decimal):
+            return TOP
+        at_least = {">=": years, ">": years + 1, "<": years, "<=": years + 1}.get(op)
+        if at_least is None or at_least != at_least.to_integral_value():
+            return TOP
+        back = _years_back(day, int(at_least))
+        if back is None:
+            return TOP
+        return self.compare("<=" if op in (">=", ">") else ">", fld, back)
 
     def fold(self, expr: ir.Expr) -> object:
         """The value of an expression that reads no field (``as_of`` is the watcher's date)."""
@@ -186,6 +218,16 @@ class Translator:
         if want:
             return all_of(Atom(slot.hi, "$gte", prefix), Atom(slot.lo, "$lt", after))
         return any_of(Atom(slot.lo, "$lt", prefix), Atom(slot.hi, "$gte", after))
+
+
+def _years_back(day: dt.date, years: int) -> dt.date | None:
+    """The ``years``-th anniversary before ``day``: the latest date ``years_between`` of which
+    and ``day`` is ``years`` (29 February falls back to the 28th in a common year)."""
+    year = day.year - years
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return None
+    last = calendar.monthrange(year, day.month)[1]
+    return dt.date(year, day.month, min(day.day, last))
 
 
 def _successor(prefix: str) -> str | None:

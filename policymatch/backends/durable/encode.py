@@ -37,7 +37,6 @@ from decimal import Decimal
 from ...registry.frame import to_cell
 from ...schema import SCALE, Field, FieldType
 from ...values import Value
-from ..reference import years_between
 
 #: Magnitude of the integer range a null spans; values this large are treated like nulls.
 SENTINEL = 2**62
@@ -166,12 +165,6 @@ class Layout:
         return self.nulls[fld.name]
 
     def value(self, record: dict[str, Value], name: str) -> Value:
-        if name == "age_years":
-            registered = record.get("registered_on")
-            if registered is None:
-                return None
-            assert isinstance(registered, dt.date)
-            return years_between(registered, self.as_of)
         return record.get(name)
 
     def encode(self, uscc: str, record: dict[str, Value]) -> dict[str, int | str]:

@@ -103,11 +103,8 @@ def revoke_reason(outcome: Outcome | None, paid: bool) -> str:
 
 
 def reads(policy: ir.Policy) -> frozenset[str]:
-    """The registry fields a policy's outcome depends on (``age_years`` is ``registered_on``)."""
-    names = ir.fields_of(policy.eligibility).union(
-        *(ir.fields_of(e) for e in policy.amount.exprs())
-    )
-    return names | {"registered_on"} if "age_years" in names else names
+    """The registry fields a policy's outcome depends on."""
+    return ir.fields_of(policy.eligibility).union(*(ir.fields_of(e) for e in policy.amount.exprs()))
 
 
 def due_amount(policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date) -> Decimal | None:

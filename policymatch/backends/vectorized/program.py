@@ -158,7 +158,7 @@ class _Builder:
 
     def part(self, expr: ir.Expr) -> Part:
         node = self.intern(expr)
-        read = {ir.registry_field(n) for n in self.fields[node]}
+        read = set(self.fields[node])
         return Part(node, sum(self.bit[n] for n in read))
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ...rules import ir
 from ...schema import SCALE, FieldType, Schema
 from . import bits as B
 from .bits import IntArray
@@ -29,7 +28,6 @@ from .columns import (
     narrowed,
     text_column,
 )
-from .kernels import day_number, years_between
 
 _DIGITS = {t: len(str(s)) - 1 for t, s in SCALE.items()}
 
@@ -65,16 +63,11 @@ class FrameSource:
         return self._nulls[1]
 
     def known(self, name: str) -> B.Bits:
-        """Where the registry has a value of ``name`` (``age_years``: of ``registered_on``)."""
-        return known_of(self.field(ir.registry_field(name)), self.rows)
+        """Where the registry has a value of ``name``."""
+        return known_of(self.field(name), self.rows)
 
     def _read(self, name: str) -> Column:
         rows = self.rows
-        if name == "age_years":
-            registered = self.field("registered_on")
-            assert isinstance(registered, Day)
-            years = years_between(registered.v, np.int64(day_number(self.as_of)))
-            return Num(years, 0, registered.known, 10_000, narrowed(years, 10_000))
         ftype = self.schema[name].type
         if name not in self.frame.columns:
             return _all_null(ftype, rows)
