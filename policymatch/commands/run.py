@@ -28,11 +28,11 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
-def add_registry_arguments(p: Any) -> None:
+def add_registry_arguments(p: Any, *, required: bool = True) -> None:
     """``--registry`` with ``--table``/``--query``: shared with ``policymatch explain``."""
     p.add_argument(
         "--registry",
-        required=True,
+        required=required,
         metavar="PATH_OR_URL",
         help="registry file (.csv, .xlsx, .parquet) or SQLAlchemy URL",
     )
