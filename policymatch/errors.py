@@ -33,6 +33,18 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
 
+    def to_dict(self) -> dict[str, object]:
+        """The diagnostic as JSON-ready data (``--format json``, the HTTP service)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": None if self.span is None else self.span.line,
+            "col": None if self.span is None else self.span.col,
+            "hint": self.hint,
+        }
+
     def render(self) -> str:
         """Render like a compiler: ``file:line:col: error: message [code]``, the line, a caret."""
         where = self.file or "<input>"
