@@ -17,7 +17,7 @@ from . import __version__
 from .errors import PolicymatchError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("check", "test", "run", "commit", "explain", "sample-registry", "watch")
+COMMANDS = ("check", "test", "run", "commit", "explain", "sample-registry", "watch", "serve")
 
 
 class _Parser(argparse.ArgumentParser):

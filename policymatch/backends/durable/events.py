@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...money import format_money
 from ...registry.uscc import uscc_problem
-from .watcher import Notification
+
+if TYPE_CHECKING:
+    from .watcher import Notification
 
 
 class EventError(ValueError):
