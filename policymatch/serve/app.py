@@ -280,7 +280,7 @@ def create_app(
             }
         },
     )
-    async def match(request: Request) -> dict[str, Any]:
+    async def match(request: Request) -> JSONResponse:
         """Every policy in force with eligible/unknown/ineligible, amount, missing fields and
         a short reason, for an enterprise given by USCC or as a record."""
         body = _parse(MatchRequest, await request.body())
@@ -296,13 +296,16 @@ def create_app(
             assert body.record is not None
             record = _typed(body.record, policy_set)
         day = as_of_of(body.as_of)
-        return {
-            "as_of": day.isoformat(),
-            "uscc": record.get("uscc"),
-            "policy_set": loaded.policy_set.digest,
-            "basis": "computed (应兑现): before the ledger, stacking and budgets",
-            "results": answer(policy_set, record, day),
-        }
+        # A JSONResponse as is: the answer is plain JSON already (no encoder pass per request).
+        return JSONResponse(
+            {
+                "as_of": day.isoformat(),
+                "uscc": record.get("uscc"),
+                "policy_set": loaded.policy_set.digest,
+                "basis": "computed (应兑现): before the ledger, stacking and budgets",
+                "results": answer(policy_set, record, day),
+            }
+        )
 
     @app.get("/v1/explain/{uscc}/{policy_id}")
     def explain_one(uscc: str, policy_id: str, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class ServeConfig:
 
 
 def _bad(message: str, where: str | None = None) -> UsageError:
-    return UsageError([simple("PM620", message, file=where)])
+    return UsageError([simple("PM628", message, file=where)])
 
 
 def parse_tokens(text: str, where: str) -> list[Token]:
