@@ -19,18 +19,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..money import round_half_up
 from ..rules import ir
 from ..values import Value
 from .reference import (
     DIVISION,
     Env,
     Outcome,
+    apply_function,
     evaluate_amount,
     evaluate_policy,
     finish_amount,
     label_of,
-    years_between,
 )
 
 Fn = Callable[[Env], Any]
@@ -220,22 +219,7 @@ def _call(func: str, args: tuple[Fn, ...]) -> Fn:
 
     def call(env: Env) -> Any:
         values = [a(env) for a in args]
-        if any(v is None for v in values):
-            return None
-        match func:
-            case "min":
-                return min(values)
-            case "max":
-                return max(values)
-            case "abs":
-                return abs(values[0])
-            case "round":
-                return round_half_up(values[0], int(values[1]) if len(values) > 1 else 0)
-            case "year":
-                return Decimal(values[0].year)
-            case "years_between":
-                return Decimal(years_between(values[0], values[1]))
-        raise TypeError(f"No compiled rule for function {func}")  # pragma: no cover
+        return None if any(v is None for v in values) else apply_function(func, values)
 
     return call
 

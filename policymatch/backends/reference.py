@@ -199,7 +199,13 @@ def _call(expr: ir.Call, env: Env) -> Any:
         return values[0] is None
     if any(v is None for v in values):
         return None
-    match expr.func:
+    return apply_function(expr.func, values)
+
+
+def apply_function(func: str, values: Sequence[Any]) -> Any:
+    """A built-in function of known (non-null) values; ``coalesce`` and ``is_null`` are the
+    callers' (they look at nulls)."""
+    match func:
         case "min":
             return min(values)
         case "max":
@@ -213,7 +219,7 @@ def _call(expr: ir.Call, env: Env) -> Any:
             return Decimal(values[0].year)
         case "years_between":
             return Decimal(years_between(values[0], values[1]))
-    raise TypeError(f"No reference rule for function {expr.func}")  # pragma: no cover
+    raise TypeError(f"No reference rule for function {func}")  # pragma: no cover
 
 
 # --- Policies -------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..backends.durable import LedgerHistory, RecordError, Watcher
+        from ..backends.durable import LedgerHistory, Watcher
     except ImportError:
         raise UsageError(
             [
@@ -126,13 +126,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             ]
         ) from None
-    from ..backends.durable.events import (
-        MAX_LINE,
-        EventError,
-        Update,
-        notification_json,
-        parse_event,
-    )
+    from ..backends.durable.events import MAX_LINE, EventError, apply_line, notification_json
 
     policy_set = compile_policy_set(args.policies)
     as_of = args.as_of or dt.date.today()
@@ -153,14 +147,7 @@ def run(args: argparse.Namespace) -> int:
                         raise EventError("PM406", f"a line over {MAX_LINE:,} bytes")
                     if not text.strip():
                         continue
-                    event = parse_event(text)
-                    if isinstance(event, Update):
-                        try:
-                            notes = watcher.update(event.record)
-                        except RecordError as exc:
-                            raise EventError("PM404", "; ".join(exc.problems)) from None
-                    else:
-                        notes = watcher.remove(event.uscc)
+                    notes = apply_line(watcher, text)
                 except EventError as exc:
                     skipped += 1
                     where = Span(number, 1)

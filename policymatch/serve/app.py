@@ -503,8 +503,7 @@ class EventsEndpoint:
         return self._watcher
 
     def handle(self, text: str, policy_set: PolicySet, as_of: dt.date) -> dict[str, Any]:
-        from ..backends.durable.events import EventError, Update, notification_json, parse_event
-        from ..backends.durable.records import RecordError
+        from ..backends.durable.events import EventError, apply_line, notification_json
 
         notes: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -514,14 +513,7 @@ class EventsEndpoint:
                 if not line.strip():
                     continue
                 try:
-                    event = parse_event(line)
-                    if isinstance(event, Update):
-                        try:
-                            found = watcher.update(event.record)
-                        except RecordError as exc:
-                            raise EventError("PM404", "; ".join(exc.problems)) from None
-                    else:
-                        found = watcher.remove(event.uscc)
+                    found = apply_line(watcher, line)
                 except EventError as exc:
                     errors.append({"line": number, "code": exc.code, "message": exc.message})
                     continue

@@ -24,7 +24,7 @@ from ...money import format_money
 from ...registry.uscc import uscc_problem
 
 if TYPE_CHECKING:
-    from .watcher import Notification
+    from .watcher import Notification, Watcher
 
 
 class EventError(ValueError):
@@ -157,6 +157,20 @@ def parse_event(line: str) -> Event:
         raise EventError("PM403", f"unexpected key(s) {keys}: {_FORMS}")
     want = "an object 'record'" if op == "update" else "a text 'uscc'"
     raise EventError("PM403", f"'{op}' needs {want}: {_FORMS}")
+
+
+def apply_line(watcher: Watcher, line: str) -> list[Notification]:
+    """The notifications of one change line; raises :class:`EventError` for a bad line (a row
+    that does not type is PM404 with every problem), leaving the watcher as it was."""
+    from .records import RecordError
+
+    event = parse_event(line)
+    if isinstance(event, Remove):
+        return watcher.remove(event.uscc)
+    try:
+        return watcher.update(event.record)
+    except RecordError as exc:
+        raise EventError("PM404", "; ".join(exc.problems)) from None
 
 
 def notification_json(note: Notification, line: int) -> dict[str, object]:
