@@ -54,6 +54,15 @@ def test_match_names_its_units(county: Path) -> None:
     assert table.schema.field("amount_fen").type == pa.int64()
     assert table.column("amount_yuan").to_pylist() == list(eligible["amount_yuan"])
     assert {p.id for p in found.policies} == {"W", "Z1", "Z2", "T", "P"}
+    near = found.near_miss
+    assert list(near.columns[:2]) == ["uscc", "policy_id"]
+    assert "row" not in near.columns
+    assert found.to_arrow("near_miss").num_rows == len(near) > 0
+    unknown = found.unknown
+    assert list(unknown.columns) == ["uscc", "policy_id", "missing_fields"]
+    assert found.to_arrow("counts").column("policy_id").to_pylist() == list(
+        found.counts["policy_id"]
+    )
 
 
 def test_a_round_in_memory_equals_the_round_on_disk(
