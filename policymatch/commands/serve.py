@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
             [
                 simple(
                     "PM627",
-                    "serve needs the serve extra (FastAPI, uvicorn), which is not installed",
-                    hint="pip install 'policymatch[serve]'",
+                    "serve needs the serve extra (FastAPI, uvicorn), which is not installed: "
+                    "pip install 'policymatch[serve]'",
                 )
             ]
         ) from None

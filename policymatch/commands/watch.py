@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
             [
                 simple(
                     "PM405",
-                    "watch needs the events extra (durable-rules), which is not installed",
-                    hint="pip install 'policymatch[events]'",
+                    "watch needs the events extra (durable-rules), which is not installed: "
+                    "pip install 'policymatch[events]'",
                 )
             ]
         ) from None

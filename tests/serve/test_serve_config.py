@@ -65,3 +65,26 @@ def test_token_check_and_rate_limit() -> None:
     limit = RateLimit(rate=0.001, burst=3)
     assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
     assert limit.allow("b")
+
+
+def test_serve_without_the_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\nsys.modules['uvicorn'] = None\nsys.modules['fastapi'] = None\n"
+        "from policymatch.cli import main\nsys.exit(main(['serve']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(Path(__file__).parents[2]), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "<input>: error: serve needs the serve extra (FastAPI, uvicorn), which is not installed:"
+        " pip install 'policymatch[serve]' [PM627]\n"
+    )

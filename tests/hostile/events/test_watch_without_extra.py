@@ -32,6 +32,6 @@ def test_watch_without_durable_rules_says_how_to_install_it(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (
-        "<input>: error: watch needs the events extra (durable-rules), which is not installed"
-        " [PM405]\n    = help: pip install 'policymatch[events]'\n"
+        "<input>: error: watch needs the events extra (durable-rules), which is not installed:"
+        " pip install 'policymatch[events]' [PM405]\n"
     )
