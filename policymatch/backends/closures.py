@@ -22,6 +22,7 @@ from typing import Any
 from ..rules import ir
 from ..values import Value
 from .reference import (
+    COMPARE,
     DIVISION,
     Env,
     Outcome,
@@ -34,15 +35,6 @@ from .reference import (
 
 Fn = Callable[[Env], Any]
 _UNSEEN = object()
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
 
 
 class Compiler:
@@ -80,7 +72,7 @@ class Compiler:
         if isinstance(e, ir.Or):
             return _or(tuple(self(o) for o in e.operands))
         if isinstance(e, ir.Compare):
-            return _compare(self(e.left), self(e.right), _COMPARE[e.op])
+            return _compare(self(e.left), self(e.right), COMPARE[e.op])
         if isinstance(e, ir.Arith):
             return _arith(self(e.left), self(e.right), e.op)
         if isinstance(e, ir.Neg):

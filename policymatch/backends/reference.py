@@ -118,7 +118,7 @@ def _or(expr: ir.Or, env: Env) -> Tri:
     return None if unknown else False
 
 
-_COMPARE = {
+COMPARE: dict[str, Any] = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
     "<": lambda a, b: a < b,
@@ -133,7 +133,7 @@ def _compare(expr: ir.Compare, env: Env) -> Tri:
     a, b = evaluate(expr.left, env), evaluate(expr.right, env)
     if a is None or b is None:
         return None
-    return bool(_COMPARE[expr.op](a, b))
+    return bool(COMPARE[expr.op](a, b))
 
 
 @evaluate.register
