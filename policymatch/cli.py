@@ -29,6 +29,7 @@ COMMANDS = (
     "fields",
     "functions",
     "preview",
+    "serve",
 )
 
 

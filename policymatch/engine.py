@@ -7,7 +7,7 @@
 
     engine = Engine(load("policies/"))                   # the batch core ("vectorized")
     result = engine.match(frame, as_of=date(2024, 3, 1))  # or a .csv/.xlsx/.parquet path
-    result.grants           # uscc, name, policy_id, amount (Decimal), amount_fen, tier
+    result.grants           # eligible: uscc, name, policy_id, amount (Decimal), amount_fen, tier
     result.unknown          # uscc, policy_id, fields
     result.near_miss        # uscc, policy_id, condition
     print(result.explain("91361126MA35XXXX0X", "YY-GX-2023-01"))
@@ -53,7 +53,16 @@ KEEP = ("uscc", "name")
 
 def get_backend(name: str) -> Backend:
     if name not in BACKENDS:
-        raise ValueError(f"No backend '{name}' (available: {', '.join(sorted(BACKENDS))})")
+        best = suggest(name, BACKENDS)
+        raise UsageError(
+            [
+                simple(
+                    "PM611",
+                    f"no backend '{name}' (backends: {', '.join(sorted(BACKENDS))})"
+                    + (f"; did you mean '{best}'?" if best else ""),
+                )
+            ]
+        )
     backend: Backend = BACKENDS[name]()
     return backend
 
@@ -120,7 +129,7 @@ class MatchResult:
                     )
                 ]
             )
-        policy = _find_policy(self.policies, policy_id, "in force on " + self.as_of.isoformat())
+        policy = find_policy(self.policies, policy_id, "in force on " + self.as_of.isoformat())
         return explain(policy, record_of(self.frame, uscc, self.schema), self.as_of, self.schema)
 
 
@@ -144,8 +153,13 @@ class Engine:
         read = ir.registry_fields(self.policy_set.in_force(as_of))
         return [f.name for f in self.schema.input_fields if f.name in read or f.name in keep]
 
-    def match(self, registry: pd.DataFrame | str | os.PathLike[str], as_of: dt.date) -> MatchResult:
+    def match(
+        self, registry: pd.DataFrame | str | os.PathLike[str], as_of: dt.date | str
+    ) -> MatchResult:
         """Match a typed registry frame (or a registry file, read whole) on ``as_of``."""
+        from .api import as_date
+
+        as_of = as_date(as_of)
         frame = registry if isinstance(registry, pd.DataFrame) else self._read(registry)
         policies = self.policy_set.in_force(as_of)
         batch = self.backend.match(policies, frame, as_of, self.schema)
@@ -206,7 +220,7 @@ class Engine:
                     [simple("PM601", "to explain by USCC, pass the registry it is in")]
                 )
             enterprise = record_of(registry, enterprise, self.schema)
-        policy = _find_policy(self.policy_set.policies, policy_id, "in the policy set")
+        policy = find_policy(self.policy_set.policies, policy_id, "in the policy set")
         return explain(policy, enterprise, as_of, self.schema)
 
     def _read(self, path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -223,7 +237,7 @@ def record_of(frame: pd.DataFrame, uscc: str, schema: Schema) -> dict[str, Value
     return to_record(frame, int(found[0]), schema)
 
 
-def _find_policy(policies: Sequence[ir.Policy], policy_id: str, where: str) -> ir.Policy:
+def find_policy(policies: Sequence[ir.Policy], policy_id: str, where: str) -> ir.Policy:
     for p in policies:
         if p.id == policy_id:
             return p

@@ -46,6 +46,18 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
 
+    def to_dict(self) -> dict[str, object]:
+        """The diagnostic as JSON-ready data (``--format json``, the HTTP service)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": None if self.span is None else self.span.line,
+            "col": None if self.span is None else self.span.col,
+            "hint": self.hint,
+        }
+
     def render(self, lang: str | None = None) -> str:
         """Render like a compiler: ``file:line:col: error: message [code]``, the line, a caret.
 

@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends.reference import Env, Outcome, evaluate, evaluate_policy
 from .errors import display_width
@@ -34,6 +34,13 @@ from .rules import ir
 from .rules.printer import to_text
 from .schema import FieldType, Schema
 from .values import Value
+
+if TYPE_CHECKING:
+    from .rounds.effects import RoundEffect
+
+#: The version of :meth:`Explanation.to_dict`'s form (docs/json-schema.md); raised when a
+#: key changes meaning or goes away, not when one is added.
+JSON_VERSION = 1
 
 HELD = {True: "是", False: "否", None: "未知"}
 GROUP = {ir.And: "全部满足", ir.Or: "满足其一", ir.Not: "不满足"}
@@ -53,7 +60,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class TierStep:
-    index: int  # 0-based
+    index: int  # 0-based position in the policy; shown to people (and in JSON) from 1
     when: str
     held: bool | None
     inputs: tuple[tuple[str, Any], ...]
@@ -84,6 +91,11 @@ class Explanation:
     outcome: Outcome
     conditions: tuple[Condition, ...]
     derivation: Derivation | None
+    #: What a round on a registry and ledger does with it (None: no round was given, or the
+    #: enterprise is due nothing under the policy).
+    round_effect: RoundEffect | None = None
+    #: Whether a round was given (so that "due nothing" can be told from "not asked").
+    with_round: bool = False
 
     # The outcome's verdict, for callers that read it directly.
     @property
@@ -106,17 +118,52 @@ class Explanation:
     def failed_top(self) -> tuple[str, ...]:
         return self.outcome.failed_top
 
+    @property
+    def paid_in_round(self) -> Decimal | None:
+        """本轮兑现: what the round pays (after ledger, stacking, budget); None without a round."""
+        if not self.with_round:
+            return None
+        e = self.round_effect
+        return Decimal(e.amount_fen).scaleb(-2) if e is not None else Decimal("0.00")
+
+    @property
+    def read_out(self) -> str:
+        """Which amount a caller should read out: ``round`` (本轮兑现) when a round was given,
+        else ``computed`` (应兑现, before ledger, stacking and budget)."""
+        return "round" if self.with_round else "computed"
+
+    @property
+    def headline(self) -> str:
+        return _verdict(self)
+
     def render(self) -> str:
         return "\n".join(_render(self)) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (the form docs/json-schema.md documents)."""
+        from .explain_json import explanation_dict
+
+        return explanation_dict(self)
 
     def __str__(self) -> str:
         return self.render()
 
 
 def explain(
-    policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date, schema: Schema
+    policy: ir.Policy,
+    record: Mapping[str, Value],
+    as_of: dt.date,
+    schema: Schema,
+    round_effect: RoundEffect | None = None,
+    *,
+    with_round: bool | None = None,
 ) -> Explanation:
-    """Evaluate ``policy`` for one enterprise and keep every step (see the module docstring)."""
+    """Evaluate ``policy`` for one enterprise and keep every step (see the module docstring).
+
+    ``round_effect``: what a round does with it (:func:`policymatch.rounds.effects.effect_of`);
+    ``with_round`` says a round was asked even when it has no effect (default: whether an
+    effect is given).
+    """
     env = Env(record, as_of)
     outcome = evaluate_policy(policy, record, as_of, trace=True)
     lines: list[Condition] = []
@@ -133,6 +180,8 @@ def explain(
         outcome,
         tuple(lines),
         derivation,
+        round_effect,
+        round_effect is not None if with_round is None else with_round,
     )
 
 
@@ -225,7 +274,16 @@ def _verdict(e: Explanation) -> str:
     o = e.outcome
     if o.status == "eligible":
         assert o.amount is not None
-        return f"结论：符合，兑现 {money(o.amount)}"
+        computed = f"结论：符合，应兑现 {money(o.amount)}"
+        if not e.with_round:
+            return computed + "（测算金额，未计台账、不重复享受和预算）"
+        r = e.round_effect
+        if r is not None and r.status == "push":
+            return computed + "；本轮不兑现（列入推送清单，企业确认后兑现），以本轮兑现为准"
+        paid = e.paid_in_round
+        assert paid is not None
+        why = f"（{r.reason_text}）" if r is not None and r.reason_text else ""
+        return computed + f"；本轮兑现 {money(paid)}{why}，以本轮兑现为准"
     if o.status == "unknown":
         fields = "、".join(_field_name(e.schema, f) for f in o.missing) or "（无）"
         what = "金额" if o.eligible else "资格"
@@ -255,6 +313,9 @@ def _render(e: Explanation) -> list[str]:
         if c.inputs:
             lines.append(f"{pad}         {_seen(e.schema, c.inputs)}")
     lines.extend(_render_amount(e))
+    if e.round_effect is not None:
+        lines.append("兑现：")
+        lines.extend(e.round_effect.lines)
     return lines
 
 

@@ -115,7 +115,7 @@ def _or(expr: ir.Or, env: Env) -> Tri:
     return None if unknown else False
 
 
-_COMPARE = {
+COMPARE: dict[str, Any] = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
     "<": lambda a, b: a < b,
@@ -130,7 +130,7 @@ def _compare(expr: ir.Compare, env: Env) -> Tri:
     a, b = evaluate(expr.left, env), evaluate(expr.right, env)
     if a is None or b is None:
         return None
-    return bool(_COMPARE[expr.op](a, b))
+    return bool(COMPARE[expr.op](a, b))
 
 
 @evaluate.register
@@ -196,7 +196,13 @@ def _call(expr: ir.Call, env: Env) -> Any:
         return values[0] is None
     if any(v is None for v in values):
         return None
-    match expr.func:
+    return apply_function(expr.func, values)
+
+
+def apply_function(func: str, values: Sequence[Any]) -> Any:
+    """A built-in function of known (non-null) values; ``coalesce`` and ``is_null`` are the
+    callers' (they look at nulls)."""
+    match func:
         case "min":
             return min(values)
         case "max":
@@ -210,7 +216,7 @@ def _call(expr: ir.Call, env: Env) -> Any:
             return Decimal(values[0].year)
         case "years_between":
             return Decimal(years_between(values[0], values[1]))
-    raise TypeError(f"No reference rule for function {expr.func}")  # pragma: no cover
+    raise TypeError(f"No reference rule for function {func}")  # pragma: no cover
 
 
 # --- Policies -------------------------------------------------------------------------------

@@ -42,10 +42,12 @@ def apply_language(args: argparse.Namespace) -> None:
     set_language(args.lang or locale_language())
 
 
-def report_warnings(policy_set: PolicySet, args: argparse.Namespace) -> None:
-    """Print the set's warnings to stderr, or refuse the set with them under ``--strict``."""
+def report_warnings(policy_set: PolicySet, args: argparse.Namespace, quiet: bool = False) -> None:
+    """Print the set's warnings to stderr (not when ``quiet``: the caller reports them), or
+    refuse the set with them under ``--strict``."""
     if not policy_set.warnings:
         return
     if args.strict:
         raise PolicyError([dataclasses.replace(w, severity="error") for w in policy_set.warnings])
-    sys.stderr.write("\n\n".join(w.render() for w in policy_set.warnings) + "\n")
+    if not quiet:
+        sys.stderr.write("\n\n".join(w.render() for w in policy_set.warnings) + "\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
-def add_registry_arguments(p: Any) -> None:
+def add_registry_arguments(p: Any, *, required: bool = True) -> None:
     """``--registry`` with ``--table``/``--query``: shared with ``policymatch explain``."""
     p.add_argument(
         "--registry",
-        required=True,
+        required=required,
         metavar="PATH_OR_URL",
         help="registry file (.csv, .xlsx, .parquet) or SQLAlchemy URL",
     )
@@ -73,6 +74,9 @@ def register(sub: Any) -> None:
         help="read and match the registry on a Dask cluster: 'local' starts one worker per "
         "core here, tcp://HOST:PORT joins a running scheduler (needs policymatch[dask])",
     )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="format of the summary"
+    )
     p.set_defaults(handler=run)
 
 
@@ -100,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
         e.candidate.demand_fen for e in alloc.excluded if e.reason in BUDGET_REASONS
     )
     out = sys.stdout
+    if args.format == "json":
+        from ..rounds.summary_json import run_summary
+
+        summary = run_summary(report, demand, _DESCRIPTIONS)
+        out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return 0
     out.write(
         f"round {report.round_id[:12]} as of {draft.as_of}: "
         f"{len(alloc.grants)} grants, {fen_text(granted)} yuan "

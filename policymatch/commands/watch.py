@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import Diagnostic, RegistryError, Span, simple
+from ..errors import Diagnostic, RegistryError, Span, UsageError, simple
 from ..registry.frame import iter_records
 from ..registry.load import read_registry
 from ..rounds.ledger import Ledger
@@ -67,9 +67,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
-    """Numbered lines; None for a line that is not UTF-8."""
-    for number, raw in enumerate(stream, start=1):
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, str | bytes | None]]:
+    """Numbered lines; None for a line that is not UTF-8, ``b""`` for one over ``limit`` bytes.
+
+    A line is read ``limit`` bytes at a time, so one endless line cannot fill the memory: the
+    rest of an over-long line is read and dropped.
+    """
+    number = 0
+    while raw := stream.readline(limit + 1):
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while (rest := stream.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            yield number, b""
+            continue
         if number == 1:
             raw = raw.removeprefix(b"\xef\xbb\xbf")
         try:
@@ -103,8 +114,19 @@ def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..backends.durable import LedgerHistory, RecordError, Watcher
-    from ..backends.durable.events import EventError, Update, notification_json, parse_event
+    try:
+        from ..backends.durable import LedgerHistory, Watcher
+    except ImportError:
+        raise UsageError(
+            [
+                simple(
+                    "PM405",
+                    "watch needs the events extra (durable-rules), which is not installed: "
+                    "pip install 'policymatch[events]'",
+                )
+            ]
+        ) from None
+    from ..backends.durable.events import MAX_LINE, EventError, apply_line, notification_json
 
     policy_set = compile_policy_set(args.policies)
     as_of = args.as_of or dt.date.today()
@@ -117,20 +139,15 @@ def run(args: argparse.Namespace) -> int:
         with Watcher(policy_set, as_of, ledger=ledger) as watcher:
             if args.registry is not None:
                 _start_from(watcher, args)
-            for number, text in _lines(stream):
+            for number, text in _lines(stream, MAX_LINE):
                 try:
                     if text is None:
                         raise EventError("PM402", "not UTF-8 text")
+                    if isinstance(text, bytes):
+                        raise EventError("PM406", f"a line over {MAX_LINE:,} bytes")
                     if not text.strip():
                         continue
-                    event = parse_event(text)
-                    if isinstance(event, Update):
-                        try:
-                            notes = watcher.update(event.record)
-                        except RecordError as exc:
-                            raise EventError("PM404", "; ".join(exc.problems)) from None
-                    else:
-                        notes = watcher.remove(event.uscc)
+                    notes = apply_line(watcher, text)
                 except EventError as exc:
                     skipped += 1
                     where = Span(number, 1)

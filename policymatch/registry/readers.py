@@ -152,9 +152,7 @@ def detect_format(
         )
     path = Path(text)
     if not path.exists():
-        raise _fail(
-            "PM501", "registry file not found", text, hint="check the path given to --registry"
-        )
+        raise _fail("PM501", "registry file not found", text, hint="check the path of the registry")
     if path.is_dir():
         raise _fail("PM501", "the registry is a folder, not a file", text)
     suffix = path.suffix.lower()

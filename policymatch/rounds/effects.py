@@ -10,6 +10,7 @@ The budget lines show the exact computation the allocation made, with its number
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ..explain import money
@@ -101,3 +102,53 @@ def round_effects(draft: Draft, uscc: str) -> dict[str, list[str]]:
         steps = _budget_steps(draft, c)[1] if e.reason in BUDGET else []
         out[c.policy_id] = [*steps, f"  本轮不兑现：{REASON_TEXT[e.reason]}{detail}"]
     return out
+
+
+@dataclass(frozen=True)
+class RoundEffect:
+    """What a round does with one eligible enterprise x policy, as data.
+
+    ``status``: ``granted`` (paid by the round: ``amount_fen`` may be below ``demand_fen`` when
+    a budget scaled it), ``push`` (a 即申即享/承诺兑现 policy: on the push list, paid in a later
+    round once the enterprise confirms) or ``excluded`` (not paid; ``reason`` is the stable
+    code of :class:`~policymatch.rounds.allocate.Reason`). ``lines`` are the steps in Chinese.
+    """
+
+    status: str
+    demand_fen: int
+    amount_fen: int
+    reason: str | None
+    reason_text: str | None
+    other: str | None
+    lines: tuple[str, ...]
+    ledger: str
+
+
+def effect_of(draft: Draft, uscc: str, policy_id: str) -> RoundEffect | None:
+    """The round's effect on ``uscc`` x ``policy_id``; None when the pair is not due anything
+    (not eligible, an amount of zero, or the policy not in force)."""
+    lines = tuple(round_effects(draft, uscc).get(policy_id, ()))
+    alloc = draft.allocation
+    for g in alloc.grants:
+        c = g.candidate
+        if c.uscc == uscc and c.policy_id == policy_id:
+            return RoundEffect(
+                "granted", c.demand_fen, g.amount_fen, None, None, None, lines, draft.ledger
+            )
+    for c in alloc.push:
+        if c.uscc == uscc and c.policy_id == policy_id:
+            return RoundEffect("push", c.demand_fen, 0, None, None, None, lines, draft.ledger)
+    for e in alloc.excluded:
+        c = e.candidate
+        if c.uscc == uscc and c.policy_id == policy_id:
+            return RoundEffect(
+                "excluded",
+                c.demand_fen,
+                0,
+                e.reason.value,
+                REASON_TEXT[e.reason],
+                e.other or None,
+                lines,
+                draft.ledger,
+            )
+    return None

@@ -38,3 +38,15 @@ def mask_account(values: Any) -> pa.Array:
 def mask_phone(values: Any) -> pa.Array:
     """``13812345678`` -> ``138****5678``."""
     return mask(values, 3, 4)
+
+
+#: The masking of each sensitive field shown outside the finance bureau (API, HTTP service).
+MASKED_FIELDS = {"bank_account": mask_account, "contact_phone": mask_phone}
+
+
+def mask_value(name: str, value: Any) -> Any:
+    """One value of field ``name``, masked if the field is a bank account or phone number."""
+    masker = MASKED_FIELDS.get(name)
+    if masker is None or value is None:
+        return value
+    return masker([str(value)])[0].as_py()

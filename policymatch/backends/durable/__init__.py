@@ -22,10 +22,36 @@ Modules: :mod:`.encode` (records as JSON facts), :mod:`.cond` (candidate conditi
 :mod:`.watcher` (the API). Needs the ``events`` extra (``pip install policymatch[events]``).
 """
 
-from .paid import LedgerHistory, PaidLedger
-from .records import RecordError
-from .session import DurableError
-from .watcher import Due, Notification, Watcher
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .paid import LedgerHistory, PaidLedger
+    from .records import RecordError
+    from .session import DurableError
+    from .watcher import Due, Notification, Watcher
+
+#: Imported on first use, so that :mod:`.records` (typing a change's row, which the HTTP service
+#: shares) and :mod:`.events` do not need durable-rules installed.
+_LAZY = {
+    "Due": "watcher",
+    "DurableError": "session",
+    "LedgerHistory": "paid",
+    "Notification": "watcher",
+    "PaidLedger": "paid",
+    "RecordError": "records",
+    "Watcher": "watcher",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
 
 __all__ = [
     "Due",

@@ -16,12 +16,15 @@ An ``update`` carries the enterprise's whole row, as a registry file would (see
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...money import format_money
 from ...registry.uscc import uscc_problem
-from .watcher import Notification
+
+if TYPE_CHECKING:
+    from .watcher import Notification, Watcher
 
 
 class EventError(ValueError):
@@ -47,13 +50,94 @@ Event = Update | Remove
 
 _FORMS = '{"op": "update", "record": {...}} or {"op": "remove", "uscc": "..."}'
 
+#: The longest line read as a change (bytes); a registry row is a few kilobytes at most.
+MAX_LINE = 1 << 20
+#: The deepest nesting a change may have: an update is an object in an object, with flat values.
+MAX_DEPTH = 16
+#: The most digits a JSON number may have: money to the fen in Int64 fits in 19.
+MAX_DIGITS = 40
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise EventError("PM407", f"{name} is not a number a registry holds; write the value or null")
+
+
+def _number(text: str) -> str:
+    if sum(ch.isdigit() for ch in text) > MAX_DIGITS:
+        raise EventError(
+            "PM407", f"a number of {len(text)} characters (at most {MAX_DIGITS} digits)"
+        )
+    return text
+
+
+def _int(text: str) -> int:
+    return int(_number(text))
+
+
+def _float(text: str) -> float:
+    value = float(_number(text))
+    if not math.isfinite(value):
+        _no_constant(text)
+    return value
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: a repeated key would silently keep the last."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise EventError(
+                "PM408", f"key {json.dumps(key, ensure_ascii=False)} given twice in one object"
+            )
+        out[key] = value
+    return out
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting of ``text`` outside strings (checked before parsing)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
 
 def parse_event(line: str) -> Event:
-    """The change a line gives; raises :class:`EventError` saying what is wrong with it."""
+    """The change a line gives; raises :class:`EventError` saying what is wrong with it.
+
+    Hostile lines are refused with a code, never an exception of another kind: nesting
+    deeper than :data:`MAX_DEPTH` (PM406), numbers longer than :data:`MAX_DIGITS` digits and
+    ``NaN``/``Infinity`` (PM407), a key repeated in one object (PM408).
+    """
+    if len(line) > MAX_LINE:
+        raise EventError("PM406", f"a line of {len(line):,} characters (at most {MAX_LINE:,})")
+    if _depth(line) > MAX_DEPTH:
+        raise EventError("PM406", f"nested deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(line)
+        data = json.loads(
+            line,
+            object_pairs_hook=_object,
+            parse_int=_int,
+            parse_float=_float,
+            parse_constant=_no_constant,
+        )
     except json.JSONDecodeError as exc:
         raise EventError("PM402", f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:  # defence in depth: _depth keeps lines this deep out
+        raise EventError("PM406", f"nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(data, dict):
         raise EventError("PM403", f"an event is a JSON object: {_FORMS}")
     op = data.get("op")
@@ -73,6 +157,20 @@ def parse_event(line: str) -> Event:
         raise EventError("PM403", f"unexpected key(s) {keys}: {_FORMS}")
     want = "an object 'record'" if op == "update" else "a text 'uscc'"
     raise EventError("PM403", f"'{op}' needs {want}: {_FORMS}")
+
+
+def apply_line(watcher: Watcher, line: str) -> list[Notification]:
+    """The notifications of one change line; raises :class:`EventError` for a bad line (a row
+    that does not type is PM404 with every problem), leaving the watcher as it was."""
+    from .records import RecordError
+
+    event = parse_event(line)
+    if isinstance(event, Remove):
+        return watcher.remove(event.uscc)
+    try:
+        return watcher.update(event.record)
+    except RecordError as exc:
+        raise EventError("PM404", "; ".join(exc.problems)) from None
 
 
 def notification_json(note: Notification, line: int) -> dict[str, object]:

@@ -56,6 +56,9 @@ def type_record(raw: Mapping[str, object], schema: Schema) -> dict[str, Value]:
         except (ValueError, TypeError, OverflowError) as exc:
             problems.append(f"{field.name} ({field.display}): {exc}")
             continue
+        except ArithmeticError:  # decimal.InvalidOperation: beyond the decimal context (1e26)
+            problems.append(f"{field.name} ({field.display}): {value} is too large")
+            continue
         if field.type in SCALE and cell is not None and not -_INT64 <= cell < _INT64:
             problems.append(f"{field.name} ({field.display}): {value} is too large")
             continue

@@ -1,0 +1,81 @@
+"""``policymatch explain``: text and JSON against golden files, and ``--round DIR``.
+
+Run with ``UPDATE_GOLDEN=1`` to rewrite the golden files after an intended change, then review
+the diff like any other change to user-facing text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from policymatch.cli import main
+from tests.rounds.helpers import code
+
+GOLDEN = Path(__file__).parent / "golden"
+EXPLAIN = ("explain", "--registry", "registry.csv", "--as-of", "2024-03-01", "--uscc", code(1))
+
+
+def _check_golden(name: str, text: str) -> None:
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    return out
+
+
+def test_text_and_json_golden(county: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _check_golden("explain.txt", _run(capsys, *EXPLAIN))
+    text = _run(capsys, *EXPLAIN, "--format", "json")
+    _check_golden("explain.json", text)
+    report = json.loads(text)
+    by_id = {e["policy"]["id"]: e for e in report["explanations"]}
+    # Z2 is scaled to what the pool had left: both amounts, and which one to read out.
+    z2 = by_id["Z2"]
+    assert z2["computed"]["amount_yuan"] == "300.00"
+    assert z2["round"]["amount_yuan"] == "7.07"
+    assert z2["read_out"] == {"which": "round", "amount_yuan": "7.07", "amount_fen": 707}
+    assert z2["headline"] == "结论：符合，应兑现 300.00 元；本轮兑现 7.07 元，以本轮兑现为准"
+    assert by_id["Z1"]["round"]["reason"] == "group_in_round"
+
+
+def test_round_folder_gives_date_registry_policies_and_ledger(
+    county: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "run", "--registry", "registry.csv", "--as-of", "2024-03-01", "--out", "r1")
+    before = _run(capsys, "explain", "--round", "r1", "--uscc", code(1), "--policy", "Z2")
+    _run(capsys, "commit", "r1")
+    after = _run(capsys, "explain", "--round", "r1", "--uscc", code(1), "--policy", "Z2")
+    # The round's as-of date, not today's; the round's own ledger entries do not count
+    # against it, so after commit it still shows what it paid, and says it was recorded.
+    assert "截至 2024-03-01" in after
+    assert "本轮兑现 7.07 元，以本轮兑现为准" in before
+    assert "本轮兑现 7.07 元，以本轮兑现为准" in after
+    assert "记入台账）" in after
+    assert "记入台账）" not in before.splitlines()[0]
+    # Without --round, the committed grant is "already paid".
+    plain = _run(capsys, *EXPLAIN, "--policy", "Z2")
+    assert "本轮兑现 0.00 元（已享受过本政策（一次性））" in plain
+
+
+def test_round_folder_refuses_other_policies(
+    county: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(capsys, "run", "--registry", "registry.csv", "--as-of", "2024-03-01", "--out", "r1")
+    text = (county / "policies" / "policies.yaml").read_text("utf-8")
+    (county / "policies" / "policies.yaml").write_text(text.replace("300", "400"), "utf-8")
+    assert main(["explain", "--round", "r1", "--uscc", code(1)]) == 2
+    assert "[PM614]" in capsys.readouterr().err
+    assert main(["explain", "--round", "nowhere", "--uscc", code(1)]) == 2
+    assert "not a round folder" in capsys.readouterr().err
+    assert main(["explain", "--uscc", code(1)]) == 2
+    assert "[PM615]" in capsys.readouterr().err
