@@ -15,9 +15,10 @@ from policymatch import load
 from policymatch.errors import LedgerError
 from policymatch.rounds import ledger as ledger_module
 from policymatch.rounds.draft import draft_round
-from policymatch.rounds.ledger import Ledger
+from policymatch.rounds.ledger import Ledger, RoundEntry
 from policymatch.rounds.manifest import read_round
 from policymatch.rounds.round import write_draft
+from policymatch.rules import PolicySet
 from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, registry, write_policies
 
 
@@ -29,6 +30,11 @@ def make_round(root: Path, out: str, ledger: Ledger, records: Any = GOLDEN_RECOR
     )
     write_draft(draft, root / out)
     return root / out
+
+
+def read(folder: Path) -> RoundEntry:
+    """The round in ``folder``, read with the policies make_round ran it with."""
+    return read_round(folder, load(str(folder.parent / "policies")))
 
 
 def grant_keys(ledger: Ledger) -> list[tuple[str, str, str]]:
@@ -44,7 +50,7 @@ def rounds(ledger: Ledger) -> int:
 
 def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
     folder = make_round(tmp_path, "r1", ledger)
-    entry = read_round(folder)
+    entry = read(folder)
     first = ledger.commit(entry)
     assert first.recorded
     assert first.grants == len(entry.grants) == 11
@@ -53,7 +59,7 @@ def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
     assert len(keys) == 11
     assert ("W", GOLDEN_RECORDS[0]["uscc"], "2024") in keys
     assert ("Z2", GOLDEN_RECORDS[0]["uscc"], "once") in keys
-    again = ledger.commit(read_round(folder))
+    again = ledger.commit(read(folder))
     assert not again.recorded
     assert again.committed_at == first.committed_at
     assert grant_keys(ledger) == keys
@@ -61,8 +67,8 @@ def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
 
 
 def test_a_second_round_never_repays(tmp_path: Path, ledger: Ledger) -> None:
-    ledger.commit(read_round(make_round(tmp_path, "r1", ledger)))
-    second = read_round(make_round(tmp_path, "r2", ledger))
+    ledger.commit(read(make_round(tmp_path, "r1", ledger)))
+    second = read(make_round(tmp_path, "r2", ledger))
     assert second.grants == []  # every grant of the first round is now in the ledger
     result = ledger.commit(second)
     assert result.recorded  # an empty round is still a round
@@ -71,8 +77,8 @@ def test_a_second_round_never_repays(tmp_path: Path, ledger: Ledger) -> None:
 
 def test_a_stale_round_is_refused(tmp_path: Path, ledger: Ledger) -> None:
     """Two drafts run before either is committed: the second would pay twice."""
-    first = read_round(make_round(tmp_path, "a", ledger))
-    stale = read_round(make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2]))
+    first = read(make_round(tmp_path, "a", ledger))
+    stale = read(make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2]))
     ledger.commit(first)
     with pytest.raises(LedgerError, match=r"PM703") as err:
         ledger.commit(stale)
@@ -85,27 +91,27 @@ def test_a_round_edited_after_the_run_is_refused(tmp_path: Path, ledger: Ledger)
     grants = folder / "grants.csv"
     grants.write_bytes(grants.read_bytes().replace(b",600.00,600.00,", b",600.00,6000.00,"))
     with pytest.raises(LedgerError, match=r"files changed or missing since the run: grants\.csv"):
-        read_round(folder)
+        read(folder)
     (folder / "公示名单.csv").unlink()
     with pytest.raises(LedgerError, match=r"grants\.csv, 公示名单\.csv"):
-        read_round(folder)
+        read(folder)
 
 
 def test_an_edited_manifest_does_not_pass_for_the_round(tmp_path: Path, ledger: Ledger) -> None:
     folder = make_round(tmp_path, "r1", ledger)
-    original = read_round(folder).round_id
+    original = read(folder).round_id
     manifest = folder / "manifest.json"
     manifest.write_text(manifest.read_text("utf-8").replace("2024-03-01", "2025-03-01"), "utf-8")
     # the lists carry the period they were computed for: a moved as-of date shows
     with pytest.raises(LedgerError, match=r"period"):
-        read_round(folder)
+        read(folder)
     manifest.write_text(manifest.read_text("utf-8").replace("2025-03-01", "2024-03-01"), "utf-8")
-    assert read_round(folder).round_id == original
+    assert read(folder).round_id == original
 
 
-def test_not_a_round_folder(tmp_path: Path) -> None:
+def test_not_a_round_folder(tmp_path: Path, policy_set: PolicySet) -> None:
     with pytest.raises(LedgerError, match=r"no manifest\.json here"):
-        read_round(tmp_path)
+        read_round(tmp_path, policy_set)
 
 
 def test_a_failure_mid_commit_leaves_the_ledger_as_it_was(
@@ -124,12 +130,12 @@ def test_a_failure_mid_commit_leaves_the_ledger_as_it_was(
 
     monkeypatch.setattr(ledger_module, "insert_grants", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        ledger.commit(read_round(folder))
+        ledger.commit(read(folder))
     assert len(calls) == 3  # two batches went in before the failure ...
     assert grant_keys(ledger) == []  # ... and were rolled back
     assert rounds(ledger) == 0
     monkeypatch.setattr(ledger_module, "insert_grants", real)
-    assert ledger.commit(read_round(folder)).recorded
+    assert ledger.commit(read(folder)).recorded
     assert len(grant_keys(ledger)) == 11
 
 
@@ -148,7 +154,7 @@ def _crash_mid_commit(folder: str, db: str) -> None:
             os._exit(3)
 
     module.insert_grants = dying  # type: ignore[assignment]
-    Ledger(db).commit(read_round(Path(folder)))
+    Ledger(db).commit(read(Path(folder)))
 
 
 def test_a_crash_mid_commit_leaves_the_ledger_as_it_was(
@@ -166,7 +172,7 @@ def test_a_crash_mid_commit_leaves_the_ledger_as_it_was(
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert grant_keys(ledger) == []
     assert rounds(ledger) == 0
-    assert ledger.commit(read_round(folder)).recorded
+    assert ledger.commit(read(folder)).recorded
 
 
 def _commit_at_once(folder: str, db: str, barrier: Any, results: Any) -> None:
@@ -181,7 +187,7 @@ def _commit_at_once(folder: str, db: str, barrier: Any, results: Any) -> None:
         real(*args)
 
     module.insert_grants = slow  # type: ignore[assignment]
-    entry = read_round(Path(folder))
+    entry = read(Path(folder))
     barrier.wait()
     try:
         results.put(("recorded" if Ledger(db).commit(entry).recorded else "already", ""))
@@ -219,7 +225,7 @@ def test_two_processes_commit_overlapping_rounds(
 ) -> None:
     a = make_round(tmp_path, "a", ledger)
     b = make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2])
-    sizes = {len(read_round(a).grants), len(read_round(b).grants)}
+    sizes = {len(read(a).grants), len(read(b).grants)}
     outcomes = run_two([a, b], ledger_target)
     assert sorted(o for o, _ in outcomes) == ["recorded", "refused"]
     assert len(grant_keys(ledger)) in sizes  # one round or the other, whole
