@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..errors import Diagnostic, RegistryError, Span, simple
 from ..registry.frame import iter_records
 from ..registry.load import read_registry
+from ..rounds.history import LedgerHistory
 from ..rounds.ledger import Ledger
 from ..rules import compile_policy_set
 from .run import add_ledger_argument, iso_date
@@ -103,7 +104,7 @@ def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..backends.durable import LedgerHistory, RecordError, Watcher
+    from ..backends.durable import RecordError, Watcher
     from ..backends.durable.events import EventError, Update, notification_json, parse_event
 
     policy_set = compile_policy_set(args.policies)

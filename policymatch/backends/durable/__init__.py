@@ -22,7 +22,7 @@ Modules: :mod:`.encode` (records as JSON facts), :mod:`.cond` (candidate conditi
 :mod:`.watcher` (the API). Needs the ``events`` extra (``pip install policymatch[events]``).
 """
 
-from .paid import LedgerHistory, PaidLedger
+from .paid import NothingPaid, PaidLedger
 from .records import RecordError
 from .session import DurableError
 from .watcher import Due, Notification, Watcher
@@ -30,7 +30,7 @@ from .watcher import Due, Notification, Watcher
 __all__ = [
     "Due",
     "DurableError",
-    "LedgerHistory",
+    "NothingPaid",
     "Notification",
     "PaidLedger",
     "RecordError",
