@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..explain import money
-from ..rounds.folder import MARKER, mark_committed, refuse_other_ledger
+from ..rounds.folder import MARKER, mark_committed, refuse_links, refuse_other_ledger
 from ..rounds.ledger import Ledger
 from ..rounds.manifest import read_round
 from ..rules import compile_policy_set
@@ -37,6 +37,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     policy_set = compile_policy_set(args.policies)
+    refuse_links(args.dir)
     entry = read_round(args.dir, policy_set)
     ledger = Ledger(args.ledger)
     try:

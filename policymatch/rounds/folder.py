@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerError, UsageError, simple
+from ..errors import LedgerError, simple
 from .ledger import Ledger
 from .manifest import round_id
 from .manifest_model import MANIFEST
@@ -57,7 +57,7 @@ def refuse_links(folder: Path) -> None:
     except OSError:
         return  # no folder yet (run creates it), or one commit reports as not a round folder
     if links:
-        raise UsageError(
+        raise LedgerError(
             [
                 simple(
                     "PM725",
