@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import multiprocessing as mp
 import os
 import sqlite3
@@ -10,16 +12,18 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from policymatch import load
 from policymatch.errors import LedgerError
 from policymatch.rounds import ledger as ledger_module
+from policymatch.rounds.allocate import Terms
 from policymatch.rounds.draft import draft_round
-from policymatch.rounds.ledger import Ledger, RoundEntry
+from policymatch.rounds.ledger import Ledger, LedgerGrant, RoundEntry
 from policymatch.rounds.manifest import read_round
 from policymatch.rounds.round import write_draft
-from policymatch.rules import PolicySet
-from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, registry, write_policies
+from policymatch.rules import PolicySet, ir
+from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, code, registry, write_policies
 
 
 def make_round(root: Path, out: str, ledger: Ledger, records: Any = GOLDEN_RECORDS) -> Path:
@@ -220,6 +224,20 @@ def test_two_processes_commit_the_same_round(
     assert rounds(ledger) == 1
 
 
+def test_two_processes_commit_the_same_round_on_a_new_ledger(
+    tmp_path: Path, ledger: Ledger, ledger_target: str
+) -> None:
+    """Issue 11: on a ledger no commit created yet, the loser of the race to create the tables
+    got MariaDB's "Deadlock found" or "Table definition has changed" (PM702). It must wait for
+    the whole schema, run its transaction again if the database aborts it, and find the round
+    already committed."""
+    folder = make_round(tmp_path, "r1", ledger)
+    outcomes = run_two([folder, folder], ledger_target)
+    assert outcomes == [("already", ""), ("recorded", "")]
+    assert len(grant_keys(ledger)) == 11
+    assert rounds(ledger) == 1
+
+
 def test_two_processes_commit_overlapping_rounds(
     tmp_path: Path, ledger: Ledger, ledger_target: str
 ) -> None:
@@ -238,3 +256,80 @@ def test_an_unreachable_ledger_is_a_clear_error() -> None:
         ledger.history()
     with pytest.raises(LedgerError, match=r"PM701"):
         Ledger("postgresql+psycopg://x:y@host:port/db")
+
+
+def test_the_ledger_keeps_its_word_on_a_policys_terms(tmp_path: Path, ledger: Ledger) -> None:
+    """A round whose terms contradict what the ledger recorded of a policy (a once policy read
+    as yearly, a policy moved out of the stacking group it was paid in) is refused."""
+    ledger.commit(read(make_round(tmp_path, "r1", ledger)))
+    history = {(p.policy_id, p.uscc): p for p in ledger.history()}
+    assert history["Z2", code(1)].once
+    assert not history["W", code(1)].once
+    before = grant_keys(ledger)
+    policy_set = load(str(tmp_path / "policies"))
+    terms = {p.id: Terms.of(p) for p in policy_set.policies}
+
+    def later(pid: str, as_of: dt.date = dt.date(2025, 3, 1), **changed: Any) -> RoundEntry:
+        return RoundEntry(
+            f"forged-{pid}",
+            as_of,
+            policy_set.digest,
+            None,
+            "test",
+            str(tmp_path / "forged"),
+            {**terms, pid: dataclasses.replace(terms[pid], **changed)},
+            [LedgerGrant(code(4), None, pid, 30_000, 30_000)],
+        )
+
+    with pytest.raises(
+        LedgerError, match=r"Z2: recorded as once \(round \w+\), this round says yearly.*PM724"
+    ):
+        ledger.commit(later("Z2", frequency=ir.Frequency.YEARLY))
+    with pytest.raises(LedgerError, match=r"Z2: paid in stacking group 专精特新 .* says no group"):
+        ledger.commit(later("Z2", stacking_group=None))
+    assert grant_keys(ledger) == before
+    assert rounds(ledger) == 1
+    # joining a group is no contradiction: the old payments count in it too (W joins 专精特新,
+    # where code(4) was paid Z2 this year, so W is refused as a second payment of the group)
+    with pytest.raises(LedgerError, match=r"W \S+: group_paid \(Z2\).*PM703"):
+        ledger.commit(later("W", AS_OF, stacking_group="专精特新"))
+
+
+def _deadlock() -> OperationalError:
+    import pymysql
+
+    return OperationalError(
+        "UPDATE pm_ledger", {}, pymysql.err.OperationalError(1213, "Deadlock found")
+    )
+
+
+def test_a_transaction_aborted_for_a_conflict_is_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger_module, "RETRY_PAUSE", 0)
+    tries: list[int] = []
+
+    def flaky() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise _deadlock()
+        return "done"
+
+    assert ledger_module.retrying(flaky) == "done"
+    assert len(tries) == 3
+
+    def always() -> None:
+        tries.append(1)
+        raise _deadlock()
+
+    tries.clear()
+    with pytest.raises(OperationalError, match="Deadlock"):
+        ledger_module.retrying(always)
+    assert len(tries) == ledger_module.ATTEMPTS
+
+    def other() -> None:
+        tries.append(1)
+        raise OperationalError("SELECT", {}, Exception("no such table"))
+
+    tries.clear()
+    with pytest.raises(OperationalError):
+        ledger_module.retrying(other)
+    assert len(tries) == 1  # not a conflict: not run again
