@@ -31,6 +31,12 @@ def register(sub: Any) -> None:
         default="policies",
         help="the policy folder or file the round was run with (default: policies/)",
     )
+    p.add_argument(
+        "--registry",
+        metavar="PATH_OR_URL",
+        help="the registry the round was run with, read again to check every amount (default: "
+        "the one its manifest names)",
+    )
     add_ledger_argument(p)
     p.set_defaults(handler=run)
 
@@ -38,7 +44,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     policy_set = compile_policy_set(args.policies)
     refuse_links(args.dir)
-    entry = read_round(args.dir, policy_set)
+    entry = read_round(args.dir, policy_set, registry=args.registry or True)
     ledger = Ledger(args.ledger)
     try:
         refuse_other_ledger(args.dir, entry.round_id, ledger)

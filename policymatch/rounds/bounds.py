@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
+from ..engine import Engine
 from ..errors import LedgerError, simple
 from ..registry.uscc import uscc_problem
 from ..rules import PolicySet, ir
@@ -102,14 +105,29 @@ def amount_ceiling(policy: ir.Policy) -> Decimal | None:
     return most
 
 
+def computed_demands(
+    policy_set: PolicySet, frame: pd.DataFrame, as_of: dt.date, usccs: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """What each policy computes for each of ``usccs`` from the registry ``frame``: the amount
+    every grant's demand must equal (only those enterprises are matched)."""
+    from .draft import candidates_of
+
+    rows = frame[frame["uscc"].isin(set(usccs))].reset_index(drop=True)
+    match = Engine(policy_set).match(rows, as_of)
+    return {(c.uscc, c.policy_id): c.demand_fen for c in candidates_of(match)}
+
+
 def check_grants(
     grants: Sequence[tuple[str, str, int, int]],
     policy_set: PolicySet,
     as_of: dt.date,
     folder: Path,
+    computed: Mapping[tuple[str, str], int] | None = None,
 ) -> None:
     """Every grant (uscc, policy id, demand in fen, amount in fen; line n of grants.csv is
-    ``grants[n - 2]``) within the bounds the policy set gives (PM722), and the budgets (PM723)."""
+    ``grants[n - 2]``) within the bounds the policy set gives (PM722), and the budgets (PM723).
+    With ``computed`` (:func:`computed_demands`), each demand must be what its policy computes
+    for the enterprise."""
     policies = {p.id: p for p in policy_set.policies}
     ceilings = {pid: amount_ceiling(p) for pid, p in policies.items()}
     problems: list[str] = []
@@ -140,6 +158,12 @@ def check_grants(
             problems.append(
                 f"{where}: demand {fen_text(demand)} is above the most the policy gives "
                 f"({fen_text(budget_fen(ceiling))})"
+            )
+        if computed is not None and computed.get((uscc, pid)) != demand:
+            due = computed.get((uscc, pid))
+            problems.append(
+                f"{where}: demand {fen_text(demand)}, but on the registry the policy gives "
+                + ("the enterprise nothing" if due is None else f"it {fen_text(due)}")
             )
         key = (policy.stacking_group or f"policy {pid}", uscc)
         if key in seen:

@@ -19,14 +19,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .. import __version__
 from ..errors import LedgerError, simple
 from ..rules import PolicySet
 from .allocate import Terms
-from .bounds import check_grants, round_terms
+from .bounds import check_grants, computed_demands, round_terms
 from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
-from .manifest_model import FORMAT, MANIFEST, parse_manifest, policy_entry
+from .manifest_model import FORMAT, MANIFEST, Manifest, parse_manifest, policy_entry
 from .outputs import ENCODING, sha256_file
 from .tables import fen_text
 
@@ -97,9 +99,13 @@ def _refuse(folder: Path, message: str, hint: str | None = None) -> LedgerError:
     return LedgerError([simple("PM704", message, file=str(folder), hint=hint)])
 
 
-def read_round(folder: Path, policy_set: PolicySet) -> RoundEntry:
+def read_round(folder: Path, policy_set: PolicySet, *, registry: str | bool = False) -> RoundEntry:
     """The reviewed round in ``folder``, checked against its manifest and against the policy
-    set it was run with (:mod:`.bounds`), ready to commit."""
+    set it was run with (:mod:`.bounds`), ready to commit.
+
+    With ``registry`` (True: the registry the manifest names; or a path or URL), the registry
+    is read again and every grant's demand must be what its policy computes for the enterprise;
+    a registry file must be the one the round was run with (PM727)."""
     path = folder / MANIFEST
     if not path.is_file():
         raise _refuse(
@@ -122,11 +128,16 @@ def read_round(folder: Path, policy_set: PolicySet) -> RoundEntry:
         )
     terms = round_terms(manifest, policy_set, folder)
     grants = _read_grants(folder / GRANTS, terms, manifest.as_of)
+    computed = None
+    if registry is not False:
+        frame = _registry_again(manifest, policy_set, folder, registry)
+        computed = computed_demands(policy_set, frame, manifest.as_of, (g.uscc for g in grants))
     check_grants(
         [(g.uscc, g.policy_id, g.demand_fen, g.amount_fen) for g in grants],
         policy_set,
         manifest.as_of,
         folder,
+        computed,
     )
     expected = manifest.counts.grants, manifest.totals.granted
     actual = len(grants), fen_text(sum(g.amount_fen for g in grants))
@@ -142,6 +153,29 @@ def read_round(folder: Path, policy_set: PolicySet) -> RoundEntry:
         terms=terms,
         grants=grants,
     )
+
+
+def _registry_again(
+    manifest: Manifest, policy_set: PolicySet, folder: Path, registry: str | bool
+) -> pd.DataFrame:
+    from ..registry.load import read_registry
+
+    named = manifest.registry
+    source = named.source if registry is True else str(registry)
+    load = read_registry(source, policy_set.schema, table=named.table, query=named.query)
+    if named.sha256 is not None and load.sha256 != named.sha256:
+        raise LedgerError(
+            [
+                simple(
+                    "PM727",
+                    f"the registry '{source}' is not the one the round was run with "
+                    f"(SHA-256 {str(load.sha256)[:12]}, the manifest says {named.sha256[:12]})",
+                    file=str(folder),
+                    hint="commit with the registry file the round was run with: --registry PATH",
+                )
+            ]
+        )
+    return load.frame
 
 
 def _fen(text: str) -> int:

@@ -111,6 +111,16 @@ def _amount(policy: str, amount: str, demand: str | None = None) -> Callable[[Ro
     return edit
 
 
+def _unscaled(rows: Rows) -> Rows:
+    """Every grant paid its whole demand, as if the pool had no budget."""
+    return [{**r, "amount": r["demand"]} for r in rows]
+
+
+def _not_eligible(rows: Rows) -> Rows:
+    """T paid to 丁 (code 4), which is not in the county (region 361127)."""
+    return [*rows, {**_row(rows, "T"), "uscc": code(4), "demand": "50.00", "amount": "1.00"}]
+
+
 def _uscc(rows: Rows) -> Rows:
     row = _row(rows, "W")
     row["uscc"] = row["uscc"][:-1] + ("0" if row["uscc"][-1] != "0" else "1")
@@ -141,9 +151,16 @@ def _other_policy(policy: str, period: str) -> Callable[[Rows], Rows]:
         ),
         (
             _amount("W", "99999999.00", "99999999.00"),
-            "fund pool: 100000698.98 granted, budget 1000.00",
-            "PM723",
+            "demand 99999999.00, but on the registry the policy gives it 300.00",
+            "PM722",
         ),
+        (_unscaled, "fund pool: 2074.07 granted, budget 1000.00", "PM723"),
+        (
+            _amount("W", "500.00", "500.00"),
+            "demand 500.00, but on the registry the policy gives it 300.00",
+            "PM722",
+        ),
+        (_not_eligible, "but on the registry the policy gives the enterprise nothing", "PM722"),
         (_amount("T", "100.00", "100.00"), "policy T: 175.00 granted, budget 150.00", "PM723"),
         (_uscc, "fails its check digit", "PM722"),
         (_twice, "paid twice under policy W (also line", "PM722"),
@@ -194,3 +211,19 @@ def test_the_forged_round_commits_once_the_forgery_is_undone(
     assert (status, out[:5]) == (0, "已记入台账"), err
     assert json.loads((county / "r1" / "COMMITTED.json").read_text("utf-8"))["round_id"]
     assert recorded(county) == 11
+
+
+def test_commit_reads_the_registry_the_round_was_run_with(
+    county: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, *RUN, "--out", "r1")[0] == 0
+    registry = county / "registry.csv"
+    shutil.copy(registry, county / "kept.csv")
+    registry.write_bytes(registry.read_bytes() + b"\n")
+    err = refused(capsys, "r1")
+    assert "the registry 'registry.csv' is not the one the round was run with" in err
+    assert "[PM727]" in err
+    registry.unlink()
+    assert "[PM501]" in refused(capsys, "r1")  # no registry at all: cannot check, not committed
+    status, out, err = run(capsys, "commit", "r1", "--registry", "kept.csv")
+    assert (status, out[:5]) == (0, "已记入台账"), err
