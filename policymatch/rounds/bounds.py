@@ -20,9 +20,11 @@ import pandas as pd
 
 from ..engine import Engine
 from ..errors import LedgerError, simple
+from ..money import to_fen
 from ..registry.uscc import uscc_problem
 from ..rules import PolicySet, ir
 from .allocate import Terms, budget_fen
+from .draft import candidates_of
 from .manifest_model import Manifest, policy_entry
 from .tables import fen_text
 
@@ -91,9 +93,10 @@ def round_terms(manifest: Manifest, policy_set: PolicySet, folder: Path) -> dict
     return {p.id: Terms.of(p) for p in policy_set.policies}
 
 
-def amount_ceiling(policy: ir.Policy) -> Decimal | None:
-    """The most the policy's amount can be for any enterprise, when the policy file says it
-    (a fixed amount, tiers of fixed values, or a ``cap``); None when it depends on the data."""
+def ceiling_fen(policy: ir.Policy) -> int | None:
+    """The most the policy's amount can be for any enterprise, in fen, when the policy file
+    says it (a fixed amount, tiers of fixed values, or a ``cap``); None when it depends on the
+    data. Rounded half-up like the amount itself (once, after the cap)."""
     values = [policy.amount.expr] if policy.amount.expr is not None else []
     values += [t.value for t in policy.amount.tiers]
     most: Decimal | None = None
@@ -102,7 +105,7 @@ def amount_ceiling(policy: ir.Policy) -> Decimal | None:
         most = max(most, Decimal(0))  # no tier matching is 0
     if policy.cap is not None:
         most = policy.cap if most is None else min(most, policy.cap)
-    return most
+    return None if most is None else int(to_fen(most) * 100)
 
 
 def computed_demands(
@@ -110,8 +113,6 @@ def computed_demands(
 ) -> dict[tuple[str, str], int]:
     """What each policy computes for each of ``usccs`` from the registry ``frame``: the amount
     every grant's demand must equal (only those enterprises are matched)."""
-    from .draft import candidates_of
-
     rows = frame[frame["uscc"].isin(set(usccs))].reset_index(drop=True)
     match = Engine(policy_set).match(rows, as_of)
     return {(c.uscc, c.policy_id): c.demand_fen for c in candidates_of(match)}
@@ -129,7 +130,7 @@ def check_grants(
     With ``computed`` (:func:`computed_demands`), each demand must be what its policy computes
     for the enterprise."""
     policies = {p.id: p for p in policy_set.policies}
-    ceilings = {pid: amount_ceiling(p) for pid, p in policies.items()}
+    ceilings = {pid: ceiling_fen(p) for pid, p in policies.items()}
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     per_policy: dict[str, int] = defaultdict(int)
@@ -154,10 +155,10 @@ def check_grants(
                 f"{where}: amount {fen_text(amount)} is above the demand {fen_text(demand)}"
             )
         ceiling = ceilings[pid]
-        if ceiling is not None and demand > budget_fen(ceiling):
+        if ceiling is not None and demand > ceiling:
             problems.append(
                 f"{where}: demand {fen_text(demand)} is above the most the policy gives "
-                f"({fen_text(budget_fen(ceiling))})"
+                f"({fen_text(ceiling)})"
             )
         if computed is not None and computed.get((uscc, pid)) != demand:
             due = computed.get((uscc, pid))

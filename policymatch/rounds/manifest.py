@@ -185,28 +185,32 @@ def _fen(text: str) -> int:
 
 
 def _read_grants(path: Path, terms: Mapping[str, Terms], as_of: dt.date) -> list[LedgerGrant]:
-    """The grants to record; each row's period must be the one its policy has on ``as_of``."""
+    """The grants to record; each row's period must be the one its policy has on ``as_of``.
+    Line ``n`` is the n-th row of the file, the header being row 1."""
     out: list[LedgerGrant] = []
-    with path.open(encoding=ENCODING, newline="") as f:
-        for n, rec in enumerate(csv.DictReader(f), start=2):
-            try:
-                t = terms.get(rec["policy_id"])
-                if t is None:
-                    raise ValueError(f"policy '{rec['policy_id']}' is not in the policy set")
-                if rec["period"] != t.period(as_of):
-                    raise ValueError(
-                        f"period '{rec['period']}' is not {t.id}'s period on {as_of} "
-                        f"('{t.period(as_of)}'): grants.csv and the policy set disagree"
-                    )
-                out.append(
-                    LedgerGrant(
-                        uscc=rec["uscc"],
-                        name=rec["name"] or None,
-                        policy_id=rec["policy_id"],
-                        demand_fen=_fen(rec["demand"]),
-                        amount_fen=_fen(rec["amount"]),
-                    )
-                )
-            except (KeyError, ValueError, TypeError) as exc:
-                raise _refuse(path.parent, f"grants.csv line {n}: {exc}") from exc
+    try:
+        with path.open(encoding=ENCODING, newline="") as f:
+            for rec in csv.DictReader(f):
+                out.append(_grant(rec, terms, as_of))
+    except (KeyError, ValueError, TypeError, csv.Error) as exc:
+        # the row being read is the one after the last one read
+        raise _refuse(path.parent, f"grants.csv line {len(out) + 2}: {exc}") from exc
     return out
+
+
+def _grant(rec: dict[str, str], terms: Mapping[str, Terms], as_of: dt.date) -> LedgerGrant:
+    t = terms.get(rec["policy_id"])
+    if t is None:
+        raise ValueError(f"policy '{rec['policy_id']}' is not in the policy set")
+    if rec["period"] != t.period(as_of):
+        raise ValueError(
+            f"period '{rec['period']}' is not {t.id}'s period on {as_of} "
+            f"('{t.period(as_of)}'): grants.csv and the policy set disagree"
+        )
+    return LedgerGrant(
+        uscc=rec["uscc"],
+        name=rec["name"] or None,
+        policy_id=rec["policy_id"],
+        demand_fen=_fen(rec["demand"]),
+        amount_fen=_fen(rec["amount"]),
+    )

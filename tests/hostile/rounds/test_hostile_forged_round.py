@@ -121,6 +121,15 @@ def _not_eligible(rows: Rows) -> Rows:
     return [*rows, {**_row(rows, "T"), "uscc": code(4), "demand": "50.00", "amount": "1.00"}]
 
 
+def _without(column: str) -> Callable[[Rows], Rows]:
+    return lambda rows: [{k: v for k, v in r.items() if k != column} for r in rows]
+
+
+def _long_name(rows: Rows) -> Rows:
+    rows[1]["name"] = "名" * 200_000  # above the csv module's field limit
+    return rows
+
+
 def _uscc(rows: Rows) -> Rows:
     row = _row(rows, "W")
     row["uscc"] = row["uscc"][:-1] + ("0" if row["uscc"][-1] != "0" else "1")
@@ -169,6 +178,8 @@ def _other_policy(policy: str, period: str) -> Callable[[Rows], Rows]:
         (_other_policy("NOPE", "once"), "policy 'NOPE' is not in the policy set", "PM704"),
         (_other_policy("Z1", "2024"), "period '2024' is not Z1's period", "PM704"),
         (_amount("W", "1e5"), "'1e5' is not an amount with two decimal places", "PM704"),
+        (_long_name, "grants.csv line 3: field larger than field limit", "PM704"),
+        (_without("name"), "grants.csv line 2: 'name'", "PM704"),
     ],
 )
 def test_grants_out_of_bounds_are_refused(
