@@ -89,7 +89,8 @@ def _existing(text: str, folder: Path) -> str:
 
 
 def _from_round(args: argparse.Namespace) -> Inputs:
-    from ..rounds.manifest import MANIFEST, round_id
+    from ..rounds.manifest import round_id
+    from ..rounds.manifest_model import MANIFEST
 
     folder: Path = args.round
     path = folder / MANIFEST

@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     out.write(
         "review the lists, publish 公示名单.csv, then record the round in the ledger:\n"
         f"  policymatch commit {report.out_dir}"
+        + ("" if args.policies == "policies" else f" --policies {args.policies}")
         + ("" if args.ledger == "ledger.sqlite" else f" --ledger {args.ledger}")
         + "\n"
     )

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..errors import Diagnostic, RegistryError, Span, UsageError, simple
 from ..registry.frame import iter_records
 from ..registry.load import read_registry
+from ..rounds.history import LedgerHistory
 from ..rounds.ledger import Ledger
 from ..rules import compile_policy_set
 from .run import add_ledger_argument, iso_date
@@ -115,7 +116,7 @@ def _start_from(watcher: Watcher, args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from ..backends.durable import LedgerHistory, Watcher
+        from ..backends.durable import Watcher
     except ImportError:
         raise UsageError(
             [

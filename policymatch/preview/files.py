@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import UsageError, simple
-from ..rounds.manifest import MANIFEST
+from ..rounds.manifest_model import MANIFEST
 from ..rounds.outputs import write_csv
 from ..rounds.tables import Column, Kind, fen_text, rows_table
 from .compare import EnterpriseRow, GroupRow, Preview

@@ -85,6 +85,9 @@ class Paid(NamedTuple):
     year: int
     stacking_group: str | None
     round_id: str = ""
+    #: Recorded as a ``once`` grant: it blocks the policy for good, whatever the policy set
+    #: now says of its frequency (the ledger does not take the word of a later round for that).
+    once: bool = False
 
 
 class Reason(StrEnum):
@@ -181,9 +184,11 @@ def ledger_filter(
     for c in candidates:
         t = terms[c.policy_id]
         yearly = t.frequency is ir.Frequency.YEARLY
-        same = [p for p in paid.get((c.policy_id, c.uscc), ()) if not yearly or p.year == year]
+        same = [
+            p for p in paid.get((c.policy_id, c.uscc), ()) if not yearly or p.once or p.year == year
+        ]
         if same:
-            reason = Reason.PAID_THIS_YEAR if yearly else Reason.PAID_BEFORE
+            reason = Reason.PAID_THIS_YEAR if yearly and not same[0].once else Reason.PAID_BEFORE
             out.append(Excluded(c, reason, same[0].round_id))
             continue
         if t.stacking_group is not None:

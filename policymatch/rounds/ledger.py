@@ -13,19 +13,27 @@ only; three tables prefixed ``pm_`` so the ledger can live in a county's existin
 
 A commit is one transaction: it re-checks the round's grants against the ledger as it is at
 that moment (frequency and stacking, the same rules a run applies), so a draft that went stale
-because another round was committed since is refused rather than paid twice.
+because another round was committed since is refused rather than paid twice. The ledger also
+keeps its own word on each policy: the frequency (hence the period rule) and stacking group a
+policy was recorded with at its payments are what later grants are checked against, whatever a
+round folder says. A transaction the database aborts to resolve a conflict (a deadlock, a
+serialization failure, MariaDB's "table definition has changed" while another process creates
+the ledger) is run again, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from ..errors import LedgerError, simple
 from ..registry.load import is_database_url
@@ -36,6 +44,19 @@ SCHEMA_VERSION = 1
 BATCH = 2000
 #: Seconds a SQLite committer waits for another one to finish.
 SQLITE_TIMEOUT = 60
+#: Times a transaction the database aborted to resolve a conflict is tried in all.
+ATTEMPTS = 6
+#: Seconds to wait before the second attempt (doubling, with jitter, after each failure).
+RETRY_PAUSE = 0.05
+#: Seconds to wait for another process to finish creating the ledger's tables and indexes.
+SCHEMA_WAIT = 60
+#: MySQL/MariaDB errors that abort a transaction for a conflict: lock wait timeout, deadlock,
+#: table definition changed (DDL of another process since the transaction began).
+_MYSQL_RETRY = {1205, 1213, 1412}
+#: SQLSTATEs of the same (PostgreSQL): serialization failure, deadlock detected.
+_SQLSTATE_RETRY = {"40001", "40P01"}
+
+R = TypeVar("R")
 
 metadata = sa.MetaData()
 
@@ -148,6 +169,14 @@ class Ledger:
     def is_sqlite_file(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
+    @property
+    def identity(self) -> str:
+        """The ledger, named the same from any working folder (a SQLite file by its absolute
+        path): what a committed folder's marker records."""
+        if self.is_sqlite_file and self.url.database:
+            return str(Path(self.url.database).resolve())
+        return self.display
+
     def _exists(self) -> bool:
         if self.is_sqlite_file and not Path(self.url.database or "").exists():
             return False
@@ -158,8 +187,7 @@ class Ledger:
         try:
             if not self._exists():
                 return []
-            with self.engine.connect() as conn:
-                return _history(conn)
+            return retrying(lambda: self._read(_history))
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
@@ -168,19 +196,67 @@ class Ledger:
         try:
             if not self._exists():
                 return None
-            with self.engine.connect() as conn:
-                return _committed_at(conn, round_id)
+            return retrying(lambda: self._read(lambda conn: _committed_at(conn, round_id)))
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
-    def create(self) -> None:
-        """The tables and the lock row, if absent (safe when several processes race)."""
+    def round_in_folder(self, folder: str) -> str | None:
+        """The id of a round committed from ``folder`` (an absolute path), or None."""
+        r = rounds_table.c
+        query = sa.select(r.round_id).where(r.folder == folder[:1000]).limit(1)
         try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except SQLAlchemyError:
-            # Another process created them between our check and our CREATE.
-            if not sa.inspect(self.engine).has_table(meta_table.name):
-                raise
+            if not self._exists():
+                return None
+            return retrying(lambda: self._read(lambda conn: conn.execute(query).scalar()))
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def _read(self, query: Callable[[Connection], R]) -> R:
+        with self.engine.connect() as conn:
+            return query(conn)
+
+    def create(self) -> None:
+        """The tables, their indexes and the lock row, if absent (safe when several processes
+        race: each one returns only once the whole schema is there)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                metadata.create_all(self.engine, checkfirst=True)
+                break
+            except SQLAlchemyError:
+                # Another process created a table between our check and our CREATE: check again.
+                if attempt == ATTEMPTS:
+                    raise
+                _pause(attempt)
+        self._wait_for_schema()
+        retrying(self._insert_lock_row)
+
+    def _missing(self) -> list[str]:
+        """The tables and indexes of the ledger the database does not hold (yet)."""
+        inspector = sa.inspect(self.engine)
+        missing: list[str] = []
+        for table in metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                missing.append(table.name)
+                continue
+            present = {i["name"] for i in inspector.get_indexes(table.name)}
+            missing += [str(i.name) for i in table.indexes if i.name not in present]
+        return missing
+
+    def _wait_for_schema(self) -> None:
+        """Until every table and index is there. ``create_all`` skips a table that exists, so a
+        process can find ``pm_grants`` created by another one that is still creating its index;
+        using the table meanwhile fails (MariaDB: "Table definition has changed")."""
+        deadline = time.monotonic() + SCHEMA_WAIT
+        while self._missing():
+            if time.monotonic() > deadline:
+                # Nobody is creating them (an index dropped by hand): create what is missing.
+                for table in metadata.sorted_tables:
+                    for index in table.indexes:
+                        index.create(self.engine, checkfirst=True)
+                return
+            time.sleep(RETRY_PAUSE)
+
+    def _insert_lock_row(self) -> None:
         try:
             with self.engine.begin() as conn:
                 if conn.execute(sa.select(meta_table.c.id)).first() is None:
@@ -188,25 +264,16 @@ class Ledger:
                         sa.insert(meta_table).values(id=1, schema_version=SCHEMA_VERSION, commits=0)
                     )
         except IntegrityError:
-            pass
+            pass  # another process inserted it first
 
     def commit(self, entry: RoundEntry) -> CommitResult:
         """Record a round in one transaction, or find it already recorded; refuse a round that
-        would pay a grant the ledger already holds."""
+        would pay a grant the ledger already holds, or that contradicts what it recorded of a
+        policy."""
         total = sum(g.amount_fen for g in entry.grants)
         try:
             self.create()
-            with self.engine.begin() as conn:
-                _lock(conn)
-                done = _committed_at(conn, entry.round_id)
-                if done is not None:
-                    return CommitResult(entry.round_id, False, len(entry.grants), total, done)
-                _refuse_conflicts(entry, _history(conn))
-                now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-                conn.execute(sa.insert(rounds_table).values(**_round_row(entry, total, now)))
-                for batch in _batches(entry.grants):
-                    insert_grants(conn, entry, batch)
-            return CommitResult(entry.round_id, True, len(entry.grants), total, now)
+            return retrying(lambda: self._record(entry, total))
         except IntegrityError as exc:
             # Only reachable when the serialization above is bypassed (a database without row
             # locks): the keys still refuse the double record.
@@ -217,8 +284,52 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise self._error("cannot commit", exc) from exc
 
+    def _record(self, entry: RoundEntry, total: int) -> CommitResult:
+        with self.engine.begin() as conn:
+            _lock(conn)
+            done = _committed_at(conn, entry.round_id)
+            if done is not None:
+                return CommitResult(entry.round_id, False, len(entry.grants), total, done)
+            _refuse_contradictions(conn, entry)
+            _refuse_conflicts(entry, _history(conn))
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            conn.execute(sa.insert(rounds_table).values(**_round_row(entry, total, now)))
+            for batch in _batches(entry.grants):
+                insert_grants(conn, entry, batch)
+        return CommitResult(entry.round_id, True, len(entry.grants), total, now)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether the database aborted the transaction to resolve a conflict with another one
+    (running it again is the documented remedy), on MySQL/MariaDB and PostgreSQL."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _SQLSTATE_RETRY:
+        return True
+    args: tuple[object, ...] = getattr(orig, "args", ())
+    return bool(args) and args[0] in _MYSQL_RETRY
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(RETRY_PAUSE * 2 ** (attempt - 1) * (1 + random.random()))
+
+
+def retrying(work: Callable[[], R]) -> R:
+    """``work()`` (one transaction), run again while the database aborts it for a conflict,
+    at most :data:`ATTEMPTS` times in all."""
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == ATTEMPTS or not is_conflict(exc):
+                raise
+        _pause(attempt)
+        attempt += 1
 
 
 def _lock(conn: Connection) -> None:
@@ -240,8 +351,52 @@ def _committed_at(conn: Connection, round_id: str) -> dt.datetime | None:
 
 def _history(conn: Connection) -> list[Paid]:
     g = grants_table.c
-    rows = conn.execute(sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id))
-    return [Paid(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows]
+    rows = conn.execute(
+        sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id, g.frequency)
+    )
+    return [Paid(r[0], r[1], int(r[2]), r[3], r[4], r[5] == "once") for r in rows]
+
+
+def _refuse_contradictions(conn: Connection, entry: RoundEntry) -> None:
+    """The terms the ledger recorded a policy with are its own: a round whose policy set says
+    another frequency, or moves a policy out of the stacking group it was paid in, would open
+    second payments (a forged or edited policy set, or a policy changed under the same id).
+    Joining a group is no contradiction: the ledger counts the old payments in it too."""
+    ids = sorted({g.policy_id for g in entry.grants})
+    if not ids:
+        return
+    g = grants_table.c
+    problems: list[str] = []
+    for start in range(0, len(ids), BATCH):
+        rows = conn.execute(
+            sa.select(g.policy_id, g.frequency, g.stacking_group, sa.func.min(g.round_id))
+            .where(g.policy_id.in_(ids[start : start + BATCH]))
+            .group_by(g.policy_id, g.frequency, g.stacking_group)
+        )
+        for pid, frequency, group, rid in rows:
+            t = entry.terms[pid]
+            if frequency != t.frequency.value:
+                problems.append(
+                    f"{pid}: recorded as {frequency} (round {rid[:12]}), "
+                    f"this round says {t.frequency.value}"
+                )
+            if group is not None and group != t.stacking_group:
+                problems.append(
+                    f"{pid}: paid in stacking group {group} (round {rid[:12]}), "
+                    f"this round says {t.stacking_group or 'no group'}"
+                )
+    if problems:
+        raise LedgerError(
+            [
+                simple(
+                    "PM724",
+                    file=entry.folder,
+                    message=f"round {entry.round_id[:12]} not committed: it contradicts what the "
+                    "ledger recorded of its policies:\n  " + "\n  ".join(sorted(problems)),
+                    hint="a policy whose frequency or stacking group changes needs a new policy id",
+                )
+            ]
+        )
 
 
 def _refuse_conflicts(entry: RoundEntry, history: list[Paid]) -> None:

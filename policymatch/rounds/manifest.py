@@ -14,22 +14,23 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .. import __version__
 from ..errors import LedgerError, simple
-from ..rules import ir
-from .allocate import Terms, budget_fen
+from ..rules import PolicySet
+from .allocate import Terms
+from .bounds import check_grants, computed_demands, round_terms
 from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
+from .manifest_model import FORMAT, MANIFEST, Manifest, parse_manifest, policy_entry
 from .outputs import ENCODING, sha256_file
 from .tables import fen_text
-
-FORMAT = "policymatch-round/1"
-MANIFEST = "manifest.json"
 
 
 def build_manifest(
@@ -73,16 +74,7 @@ def build_manifest(
             for use in alloc.fund_budgets
         },
         "policies": {
-            p.id: {
-                "title": p.title,
-                "fund": p.fund,
-                "mode": p.mode.value,
-                "priority": p.priority,
-                "frequency": p.frequency.value,
-                "stacking_group": p.stacking_group,
-                "budget": None if p.budget is None else str(p.budget),
-                "in_force": p.in_force(draft.as_of),
-            }
+            p.id: policy_entry(p, draft.as_of)
             for p in sorted(draft.policy_set.policies, key=lambda p: p.id)
         },
         "outputs": dict(sorted(outputs.items())),
@@ -99,31 +91,33 @@ def round_id(data: bytes) -> str:
 
 # --- reading a round back (policymatch commit) -----------------------------------------------
 
+GRANTS = "grants.csv"
+_MONEY = re.compile(r"-?[0-9]+\.[0-9]{2}")
+
 
 def _refuse(folder: Path, message: str, hint: str | None = None) -> LedgerError:
     return LedgerError([simple("PM704", message, file=str(folder), hint=hint)])
 
 
-def read_round(folder: Path) -> RoundEntry:
-    """The reviewed round in ``folder``, checked against its manifest, ready to commit."""
+def read_round(folder: Path, policy_set: PolicySet, *, registry: str | bool = False) -> RoundEntry:
+    """The reviewed round in ``folder``, checked against its manifest and against the policy
+    set it was run with (:mod:`.bounds`), ready to commit.
+
+    With ``registry`` (True: the registry the manifest names; or a path or URL), the registry
+    is read again and every grant's demand must be what its policy computes for the enterprise;
+    a registry file must be the one the round was run with (PM727)."""
     path = folder / MANIFEST
     if not path.is_file():
         raise _refuse(
             folder, f"no {MANIFEST} here: not a round folder written by 'policymatch run'"
         )
     data = path.read_bytes()
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-        if manifest.get("format") != FORMAT:
-            raise ValueError(f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
-        outputs: dict[str, str] = manifest["outputs"]
-        as_of = dt.date.fromisoformat(manifest["as_of"])
-        terms = {pid: _terms(pid, t) for pid, t in manifest["policies"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise _refuse(folder, f"{MANIFEST} cannot be read: {exc}") from exc
+    manifest = parse_manifest(data, folder)
+    if GRANTS not in manifest.outputs:
+        raise _refuse(folder, f"refused: {MANIFEST} names no SHA-256 for {GRANTS}")
     changed = [
         name
-        for name, digest in outputs.items()
+        for name, digest in manifest.outputs.items()
         if not (folder / name).is_file() or sha256_file(folder / name) != digest
     ]
     if changed:
@@ -132,65 +126,91 @@ def read_round(folder: Path) -> RoundEntry:
             "refused: files changed or missing since the run: " + ", ".join(sorted(changed)),
             hint="a reviewed round is committed as written; run it again to change it",
         )
-    grants = _read_grants(folder / "grants.csv", terms, as_of)
-    expected = manifest["counts"]["grants"], manifest["totals"]["granted"]
+    terms = round_terms(manifest, policy_set, folder)
+    grants = _read_grants(folder / GRANTS, terms, manifest.as_of)
+    computed = None
+    if registry is not False:
+        frame = _registry_again(manifest, policy_set, folder, registry)
+        computed = computed_demands(policy_set, frame, manifest.as_of, (g.uscc for g in grants))
+    check_grants(
+        [(g.uscc, g.policy_id, g.demand_fen, g.amount_fen) for g in grants],
+        policy_set,
+        manifest.as_of,
+        folder,
+        computed,
+    )
+    expected = manifest.counts.grants, manifest.totals.granted
     actual = len(grants), fen_text(sum(g.amount_fen for g in grants))
     if actual != expected:
         raise _refuse(folder, f"grants.csv holds {actual}, the manifest says {expected}")
     return RoundEntry(
         round_id=round_id(data),
-        as_of=as_of,
-        policy_set_sha256=manifest["policy_set"]["sha256"],
-        registry_sha256=manifest["registry"]["sha256"],
-        software_version=manifest["software"]["version"],
+        as_of=manifest.as_of,
+        policy_set_sha256=manifest.policy_set.sha256,
+        registry_sha256=manifest.registry.sha256,
+        software_version=manifest.software.version,
         folder=str(folder.resolve()),
         terms=terms,
         grants=grants,
     )
 
 
-def _terms(pid: str, t: dict[str, Any]) -> Terms:
-    return Terms(
-        id=pid,
-        fund=t["fund"],
-        mode=ir.Mode(t["mode"]),
-        priority=int(t["priority"]),
-        frequency=ir.Frequency(t["frequency"]),
-        stacking_group=t["stacking_group"],
-        budget_fen=None if t["budget"] is None else budget_fen(Decimal(t["budget"])),
-    )
+def _registry_again(
+    manifest: Manifest, policy_set: PolicySet, folder: Path, registry: str | bool
+) -> pd.DataFrame:
+    from ..registry.load import read_registry
+
+    named = manifest.registry
+    source = named.source if registry is True else str(registry)
+    load = read_registry(source, policy_set.schema, table=named.table, query=named.query)
+    if named.sha256 is not None and load.sha256 != named.sha256:
+        raise LedgerError(
+            [
+                simple(
+                    "PM727",
+                    f"the registry '{source}' is not the one the round was run with "
+                    f"(SHA-256 {str(load.sha256)[:12]}, the manifest says {named.sha256[:12]})",
+                    file=str(folder),
+                    hint="commit with the registry file the round was run with: --registry PATH",
+                )
+            ]
+        )
+    return load.frame
 
 
 def _fen(text: str) -> int:
-    value = Decimal(text) * 100
-    if value != value.to_integral_value():
-        raise ValueError(f"'{text}' is not an amount in fen")
-    return int(value)
+    if not _MONEY.fullmatch(text):
+        raise ValueError(f"'{text}' is not an amount with two decimal places")
+    return int(text.replace(".", ""))
 
 
-def _read_grants(path: Path, terms: dict[str, Terms], as_of: dt.date) -> list[LedgerGrant]:
-    """The grants to record; each row's period must be the one its policy has on ``as_of``."""
+def _read_grants(path: Path, terms: Mapping[str, Terms], as_of: dt.date) -> list[LedgerGrant]:
+    """The grants to record; each row's period must be the one its policy has on ``as_of``.
+    Line ``n`` is the n-th row of the file, the header being row 1."""
     out: list[LedgerGrant] = []
-    with path.open(encoding=ENCODING, newline="") as f:
-        for n, rec in enumerate(csv.DictReader(f), start=2):
-            try:
-                t = terms.get(rec["policy_id"])
-                if t is None:
-                    raise ValueError(f"policy '{rec['policy_id']}' is not in the manifest")
-                if rec["period"] != t.period(as_of):
-                    raise ValueError(
-                        f"period '{rec['period']}' is not {t.id}'s period on {as_of} "
-                        f"('{t.period(as_of)}'): grants.csv and manifest.json disagree"
-                    )
-                out.append(
-                    LedgerGrant(
-                        uscc=rec["uscc"],
-                        name=rec["name"] or None,
-                        policy_id=rec["policy_id"],
-                        demand_fen=_fen(rec["demand"]),
-                        amount_fen=_fen(rec["amount"]),
-                    )
-                )
-            except (KeyError, ValueError, InvalidOperation) as exc:
-                raise _refuse(path.parent, f"grants.csv line {n}: {exc}") from exc
+    try:
+        with path.open(encoding=ENCODING, newline="") as f:
+            for rec in csv.DictReader(f):
+                out.append(_grant(rec, terms, as_of))
+    except (KeyError, ValueError, TypeError, csv.Error) as exc:
+        # the row being read is the one after the last one read
+        raise _refuse(path.parent, f"grants.csv line {len(out) + 2}: {exc}") from exc
     return out
+
+
+def _grant(rec: dict[str, str], terms: Mapping[str, Terms], as_of: dt.date) -> LedgerGrant:
+    t = terms.get(rec["policy_id"])
+    if t is None:
+        raise ValueError(f"policy '{rec['policy_id']}' is not in the policy set")
+    if rec["period"] != t.period(as_of):
+        raise ValueError(
+            f"period '{rec['period']}' is not {t.id}'s period on {as_of} "
+            f"('{t.period(as_of)}'): grants.csv and the policy set disagree"
+        )
+    return LedgerGrant(
+        uscc=rec["uscc"],
+        name=rec["name"] or None,
+        policy_id=rec["policy_id"],
+        demand_fen=_fen(rec["demand"]),
+        amount_fen=_fen(rec["amount"]),
+    )

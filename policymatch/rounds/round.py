@@ -22,12 +22,14 @@ from pathlib import Path
 from .. import __version__
 from ..backends.base import Backend
 from ..engine import MatchResult
-from ..errors import LedgerError, UsageError, simple
+from ..errors import UsageError, simple
 from ..rules import PolicySet
 from .draft import Draft, RegistryInput, draft_round
+from .folder import refuse_committed_folder, refuse_links
 from .ledger import Ledger
 from .lists import build_lists
-from .manifest import MANIFEST, build_manifest, manifest_bytes, round_id
+from .manifest import build_manifest, manifest_bytes, round_id
+from .manifest_model import MANIFEST
 from .outputs import sha256_file, write_csv
 from .progress import Progress
 from .workbook import write_workbook
@@ -96,6 +98,8 @@ def write_draft(
 
 
 def _prepare(out_dir: Path) -> None:
+    refuse_links(out_dir)
+    refuse_committed_folder(out_dir)  # what the folder itself says, whoever calls write_draft
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MANIFEST).unlink(missing_ok=True)
@@ -115,27 +119,6 @@ def _notes(draft: Draft) -> list[str]:
         f"台账：{draft.ledger}（已记录 {draft.ledger_grants} 笔）",
         f"policymatch {__version__}",
     ]
-
-
-def refuse_committed_folder(out_dir: Path, ledger: Ledger) -> None:
-    """A folder holding a committed round is the record of a payment: never overwrite it."""
-    path = out_dir / MANIFEST
-    if not path.is_file():
-        return
-    rid = round_id(path.read_bytes())
-    when = ledger.committed(rid)
-    if when is not None:
-        raise LedgerError(
-            [
-                simple(
-                    "PM713",
-                    file=str(out_dir),
-                    message=f"this folder holds round {rid[:12]}, committed to the ledger on "
-                    f"{when:%Y-%m-%d}: it is the record of that payment",
-                    hint="write the new round into another folder (--out)",
-                )
-            ]
-        )
 
 
 #: Reads the registry and matches it in one go, elsewhere than in this process (a Dask cluster:

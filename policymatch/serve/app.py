@@ -484,7 +484,7 @@ class EventsEndpoint:
 
     def _ensure(self, policy_set: PolicySet, as_of: dt.date) -> Any:
         try:
-            from ..backends.durable import LedgerHistory, Watcher
+            from ..backends.durable import Watcher
         except ImportError:
             raise ApiError(
                 503, "PM626", "events need the events extra: pip install 'policymatch[events]'"
@@ -492,6 +492,7 @@ class EventsEndpoint:
         key = (policy_set.digest, as_of)
         if self._watcher is None or self._key != key:
             from ..registry.frame import iter_records
+            from ..rounds.history import LedgerHistory
             from ..rounds.ledger import Ledger
 
             self.close()

@@ -51,15 +51,20 @@ def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[st
     round_id = json.loads((county / "r1" / "manifest.json").read_text("utf-8"))
     assert round_id["ledger"] == {"url": "sqlite:///ledger.sqlite", "grants_seen": 0}
 
+    rid = out.split()[1]
     status, out, _ = run(capsys, "commit", "r1")
-    assert (status, out.split(" (")[0]) == (0, "committed round " + out.split()[2])
-    assert "11 grants" in out
+    assert status == 0
+    assert out == f"已记入台账：轮次 {rid}（11 笔，1,149.98 元），台账 sqlite:///ledger.sqlite\n"
     assert (county / "ledger.sqlite").exists()
+    marker = json.loads((county / "r1" / "COMMITTED.json").read_text("utf-8"))
+    assert marker["round_id"].startswith(rid)
+    assert marker["ledger"] == str(county / "ledger.sqlite")
+    assert not (county / "r1" / "grants.csv").stat().st_mode & 0o222
 
     status, out, _ = run(capsys, "commit", "r1")
     assert status == 0
-    assert out.startswith("already committed: round ")
-    assert "nothing to do" in out
+    assert out.startswith(f"此前已记入台账：轮次 {rid}（11 笔，1,149.98 元）已于 ")
+    assert out.endswith("本次无需操作\n")
 
     # the next round: once policies paid are not paid again; yearly ones not this year
     status, out, _ = run(capsys, *RUN, "--out", "r2")
@@ -105,7 +110,7 @@ def test_a_shared_ledger_by_url(county: Path, capsys: pytest.CaptureFixture[str]
     assert run(capsys, *RUN, "--out", "r1", "--ledger", url)[0] == 0
     status, out, _ = run(capsys, "commit", "r1", "--ledger", url)
     assert status == 0
-    assert f"to {url}" in out
+    assert f"台账 {url}" in out
     assert not (county / "ledger.sqlite").exists()
 
 

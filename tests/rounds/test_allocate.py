@@ -158,6 +158,16 @@ def test_frequency_once_and_yearly() -> None:
     assert {e.other for e in a.excluded} == {"r0", "r2"}
 
 
+def test_a_grant_recorded_once_blocks_its_policy_for_good() -> None:
+    """The ledger recorded O's grant as once: a policy set that now says O is yearly (edited or
+    forged) does not pay it again in a later year; a yearly grant does not block another year."""
+    pols = [terms("O", yearly=True)]
+    history = [Paid("O", "u1", 2019, None, "r0", once=True), Paid("O", "u2", 2023, None, "r1")]
+    a = run([("u1", "O", 100), ("u2", "O", 100)], pols, {"pool": None}, history)
+    assert granted(a) == {("u2", "O"): 100}
+    assert reasons(a) == {("u1", "O"): Reason.PAID_BEFORE}
+
+
 def test_stacking_across_rounds() -> None:
     pols = [terms("Z1", group="g"), terms("Z2", group="g"), terms("ZY", group="g", yearly=True)]
     history = [Paid("Z1", "u1", 2022, "g", "r0"), Paid("ZY", "u2", 2024, "g", "r1")]

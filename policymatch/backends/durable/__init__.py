@@ -28,7 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .paid import LedgerHistory, PaidLedger
+    from .paid import NothingPaid, PaidLedger
     from .records import RecordError
     from .session import DurableError
     from .watcher import Due, Notification, Watcher
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "Due": "watcher",
     "DurableError": "session",
-    "LedgerHistory": "paid",
     "Notification": "watcher",
+    "NothingPaid": "paid",
     "PaidLedger": "paid",
     "RecordError": "records",
     "Watcher": "watcher",
@@ -56,7 +56,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Due",
     "DurableError",
-    "LedgerHistory",
+    "NothingPaid",
     "Notification",
     "PaidLedger",
     "RecordError",

@@ -33,7 +33,7 @@ from ...rules import PolicySet, ir
 from ...values import Value
 from ..reference import Env, Outcome, evaluate, evaluate_amount, evaluate_policy, finish_amount
 from .compile import Program, compile_program
-from .paid import LedgerHistory, PaidLedger
+from .paid import NothingPaid, PaidLedger
 from .records import key_field_name, type_record
 from .session import Session
 
@@ -133,9 +133,7 @@ class Watcher:
     ) -> None:
         self.policy_set = policy_set
         self.as_of = as_of
-        self.ledger: PaidLedger = (
-            ledger if ledger is not None else LedgerHistory(policy_set.policies)
-        )
+        self.ledger: PaidLedger = ledger if ledger is not None else NothingPaid()
         self.program: Program = compile_program(
             policy_set.in_force(as_of), policy_set.schema, as_of
         )

@@ -12,11 +12,12 @@ import pytest
 pytest.importorskip("durable")
 
 from policymatch import load
-from policymatch.backends.durable import LedgerHistory, RecordError, Watcher
+from policymatch.backends.durable import RecordError, Watcher
 from policymatch.engine import Engine
 from policymatch.registry.frame import frame_from_records, iter_records
 from policymatch.registry.generate import generate_frame
 from policymatch.rounds.allocate import Paid
+from policymatch.rounds.history import LedgerHistory
 from policymatch.rounds.ledger import Ledger
 from policymatch.rules import PolicySet, ir
 from tests.backends.durable.helpers import AS_OF, USCC, write_policies
