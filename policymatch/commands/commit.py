@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..moneytext import fen_text
 from ..rounds.ledger import Ledger
 from ..rounds.manifest import read_round
-from ..rounds.tables import fen_text
 from .run import add_ledger_argument
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..explain import money
+from ..moneytext import money
 from .allocate import REASON_TEXT, BudgetUse, Candidate, Reason
 from .draft import Draft
 

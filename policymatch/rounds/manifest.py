@@ -21,12 +21,12 @@ from typing import Any
 
 from .. import __version__
 from ..errors import LedgerError, simple
+from ..moneytext import fen_text
 from ..rules import ir
 from .allocate import Terms, budget_fen
 from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
-from .outputs import ENCODING, sha256_file
-from .tables import fen_text
+from .outputs import ENCODING, restore, sha256_file
 
 FORMAT = "policymatch-round/1"
 MANIFEST = "manifest.json"
@@ -172,7 +172,8 @@ def _read_grants(path: Path, terms: dict[str, Terms], as_of: dt.date) -> list[Le
     """The grants to record; each row's period must be the one its policy has on ``as_of``."""
     out: list[LedgerGrant] = []
     with path.open(encoding=ENCODING, newline="") as f:
-        for n, rec in enumerate(csv.DictReader(f), start=2):
+        for n, written in enumerate(csv.DictReader(f), start=2):
+            rec = {k: restore(v) if isinstance(v, str) else v for k, v in written.items()}
             try:
                 t = terms.get(rec["policy_id"])
                 if t is None:

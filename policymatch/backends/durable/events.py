@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ...money import format_money
+from ...moneytext import format_money
 from ...registry.uscc import uscc_problem
 from .watcher import Notification
 
