@@ -28,7 +28,7 @@ USCC = C("uscc", "统一社会信用代码", width=22)
 NAME = C("name", "企业名称", width=36)
 POLICY_ID = C("policy_id", "政策编号", width=18)
 TITLE = C("policy_title", "政策名称", width=30)
-FUND = C("fund", "资金来源", width=14)
+FUND = C("fund", "资金来源", width=22)
 DEMAND = C("demand", "应兑现金额（元）", Kind.MONEY, width=16)
 AMOUNT = C("amount", "兑现金额（元）", Kind.MONEY, width=16)
 

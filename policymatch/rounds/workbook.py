@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
+from ..errors import display_width
 from .outputs import replacing
 from .tables import Kind, Table
 from .xlsx import CELL_LIMIT, MAX_ROWS, PageSetup, Sheet, Style, Workbook, too_long
@@ -57,9 +58,9 @@ def _parts(table: Table, per_sheet: int) -> Iterator[tuple[str, int, int, bool]]
 def long_cells(tables: Sequence[Table]) -> int:
     """How many cells the workbook cuts to fit Excel's limit."""
     return sum(
-        int(pc.sum(too_long(values)).as_py() or 0)
+        int(pc.sum(too_long(t.data.column(c.name).combine_chunks())).as_py() or 0)
         for t in tables
-        for c, values in zip(t.people_columns, t.people_texts(), strict=True)
+        for c in t.people_columns
         if c.kind is Kind.TEXT
     )
 
@@ -75,7 +76,10 @@ def _write_table(
 ) -> None:
     """Header, rows ``start:stop``, the filter over them (not over the 合计 row), the 合计 row."""
     columns = table.people_columns
-    sheet.row([c.label for c in columns], [Style.HEADER] * len(columns))
+    # Labels wider than their column wrap onto a second line: make room for it.
+    lines = max(-(-display_width(c.label) // max(c.width - 1, 1)) for c in columns)
+    height = None if lines <= 1 else 15.0 * min(lines, 3)
+    sheet.row([c.label for c in columns], [Style.HEADER] * len(columns), height)
     sheet.write(table.people_texts(start, stop), [_STYLE[c.kind] for c in columns])
     if filtered:
         sheet.autofilter()

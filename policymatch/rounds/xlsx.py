@@ -310,11 +310,16 @@ class Sheet:
     def _write(self, data: str | memoryview) -> None:
         self._out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
-    def row(self, values: Sequence[str | None], styles: Sequence[Style]) -> None:
-        """One row of text (number styles take numbers as text, such as ``1234.50``)."""
-        self.write([pa.array([v], type=pa.string()) for v in values], styles)
+    def row(
+        self, values: Sequence[str | None], styles: Sequence[Style], height: float | None = None
+    ) -> None:
+        """One row of text (number styles take numbers as text, such as ``1234.50``); a
+        ``height`` in points for a row of wrapped headers."""
+        self.write([pa.array([v], type=pa.string()) for v in values], styles, height)
 
-    def write(self, columns: Sequence[pa.Array], styles: Sequence[Style]) -> None:
+    def write(
+        self, columns: Sequence[pa.Array], styles: Sequence[Style], height: float | None = None
+    ) -> None:
         """Rows given as columns of text, one style per column; null or "" is an empty cell.
 
         Number styles take their numbers as text (``1234.50``): exact decimals reach the file
@@ -326,7 +331,8 @@ class Sheet:
             rows = pc.cast(
                 pa.array(range(self.rows + 1, self.rows + 1 + stop - start)), pa.string()
             )
-            parts: list[pa.Array | str] = ['<row r="', rows, '">']
+            tall = "" if height is None else f' ht="{height:g}" customHeight="1"'
+            parts: list[pa.Array | str] = ['<row r="', rows, f'"{tall}>']
             for i, (col, style) in enumerate(zip(columns, styles, strict=True)):
                 part = col.slice(start, stop - start)
                 for piece in _cells(column_letter(i), style, part, rows, self._shared):
