@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from ..moneytext import fen_text
 from .draft import Draft
 from .files import FILES
@@ -198,6 +200,12 @@ def _column(table: Table, name: str) -> list[object]:
     return list(table.data.column(name).to_pylist())
 
 
+def _codes(column: pd.Series, rows: Sequence[int]) -> list[str]:
+    """The codes at ``rows`` as text, "" where missing (null, NaN or NA, whatever the dtype)."""
+    values = column.to_numpy(dtype=object)[list(rows)]
+    return [v if isinstance(v, str) else "" for v in values]
+
+
 def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
     """The page's HTML."""
     alloc = draft.allocation
@@ -207,11 +215,8 @@ def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
     demands = [g.candidate.demand_fen for g in alloc.grants]
     issuers = [str(v or "（未填）") for v in _column(lists.grants, "issuer")]
     frame = draft.frame
-    regions = [str(v or "（空）") for v in frame["region"].to_numpy(dtype=object)[rows]]
-    industries = [
-        (str(v)[:1].upper() or "?") if v else "（空）"
-        for v in frame["industry"].to_numpy(dtype=object)[rows]
-    ]
+    regions = [v or "（空）" for v in _codes(frame["region"], rows)]
+    industries = [v[:1].upper() or "（空）" for v in _codes(frame["industry"], rows)]
     granted, demand = sum(amounts), sum(demands)
     s: list[str] = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
