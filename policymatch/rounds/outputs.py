@@ -30,6 +30,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import UsageError, simple
 from .tables import Kind, Table, joined
 
 ENCODING = "utf-8-sig"
@@ -67,7 +68,10 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
     and renamed over ``path``: a link planted at ``path`` is replaced, not followed, and a
     failure leaves the old file (or none), never half a file.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "w+b") as out:
             yield out
@@ -75,10 +79,21 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
             os.fsync(out.fileno())
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from exc
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> UsageError:
+    """A file of the round that cannot be written (a full disk, no permission, a folder in the
+    way): said with the file, not as a traceback."""
+    why = exc.strerror or str(exc)
+    return UsageError(
+        [simple("PM712", f"cannot write {path.name} into the round folder: {why}", file=str(path))]
+    )
 
 
 def write_bytes(path: Path, data: bytes) -> None:
