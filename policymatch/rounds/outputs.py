@@ -43,12 +43,19 @@ CHUNK = 100_000
 #: already starts with the quote the rule adds (so that :func:`restore` is exact).
 _FORMULA = r"^(['=+\-@\t\r＝＋－＠]|[ \x{3000}]+[=+\-@＝＋－＠])"
 QUOTE = "'"
+#: The first characters of the cells _FORMULA can match.
+_FIRST = pa.array(list("'=+-@\t\r＝＋－＠ \u3000"), pa.string())
 #: Mode of the files written (the temporary file is created private; the result is not).
 _MODE = 0o644
 
 
 def neutralised(values: pa.Array) -> pa.Array:
     """Text cells with a ``'`` in front of any that a spreadsheet would run as a formula."""
+    # Most cells start with a letter, a digit or a CJK character: look at the first character
+    # of every cell, and run the regular expression only when some could be risky.
+    first = pc.utf8_slice_codeunits(values, 0, 1)
+    if not pc.any(pc.is_in(first, value_set=_FIRST)).as_py():
+        return values
     risky = pc.match_substring_regex(values, _FORMULA)
     if not pc.any(risky).as_py():
         return values
@@ -73,10 +80,10 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
     try:
+        # No fsync: after a crash a list may be empty or old, and then its hash no longer
+        # matches the manifest, so commit refuses the folder; running again writes it anew.
         with os.fdopen(fd, "w+b") as out:
             yield out
-            out.flush()
-            os.fsync(out.fileno())
         os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException as exc:

@@ -89,7 +89,10 @@ def write_draft(
             summary=lists.summary,
             funds=lists.funds,
             sheets=lists.sheets(),
-            notes=_notes(draft),
+            notes=[
+                *_notes(draft),
+                f"清单编号：{lid[:12]}（即各页页脚的编号；轮次编号见 report.html）",
+            ],
             footer=footer,
             rows_per_sheet=rows_per_sheet,
         )

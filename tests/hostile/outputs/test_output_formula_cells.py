@@ -16,6 +16,8 @@ from pathlib import Path
 import openpyxl
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policymatch.cli import main
 from policymatch.rounds.outputs import neutralised, restore, write_csv
@@ -121,3 +123,10 @@ def test_the_rule_round_trips() -> None:
     escaped = neutralised(pa.array(values, pa.string())).to_pylist()
     assert [None if v is None else restore(v) for v in escaped] == values
     assert all(not RISKY.match(v) for v in escaped if v is not None)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("=+-@'\t\r ＝＋－＠\u3000a1中,\"")))))
+def test_any_text_is_neutralised_and_restored(values: list[str]) -> None:
+    escaped = neutralised(pa.array(values, pa.string())).to_pylist()
+    assert [restore(v) for v in escaped] == values
+    assert not any(RISKY.match(v) for v in escaped)
