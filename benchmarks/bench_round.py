@@ -5,7 +5,8 @@
 
 What is timed: ``run_round`` on the shipped policies (policies/) and a 50,000-row sample registry
 (``policymatch sample-registry`` with seed 1, as scripts/demo.sh makes it): read the CSV, match,
-allocate against an empty ledger, build the lists, write every CSV, 兑现清单.xlsx and the manifest.
+allocate against an empty ledger, build the lists, write every CSV, the two workbooks, the
+manifest and report.html.
 Python start-up, imports and compiling the policy set are not in it (they are printed apart).
 The wall time is the target; the CPU time (all threads) is printed too, as the steadier number
 on a shared machine (the write step runs on two threads, so its wall time can be below its CPU

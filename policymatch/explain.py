@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backends.reference import Env, Outcome, evaluate, evaluate_policy
 from .errors import display_width
-from .money import to_fen
+from .moneytext import money
 from .rules import ir
 from .rules.printer import to_text
 from .schema import FieldType, Schema
@@ -238,10 +238,6 @@ def _derivation(policy: ir.Policy, env: Env, outcome: Outcome, order: Sequence[s
 
 
 # --- rendering ------------------------------------------------------------------------------
-
-
-def money(value: Decimal) -> str:
-    return f"{to_fen(value):,.2f} 元"
 
 
 def _value(schema: Schema, name: str, value: Any) -> str:

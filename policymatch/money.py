@@ -55,8 +55,3 @@ def parse_number(text: str) -> Decimal:
         return Decimal(s.replace("_", "")) * factor
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
         raise ValueError(f"'{text}' is not a number") from exc
-
-
-def format_money(value: Decimal) -> str:
-    """Plain decimal with two places, as the output files carry money: ``1234.50``."""
-    return f"{to_fen(value):.2f}"

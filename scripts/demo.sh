@@ -15,5 +15,5 @@ PM=.venv/bin/policymatch
 start=$(date +%s%N)
 "$PM" run --registry sample-registry.csv --as-of 2024-03-01 --policies policies/ --out "$OUT"
 ms=$((($(date +%s%N) - start) / 1000000))
-printf 'round written in %d.%02d s (Python start-up included); open %s/兑现清单.xlsx to review it\n' \
-  $((ms / 1000)) $((ms % 1000 / 10)) "$OUT"
+printf '用时 %d.%02d 秒（含 Python 启动）；请先打开 %s/report.html 和 %s/兑现清单.xlsx\n' \
+  $((ms / 1000)) $((ms % 1000 / 10)) "$OUT" "$OUT"

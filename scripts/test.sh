@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-system.sh
 if [[ -f scripts/services.sh ]]; then
   bash scripts/services.sh
 fi

@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from policymatch.money import floor_to_fen, format_money, parse_number, round_half_up, to_fen
+from policymatch.money import floor_to_fen, parse_number, round_half_up, to_fen
+from policymatch.moneytext import fen_text, format_money, money, yuan
 
 D = Decimal
 
@@ -62,3 +65,29 @@ def test_parse_number_refuses(text: str) -> None:
 def test_format_money_has_two_places() -> None:
     assert format_money(D("1234.5")) == "1234.50"
     assert format_money(D("0.005")) == "0.01"
+
+
+@pytest.mark.parametrize(
+    ("fen", "plain", "grouped"),
+    [
+        (0, "0.00", "0.00"),
+        (5, "0.05", "0.05"),
+        (-5, "-0.05", "-0.05"),
+        (123450, "1234.50", "1,234.50"),
+        (-123456789, "-1234567.89", "-1,234,567.89"),
+        (10**17, "1000000000000000.00", "1,000,000,000,000,000.00"),
+    ],
+)
+def test_fen_text(fen: int, plain: str, grouped: str) -> None:
+    assert fen_text(fen) == plain
+    assert fen_text(fen, grouped=True) == grouped
+    assert yuan(fen) == f"{grouped} 元"
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_money_texts_agree(fen: int) -> None:
+    """The Decimal and the integer-fen renderings are one rule."""
+    value = D(fen) / 100
+    assert format_money(value) == fen_text(fen)
+    assert money(value) == yuan(fen)
+    assert D(fen_text(fen, grouped=True).replace(",", "")) == value

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..explain import money
+from ..moneytext import yuan
 from ..rounds.folder import MARKER, mark_committed, refuse_links, refuse_other_ledger
 from ..rounds.ledger import Ledger
 from ..rounds.manifest import read_round
@@ -51,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
         result = ledger.commit(entry)
     finally:
         ledger.dispose()
-    what = (
-        f"轮次 {result.round_id[:12]}（{result.grants} 笔，"
-        f"{money(Decimal(result.amount_fen).scaleb(-2))}）"
-    )
+    what = f"轮次 {result.round_id[:12]}（{result.grants} 笔，{yuan(result.amount_fen)}）"
     if result.recorded:
         sys.stdout.write(f"已记入台账：{what}，台账 {ledger.display}\n")
     else:

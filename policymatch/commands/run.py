@@ -1,7 +1,9 @@
 """``policymatch run``: match the registry and write a draft round into a folder.
 
-The folder holds the lists for review (兑现清单.xlsx and the CSV files), 公示名单.csv for
-publication, and manifest.json; ``policymatch commit`` records it in the ledger once reviewed.
+The folder holds the files for people (兑现清单.xlsx to review, 公示名单.xlsx to publish,
+report.html), the same lists as CSV files for other systems, and manifest.json;
+``policymatch commit`` records it in the ledger once reviewed. The summary printed says which
+file to open.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 
 from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
+from ..moneytext import yuan
+from ..rounds.files import FILES
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
-from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
-from ..rounds.tables import fen_text
+from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
 from ..rules import PolicySet, compile_policy_set
 
 
@@ -96,39 +99,56 @@ def run(args: argparse.Namespace) -> int:
         report = run_round(policy_set, request, progress)
     else:
         report = _run_on_dask(args.dask, policy_set, request, progress)
+    if args.format == "json":
+        from ..rounds.summary_json import run_summary as summary_data
+
+        files = [(f.name, f.what) for f in FILES]
+        command = commit_command(report.out_dir, args.ledger, args.policies)
+        data = summary_data(report, competing_demand(report), files, command)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    sys.stdout.write(run_summary(report, args.ledger, args.policies))
+    return 0
+
+
+def competing_demand(report: RoundReport) -> int:
+    """What competed for the budgets, in fen: the grants, and those the budgets cut to nothing."""
+    alloc = report.draft.allocation
+    return sum(g.candidate.demand_fen for g in alloc.grants) + sum(
+        e.candidate.demand_fen for e in alloc.excluded if e.reason in BUDGET_REASONS
+    )
+
+
+def commit_command(folder: Path, ledger: str, policies: str) -> str:
+    """The command that records this round, with the options it was run with."""
+    return (
+        f"policymatch commit {folder}"
+        + ("" if policies == "policies" else f" --policies {policies}")
+        + ("" if ledger == "ledger.sqlite" else f" --ledger {ledger}")
+    )
+
+
+def run_summary(report: RoundReport, ledger: str, policies: str = "policies") -> str:
+    """What ``run`` prints: the round in figures, which file to open, what to do next."""
     draft, alloc = report.draft, report.draft.allocation
     reg = draft.registry
     granted = sum(g.amount_fen for g in alloc.grants)
-    # What competed for the budgets: the grants, and those the budgets cut to nothing.
-    demand = sum(g.candidate.demand_fen for g in alloc.grants) + sum(
-        e.candidate.demand_fen for e in alloc.excluded if e.reason in BUDGET_REASONS
-    )
-    out = sys.stdout
-    if args.format == "json":
-        from ..rounds.summary_json import run_summary
-
-        summary = run_summary(report, demand, _DESCRIPTIONS)
-        out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        return 0
-    out.write(
-        f"round {report.round_id[:12]} as of {draft.as_of}: "
-        f"{len(alloc.grants)} grants, {fen_text(granted)} yuan "
-        f"(demand {fen_text(demand)}); {len(alloc.push)} to notify; "
-        f"{len(draft.match.batch.unknown)} missing data; "
-        f"registry rows read {reg.rows_read} = matched {len(draft.frame)} "
-        f"+ set aside {len(reg.rejected)}\n"
-    )
-    out.write(f"lists in {report.out_dir}/:\n")
-    for name, what in _DESCRIPTIONS:
-        out.write(f"  {report.out_dir / name}  {what}\n")
-    out.write(
-        "review the lists, publish 公示名单.csv, then record the round in the ledger:\n"
-        f"  policymatch commit {report.out_dir}"
-        + ("" if args.policies == "policies" else f" --policies {args.policies}")
-        + ("" if args.ledger == "ledger.sqlite" else f" --ledger {args.ledger}")
-        + "\n"
-    )
-    return 0
+    demand = competing_demand(report)
+    folder = report.out_dir
+    lines = [
+        f"轮次 {report.round_id[:12]}（基准日期 {draft.as_of}）：兑现 {len(alloc.grants):,} 笔，"
+        f"共 {yuan(granted)}（应兑现 {yuan(demand)}）；推送 {len(alloc.push):,} 户次；"
+        f"待补充数据 {len(draft.match.batch.unknown):,} 条",
+        f"登记表：读入 {reg.rows_read:,} 行 = 参与匹配 {len(draft.frame):,} 行 "
+        f"+ 数据问题 {len(reg.rejected):,} 行",
+        "请打开（给人看，已设置好打印）：",
+        *(f"  {folder / f.name}  {f.what}" for f in FILES if f.for_people),
+        "供其他系统读取（不要用表格软件打开 CSV 核对账号：长代码会被显示成科学计数法）：",
+        *(f"  {folder / f.name}  {f.what}" for f in FILES if not f.for_people),
+        "审核清单、公示 公示名单.xlsx 后，记入台账：",
+        f"  {commit_command(folder, ledger, policies)}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _run_on_dask(
@@ -147,17 +167,3 @@ def _run_on_dask(
         )
     with connect(spec) as client:
         return run_round(policy_set, request, progress, matcher=DaskMatcher(client))
-
-
-_DESCRIPTIONS = (
-    (WORKBOOK, "workbook for review: summary and one sheet per list"),
-    ("grants.csv", "兑现清单: what this round pays"),
-    ("push.csv", "推送清单: 即申即享 / 承诺兑现 enterprises to notify"),
-    ("missing.csv", "待补充数据: results unknown for lack of data"),
-    ("near_miss.csv", "临界企业: one condition short"),
-    ("excluded.csv", "未兑现: eligible but not paid (ledger, stacking, budget)"),
-    ("rejected.csv", "数据问题: registry rows set aside"),
-    ("summary.csv", "汇总: per policy"),
-    ("公示名单.csv", "for publication (bank account and phone masked)"),
-    ("manifest.json", "inputs, hashes and counts of the round"),
-)

@@ -26,9 +26,10 @@ from ..schema import Schema
 from .partitions import Partition, stable_hashes
 
 #: The registry columns the lists look up by row (``policymatch.rounds.lists``): of every row a
-#: result names, and, for eligible rows only, the payment and contact columns.
+#: result names, and, for eligible rows only, the payment and contact columns and the region and
+#: industry that report.html groups the grants by.
 NAMED = ("uscc", "name")
-PAYMENT = ("bank_name", "bank_account", "contact_phone")
+PAYMENT = ("bank_name", "bank_account", "contact_phone", "region", "industry")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Matched:
 
     raw: Raw  # rows numbered from 0 within the rows matched
     named: pd.DataFrame  # row, uscc, name
-    payment: pd.DataFrame  # row, bank_name, bank_account, contact_phone (eligible rows)
+    payment: pd.DataFrame  # row, PAYMENT's columns (eligible rows)
 
 
 @dataclass(frozen=True)

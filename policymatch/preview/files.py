@@ -8,9 +8,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import UsageError, simple
+from ..moneytext import fen_text
 from ..rounds.manifest_model import MANIFEST
 from ..rounds.outputs import write_csv
-from ..rounds.tables import Column, Kind, fen_text, rows_table
+from ..rounds.tables import Column, Kind, rows_table
 from .compare import EnterpriseRow, GroupRow, Preview
 
 C = Column

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from ..errors import UsageError, simple
-from ..rounds.tables import fen_text
+from ..moneytext import fen_text
 from .compare import EnterpriseRow, GroupRow, Preview
 from .files import changes_text
 from .terminal import percent, signed

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from ..rounds.tables import fen_text
+from ..moneytext import fen_text
 from ..texttable import text_table
 from .compare import Pair, Preview
 

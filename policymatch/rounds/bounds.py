@@ -21,12 +21,12 @@ import pandas as pd
 from ..engine import Engine
 from ..errors import LedgerError, simple
 from ..money import to_fen
+from ..moneytext import fen_text
 from ..registry.uscc import uscc_problem
 from ..rules import PolicySet, ir
 from .allocate import Terms, budget_fen
 from .draft import candidates_of
 from .manifest_model import Manifest, policy_entry
-from .tables import fen_text
 
 #: At most this many problems are listed in one refusal.
 SHOWN = 10

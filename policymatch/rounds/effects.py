@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..explain import money
+from ..moneytext import money
 from .allocate import REASON_TEXT, BudgetUse, Candidate, Reason
 from .draft import Draft
 

@@ -28,7 +28,7 @@ USCC = C("uscc", "统一社会信用代码", width=22)
 NAME = C("name", "企业名称", width=36)
 POLICY_ID = C("policy_id", "政策编号", width=18)
 TITLE = C("policy_title", "政策名称", width=30)
-FUND = C("fund", "资金来源", width=14)
+FUND = C("fund", "资金来源", width=22)
 DEMAND = C("demand", "应兑现金额（元）", Kind.MONEY, width=16)
 AMOUNT = C("amount", "兑现金额（元）", Kind.MONEY, width=16)
 
@@ -51,18 +51,18 @@ PUSH = (
 )  # fmt: skip
 MISSING = (
     USCC, NAME, POLICY_ID, TITLE,
-    C("fields", "fields", width=24),
+    C("fields", "fields", width=24, for_people=False),
     C("field_labels", "缺少的数据", width=30),
 )  # fmt: skip
 NEAR = (USCC, NAME, POLICY_ID, TITLE, C("condition", "未满足的条件", width=30))
 REJECTED = (
-    C("row", "行号", Kind.COUNT, width=8),
+    C("row", "行号", Kind.COUNT, width=8, summed=False),
     USCC,
     C("reason", "原因", width=60),
 )
 EXCLUDED = (
     USCC, NAME, POLICY_ID, TITLE, FUND, DEMAND,
-    C("reason", "reason", width=14),
+    C("reason", "reason", width=14, for_people=False),
     C("detail", "未兑现原因", width=32),
     C("other", "相关政策或轮次", width=20),
 )  # fmt: skip
@@ -75,8 +75,8 @@ SUMMARY = (
     C("shortfall", "核减金额（元）", Kind.MONEY, width=16),
     TITLE,
     C("mode", "兑现方式", width=10),
-    C("priority", "优先级", Kind.COUNT, width=8),
-    C("budget", "政策预算（元）", Kind.MONEY, width=16),
+    C("priority", "优先级", Kind.COUNT, width=8, summed=False),
+    C("budget", "政策预算（元）", Kind.MONEY, width=16, summed=False),
     C("budget_use", "预算使用率", Kind.PERCENT, width=12),
     C("grants", "兑现（户）", Kind.COUNT, width=10),
     C("excluded_ledger", "已享受（户）", Kind.COUNT, width=10),
@@ -84,20 +84,22 @@ SUMMARY = (
     C("excluded_budget", "预算不足（户）", Kind.COUNT, width=12),
     C("unknown", "待补充数据（户）", Kind.COUNT, width=12),
     C("near_miss", "临界（户）", Kind.COUNT, width=10),
+    # Push-list amounts apart from demand: they draw on no budget, so demand adds up to the funds.
+    C("notify_amount", "推送测算金额（元）", Kind.MONEY, width=16),
 )
 #: Below the policies on the summary sheet, its first columns under theirs (eligible .. shortfall).
 FUNDS = (
-    C("fund", "资金来源", width=18),
-    C("fund_title", "资金名称", width=30),
+    C("fund_title", "资金来源", width=18),
+    C("fund", "资金编号", width=30),
     C("eligible", "符合条件（户次）", Kind.COUNT, width=12),
-    C("demand", "应兑现金额（元）", Kind.MONEY, width=16),
+    C("demand", "政策预算内应兑现（元）", Kind.MONEY, width=16),
     C("granted", "兑现金额（元）", Kind.MONEY, width=16),
     C("shortfall", "核减金额（元）", Kind.MONEY, width=16),
-    C("budget", "预算（元）", Kind.MONEY, width=16),
-    C("remaining", "预算结余（元）", Kind.MONEY, width=16),
+    C("budget", "预算（元）", Kind.MONEY, width=16, summed=False),
+    C("remaining", "预算结余（元）", Kind.MONEY, width=16, summed=False),
     C("budget_use", "预算使用率", Kind.PERCENT, width=12),
     C("grants", "兑现（户次）", Kind.COUNT, width=10),
-    C("scaled_level", "按比例核减的优先级", Kind.COUNT, width=14),
+    C("scaled_level", "按比例核减的优先级", Kind.COUNT, width=14, summed=False),
 )
 PUBLICITY = (
     USCC, NAME, POLICY_ID, TITLE,
@@ -139,7 +141,6 @@ class RoundLists:
             self.grants,
             self.push,
             self.missing,
-            self.near_miss,
             self.rejected,
             self.excluded,
         )
@@ -189,9 +190,16 @@ def _columns(cands: Sequence[Candidate]) -> tuple[list[int], pa.Array, pa.Array,
     return list(rows), pa.array(usccs, pa.string()), pa.array(ids, pa.string()), list(demands)
 
 
+def _period_text(period: str) -> str:
+    return "一次性" if period == "once" else f"{period} 年度"
+
+
 def build_lists(draft: Draft) -> RoundLists:
     look = _Lookup(draft)
     alloc = draft.allocation
+    funds = {"fund": {f.id: f.title for f in draft.policy_set.funds.values() if f.title}}
+    periods = {t.period(draft.as_of) for t in draft.terms.values()}
+    shown = {**funds, "period": {p: _period_text(p) for p in periods}}
     rows, usccs, ids, demands = _columns([g.candidate for g in alloc.grants])
     amounts = [g.amount_fen for g in alloc.grants]
     accounts = look.at("bank_account", rows)
@@ -205,10 +213,11 @@ def build_lists(draft: Draft) -> RoundLists:
             look.policy("fund", ids), demands, amounts, look.policy("issuer", ids),
             look.policy("period", ids), look.at("bank_name", rows), accounts,
         ],
+        shown=shown,
     )  # fmt: skip
     publicity = make_table(
         "公示名单.csv",
-        None,
+        "公示名单",
         PUBLICITY,
         [
             usccs, look.at("name", rows), ids, look.policy("title", ids),
@@ -239,6 +248,7 @@ def build_lists(draft: Draft) -> RoundLists:
             look.policy("fund", ids), demands, [e.reason.value for e in alloc.excluded],
             [REASON_TEXT[e.reason] for e in alloc.excluded], [e.other or None for e in alloc.excluded],
         ],
+        shown=funds,
     )  # fmt: skip
     unknown = look.by_policy_and_uscc(draft.match.batch.unknown)
     rows = unknown["row"].to_numpy()
@@ -283,8 +293,10 @@ def build_lists(draft: Draft) -> RoundLists:
             [[r.row for r in rejected], [r.uscc for r in rejected], [r.reason for r in rejected]],
         ),
         excluded=excluded,
-        summary=rows_table("summary.csv", "汇总", SUMMARY, _summary(draft)),
-        funds=rows_table(None, "汇总", FUNDS, _funds(draft)),
+        summary=rows_table(
+            "summary.csv", "汇总", SUMMARY, _summary(draft), shown=funds, unit="项政策"
+        ),
+        funds=rows_table(None, "汇总", FUNDS, _funds(draft), unit="个资金来源"),
         publicity=publicity,
     )
 
@@ -320,7 +332,7 @@ def _summary(draft: Draft) -> list[tuple[Any, ...]]:
                 p.id,
                 p.fund,
                 int(eligible.get(p.id, 0)),
-                demand[p.id],
+                demand[p.id] if pays else None,
                 granted[p.id] if pays else None,
                 demand[p.id] - granted[p.id] if pays else None,
                 p.title,
@@ -334,6 +346,7 @@ def _summary(draft: Draft) -> list[tuple[Any, ...]]:
                 sum(by_reason[r][p.id] for r in BUDGET_REASONS),
                 int(counts.at[p.id, "unknown"]) if p.id in counts.index else 0,
                 int(near.get(p.id, 0)),
+                None if pays else demand[p.id],
             )
         )
     return rows
@@ -358,8 +371,8 @@ def _funds(draft: Draft) -> list[tuple[Any, ...]]:
         remaining = None if use.budget_fen is None else use.budget_fen - use.granted_fen
         rows.append(
             (
+                fund.title if fund and fund.title else use.id,
                 use.id,
-                fund.title if fund else "",
                 eligible[use.id],
                 use.demand_fen,
                 use.granted_fen,

@@ -23,14 +23,14 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import LedgerError, simple
+from ..moneytext import fen_text
 from ..rules import PolicySet
 from .allocate import Terms
 from .bounds import check_grants, computed_demands, round_terms
 from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
 from .manifest_model import FORMAT, MANIFEST, Manifest, parse_manifest, policy_entry
-from .outputs import ENCODING, sha256_file
-from .tables import fen_text
+from .outputs import ENCODING, restore, sha256_file
 
 
 def build_manifest(
@@ -190,7 +190,9 @@ def _read_grants(path: Path, terms: Mapping[str, Terms], as_of: dt.date) -> list
     out: list[LedgerGrant] = []
     try:
         with path.open(encoding=ENCODING, newline="") as f:
-            for rec in csv.DictReader(f):
+            for written in csv.DictReader(f):
+                # the ledger records the registry's text, not the escape the lists carry
+                rec = {k: restore(v) if isinstance(v, str) else v for k, v in written.items()}
                 out.append(_grant(rec, terms, as_of))
     except (KeyError, ValueError, TypeError, csv.Error) as exc:
         # the row being read is the one after the last one read

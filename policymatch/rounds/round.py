@@ -30,12 +30,14 @@ from .ledger import Ledger
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
-from .outputs import sha256_file, write_csv
+from .outputs import sha256_file, write_bytes, write_csv
 from .progress import Progress
+from .report import REPORT, write_report
 from .workbook import write_workbook
 from .xlsx import MAX_ROWS
 
 WORKBOOK = "兑现清单.xlsx"
+PUBLICITY_BOOK = "公示名单.xlsx"
 STEPS = 5  # read, match, allocate, lists, write
 
 
@@ -77,6 +79,8 @@ def write_draft(
     _prepare(out_dir)
     with progress.step("lists", "整理清单"):
         lists = build_lists(draft)
+    lid = list_id(draft, registry_options)
+    footer = f"基准日期 {draft.as_of.isoformat()} · 清单编号 {lid[:12]}"
     # The CSV files and the workbook are written side by side: both spend their time in Arrow
     # kernels and zlib, which release the GIL, so two cores do twice the work.
     with progress.step("write", "写出清单和工作簿"), ThreadPoolExecutor(max_workers=1) as pool:
@@ -87,14 +91,39 @@ def write_draft(
             summary=lists.summary,
             funds=lists.funds,
             sheets=lists.sheets(),
-            notes=_notes(draft),
+            notes=[
+                *_notes(draft),
+                f"清单编号：{lid[:12]}（即各页页脚的编号；轮次编号见 report.html）",
+            ],
+            footer=footer,
+            rows_per_sheet=rows_per_sheet,
+        )
+        public = pool.submit(
+            write_workbook,
+            out_dir / PUBLICITY_BOOK,
+            as_of=draft.as_of,
+            sheets=[lists.publicity],
+            footer=footer,
             rows_per_sheet=rows_per_sheet,
         )
         hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
         hashes[WORKBOOK] = sha256_file(book.result())
+        hashes[PUBLICITY_BOOK] = sha256_file(public.result())
     data = manifest_bytes(build_manifest(draft, hashes, registry_options))
-    (out_dir / MANIFEST).write_bytes(data)
-    return round_id(data), [*sorted(hashes), MANIFEST]
+    write_bytes(out_dir / MANIFEST, data)
+    rid = round_id(data)
+    # After the manifest, so that it can name the round: a view of the lists, not one of them.
+    write_report(draft, lists, out_dir, rid, lid)
+    return rid, [*sorted(hashes), MANIFEST, REPORT]
+
+
+def list_id(draft: Draft, registry_options: Mapping[str, str] | None = None) -> str:
+    """清单编号: the SHA-256 of the manifest without its ``outputs``, i.e. of everything the round
+    was made from, its counts and totals. The workbooks print it in their footers: they cannot
+    print the round id, which is the hash of a manifest that holds their own hash."""
+    content = build_manifest(draft, {}, registry_options)
+    del content["outputs"]
+    return round_id(manifest_bytes(content))
 
 
 def _prepare(out_dir: Path) -> None:
@@ -103,6 +132,7 @@ def _prepare(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MANIFEST).unlink(missing_ok=True)
+        (out_dir / REPORT).unlink(missing_ok=True)
     except OSError as exc:
         raise UsageError(
             [simple("PM712", f"cannot write the round into '{out_dir}': {exc}")]

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..moneytext import fen_text
 from .round import RoundReport
-from .tables import fen_text
 
 #: The version of this form; raised when a key changes meaning or goes away.
 JSON_VERSION = 1
 
 
 def run_summary(
-    report: RoundReport, demand_fen: int, files: Sequence[tuple[str, str]]
+    report: RoundReport, demand_fen: int, files: Sequence[tuple[str, str]], next_command: str
 ) -> dict[str, Any]:
     draft = report.draft
     alloc = draft.allocation
@@ -45,5 +45,5 @@ def run_summary(
         "ledger": draft.ledger,
         "out_dir": str(report.out_dir),
         "files": [{"path": str(report.out_dir / name), "what": what} for name, what in files],
-        "next": f"policymatch commit {report.out_dir}",
+        "next": next_command,
     }

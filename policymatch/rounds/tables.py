@@ -10,8 +10,8 @@ in the workbook and in files meant for the public.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +38,15 @@ class Column:
     kind: Kind = Kind.TEXT
     #: Width in the workbook, in characters (a CJK character counts two).
     width: int = 12
+    #: Shown to people (the workbook); False for a machine column that another one says in
+    #: Chinese (``fields`` beside ``field_labels``, ``reason`` beside ``detail``).
+    for_people: bool = True
+    #: Summed in a 合计 row (money and counts by default; not a priority, a row number, a budget).
+    summed: bool | None = None
+
+    @property
+    def totals(self) -> bool:
+        return self.kind in (Kind.MONEY, Kind.COUNT) if self.summed is None else self.summed
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,11 @@ class Table:
     data: pa.Table
     #: Files for people (公示名单) carry the Chinese labels as headers.
     chinese_headers: bool = False
+    #: What people see in place of a machine value, by column: fund titles for fund ids,
+    #: ``一次性`` for the period ``once``. Files for systems keep the machine values.
+    shown: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: What one row is, for the 合计 row (``共 3,554 笔``).
+    unit: str = "笔"
 
     @property
     def num_rows(self) -> int:
@@ -59,6 +73,46 @@ class Table:
         """Rows ``start:stop`` of every column as text (null where empty)."""
         part = self.data.slice(start, None if stop is None else stop - start)
         return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
+
+    @property
+    def people_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.for_people)
+
+    def people_texts(self, start: int = 0, stop: int | None = None) -> list[pa.Array]:
+        """:meth:`texts` of the columns shown to people, with the values people see."""
+        out = []
+        for c, values in zip(self.columns, self.texts(start, stop), strict=True):
+            if not c.for_people:
+                continue
+            names = self.shown.get(c.name)
+            if names:
+                keys = pa.array(list(names), pa.string())
+                found = pc.take(
+                    pa.array(list(names.values()), pa.string()), pc.index_in(values, keys)
+                )
+                values = pc.coalesce(found, values)
+            out.append(values)
+        return out
+
+    @property
+    def has_money(self) -> bool:
+        return any(c.kind is Kind.MONEY and c.for_people for c in self.columns)
+
+    def total_texts(self) -> list[str | None]:
+        """The 合计 row of the people's columns: ``合计``, the row count, the sums."""
+        out: list[str | None] = []
+        for i, c in enumerate(self.people_columns):
+            if c.totals:
+                column = self.data.column(c.name)
+                total = pc.sum(column).as_py() or 0
+                out.append(as_text(c.kind, pa.array([total], pa.int64()))[0].as_py())
+            elif i == 0:
+                out.append("合计")
+            elif i == 1:
+                out.append(f"共 {self.num_rows:,} {self.unit}")
+            else:
+                out.append(None)
+        return out
 
 
 def _array(kind: Kind, values: Any) -> pa.Array:
@@ -77,21 +131,29 @@ def make_table(
     arrays: Sequence[Any],
     *,
     chinese_headers: bool = False,
+    shown: Mapping[str, Mapping[str, str]] | None = None,
+    unit: str = "笔",
 ) -> Table:
     """A table from one array-like per column (Arrow arrays, numpy arrays or lists)."""
     data = pa.table(
         [_array(c.kind, a) for c, a in zip(columns, arrays, strict=True)],
         names=[c.name for c in columns],
     )
-    return Table(file, sheet, tuple(columns), data, chinese_headers)
+    return Table(file, sheet, tuple(columns), data, chinese_headers, dict(shown or {}), unit)
 
 
 def rows_table(
-    file: str | None, sheet: str | None, columns: Sequence[Column], rows: Sequence[Sequence[Any]]
+    file: str | None,
+    sheet: str | None,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    *,
+    shown: Mapping[str, Mapping[str, str]] | None = None,
+    unit: str = "笔",
 ) -> Table:
     """A table from rows of Python values (for the small summary tables)."""
     arrays = [[row[i] for row in rows] for i in range(len(columns))]
-    return make_table(file, sheet, columns, arrays)
+    return make_table(file, sheet, columns, arrays, shown=shown, unit=unit)
 
 
 def fixed_point(values: pa.Array, places: int) -> pa.Array:
@@ -118,13 +180,6 @@ def as_text(kind: Kind, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if kind is Kind.TEXT:
         return values
     return fixed_point(values, PLACES[kind])
-
-
-def fen_text(fen: int) -> str:
-    """Integer fen as a plain decimal with two places: ``123450`` -> ``1234.50``."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 def joined(parts: Sequence[pa.Array | str]) -> memoryview:

@@ -18,6 +18,7 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..registry.readers import column_letter
 from .tables import joined
 
 #: Rows a sheet holds, header included (Excel's limit).
@@ -48,13 +50,23 @@ CHUNK = 100_000
 class Style(IntEnum):
     """Cell styles (indexes into styles.xml's cellXfs)."""
 
-    PLAIN = 0
+    PLAIN = 0  # the default: our own notes, empty cells
     MONEY = 1  # built-in format 4: #,##0.00
-    COUNT = 2  # built-in format 1: 0
+    COUNT = 2  # built-in format 3: #,##0
     PERCENT = 3  # built-in format 10: 0.00%
     HEADER = 4  # bold on light blue, thin border, wrapped
+    TEXT = 5  # data text: quotePrefix, so that editing the cell never turns it into a formula
+    TOTAL = 6  # the 合计 row's text: bold, top border
+    TOTAL_MONEY = 7
+    TOTAL_COUNT = 8
 
 
+#: Styles whose cells hold text (shared strings); the others hold numbers.
+TEXT_STYLES = (Style.PLAIN, Style.HEADER, Style.TEXT, Style.TOTAL)
+
+_XF = '<xf numFmtId="{}" fontId="{}" fillId="{}" borderId="{}" xfId="0"{}/>'
+_NUM = ' applyNumberFormat="1"'
+_BOLD_TOP = ' applyFont="1" applyBorder="1"'
 _STYLES = (
     _HEAD + f"<styleSheet {_NS}>"
     '<fonts count="2"><font><sz val="11"/><name val="等线"/><family val="2"/></font>'
@@ -63,30 +75,91 @@ _STYLES = (
     '<fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/>'
     "</patternFill></fill></fills>"
-    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '<borders count="3"><border><left/><right/><top/><bottom/><diagonal/></border>'
     '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/>'
     '</right><top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/>'
-    "</bottom><diagonal/></border></borders>"
+    "</bottom><diagonal/></border>"
+    '<border><left/><right/><top style="medium"><color auto="1"/></top><bottom/><diagonal/>'
+    "</border></borders>"
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" '
-    'applyBorder="1" applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf></cellXfs>'
+    '<cellXfs count="9">'
+    + _XF.format(0, 0, 0, 0, "")
+    + _XF.format(4, 0, 0, 0, _NUM)
+    + _XF.format(3, 0, 0, 0, _NUM)
+    + _XF.format(10, 0, 0, 0, _NUM)
+    + '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" '
+    'applyBorder="1" applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf>'
+    + _XF.format(49, 0, 0, 0, ' applyNumberFormat="1" quotePrefix="1"')
+    + _XF.format(0, 1, 0, 2, _BOLD_TOP)
+    + _XF.format(4, 1, 0, 2, _BOLD_TOP + _NUM)
+    + _XF.format(3, 1, 0, 2, _BOLD_TOP + _NUM)
+    + "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
 
+#: Characters a cell holds at most (Excel's limit, counted in UTF-16 units as Excel does).
+CELL_LIMIT = 32_767
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def too_long(values: pa.Array) -> pa.Array:
+    """Which text values exceed :data:`CELL_LIMIT` (a cheap bound first: a character is at
+    most two UTF-16 units, so only values over half the limit need counting)."""
+    maybe = pc.greater(pc.utf8_length(values), CELL_LIMIT // 2)
+    if not pc.any(maybe).as_py():
+        return pc.fill_null(maybe, False)
+    return pa.array([v is not None and utf16_length(v) > CELL_LIMIT for v in values.to_pylist()])
+
+
+def truncated(text: str) -> str:
+    """``text`` cut to fit a cell, ending with a marker that says it was cut and by how much."""
+    marker = f"…〔已截断：全文 {len(text):,} 字，见同名 CSV 文件〕"
+    room = CELL_LIMIT - utf16_length(marker)
+    out, used = [], 0
+    for ch in text:
+        used += utf16_length(ch)
+        if used > room:
+            break
+        out.append(ch)
+    return "".join(out) + marker
+
+
+def _fit(values: pa.Array) -> pa.Array:
+    """Text values cut to fit a cell (rare: done in Python for the values over the limit)."""
+    long = too_long(values)
+    if not pc.any(long).as_py():
+        return values
+    return pa.array(
+        [
+            truncated(v) if cut else v
+            for v, cut in zip(values.to_pylist(), long.to_pylist(), strict=True)
+        ],
+        pa.string(),
+    )
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How a list sheet prints: landscape A4, one page wide, the header rows repeated on every
+    page, a footer naming the round, the sheet and the page (``第 N 页 共 M 页``)."""
+
+    footer: str
+    title_rows: int = 1
+
+    def xml(self) -> str:
+        # In header/footer codes "&" starts a code: a literal one is written "&&".
+        left = self.footer.replace("&", "&&")
+        footer = escape(f"&L{left}&C&A&R第 &P 页 共 &N 页")
+        return (
+            '<printOptions horizontalCentered="1" gridLines="1"/>'
+            '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.7" header="0.3" '
+            'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+            f'fitToHeight="0"/><headerFooter><oddFooter>{footer}</oddFooter></headerFooter>'
+        )
 
 
 def _escaped(values: pa.Array) -> pa.Array:
@@ -144,9 +217,9 @@ def _cells(
     blank = pc.equal(values, "")
     empty = values.null_count > 0 or pc.any(blank).as_py()
     s = f' s="{int(style)}"' if style else ""
-    if style in (Style.PLAIN, Style.HEADER):
+    if style in TEXT_STYLES:
         s += ' t="s"'
-        values = pc.cast(shared.ids(values), pa.string())
+        values = pc.cast(shared.ids(_fit(values)), pa.string())
     parts: list[pa.Array | str] = [f'<c r="{letter}', rows, f'"{s}><v>', values, "</v></c>"]
     if not empty:
         return parts
@@ -201,8 +274,10 @@ class Sheet:
         rows: int,
         freeze_rows: int,
         shared: SharedStrings,
+        page: PageSetup | None = None,
     ) -> None:
         self._out = out
+        self.page = page
         self._shared = shared
         self.rows = 0
         self.planned = rows
@@ -221,9 +296,11 @@ class Sheet:
             for i, w in enumerate(widths)
         )
         self._write(
-            _HEAD + f"<worksheet {_NS} {_NS_R}>"
+            _HEAD
+            + f"<worksheet {_NS} {_NS_R}>"
+            + ('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if page else "")
             # Readers such as openpyxl scan the whole sheet for its size when this is missing.
-            f'<dimension ref="A1:{column_letter(self.width - 1)}{max(rows, 1)}"/>'
+            + f'<dimension ref="A1:{column_letter(self.width - 1)}{max(rows, 1)}"/>'
             f"<sheetViews>{views}</sheetViews>"
             '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{cols}</cols>" if cols else "")
@@ -233,11 +310,16 @@ class Sheet:
     def _write(self, data: str | memoryview) -> None:
         self._out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
-    def row(self, values: Sequence[str | None], styles: Sequence[Style]) -> None:
-        """One row of text (number styles take numbers as text, such as ``1234.50``)."""
-        self.write([pa.array([v], type=pa.string()) for v in values], styles)
+    def row(
+        self, values: Sequence[str | None], styles: Sequence[Style], height: float | None = None
+    ) -> None:
+        """One row of text (number styles take numbers as text, such as ``1234.50``); a
+        ``height`` in points for a row of wrapped headers."""
+        self.write([pa.array([v], type=pa.string()) for v in values], styles, height)
 
-    def write(self, columns: Sequence[pa.Array], styles: Sequence[Style]) -> None:
+    def write(
+        self, columns: Sequence[pa.Array], styles: Sequence[Style], height: float | None = None
+    ) -> None:
         """Rows given as columns of text, one style per column; null or "" is an empty cell.
 
         Number styles take their numbers as text (``1234.50``): exact decimals reach the file
@@ -249,7 +331,8 @@ class Sheet:
             rows = pc.cast(
                 pa.array(range(self.rows + 1, self.rows + 1 + stop - start)), pa.string()
             )
-            parts: list[pa.Array | str] = ['<row r="', rows, '">']
+            tall = "" if height is None else f' ht="{height:g}" customHeight="1"'
+            parts: list[pa.Array | str] = ['<row r="', rows, f'"{tall}>']
             for i, (col, style) in enumerate(zip(columns, styles, strict=True)):
                 part = col.slice(start, stop - start)
                 for piece in _cells(column_letter(i), style, part, rows, self._shared):
@@ -270,11 +353,14 @@ class Sheet:
         tail = "</sheetData>"
         if self.filter_rows is not None:
             tail += f'<autoFilter ref="{self.filter_ref}"/>'
-        tail += (
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>'
-        )
-        self._write(tail)
+        if self.page is None:
+            tail += (
+                '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                'footer="0.3"/>'
+            )
+        else:
+            tail += self.page.xml()
+        self._write(tail + "</worksheet>")
 
     @property
     def filter_ref(self) -> str:
@@ -288,12 +374,13 @@ class Workbook:
     sheet's size comes first in its XML); sheets are written one after the other, in order.
     """
 
-    def __init__(self, path: Path, names: Sequence[str], created: dt.datetime) -> None:
+    def __init__(self, path: Path | IO[bytes], names: Sequence[str], created: dt.datetime) -> None:
         self.names = [_sheet_name(n) for n in names]
         if len(set(self.names)) != len(self.names):
             raise ValueError("sheet names must be unique")
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL)
         self._filters: dict[int, str] = {}
+        self._titles: dict[int, int] = {}
         self._next = 0
         self._open: tuple[Sheet, _Compressing] | None = None
         self._created = created
@@ -305,7 +392,13 @@ class Workbook:
         info.compress_type = zipfile.ZIP_DEFLATED
         self._zip.writestr(info, text.encode("utf-8"), compresslevel=_LEVEL)
 
-    def sheet(self, widths: Sequence[float], rows: int, freeze_rows: int = 1) -> Sheet:
+    def sheet(
+        self,
+        widths: Sequence[float],
+        rows: int,
+        freeze_rows: int = 1,
+        page: PageSetup | None = None,
+    ) -> Sheet:
         """The next sheet (closing the previous one), which will hold ``rows`` rows."""
         self._close_sheet()
         index = self._next
@@ -314,7 +407,9 @@ class Workbook:
         self._next += 1
         # Opened by name: the entry gets ZipInfo's fixed 1980 date and the archive's level.
         out = _Compressing(self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w"))
-        sheet = Sheet(out, widths, rows, freeze_rows, self.shared)
+        sheet = Sheet(out, widths, rows, freeze_rows, self.shared, page)
+        if page is not None and page.title_rows:
+            self._titles[index] = page.title_rows
         self._open = (sheet, out)
         return sheet
 
@@ -404,10 +499,17 @@ class Workbook:
             f'<sheet name={quoteattr(name)} sheetId="{i + 1}" r:id="rId{i + 1}"/>'
             for i, name in enumerate(self.names)
         )
+        defined = [
+            (i, '_xlnm._FilterDatabase" hidden="1', self._absolute(self.names[i], ref))
+            for i, ref in self._filters.items()
+        ] + [
+            (i, "_xlnm.Print_Titles", f"{self._quoted(self.names[i])}!$1:${rows}")
+            for i, rows in self._titles.items()
+        ]
+        # Excel wants them sorted by name, then sheet.
         names = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"{escape(self._absolute(self.names[i], ref))}</definedName>"
-            for i, ref in sorted(self._filters.items())
+            f'<definedName name="{name}" localSheetId="{i}">{escape(ref)}</definedName>'
+            for i, name, ref in sorted(defined, key=lambda d: (d[1], d[0]))
         )
         self._put(
             "xl/workbook.xml",
@@ -440,5 +542,9 @@ class Workbook:
             assert m is not None
             return f"${m.group(1)}${m.group(2)}"
 
+        return f"{Workbook._quoted(name)}!{dollar(first)}:{dollar(last)}"
+
+    @staticmethod
+    def _quoted(name: str) -> str:
         quoted = name.replace("'", "''")
-        return f"'{quoted}'!{dollar(first)}:{dollar(last)}"
+        return f"'{quoted}'"

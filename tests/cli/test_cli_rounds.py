@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,15 +38,16 @@ def grants(folder: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+GOLDEN = Path(__file__).parent / "golden"
 RUN = ("run", "--registry", "registry.csv", "--as-of", "2024-03-01")
 
 
 def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, *RUN, "--out", "r1")
     assert status == 0, err
-    assert "11 grants" in out
-    assert "registry rows read 9 = matched 9 + set aside 0" in out
-    for name in ("grants.csv", "兑现清单.xlsx", "公示名单.csv", "manifest.json"):
+    assert "兑现 11 笔" in out
+    assert "登记表：读入 9 行 = 参与匹配 9 行 + 数据问题 0 行" in out
+    for name in ("grants.csv", "兑现清单.xlsx", "公示名单.xlsx", "report.html", "manifest.json"):
         assert f"r1/{name}" in out
     assert "policymatch commit r1\n" in out
     assert err == ""  # no progress display when the output is not a terminal
@@ -69,12 +72,27 @@ def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[st
     # the next round: once policies paid are not paid again; yearly ones not this year
     status, out, _ = run(capsys, *RUN, "--out", "r2")
     assert status == 0
-    assert "0 grants" in out
+    assert "兑现 0 笔" in out
     assert grants(county / "r2") == []
     # and a round a year later pays the yearly policies again, the once ones never
     status, _, _ = run(capsys, *RUN[:-1], "2025-03-01", "--out", "r3")
     assert status == 0
     assert {g["policy_id"] for g in grants(county / "r3")} == {"W", "T"}
+
+
+def test_run_summary_is_golden(county: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What a clerk reads after a run: Chinese, grouped money, which file to open."""
+    status, out, err = run(capsys, *RUN, "--out", "r1", "--ledger", "sqlite:///l.sqlite")
+    assert status == 0, err
+    # The round id hashes every file (any change to any output changes it): checked apart.
+    rid = hashlib.sha256((county / "r1" / "manifest.json").read_bytes()).hexdigest()[:12]
+    assert out.startswith(f"轮次 {rid}（")
+    out = out.replace(rid, "<round id>")
+    golden = GOLDEN / "run-summary.txt"
+    if os.environ.get("PM_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(out, "utf-8")
+    assert out == golden.read_text("utf-8")
 
 
 def test_commit_refuses_an_edited_round(county: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -214,7 +232,7 @@ def test_run_on_a_database_table(county: Path, capsys: pytest.CaptureFixture[str
         capsys, "run", "--registry", url, "--table", "enterprises", *RUN[3:], "--out", "db"
     )
     assert status == 0, err
-    assert "11 grants" in out
+    assert "兑现 11 笔" in out
     manifest = json.loads((county / "db" / "manifest.json").read_text("utf-8"))
     assert manifest["registry"] == {"source": url, "table": "enterprises", "sha256": None}
     # the same enterprises from a file give the same lists

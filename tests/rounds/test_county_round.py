@@ -325,8 +325,10 @@ def test_the_other_files_agree(county: tuple[Path, list, list]) -> None:
     assert len(read(out / "near_miss.csv")) > 10_000
     book = openpyxl.load_workbook(out / "兑现清单.xlsx", read_only=True)
     sheet = book["兑现清单"]
-    cells = list(sheet.iter_rows(min_row=2, values_only=True))
+    *cells, foot = sheet.iter_rows(min_row=2, values_only=True)
     assert len(cells) == len(rows)
     assert [(c[0], c[2]) for c in cells] == [(r["uscc"], r["policy_id"]) for r in rows]
     total = sum(D(str(c[6])) for c in cells)
     assert total == sum(D(r["amount"]) for r in rows)
+    assert foot[:2] == ("合计", f"共 {len(rows):,} 笔")
+    assert D(str(foot[6])) == total

@@ -16,7 +16,7 @@ import pytest
 
 from policymatch import load
 from policymatch.rounds.draft import draft_round
-from policymatch.rounds.round import WORKBOOK, write_draft
+from policymatch.rounds.round import PUBLICITY_BOOK, WORKBOOK, write_draft
 from tests.rounds.helpers import (
     AS_OF,
     GOLDEN_HISTORY,
@@ -139,7 +139,7 @@ def test_manifest(golden_round: Path) -> None:
     assert manifest["policy_set"]["files"] == {
         "policies/policies.yaml": manifest["policy_set"]["files"]["policies/policies.yaml"]
     }
-    assert set(manifest["outputs"]) == {*CSV_FILES, WORKBOOK}
+    assert set(manifest["outputs"]) == {*CSV_FILES, WORKBOOK, PUBLICITY_BOOK}
     assert manifest["policies"]["OLD"]["in_force"] is False
     assert manifest["funds"]["pool"] == {
         "budget": "1000.00",
@@ -150,7 +150,7 @@ def test_manifest(golden_round: Path) -> None:
 
 def test_same_inputs_same_bytes(golden_round: Path) -> None:
     again = write_golden(Path("again"))
-    for name in (*CSV_FILES, WORKBOOK, "manifest.json"):
+    for name in (*CSV_FILES, WORKBOOK, PUBLICITY_BOOK, "manifest.json"):
         assert (golden_round / name).read_bytes() == (again / name).read_bytes(), name
 
 
@@ -161,7 +161,6 @@ def test_workbook(golden_round: Path) -> None:
         "兑现清单",
         "推送清单",
         "待补充数据",
-        "临界企业",
         "数据问题",
         "未兑现",
     ]
@@ -177,15 +176,35 @@ def test_workbook(golden_round: Path) -> None:
         "兑现金额（元）",
     ]
     csv_rows = (golden_round / "grants.csv").read_text("utf-8-sig").splitlines()
-    assert sheet.max_row == len(csv_rows)
-    amounts = [sheet.cell(row=r, column=7) for r in range(2, sheet.max_row + 1)]
+    assert sheet.max_row == len(csv_rows) + 1  # the header, the grants, the 合计 row
+    amounts = [sheet.cell(row=r, column=7) for r in range(2, sheet.max_row)]
     assert all(c.number_format == "#,##0.00" for c in amounts)
     assert f"{sum(c.value for c in amounts):.2f}" == "1149.99"  # pool 999.99 + T 150.00
+    total = [c.value for c in sheet[sheet.max_row]]
+    assert total[:7] == ["合计", "共 9 笔", None, None, None, 1874.07, 1149.99]
+    assert sheet.auto_filter.ref == f"A1:K{sheet.max_row - 1}"  # the 合计 row stays put
+    # people read titles, not ids; codes and accounts are text cells
+    assert {sheet.cell(row=r, column=5).value for r in range(2, sheet.max_row)} == {
+        "测试资金池",
+        "不设预算的资金",
+    }
+    assert {sheet.cell(row=r, column=9).value for r in range(2, sheet.max_row)} == {
+        "2024 年度",
+        "一次性",
+    }
+    codes = [sheet.cell(row=r, column=c).value for r in range(2, sheet.max_row) for c in (1, 11)]
+    assert "6217000000000000017" in codes
+    assert all(isinstance(v, str) for v in codes if v is not None)
     summary = book["汇总"]
     assert summary["A1"].value == "政策编号"
     labels = [row[0].value for row in summary.iter_rows()]
     assert "资金来源" in labels  # the funds table below the policies
     assert any(str(v).startswith("基准日期：2024-03-01") for v in labels if v)
-    pool = next(row for row in summary.iter_rows(values_only=True) if row[0] == "pool")
+    pool = next(row for row in summary.iter_rows(values_only=True) if row[0] == "测试资金池")
     # eligible pairs, demand, granted, shortfall, budget, remaining, use, grants, scaled level
-    assert pool[2:11] == (10, 1674.07, 999.99, 674.08, 1000, 0.01, 0.9999, 6, 100)
+    assert pool[1:11] == ("pool", 10, 1674.07, 999.99, 674.08, 1000, 0.01, 0.9999, 6, 100)
+    totals = [row for row in summary.iter_rows(values_only=True) if row[0] == "合计"]
+    # policies: demand of 免申即享 only (the push list's 30.00 apart), granted as the funds'
+    assert totals[0][:6] == ("合计", "共 5 项政策", 14, 1874.07, 1149.99, 724.08)
+    assert totals[0][17] == 30.0
+    assert totals[1][:6] == ("合计", "共 2 个资金来源", 13, 1824.07, 1149.99, 674.08)

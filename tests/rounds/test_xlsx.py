@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from policymatch.registry.readers import column_letter
 from policymatch.rounds.tables import Column, Kind, rows_table
 from policymatch.rounds.workbook import sheet_names, write_workbook
-from policymatch.rounds.xlsx import MAX_ROWS, Style, Workbook, column_letter
+from policymatch.rounds.xlsx import MAX_ROWS, Style, Workbook
 
 COLUMNS = (
     Column("name", "名称", width=20),
@@ -68,12 +69,20 @@ def test_values_styles_and_escaping(tmp_path: Path) -> None:
     assert sheet["A5"].value is None
     assert (sheet["B2"].number_format, sheet["C2"].number_format, sheet["D2"].number_format) == (
         "#,##0.00",
-        "0",
+        "#,##0",
         "0.00%",
     )
+    # the 合计 row below the filter range: the row count, money and counts summed
+    assert [c.value for c in sheet[6]] == ["合计", 1000000001234.5, 10, None]
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
+    assert "<v>1000000001234.50</v>" in xml  # 123450 + 1 + 99,999,999,999,999 fen, exactly
+    assert sheet["A6"].font.b
+    assert sheet["B6"].number_format == "#,##0.00"
     summary = openpyxl.load_workbook(path)["汇总"]
     assert [c.value for c in summary[1]] == ["名称", "金额（元）", "户数", "比例"]
-    assert summary["A7"].value == "基准日期：2024-03-01"  # policies, blank, funds, blank
+    assert summary["A3"].value == "合计"
+    # policies, 合计, blank, funds, 合计, blank
+    assert summary["A9"].value == "基准日期：2024-03-01"
 
 
 def test_money_is_written_as_an_exact_decimal(tmp_path: Path) -> None:
@@ -95,8 +104,9 @@ def test_a_long_list_continues_on_more_sheets(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["汇总", "清单", "清单 (2)", "清单 (3)"]
     names = [cell.value for name in wb.sheetnames[1:] for cell in wb[name]["A"] if cell.row > 1]
-    assert names == [f"企业{i}" for i in range(25)]  # nothing lost, nothing repeated
-    assert [wb[n].max_row for n in wb.sheetnames[1:]] == [11, 11, 6]
+    assert names == [*(f"企业{i}" for i in range(25)), "合计"]  # nothing lost, nothing repeated
+    assert [wb[n].max_row for n in wb.sheetnames[1:]] == [11, 11, 7]
+    assert wb["清单 (3)"]["B7"].value == sum(range(25)) / 100  # the whole list's total
     assert all(wb[n]["A1"].value == "名称" for n in wb.sheetnames[1:])
 
 

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ...money import format_money
+from ...moneytext import format_money
 from ...registry.uscc import uscc_problem
 
 if TYPE_CHECKING:
