@@ -117,6 +117,14 @@ class Excluded(NamedTuple):
     other: str = ""
 
 
+class Held(NamedTuple):
+    """A grant that cannot be paid yet (no name, no valid account): held.csv, no budget."""
+
+    candidate: Candidate
+    #: What is missing: comma-separated codes of :data:`policymatch.rounds.held.MISSING_TEXT`.
+    missing: str
+
+
 class Grant(NamedTuple):
     """A candidate after budgets: ``amount_fen`` <= ``demand_fen``, and > 0."""
 
@@ -144,6 +152,7 @@ class Allocation:
     excluded: tuple[Excluded, ...]
     policy_budgets: tuple[BudgetUse, ...]
     fund_budgets: tuple[BudgetUse, ...]
+    held: tuple[Held, ...] = ()
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -308,9 +317,13 @@ def allocate(
     funds: Mapping[str, int | None],
     history: Iterable[Paid],
     as_of: dt.date,
+    unpayable: Mapping[int, str] | None = None,
 ) -> Allocation:
     """The whole order of application after the engine: ledger, stacking, policy and fund
-    budgets. Only 免申即享 candidates draw on budgets; the others become the push list."""
+    budgets. Only 免申即享 candidates draw on budgets; the others become the push list.
+
+    ``unpayable`` (frame row -> what is missing) holds 免申即享 candidates that survive the
+    ledger and stacking but cannot be paid: they draw on no budget (policymatch.rounds.held)."""
     # Sorted once here: every step keeps the order, so every list comes out sorted.
     ordered = sorted(candidates, key=_ORDER)
     kept, excluded = ledger_filter(ordered, terms, history, as_of)
@@ -319,6 +332,10 @@ def allocate(
     pays = {pid for pid, t in terms.items() if t.draws_on_budget}
     push = tuple(c for c in kept if c.policy_id not in pays)
     paying = [c for c in kept if c.policy_id in pays]
+    unpayable = unpayable or {}
+    held = tuple(Held(c, unpayable[c.row]) for c in paying if c.row in unpayable)
+    if held:
+        paying = [c for c in paying if c.row not in unpayable]
     amounts = [c.demand_fen for c in paying]
     after_policy, policy_uses = policy_budgets(paying, amounts, terms)
     after_fund, fund_uses = fund_budgets(paying, after_policy, terms, funds)
@@ -335,6 +352,7 @@ def allocate(
         excluded=tuple(sorted(excluded, key=lambda e: _ORDER(e.candidate))),
         policy_budgets=tuple(policy_uses),
         fund_budgets=tuple(fund_uses),
+        held=held,
     )
 
 

@@ -19,6 +19,7 @@ from ..engine import Engine, MatchResult
 from ..errors import RegistryError, simple
 from ..rules import PolicySet
 from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
+from .held import unpayable_rows
 from .progress import Progress
 
 
@@ -134,5 +135,6 @@ def draft_round(
     with progress.step("allocate", "核减与分配"):
         terms = policy_terms(policy_set)
         funds = fund_budgets(policy_set)
-        allocation = allocate(candidates_of(match), terms, funds, history, as_of)
+        unpayable = unpayable_rows(registry.frame)
+        allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable)
     return Draft(as_of, policy_set, registry, match, terms, funds, allocation, ledger, len(history))

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from ..rules import ir
 from .allocate import REASON_TEXT, Candidate, Reason
 from .draft import Draft
+from .held import missing_text
 from .masking import mask_account, mask_phone
 from .tables import Column, Kind, Table, make_table, rows_table
 
@@ -99,6 +100,12 @@ FUNDS = (
     C("grants", "兑现（户次）", Kind.COUNT, width=10),
     C("scaled_level", "按比例核减的优先级", Kind.COUNT, width=14),
 )
+HELD = (
+    USCC, NAME, POLICY_ID, TITLE, FUND, DEMAND,
+    C("issuer", "责任单位（补正联系）", width=16),
+    C("missing", "missing", width=24),
+    C("detail", "待补正内容", width=40),
+)  # fmt: skip
 PUBLICITY = (
     USCC, NAME, POLICY_ID, TITLE,
     C("issuer", "责任单位", width=14),
@@ -120,6 +127,7 @@ class RoundLists:
     summary: Table
     funds: Table
     publicity: Table
+    held: Table
 
     def csv_tables(self) -> tuple[Table, ...]:
         return (
@@ -131,6 +139,7 @@ class RoundLists:
             self.excluded,
             self.summary,
             self.publicity,
+            self.held,
         )
 
     def sheets(self) -> tuple[Table, ...]:
@@ -142,6 +151,7 @@ class RoundLists:
             self.near_miss,
             self.rejected,
             self.excluded,
+            self.held,
         )
 
 
@@ -270,6 +280,17 @@ def build_lists(draft: Draft) -> RoundLists:
             near_miss["condition"].to_numpy(dtype=object),
         ],
     )  # fmt: skip
+    rows, usccs, ids, demands = _columns([h.candidate for h in alloc.held])
+    held = make_table(
+        "held.csv",
+        "待补正",
+        HELD,
+        [
+            usccs, look.at("name", rows), ids, look.policy("title", ids),
+            look.policy("fund", ids), demands, look.policy("issuer", ids),
+            [h.missing for h in alloc.held], [missing_text(h.missing) for h in alloc.held],
+        ],
+    )  # fmt: skip
     rejected = sorted(draft.registry.rejected, key=lambda r: r.row)
     return RoundLists(
         grants=grants,
@@ -286,6 +307,7 @@ def build_lists(draft: Draft) -> RoundLists:
         summary=rows_table("summary.csv", "汇总", SUMMARY, _summary(draft)),
         funds=rows_table(None, "汇总", FUNDS, _funds(draft)),
         publicity=publicity,
+        held=held,
     )
 
 

@@ -59,6 +59,7 @@ def build_manifest(
             "missing": len(draft.match.batch.unknown),
             "near_miss": len(draft.match.batch.near),
             "excluded": len(alloc.excluded),
+            "held": len(alloc.held),
         },
         "totals": {
             "demand": fen_text(sum(g.candidate.demand_fen for g in alloc.grants)),
