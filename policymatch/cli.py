@@ -17,7 +17,19 @@ from . import __version__
 from .errors import PolicymatchError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("check", "test", "run", "commit", "explain", "sample-registry", "watch")
+COMMANDS = (
+    "check",
+    "test",
+    "run",
+    "commit",
+    "explain",
+    "sample-registry",
+    "watch",
+    "pool",
+    "returns",
+    "recover",
+    "ledger",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -17,3 +17,7 @@ start=$(date +%s%N)
 ms=$((($(date +%s%N) - start) / 1000000))
 printf 'round written in %d.%02d s (Python start-up included); open %s/兑现清单.xlsx to review it\n' \
   $((ms / 1000)) $((ms % 1000 / 10)) "$OUT"
+printf 'held (待补正, not paid, not published): %d grants in %s/held.csv\n' \
+  $(($(wc -l <"$OUT/held.csv") - 1)) "$OUT"
+# Reconcile the ledger (what earlier commits recorded; an absent ledger holds nothing).
+"$PM" ledger check

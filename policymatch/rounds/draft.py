@@ -7,8 +7,8 @@ the same :class:`Draft`. Writing it is :mod:`policymatch.rounds.round`'s job.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pandas as pd
@@ -20,6 +20,7 @@ from ..errors import RegistryError, simple
 from ..rules import PolicySet
 from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
 from .held import unpayable_rows
+from .pool import capped
 from .progress import Progress
 
 
@@ -60,6 +61,8 @@ class Draft:
     allocation: Allocation
     ledger: str
     ledger_grants: int
+    #: Per fund: what its pool balance and annual appropriation let the round pay out.
+    limits: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -118,12 +121,14 @@ def draft_round(
     ledger: str = "",
     progress: Progress | None = None,
     match: MatchResult | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Draft:
     """Match the registry and allocate: the whole round in memory.
 
     ``match`` is a match made elsewhere, with ``registry`` (a distributed round,
     :mod:`policymatch.distributed`, reads and matches the registry on a cluster and keeps only
     the columns the lists look up; its reader already set repeated codes aside, globally).
+    ``limits`` caps funds' budgets by their pool balance (:func:`policymatch.rounds.pool.pool_limits`).
     """
     progress = progress or Progress()
     if match is None:
@@ -134,7 +139,18 @@ def draft_round(
             match = engine.match(registry.frame, as_of)
     with progress.step("allocate", "核减与分配"):
         terms = policy_terms(policy_set)
-        funds = fund_budgets(policy_set)
+        funds = capped(fund_budgets(policy_set), limits or {})
         unpayable = unpayable_rows(registry.frame)
         allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable)
-    return Draft(as_of, policy_set, registry, match, terms, funds, allocation, ledger, len(history))
+    return Draft(
+        as_of,
+        policy_set,
+        registry,
+        match,
+        terms,
+        funds,
+        allocation,
+        ledger,
+        len(history),
+        dict(limits or {}),
+    )

@@ -26,6 +26,7 @@ from .allocate import Terms, budget_fen
 from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
 from .outputs import ENCODING, sha256_file
+from .pool import pool_manifest, read_pool, round_pool
 from .tables import fen_text
 
 FORMAT = "policymatch-round/1"
@@ -86,6 +87,7 @@ def build_manifest(
             }
             for p in sorted(draft.policy_set.policies, key=lambda p: p.id)
         },
+        "pool": pool_manifest(round_pool(draft.policy_set), draft.limits),
         "outputs": dict(sorted(outputs.items())),
     }
 
@@ -120,6 +122,7 @@ def read_round(folder: Path) -> RoundEntry:
         outputs: dict[str, str] = manifest["outputs"]
         as_of = dt.date.fromisoformat(manifest["as_of"])
         terms = {pid: _terms(pid, t) for pid, t in manifest["policies"].items()}
+        pool = read_pool(manifest.get("pool"))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _refuse(folder, f"{MANIFEST} cannot be read: {exc}") from exc
     changed = [
@@ -147,6 +150,7 @@ def read_round(folder: Path) -> RoundEntry:
         folder=str(folder.resolve()),
         terms=terms,
         grants=grants,
+        pool=pool,
     )
 
 

@@ -406,3 +406,9 @@ class Fund:
     id: str
     title: str
     budget: Decimal | None
+    #: The pool's size (a revolving pool with a balance in the ledger), or None.
+    scale: Decimal | None = None
+    #: (year, appropriation) pairs, by year.
+    annual: tuple[tuple[int, Decimal], ...] = ()
+    #: Where 回补 may come from.
+    sources: tuple[str, ...] = ("上级", "本级")

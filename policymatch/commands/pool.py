@@ -1,0 +1,133 @@
+"""``policymatch pool``: the 资金池 statement and 回补清单; ``policymatch pool replenish``: a 回补."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError, simple
+from ..money import parse_number
+from ..rounds.ledger import Ledger
+from ..rounds.pool import Replenishment, replenish, statements
+from ..rounds.pool_files import write_statement
+from ..rounds.tables import fen_text
+from ..rules import compile_policy_set
+from .run import add_ledger_argument, iso_date
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "pool",
+        help="资金池: statement and 回补清单 (pool replenish: record a 回补)",
+        description="Print and write the statement of each fund's pool from the ledger: opening "
+        "scale, advances by round and department, 回补, returns, recoveries, balance, and the "
+        "回补清单 (per department, what was advanced and not yet replenished).",
+    )
+    p.add_argument("--fund", metavar="ID", help="one fund (default: every fund in the ledger)")
+    p.add_argument("--as-of", type=iso_date, metavar="DATE", help="up to this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("pool-statement"),
+        metavar="DIR",
+        help="folder for pool_statement.csv, replenish_due.csv, 资金池对账单.xlsx "
+        "(default: pool-statement/)",
+    )
+    add_ledger_argument(p)
+    p.set_defaults(handler=run)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    r = actions.add_parser(
+        "replenish",
+        help="record a 回补: money a department put back into the pool",
+        description="Record a 回补 in the ledger's pool journal. Refused (nothing recorded) when "
+        "the amount exceeds what the department still owes the pool.",
+    )
+    r.add_argument("--fund", required=True, metavar="ID")
+    r.add_argument("--amount", required=True, metavar="AMOUNT", help="e.g. 300万 or 1234.50")
+    r.add_argument("--from", dest="department", required=True, metavar="单位", help="e.g. 县科技局")
+    r.add_argument("--source", default="本级", help="上级 or 本级 (default: 本级)")
+    r.add_argument("--ref", required=True, metavar="文号", help="the document number")
+    r.add_argument("--date", type=iso_date, metavar="DATE", help="date received (default: today)")
+    r.add_argument("--policies", default="policies", help="policy folder (default: policies/)")
+    add_ledger_argument(r)
+    r.set_defaults(handler=run_replenish)
+
+
+def amount_fen(text: str, option: str) -> int:
+    """A positive amount in whole fen (``300万``, ``1234.50``), or a usage error."""
+    try:
+        value = parse_number(text) * 100
+    except ValueError as exc:
+        raise UsageError([simple("PM753", f"{option}: {exc}", hint="例如 300万、1234.50")]) from exc
+    if value <= 0 or value != value.to_integral_value():
+        raise UsageError(
+            [
+                simple(
+                    "PM753",
+                    f"{option} '{text}' 不是正的、精确到分的金额",
+                    hint="例如 300万、1234.50",
+                )
+            ]
+        )
+    return int(value)
+
+
+def run_replenish(args: argparse.Namespace) -> int:
+    amount = amount_fen(args.amount, "--amount")
+    for option, value in (("--from", args.department), ("--ref", args.ref)):
+        if not value.strip():
+            raise UsageError([simple("PM753", f"{option} 不能为空")])
+    policy_set = compile_policy_set(args.policies)
+    ledger = Ledger(args.ledger)
+    r = Replenishment(
+        args.fund,
+        amount,
+        args.department.strip(),
+        args.source,
+        args.ref.strip(),
+        args.date or dt.date.today(),
+    )
+    try:
+        balance = replenish(ledger, policy_set, r)
+    finally:
+        ledger.dispose()
+    sys.stdout.write(
+        f"已记录回补：{r.department} → {r.fund} {fen_text(amount)} 元（{r.source}，{r.ref}）；"
+        f"资金池余额 {fen_text(balance)} 元\n"
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    ledger = Ledger(args.ledger)
+    try:
+        found = statements(ledger, args.fund, args.as_of)
+    finally:
+        ledger.dispose()
+    out = sys.stdout
+    as_of = args.as_of or dt.date.today()
+    for st in found:
+        t = st.totals
+        out.write(f"资金 {st.fund}（截至 {as_of}）\n")
+        for label, kind in (
+            ("期初规模", "opening"),
+            ("垫付兑现", "advance"),
+            ("回补", "replenish"),
+            ("退票退回", "return"),
+            ("追回", "recover"),
+        ):
+            out.write(f"  {label}  {fen_text(sum(v for k, v in t.items() if k == kind))}\n")
+        out.write(f"  余额  {fen_text(st.balance_fen)}\n")
+        owed = {d: v for d, v in st.owed.items() if v}
+        out.write("  回补清单（应回补）：" + ("无" if not owed else "") + "\n")
+        for dept, value in sorted(owed.items()):
+            out.write(f"    {dept}  {fen_text(value)}\n")
+    if not found:
+        out.write("台账中还没有资金池记录\n")
+    notes = [f"截至：{as_of.isoformat()}", f"台账：{ledger.display}"]
+    for path in write_statement(found, args.out, as_of, notes):
+        out.write(f"  {path}\n")
+    return 0
