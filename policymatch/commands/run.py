@@ -17,6 +17,7 @@ from ..errors import UsageError, simple
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
+from ..rounds.shortfall import shortfall_lines
 from ..rounds.tables import fen_text
 from ..rules import PolicySet, compile_policy_set
 
@@ -108,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
         f"registry rows read {reg.rows_read} = matched {len(draft.frame)} "
         f"+ set aside {len(reg.rejected)}\n"
     )
+    for line in shortfall_lines(alloc):
+        out.write(line + "\n")
+    if alloc.held:
+        out.write(
+            f"待补正 {len(alloc.held)} 笔（缺企业名称或银行账号，未兑现、未公示）：held.csv\n"
+        )
     out.write(f"lists in {report.out_dir}/:\n")
     for name, what in _DESCRIPTIONS:
         out.write(f"  {report.out_dir / name}  {what}\n")
@@ -146,6 +153,10 @@ _DESCRIPTIONS = (
     ("near_miss.csv", "临界企业: one condition short"),
     ("excluded.csv", "未兑现: eligible but not paid (ledger, stacking, budget)"),
     ("rejected.csv", "数据问题: registry rows set aside"),
+    (
+        "held.csv",
+        "待补正: grants held for a missing name or bank account (not paid, not published)",
+    ),
     ("summary.csv", "汇总: per policy"),
     ("公示名单.csv", "for publication (bank account and phone masked)"),
     ("manifest.json", "inputs, hashes and counts of the round"),
