@@ -39,13 +39,16 @@ def register(sub: Any) -> None:
 
 
 def cut_once(entry: RoundEntry) -> list[str]:
-    """Policies whose one-time (``once``) grants this round pays only in part (核减)."""
+    """Policies whose one-time (``once``) grants this round cuts for good (核减; a policy with
+    ``shortfall: carry`` pays the rest later)."""
+    carry = entry.pool.carry if entry.pool else frozenset()
     return sorted(
         {
             g.policy_id
             for g in entry.grants
             if g.amount_fen < g.demand_fen
             and entry.terms[g.policy_id].frequency is ir.Frequency.ONCE
+            and g.policy_id not in carry
         }
     )
 

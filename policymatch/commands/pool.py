@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError, simple
-from ..money import parse_number
+from ..rounds.csvin import positive_fen
 from ..rounds.ledger import Ledger
 from ..rounds.pool import Replenishment, replenish, statements
 from ..rounds.pool_files import write_statement
@@ -59,20 +59,9 @@ def register(sub: Any) -> None:
 def amount_fen(text: str, option: str) -> int:
     """A positive amount in whole fen (``300万``, ``1234.50``), or a usage error."""
     try:
-        value = parse_number(text) * 100
+        return positive_fen(text)
     except ValueError as exc:
         raise UsageError([simple("PM753", f"{option}: {exc}", hint="例如 300万、1234.50")]) from exc
-    if value <= 0 or value != value.to_integral_value():
-        raise UsageError(
-            [
-                simple(
-                    "PM753",
-                    f"{option} '{text}' 不是正的、精确到分的金额",
-                    hint="例如 300万、1234.50",
-                )
-            ]
-        )
-    return int(value)
 
 
 def run_replenish(args: argparse.Namespace) -> int:

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..money import parse_number
 from ..rounds.afterpay import Action, record
-from ..rounds.csvin import read_rows, required_cell
+from ..rounds.csvin import positive_fen, read_rows, required_cell
 from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
 from ..rounds.tables import fen_text
@@ -38,12 +37,9 @@ def register(sub: Any) -> None:
 def fen_cell(row: dict[str, str], column: str) -> int:
     text = required_cell(row, column)
     try:
-        value = parse_number(text) * 100
-    except ValueError:
-        raise ValueError(f"'{column}' 不是金额：'{text}'") from None
-    if value <= 0 or value != value.to_integral_value():
-        raise ValueError(f"'{column}' '{text}' 不是正的、精确到分的金额")
-    return int(value)
+        return positive_fen(text)
+    except ValueError as exc:
+        raise ValueError(f"'{column}': {exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import Diagnostic, LedgerError, simple
+from ..money import parse_number
 
 T = TypeVar("T")
 #: Excel saves CSV as UTF-8 with a BOM or, on a Chinese Windows, as GB18030.
@@ -63,3 +64,14 @@ def required_cell(row: dict[str, str], column: str) -> str:
     if not value:
         raise ValueError(f"'{column}' 为空")
     return value
+
+
+def positive_fen(text: str) -> int:
+    """A positive amount exact to the fen (``300万``, ``1234.50``) in fen; ValueError if not."""
+    try:
+        value = parse_number(text) * 100
+    except ValueError:
+        raise ValueError(f"'{text}' 不是金额") from None
+    if value <= 0 or value != value.to_integral_value():
+        raise ValueError(f"'{text}' 不是正的、精确到分的金额")
+    return int(value)

@@ -122,12 +122,14 @@ def draft_round(
     progress: Progress | None = None,
     match: MatchResult | None = None,
     limits: Mapping[str, int] | None = None,
+    due: Mapping[tuple[str, str, str], int] | None = None,
 ) -> Draft:
     """Match the registry and allocate: the whole round in memory.
 
     ``match`` is a match made elsewhere, with ``registry`` (a distributed round,
     :mod:`policymatch.distributed`, reads and matches the registry on a cluster and keeps only
     the columns the lists look up; its reader already set repeated codes aside, globally).
+    ``due`` is what ``shortfall: carry`` grants still owe (:func:`.pool.carried_due`).
     ``limits`` caps funds' budgets by their pool balance (:func:`policymatch.rounds.pool.pool_limits`).
     """
     progress = progress or Progress()
@@ -141,7 +143,7 @@ def draft_round(
         terms = policy_terms(policy_set)
         funds = capped(fund_budgets(policy_set), limits or {})
         unpayable = unpayable_rows(registry.frame)
-        allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable)
+        allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable, due)
     return Draft(
         as_of,
         policy_set,

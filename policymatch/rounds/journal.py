@@ -78,6 +78,7 @@ class Kind(StrEnum):
     RECOVER = "recover"
     REOPEN = "reopen"
     WITHHOLD = "withhold"
+    CARRY = "carry"
 
 
 #: How each kind moves a fund's balance.
@@ -89,6 +90,7 @@ SIGN = {
     Kind.RECOVER: 1,
     Kind.REOPEN: 0,
     Kind.WITHHOLD: 0,
+    Kind.CARRY: 0,
 }
 
 
@@ -101,10 +103,11 @@ class State(StrEnum):
     RETURNED = "returned"
     RECOVERED = "recovered"
     REOPENED = "reopened"
+    PARTIAL = "partial"
 
 
 #: States in which a grant counts as paid (frequency and stacking see it); the others are due.
-PAID_STATES = (State.PAID, State.REPAID, State.RECOVERED)
+PAID_STATES = (State.PAID, State.REPAID, State.RECOVERED, State.PARTIAL)
 
 GrantKey = tuple[str, str, str]  # policy_id, uscc, period
 
@@ -144,14 +147,28 @@ class GrantHistory:
     advance: Event | None = None
     recovered_fen: int = 0
     payments: int = 0
+    #: What a ``shortfall: carry`` policy still owes the enterprise (补发).
+    due_fen: int = 0
     problems: list[str] = field(default_factory=list)
 
     def apply(self, e: Event) -> None:
         """One more event; a problem (an event its state does not allow) is noted, not raised,
         so that ``ledger check`` can report every one."""
         self.events.append(e)
-        paid = self.state in (State.PAID, State.REPAID)
-        if e.kind is Kind.ADVANCE:
+        paid = self.state in (State.PAID, State.REPAID, State.PARTIAL)
+        if e.kind is Kind.ADVANCE and self.state is State.PARTIAL:
+            if e.amount_fen > self.due_fen:
+                self.problems.append(f"补发 {e.amount_fen} fen of {self.due_fen} fen due")
+            self.due_fen -= e.amount_fen
+            self.state = State.PARTIAL if self.due_fen > 0 else State.PAID
+            self.payments += 1
+            self.advance, self.recovered_fen = e, 0
+        elif e.kind is Kind.CARRY:
+            if not paid:
+                self.problems.append(f"carried while {self.state or 'never paid'}")
+            self.due_fen += e.amount_fen
+            self.state = State.PARTIAL
+        elif e.kind is Kind.ADVANCE:
             if self.state in PAID_STATES:
                 self.problems.append(f"paid again in round {_short(e.round_id)} while {self.state}")
             self.state = State.REPAID if self.payments else State.PAID
@@ -164,10 +181,10 @@ class GrantHistory:
                 self.problems.append(
                     f"returned {e.amount_fen} fen of a payment of {self.advance.amount_fen} fen"
                 )
-            self.state, self.advance = State.RETURNED, None
+            self.state, self.advance, self.due_fen = State.RETURNED, None, 0
         elif e.kind is Kind.RECOVER:
             outstanding = 0 if self.advance is None else self.advance.amount_fen
-            if self.state not in (State.PAID, State.REPAID, State.RECOVERED):
+            if self.state not in (State.PAID, State.REPAID, State.RECOVERED, State.PARTIAL):
                 self.problems.append(f"recovered while {self.state or 'never paid'}")
             elif self.recovered_fen + e.amount_fen > outstanding:
                 self.problems.append(
@@ -175,7 +192,7 @@ class GrantHistory:
                     f"{outstanding} fen"
                 )
             self.recovered_fen += e.amount_fen
-            self.state = State.RECOVERED
+            self.state, self.due_fen = State.RECOVERED, 0
         elif e.kind is Kind.REOPEN:
             if self.state is not State.RECOVERED:
                 self.problems.append(f"re-opened while {self.state or 'never paid'}")
@@ -230,6 +247,11 @@ def payable_again(conn: Connection) -> set[GrantKey]:
     }
 
 
+def carried(events: Iterable[Event]) -> dict[GrantKey, int]:
+    """Grants of ``shortfall: carry`` policies paid in part: what is still due (补发)."""
+    return {k: h.due_fen for k, h in histories(events).items() if h.state is State.PARTIAL}
+
+
 def balances(events: Iterable[Event]) -> dict[str, int]:
     """Each fund's balance in fen: opening + 回补 - advances + returns + recoveries."""
     out: dict[str, int] = defaultdict(int)
@@ -279,6 +301,8 @@ class RoundPool:
 
     funds: Mapping[str, FundTerms] = field(default_factory=dict)
     issuers: Mapping[str, str | None] = field(default_factory=dict)
+    #: Policies with ``shortfall: carry``.
+    carry: frozenset[str] = frozenset()
 
 
 def openings(
@@ -347,44 +371,38 @@ def record_round(conn: Connection, entry: RoundEntry) -> list[LedgerGrant]:
                 )
             ]
         )
-    year = entry.as_of.year
     rows = openings(events, pool.funds, need, entry.as_of)
+
+    def row(kind: Kind, policy_id: str, uscc: str, amount: int, **more: Any) -> dict[str, Any]:
+        t = entry.terms[policy_id]
+        return {
+            "fund": t.fund,
+            "kind": kind.value,
+            "amount_fen": amount,
+            "on_date": entry.as_of,
+            "year": entry.as_of.year,
+            "round_id": entry.round_id,
+            "policy_id": policy_id,
+            "uscc": uscc,
+            "period": t.period(entry.as_of),
+            "department": pool.issuers.get(policy_id),
+            **more,
+        }
+
+    rows += [row(Kind.ADVANCE, g.policy_id, g.uscc, g.amount_fen) for g in entry.grants]
+    rows += [
+        row(Kind.WITHHOLD, w.policy_id, w.uscc, w.amount_fen, ref=w.ref, reason=w.reason[:500])
+        for w in entry.withheld
+    ]
+    before = histories(events)
     for g in entry.grants:
-        t = entry.terms[g.policy_id]
-        rows.append(
-            {
-                "fund": t.fund,
-                "kind": Kind.ADVANCE.value,
-                "amount_fen": g.amount_fen,
-                "on_date": entry.as_of,
-                "year": year,
-                "round_id": entry.round_id,
-                "policy_id": g.policy_id,
-                "uscc": g.uscc,
-                "period": t.period(entry.as_of),
-                "department": pool.issuers.get(g.policy_id),
-            }
-        )
-    for w in entry.withheld:
-        t = entry.terms[w.policy_id]
-        rows.append(
-            {
-                "fund": t.fund,
-                "kind": Kind.WITHHOLD.value,
-                "amount_fen": w.amount_fen,
-                "on_date": entry.as_of,
-                "year": year,
-                "round_id": entry.round_id,
-                "policy_id": w.policy_id,
-                "uscc": w.uscc,
-                "period": t.period(entry.as_of),
-                "department": pool.issuers.get(w.policy_id),
-                "ref": w.ref,
-                "reason": w.reason[:500],
-            }
-        )
+        key = g.policy_id, g.uscc, entry.terms[g.policy_id].period(entry.as_of)
+        partial = key in before and before[key].state is State.PARTIAL
+        # A 补发 lowers what is due by its advance; a first payment cut short opens the due.
+        if g.policy_id in pool.carry and g.amount_fen < g.demand_fen and not partial:
+            rows.append(row(Kind.CARRY, g.policy_id, g.uscc, g.demand_fen - g.amount_fen))
     append(conn, rows)
-    paid_before = {k for k, h in histories(events).items() if h.payments}
+    paid_before = {k for k, h in before.items() if h.payments}
     return [
         g
         for g in entry.grants

@@ -209,7 +209,7 @@ class Ledger:
                 done = _committed_at(conn, entry.round_id)
                 if done is not None:
                     return CommitResult(entry.round_id, False, len(entry.grants), total, done)
-                _refuse_conflicts(entry, _history(conn))
+                _refuse_conflicts(entry, _history(conn), journal.carried(journal.read_events(conn)))
                 # The pool re-check and the journal; grants paid again after a return are
                 # already keyed in pm_grants and go to the journal only.
                 fresh = journal.record_round(conn, entry)
@@ -258,11 +258,13 @@ def _history(conn: Connection) -> list[Paid]:
     return [Paid(r[0], r[1], int(r[2]), r[3], r[4]) for r in rows if (r[0], r[1], r[5]) not in due]
 
 
-def _refuse_conflicts(entry: RoundEntry, history: list[Paid]) -> None:
+def _refuse_conflicts(
+    entry: RoundEntry, history: list[Paid], due: Mapping[tuple[str, str, str], int]
+) -> None:
     candidates = [
         Candidate(i, g.uscc, g.policy_id, g.amount_fen) for i, g in enumerate(entry.grants)
     ]
-    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of)
+    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of, due)
     if not blocked:
         return
     shown = [

@@ -32,6 +32,7 @@ from .journal import (
     RoundPool,
     available,
     balances,
+    carried,
     openings,
     read_events,
 )
@@ -51,7 +52,11 @@ def fund_terms(policy_set: PolicySet) -> dict[str, FundTerms]:
 
 
 def round_pool(policy_set: PolicySet) -> RoundPool:
-    return RoundPool(fund_terms(policy_set), {p.id: p.issuer or None for p in policy_set.policies})
+    return RoundPool(
+        fund_terms(policy_set),
+        {p.id: p.issuer or None for p in policy_set.policies},
+        frozenset(p.id for p in policy_set.policies if p.shortfall == "carry"),
+    )
 
 
 # --- the manifest's "pool" block --------------------------------------------------------------
@@ -70,6 +75,7 @@ def pool_manifest(pool: RoundPool, limits: Mapping[str, int]) -> dict[str, Any]:
             for fid, t in sorted(pool.funds.items())
         },
         "issuers": dict(sorted(pool.issuers.items())),
+        "carry": sorted(pool.carry),
     }
 
 
@@ -92,7 +98,7 @@ def read_pool(block: Any) -> RoundPool | None:
         )
         for fid, f in block["funds"].items()
     }
-    return RoundPool(funds, dict(block["issuers"]))
+    return RoundPool(funds, dict(block["issuers"]), frozenset(block.get("carry", ())))
 
 
 # --- what a round may spend ------------------------------------------------------------------
@@ -118,6 +124,11 @@ def pool_limits(ledger: Ledger, policy_set: PolicySet, as_of: dt.date) -> dict[s
         if left is not None:
             out[fid] = left
     return out
+
+
+def carried_due(ledger: Ledger) -> dict[tuple[str, str, str], int]:
+    """What ``shortfall: carry`` policies still owe, by (policy, enterprise, period)."""
+    return carried(_events(ledger))
 
 
 def capped(budgets: Mapping[str, int | None], limits: Mapping[str, int]) -> dict[str, int | None]:
@@ -217,6 +228,7 @@ KIND_TEXT = {
     Kind.RECOVER: "追回",
     Kind.REOPEN: "重新开放",
     Kind.WITHHOLD: "公示异议暂缓",
+    Kind.CARRY: "核减待补发",
 }
 
 

@@ -29,7 +29,7 @@ from .ledger import Ledger
 from .lists import build_lists
 from .manifest import MANIFEST, build_manifest, manifest_bytes, round_id
 from .outputs import sha256_file, write_csv
-from .pool import pool_limits
+from .pool import carried_due, pool_limits
 from .progress import Progress
 from .workbook import write_workbook
 from .xlsx import MAX_ROWS
@@ -163,6 +163,7 @@ def run_round(
         refuse_committed_folder(request.out_dir, ledger)
         history = ledger.history()
         limits = pool_limits(ledger, policy_set, request.as_of)
+        due = carried_due(ledger)
     finally:
         ledger.dispose()
     match: MatchResult | None = None
@@ -184,6 +185,7 @@ def run_round(
         progress=progress,
         match=match,
         limits=limits,
+        due=due,
     )
     options = {k: v for k, v in (("table", request.table), ("query", request.query)) if v}
     rid, files = write_draft(draft, request.out_dir, progress=progress, registry_options=options)

@@ -717,6 +717,7 @@ def _policy(
         examples=examples,
         file=src.path,
         line=pos.line if pos else 0,
+        shortfall=model.shortfall,
     )
 
 

@@ -393,6 +393,8 @@ class Policy:
     examples: tuple[Example, ...]
     file: str
     line: int
+    #: ``final``: a budget cut is final; ``carry``: the unpaid remainder is due later (补发).
+    shortfall: str = "final"
 
     def in_force(self, as_of: dt.date) -> bool:
         """Whether ``as_of`` is inside ``effective`` (both ends inclusive)."""

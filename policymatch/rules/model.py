@@ -60,6 +60,8 @@ class PolicyModel(_Strict):
     amount: Any
     cap: NumberText | None = None
     budget: NumberText | None = None
+    #: What happens to the part a budget cut: ``final`` (gone) or ``carry`` (补发 later).
+    shortfall: Literal["final", "carry"] = "final"
     examples: list[ExampleModel] = []
 
 
