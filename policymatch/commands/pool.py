@@ -61,14 +61,16 @@ def amount_fen(text: str, option: str) -> int:
     try:
         return positive_fen(text)
     except ValueError as exc:
-        raise UsageError([simple("PM753", f"{option}: {exc}", hint="例如 300万、1234.50")]) from exc
+        raise UsageError(
+            [simple("PM753", str(exc), file=option, hint="例如 300万、1234.50")]
+        ) from exc
 
 
 def run_replenish(args: argparse.Namespace) -> int:
     amount = amount_fen(args.amount, "--amount")
     for option, value in (("--from", args.department), ("--ref", args.ref)):
         if not value.strip():
-            raise UsageError([simple("PM753", f"{option} 不能为空")])
+            raise UsageError([simple("PM753", "不能为空", file=option, hint="填写回补单位和文号")])
     policy_set = compile_policy_set(args.policies)
     ledger = Ledger(args.ledger)
     r = Replenishment(

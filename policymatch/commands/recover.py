@@ -39,11 +39,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.reopen == (args.amount is not None):
         raise UsageError(
-            [simple("PM762", "give --amount to record a recovery, or --reopen (without --amount)")]
+            [
+                simple(
+                    "PM762",
+                    "须给出 --amount（登记追回）或 --reopen（重新开放），二者选一",
+                    file="--amount/--reopen",
+                    hint="追回：--amount 5万；重新开放已追回的兑现：--reopen（不带 --amount）",
+                )
+            ]
         )
     for option, value in (("--reason", args.reason), ("--ref", args.ref)):
         if not value.strip():
-            raise UsageError([simple("PM762", f"{option} 不能为空")])
+            raise UsageError(
+                [simple("PM762", "不能为空", file=option, hint="填写原因和文号，留档备查")]
+            )
     kind = Kind.REOPEN if args.reopen else Kind.RECOVER
     amount = 0 if args.reopen else amount_fen(args.amount, "--amount")
     action = Action(

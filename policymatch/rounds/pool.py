@@ -153,8 +153,8 @@ class Replenishment:
     on_date: dt.date
 
 
-def _refuse(code: str, message: str, hint: str | None = None) -> UsageError:
-    return UsageError([simple(code, message, hint=hint)])
+def _refuse(code: str, message: str, place: str, hint: str | None = None) -> UsageError:
+    return UsageError([simple(code, message, file=place, hint=hint)])
 
 
 def replenish(ledger: Ledger, policy_set: PolicySet, r: Replenishment) -> int:
@@ -166,12 +166,14 @@ def replenish(ledger: Ledger, policy_set: PolicySet, r: Replenishment) -> int:
         raise _refuse(
             "PM752",
             f"资金 '{r.fund}' 不在政策集中",
+            "--fund",
             hint="可用的资金：" + "、".join(sorted(terms)) if terms else None,
         )
     if r.source not in terms[r.fund].sources:
         raise _refuse(
             "PM754",
             f"资金 '{r.fund}' 的回补来源没有 '{r.source}'",
+            "--source",
             hint="可用的来源：" + "、".join(terms[r.fund].sources),
         )
     try:
@@ -315,6 +317,7 @@ def statements(ledger: Ledger, fund: str | None, as_of: dt.date | None) -> list[
             raise _refuse(
                 "PM752",
                 f"台账中没有资金 '{fund}' 的记录",
+                "--fund",
                 hint="台账中的资金：" + "、".join(funds) if funds else "台账中还没有资金池记录",
             )
         funds = [fund]
