@@ -10,8 +10,9 @@ from typing import Any
 
 from ..errors import UsageError, simple
 from ..rounds.csvin import positive_fen
+from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
-from ..rounds.pool import Replenishment, replenish, statements
+from ..rounds.pool import KIND_TEXT, Replenishment, replenish, statements
 from ..rounds.pool_files import write_statement
 from ..rounds.tables import fen_text
 from ..rules import compile_policy_set
@@ -98,19 +99,27 @@ def run(args: argparse.Namespace) -> int:
         found = statements(ledger, args.fund, args.as_of)
     finally:
         ledger.dispose()
-    out = sys.stdout
     as_of = args.as_of or dt.date.today()
+    notes = [f"截至：{as_of.isoformat()}", f"台账：{ledger.display}"]
+    try:
+        written = write_statement(found, args.out, as_of, notes)  # before any output
+    except OSError as exc:
+        raise UsageError(
+            [
+                simple(
+                    "PM756",
+                    f"无法写出对账单：{exc.strerror}",
+                    file=str(args.out),
+                    hint="换一个 --out",
+                )
+            ]
+        ) from exc
+    out = sys.stdout
     for st in found:
         t = st.totals
         out.write(f"资金 {st.fund}（截至 {as_of}）\n")
-        for label, kind in (
-            ("期初规模", "opening"),
-            ("垫付兑现", "advance"),
-            ("回补", "replenish"),
-            ("退票退回", "return"),
-            ("追回", "recover"),
-        ):
-            out.write(f"  {label}  {fen_text(sum(v for k, v in t.items() if k == kind))}\n")
+        for kind in (Kind.OPENING, Kind.ADVANCE, Kind.REPLENISH, Kind.RETURN, Kind.RECOVER):
+            out.write(f"  {KIND_TEXT[kind]}  {fen_text(t.get(kind, 0))}\n")
         out.write(f"  余额  {fen_text(st.balance_fen)}\n")
         owed = {d: v for d, v in st.owed.items() if v}
         out.write("  回补清单（应回补）：" + ("无" if not owed else "") + "\n")
@@ -118,7 +127,6 @@ def run(args: argparse.Namespace) -> int:
             out.write(f"    {dept}  {fen_text(value)}\n")
     if not found:
         out.write("台账中还没有资金池记录\n")
-    notes = [f"截至：{as_of.isoformat()}", f"台账：{ledger.display}"]
-    for path in write_statement(found, args.out, as_of, notes):
+    for path in written:
         out.write(f"  {path}\n")
     return 0

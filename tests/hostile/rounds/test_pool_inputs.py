@@ -308,3 +308,16 @@ def test_the_ledger_checks_out(
     capsys.readouterr()
     assert main(["ledger", "check", "--ledger", str(root / "ledger.sqlite")]) == 0
     assert "台账核对通过" in capsys.readouterr().out
+
+
+def test_a_statement_folder_that_cannot_be_written(
+    county: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = county
+    (root / "a-file").write_text("x", encoding="utf-8")
+    capsys.readouterr()
+    argv = ["pool", "--out", str(root / "a-file" / "stmt"), "--ledger", str(root / "ledger.sqlite")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "[PM756]" in err
+    assert "Traceback" not in err
