@@ -20,6 +20,7 @@ from ..registry.load import read_registry
 from ..rounds.draft import draft_round
 from ..rounds.effects import round_effects
 from ..rounds.ledger import Ledger
+from ..rounds.pool import carried_due, pool_limits
 from ..rules import compile_policy_set
 from .run import add_ledger_argument, add_registry_arguments, iso_date
 
@@ -84,9 +85,13 @@ def run(args: argparse.Namespace) -> int:
     ledger = Ledger(args.ledger)
     try:
         history = ledger.history()
+        # The same pool limits and 补发 a run on this ledger would apply.
+        limits, due = pool_limits(ledger, policy_set, as_of), carried_due(ledger)
     finally:
         ledger.dispose()
-    draft = draft_round(policy_set, registry, as_of, history, ledger=ledger.display)
+    draft = draft_round(
+        policy_set, registry, as_of, history, ledger=ledger.display, limits=limits, due=due
+    )
     effects = round_effects(draft, uscc)
     record = to_record(registry.frame, int(rows[0]), policy_set.schema)
     out.write(

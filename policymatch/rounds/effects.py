@@ -15,6 +15,7 @@ from decimal import Decimal
 from ..explain import money
 from .allocate import REASON_TEXT, BudgetUse, Candidate, Reason
 from .draft import Draft
+from .held import missing_text
 
 BUDGET = (Reason.POLICY_BUDGET, Reason.FUND_BUDGET)
 NOTE = "（草稿：复核、公示后经 policymatch commit 记入台账才算兑现）"
@@ -86,6 +87,14 @@ def round_effects(draft: Draft, uscc: str) -> dict[str, list[str]]:
             out[c.policy_id] = [
                 f"  列入推送清单（{mode}）：测算金额 {_yuan(c.demand_fen)}，不占本轮预算，"
                 "企业确认后在以后的轮次兑现"
+            ]
+    for h in alloc.held:
+        c = h.candidate
+        if c.uscc == uscc:
+            issuer = draft.policy_set.policy(c.policy_id).issuer or "责任单位"
+            out[c.policy_id] = [
+                f"  待补正，本轮不兑现：{missing_text(h.missing)}（请 {issuer} 补正登记数据）；"
+                f"不占本轮预算，补正后在以后的轮次兑现 {_yuan(c.demand_fen)}"
             ]
     for e in alloc.excluded:
         c = e.candidate

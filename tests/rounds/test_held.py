@@ -99,3 +99,14 @@ def test_held_grants_draw_no_budget_and_are_paid_later(tmp_path: Path) -> None:
     assert (code(1), "paid_this_year") in excluded
     assert ledger.commit(read_round(second)).grants == 3
     ledger.dispose()
+
+
+def test_explain_says_what_to_complete(tmp_path: Path) -> None:
+    from policymatch.rounds.effects import round_effects
+
+    policy_set = load(str(write_policies(tmp_path / "policies")))
+    draft = draft_round(policy_set, registry(records(False), policy_set), AS_OF, [])
+    assert round_effects(draft, code(3))["W"] == [
+        "  待补正，本轮不兑现：缺少银行账号（请 县人社局 补正登记数据）；"
+        "不占本轮预算，补正后在以后的轮次兑现 300.00 元"
+    ]
