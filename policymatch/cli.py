@@ -30,6 +30,10 @@ COMMANDS = (
     "functions",
     "preview",
     "serve",
+    "pool",
+    "returns",
+    "recover",
+    "ledger",
 )
 
 

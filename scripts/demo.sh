@@ -17,3 +17,7 @@ start=$(date +%s%N)
 ms=$((($(date +%s%N) - start) / 1000000))
 printf '用时 %d.%02d 秒（含 Python 启动）；请先打开 %s/report.html 和 %s/兑现清单.xlsx\n' \
   $((ms / 1000)) $((ms % 1000 / 10)) "$OUT" "$OUT"
+printf '待补正（缺企业名称或银行账号，本轮不兑现、不公示）：%d 笔，见 %s/held.csv\n' \
+  $(($(wc -l <"$OUT/held.csv") - 1)) "$OUT"
+# Reconcile the ledger (what earlier commits recorded; an absent ledger holds nothing).
+"$PM" ledger check

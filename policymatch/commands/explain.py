@@ -30,6 +30,7 @@ from ..rounds.allocate import Paid
 from ..rounds.draft import draft_round
 from ..rounds.effects import effect_of
 from ..rounds.ledger import Ledger
+from ..rounds.pool import carried_due, pool_limits
 from ..rules import compile_policy_set
 from .run import add_ledger_argument, add_registry_arguments, iso_date
 
@@ -200,12 +201,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         history: list[Paid] = ledger.history()
         committed = ledger.committed(inputs.round_id) if inputs.round_id else None
+        # The same pool limits and 补发 a run on this ledger would apply.
+        limits, due = pool_limits(ledger, policy_set, as_of), carried_due(ledger)
     finally:
         ledger.dispose()
     if inputs.round_id is not None:
         # A committed round is explained as it was paid, not as "already paid" by itself.
         history = [p for p in history if p.round_id != inputs.round_id]
-    draft = draft_round(policy_set, registry, as_of, history, ledger=ledger.display)
+    draft = draft_round(
+        policy_set, registry, as_of, history, ledger=ledger.display, limits=limits, due=due
+    )
     record = to_record(registry.frame, int(rows[0]), policy_set.schema)
     chosen = [
         explain(

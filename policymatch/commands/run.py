@@ -22,6 +22,7 @@ from ..rounds.files import FILES
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
+from ..rounds.shortfall import shortfall_lines
 from ..rules import PolicySet, compile_policy_set
 
 
@@ -141,6 +142,12 @@ def run_summary(report: RoundReport, ledger: str, policies: str = "policies") ->
         f"待补充数据 {len(draft.match.batch.unknown):,} 条",
         f"登记表：读入 {reg.rows_read:,} 行 = 参与匹配 {len(draft.frame):,} 行 "
         f"+ 数据问题 {len(reg.rejected):,} 行",
+        *shortfall_lines(alloc),
+        *(
+            [f"待补正 {len(alloc.held):,} 笔（缺企业名称或银行账号，未兑现、未公示）：held.csv"]
+            if alloc.held
+            else []
+        ),
         "请打开（给人看，已设置好打印）：",
         *(f"  {folder / f.name}  {f.what}" for f in FILES if f.for_people),
         "供其他系统读取（不要用表格软件打开 CSV 核对账号：长代码会被显示成科学计数法）：",

@@ -120,6 +120,14 @@ class Excluded(NamedTuple):
     other: str = ""
 
 
+class Held(NamedTuple):
+    """A grant that cannot be paid yet (no name, no valid account): held.csv, no budget."""
+
+    candidate: Candidate
+    #: What is missing: comma-separated codes of :data:`policymatch.rounds.held.MISSING_TEXT`.
+    missing: str
+
+
 class Grant(NamedTuple):
     """A candidate after budgets: ``amount_fen`` <= ``demand_fen``, and > 0."""
 
@@ -147,6 +155,7 @@ class Allocation:
     excluded: tuple[Excluded, ...]
     policy_budgets: tuple[BudgetUse, ...]
     fund_budgets: tuple[BudgetUse, ...]
+    held: tuple[Held, ...] = ()
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -157,6 +166,7 @@ def ledger_filter(
     terms: Mapping[str, Terms],
     history: Iterable[Paid],
     as_of: dt.date,
+    due: Mapping[tuple[str, str, str], int] | None = None,
 ) -> tuple[list[Candidate], list[Excluded]]:
     """Frequency and cross-round stacking against what the ledger holds.
 
@@ -164,7 +174,8 @@ def ledger_filter(
     calendar year. Stacking: not paid under a policy whose group already paid the enterprise
     under another policy (for a ``yearly`` policy: in the same calendar year). A ledger entry
     belongs to the group it was recorded with and to the group its policy has now, so moving a
-    policy into a group never opens a second payment.
+    policy into a group never opens a second payment. A grant with a remainder ``due`` (a
+    ``shortfall: carry`` policy paid in part) passes the frequency check: the rest is owed.
     """
     year = as_of.year
     history = list(history)
@@ -187,6 +198,8 @@ def ledger_filter(
         same = [
             p for p in paid.get((c.policy_id, c.uscc), ()) if not yearly or p.once or p.year == year
         ]
+        if same and due and (c.policy_id, c.uscc, t.period(as_of)) in due:
+            same = []
         if same:
             reason = Reason.PAID_THIS_YEAR if yearly and not same[0].once else Reason.PAID_BEFORE
             out.append(Excluded(c, reason, same[0].round_id))
@@ -313,17 +326,30 @@ def allocate(
     funds: Mapping[str, int | None],
     history: Iterable[Paid],
     as_of: dt.date,
+    unpayable: Mapping[int, str] | None = None,
+    due: Mapping[tuple[str, str, str], int] | None = None,
 ) -> Allocation:
     """The whole order of application after the engine: ledger, stacking, policy and fund
-    budgets. Only 免申即享 candidates draw on budgets; the others become the push list."""
+    budgets. Only 免申即享 candidates draw on budgets; the others become the push list.
+
+    ``unpayable`` (frame row -> what is missing) holds 免申即享 candidates that survive the
+    ledger and stacking but cannot be paid: they draw on no budget (policymatch.rounds.held).
+    ``due`` (policy, USCC, period -> fen) is what ``shortfall: carry`` grants paid in part still
+    owe: such a candidate asks for that remainder, no more (补发)."""
     # Sorted once here: every step keeps the order, so every list comes out sorted.
     ordered = sorted(candidates, key=_ORDER)
-    kept, excluded = ledger_filter(ordered, terms, history, as_of)
+    if due:
+        ordered = [_owed(c, terms, due, as_of) for c in ordered]
+    kept, excluded = ledger_filter(ordered, terms, history, as_of, due)
     kept, stacked_out = stack(kept, terms)
     excluded += stacked_out
     pays = {pid for pid, t in terms.items() if t.draws_on_budget}
     push = tuple(c for c in kept if c.policy_id not in pays)
     paying = [c for c in kept if c.policy_id in pays]
+    unpayable = unpayable or {}
+    held = tuple(Held(c, unpayable[c.row]) for c in paying if c.row in unpayable)
+    if held:
+        paying = [c for c in paying if c.row not in unpayable]
     amounts = [c.demand_fen for c in paying]
     after_policy, policy_uses = policy_budgets(paying, amounts, terms)
     after_fund, fund_uses = fund_budgets(paying, after_policy, terms, funds)
@@ -340,7 +366,18 @@ def allocate(
         excluded=tuple(sorted(excluded, key=lambda e: _ORDER(e.candidate))),
         policy_budgets=tuple(policy_uses),
         fund_budgets=tuple(fund_uses),
+        held=held,
     )
+
+
+def _owed(
+    c: Candidate,
+    terms: Mapping[str, Terms],
+    due: Mapping[tuple[str, str, str], int],
+    as_of: dt.date,
+) -> Candidate:
+    left = due.get((c.policy_id, c.uscc, terms[c.policy_id].period(as_of)))
+    return c if left is None else c._replace(demand_fen=min(c.demand_fen, left))
 
 
 #: The order of every list: policy id, then USCC (then row, for a registry that repeats one).

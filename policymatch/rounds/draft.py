@@ -7,8 +7,8 @@ the same :class:`Draft`. Writing it is :mod:`policymatch.rounds.round`'s job.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pandas as pd
@@ -19,6 +19,8 @@ from ..engine import Engine, MatchResult
 from ..errors import RegistryError, simple
 from ..rules import PolicySet
 from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
+from .held import unpayable_rows
+from .pool import capped
 from .progress import Progress
 
 
@@ -59,6 +61,8 @@ class Draft:
     allocation: Allocation
     ledger: str
     ledger_grants: int
+    #: Per fund: what its pool balance and annual appropriation let the round pay out.
+    limits: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -117,12 +121,16 @@ def draft_round(
     ledger: str = "",
     progress: Progress | None = None,
     match: MatchResult | None = None,
+    limits: Mapping[str, int] | None = None,
+    due: Mapping[tuple[str, str, str], int] | None = None,
 ) -> Draft:
     """Match the registry and allocate: the whole round in memory.
 
     ``match`` is a match made elsewhere, with ``registry`` (a distributed round,
     :mod:`policymatch.distributed`, reads and matches the registry on a cluster and keeps only
     the columns the lists look up; its reader already set repeated codes aside, globally).
+    ``due`` is what ``shortfall: carry`` grants still owe (:func:`.pool.carried_due`).
+    ``limits`` caps funds' budgets by their pool balance (:func:`policymatch.rounds.pool.pool_limits`).
     """
     progress = progress or Progress()
     if match is None:
@@ -133,6 +141,18 @@ def draft_round(
             match = engine.match(registry.frame, as_of)
     with progress.step("allocate", "核减与分配"):
         terms = policy_terms(policy_set)
-        funds = fund_budgets(policy_set)
-        allocation = allocate(candidates_of(match), terms, funds, history, as_of)
-    return Draft(as_of, policy_set, registry, match, terms, funds, allocation, ledger, len(history))
+        funds = capped(fund_budgets(policy_set), limits or {})
+        unpayable = unpayable_rows(registry.frame)
+        allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable, due)
+    return Draft(
+        as_of,
+        policy_set,
+        registry,
+        match,
+        terms,
+        funds,
+        allocation,
+        ledger,
+        len(history),
+        dict(limits or {}),
+    )

@@ -16,6 +16,7 @@ from decimal import Decimal
 from ..moneytext import money
 from .allocate import REASON_TEXT, BudgetUse, Candidate, Reason
 from .draft import Draft
+from .held import missing_text
 
 BUDGET = (Reason.POLICY_BUDGET, Reason.FUND_BUDGET)
 NOTE = "（草稿：复核、公示后经 policymatch commit 记入台账才算兑现）"
@@ -88,6 +89,14 @@ def round_effects(draft: Draft, uscc: str) -> dict[str, list[str]]:
                 f"  列入推送清单（{mode}）：测算金额 {_yuan(c.demand_fen)}，不占本轮预算，"
                 "企业确认后在以后的轮次兑现"
             ]
+    for h in alloc.held:
+        c = h.candidate
+        if c.uscc == uscc:
+            issuer = draft.policy_set.policy(c.policy_id).issuer or "责任单位"
+            out[c.policy_id] = [
+                f"  待补正，本轮不兑现：{missing_text(h.missing)}（请 {issuer} 补正登记数据）；"
+                f"不占本轮预算，补正后在以后的轮次兑现 {_yuan(c.demand_fen)}"
+            ]
     for e in alloc.excluded:
         c = e.candidate
         if c.uscc != uscc:
@@ -110,7 +119,8 @@ class RoundEffect:
 
     ``status``: ``granted`` (paid by the round: ``amount_fen`` may be below ``demand_fen`` when
     a budget scaled it), ``push`` (a 即申即享/承诺兑现 policy: on the push list, paid in a later
-    round once the enterprise confirms) or ``excluded`` (not paid; ``reason`` is the stable
+    round once the enterprise confirms), ``held`` (待补正: no name or payable bank account in the
+    registry; paid in a later round once completed) or ``excluded`` (not paid; ``reason`` is the stable
     code of :class:`~policymatch.rounds.allocate.Reason`). ``lines`` are the steps in Chinese.
     """
 
@@ -138,6 +148,11 @@ def effect_of(draft: Draft, uscc: str, policy_id: str) -> RoundEffect | None:
     for c in alloc.push:
         if c.uscc == uscc and c.policy_id == policy_id:
             return RoundEffect("push", c.demand_fen, 0, None, None, None, lines, draft.ledger)
+    for h in alloc.held:
+        c = h.candidate
+        if c.uscc == uscc and c.policy_id == policy_id:
+            text = f"待补正：{missing_text(h.missing)}"
+            return RoundEffect("held", c.demand_fen, 0, "held", text, None, lines, draft.ledger)
     for e in alloc.excluded:
         c = e.candidate
         if c.uscc == uscc and c.policy_id == policy_id:

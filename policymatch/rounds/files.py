@@ -28,6 +28,9 @@ FILES = (
         "excluded.csv", False, "未兑现：符合条件但本轮不支付（已享受、不重复享受、预算不足）"
     ),
     RoundFile("rejected.csv", False, "数据问题：未参与匹配的登记表行"),
+    RoundFile(
+        "held.csv", False, "待补正：缺企业名称或可用的银行账号，本轮不兑现、不公示、不占预算"
+    ),
     RoundFile("summary.csv", False, "汇总：每项政策一行"),
     RoundFile("公示名单.csv", False, "公示名单（CSV）"),
     RoundFile("manifest.json", False, "本轮的输入、哈希和计数（提交台账时核对）"),

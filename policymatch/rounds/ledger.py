@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -38,6 +38,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from ..errors import LedgerError, simple
 from ..registry.load import is_database_url
 from .allocate import Candidate, Paid, Terms, ledger_filter
+
+if TYPE_CHECKING:
+    from .journal import RoundPool, Withheld
 
 SCHEMA_VERSION = 1
 #: Rows per INSERT batch when recording a round.
@@ -125,6 +128,10 @@ class RoundEntry:
     folder: str
     terms: Mapping[str, Terms]
     grants: Sequence[LedgerGrant]
+    #: The pool terms of the round (scale, appropriations, issuers); None: no pool accounting.
+    pool: RoundPool | None = None
+    #: Grants of the round held back at commit after an objection (policymatch commit --withhold).
+    withheld: Sequence[Withheld] = ()
 
 
 @dataclass(frozen=True)
@@ -291,10 +298,13 @@ class Ledger:
             if done is not None:
                 return CommitResult(entry.round_id, False, len(entry.grants), total, done)
             _refuse_contradictions(conn, entry)
-            _refuse_conflicts(entry, _history(conn))
+            _refuse_conflicts(entry, _history(conn), journal.carried(journal.read_events(conn)))
+            # The pool re-check and the journal; grants paid again after a return are
+            # already keyed in pm_grants and go to the journal only.
+            fresh = journal.record_round(conn, entry)
             now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             conn.execute(sa.insert(rounds_table).values(**_round_row(entry, total, now)))
-            for batch in _batches(entry.grants):
+            for batch in _batches(fresh):
                 insert_grants(conn, entry, batch)
         return CommitResult(entry.round_id, True, len(entry.grants), total, now)
 
@@ -352,9 +362,14 @@ def _committed_at(conn: Connection, round_id: str) -> dt.datetime | None:
 def _history(conn: Connection) -> list[Paid]:
     g = grants_table.c
     rows = conn.execute(
-        sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id, g.frequency)
+        sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id, g.frequency, g.period)
     )
-    return [Paid(r[0], r[1], int(r[2]), r[3], r[4], r[5] == "once") for r in rows]
+    due = journal.payable_again(conn)  # returned or re-opened: paid, but due again
+    return [
+        Paid(r[0], r[1], int(r[2]), r[3], r[4], r[5] == "once")
+        for r in rows
+        if (r[0], r[1], r[6]) not in due
+    ]
 
 
 def _refuse_contradictions(conn: Connection, entry: RoundEntry) -> None:
@@ -399,11 +414,13 @@ def _refuse_contradictions(conn: Connection, entry: RoundEntry) -> None:
         )
 
 
-def _refuse_conflicts(entry: RoundEntry, history: list[Paid]) -> None:
+def _refuse_conflicts(
+    entry: RoundEntry, history: list[Paid], due: Mapping[tuple[str, str, str], int]
+) -> None:
     candidates = [
         Candidate(i, g.uscc, g.policy_id, g.amount_fen) for i, g in enumerate(entry.grants)
     ]
-    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of)
+    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of, due)
     if not blocked:
         return
     shown = [
@@ -467,3 +484,7 @@ def insert_grants(conn: Connection, entry: RoundEntry, batch: Sequence[LedgerGra
             }
         )
     conn.execute(sa.insert(grants_table), rows)
+
+
+# At the end: the journal module registers pm_journal on this module's metadata (and uses it).
+from . import journal  # noqa: E402

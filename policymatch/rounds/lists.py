@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from ..rules import ir
 from .allocate import REASON_TEXT, Candidate, Reason
 from .draft import Draft
+from .held import missing_text
 from .masking import mask_account, mask_phone
 from .tables import Column, Kind, Table, make_table, rows_table
 
@@ -101,6 +102,12 @@ FUNDS = (
     C("grants", "兑现（户次）", Kind.COUNT, width=10),
     C("scaled_level", "按比例核减的优先级", Kind.COUNT, width=14, summed=False),
 )
+HELD = (
+    USCC, NAME, POLICY_ID, TITLE, FUND, DEMAND,
+    C("issuer", "责任单位（补正联系）", width=16),
+    C("missing", "missing", width=24),
+    C("detail", "待补正内容", width=40),
+)  # fmt: skip
 PUBLICITY = (
     USCC, NAME, POLICY_ID, TITLE,
     C("issuer", "责任单位", width=14),
@@ -122,6 +129,7 @@ class RoundLists:
     summary: Table
     funds: Table
     publicity: Table
+    held: Table
 
     def csv_tables(self) -> tuple[Table, ...]:
         return (
@@ -133,6 +141,7 @@ class RoundLists:
             self.excluded,
             self.summary,
             self.publicity,
+            self.held,
         )
 
     def sheets(self) -> tuple[Table, ...]:
@@ -143,6 +152,7 @@ class RoundLists:
             self.missing,
             self.rejected,
             self.excluded,
+            self.held,
         )
 
 
@@ -280,6 +290,17 @@ def build_lists(draft: Draft) -> RoundLists:
             near_miss["condition"].to_numpy(dtype=object),
         ],
     )  # fmt: skip
+    rows, usccs, ids, demands = _columns([h.candidate for h in alloc.held])
+    held = make_table(
+        "held.csv",
+        "待补正",
+        HELD,
+        [
+            usccs, look.at("name", rows), ids, look.policy("title", ids),
+            look.policy("fund", ids), demands, look.policy("issuer", ids),
+            [h.missing for h in alloc.held], [missing_text(h.missing) for h in alloc.held],
+        ],
+    )  # fmt: skip
     rejected = sorted(draft.registry.rejected, key=lambda r: r.row)
     return RoundLists(
         grants=grants,
@@ -298,6 +319,7 @@ def build_lists(draft: Draft) -> RoundLists:
         ),
         funds=rows_table(None, "汇总", FUNDS, _funds(draft), unit="个资金来源"),
         publicity=publicity,
+        held=held,
     )
 
 

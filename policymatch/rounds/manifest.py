@@ -31,6 +31,7 @@ from .draft import Draft
 from .ledger import LedgerGrant, RoundEntry
 from .manifest_model import FORMAT, MANIFEST, Manifest, parse_manifest, policy_entry
 from .outputs import ENCODING, restore, sha256_file
+from .pool import pool_manifest, round_pool
 
 
 def build_manifest(
@@ -60,6 +61,7 @@ def build_manifest(
             "missing": len(draft.match.batch.unknown),
             "near_miss": len(draft.match.batch.near),
             "excluded": len(alloc.excluded),
+            "held": len(alloc.held),
         },
         "totals": {
             "demand": fen_text(sum(g.candidate.demand_fen for g in alloc.grants)),
@@ -77,6 +79,7 @@ def build_manifest(
             p.id: policy_entry(p, draft.as_of)
             for p in sorted(draft.policy_set.policies, key=lambda p: p.id)
         },
+        "pool": pool_manifest(round_pool(draft.policy_set), draft.limits),
         "outputs": dict(sorted(outputs.items())),
     }
 
@@ -152,6 +155,9 @@ def read_round(folder: Path, policy_set: PolicySet, *, registry: str | bool = Fa
         folder=str(folder.resolve()),
         terms=terms,
         grants=grants,
+        # the pool's terms come from the policy set, like the policies' (the folder's block
+        # only says what the run saw)
+        pool=round_pool(policy_set),
     )
 
 

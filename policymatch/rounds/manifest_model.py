@@ -91,6 +91,7 @@ class Counts(_Model):
     missing: Count
     near_miss: Count
     excluded: Count
+    held: Count
 
 
 class Totals(_Model):
@@ -115,6 +116,19 @@ class PolicyTerms(_Model):
     in_force: StrictBool
 
 
+class PoolFund(_Model):
+    scale: MoneyText | None
+    annual: dict[StrictStr, MoneyText]
+    sources: list[StrictStr]
+    available: MoneyText | None
+
+
+class Pool(_Model):
+    funds: dict[str, PoolFund]
+    issuers: dict[str, StrictStr | None]
+    carry: list[StrictStr]
+
+
 class Manifest(_Model):
     format: Literal["policymatch-round/1"]
     software: Software
@@ -126,6 +140,7 @@ class Manifest(_Model):
     totals: Totals
     funds: dict[str, FundUse]
     policies: dict[str, PolicyTerms]
+    pool: Pool
     outputs: dict[FileName, Sha256]
 
 

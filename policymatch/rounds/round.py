@@ -31,6 +31,7 @@ from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
 from .outputs import sha256_file, write_bytes, write_csv
+from .pool import carried_due, pool_limits
 from .progress import Progress
 from .report import REPORT, write_report
 from .workbook import write_workbook
@@ -174,6 +175,8 @@ def run_round(
     try:
         refuse_committed_folder(request.out_dir, ledger)
         history = ledger.history()
+        limits = pool_limits(ledger, policy_set, request.as_of)
+        due = carried_due(ledger)
     finally:
         ledger.dispose()
     match: MatchResult | None = None
@@ -194,6 +197,8 @@ def run_round(
         ledger=ledger.display,
         progress=progress,
         match=match,
+        limits=limits,
+        due=due,
     )
     options = {k: v for k, v in (("table", request.table), ("query", request.query)) if v}
     rid, files = write_draft(draft, request.out_dir, progress=progress, registry_options=options)

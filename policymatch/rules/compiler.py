@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -745,8 +745,28 @@ def _collect_funds(comp: _Compiler, files: list[_File]) -> dict[str, ir.Fund]:
                 budget = comp.constant_amount(
                     f.src, ("funds", i, "budget"), model.budget, "a fund budget"
                 )
-            funds[model.id] = ir.Fund(model.id, model.title, budget)
+            funds[model.id] = _pool_terms(
+                comp, f.src, i, model, ir.Fund(model.id, model.title, budget)
+            )
     return funds
+
+
+def _pool_terms(
+    comp: _Compiler, src: SourceFile, i: int, model: FundModel, fund: ir.Fund
+) -> ir.Fund:
+    """A fund's pool terms: ``scale``, ``annual`` appropriations by year, 回补 ``sources``."""
+    scale = None
+    if model.scale is not None:
+        scale = comp.constant_amount(src, ("funds", i, "scale"), model.scale, "a fund scale")
+    annual = []
+    for year, raw in sorted((model.annual or {}).items()):
+        value = comp.constant_amount(
+            src, ("funds", i, "annual", year), raw, "an annual appropriation"
+        )
+        if value is not None:
+            annual.append((year, value))
+    sources = tuple(model.sources) if model.sources else fund.sources
+    return replace(fund, scale=scale, annual=tuple(annual), sources=sources)
 
 
 def _compile_policies(
@@ -907,6 +927,7 @@ def _policy(
         examples=examples,
         file=src.path,
         line=pos.line if pos else 0,
+        shortfall=model.shortfall,
     )
 
 

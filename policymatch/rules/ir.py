@@ -385,6 +385,8 @@ class Policy:
     examples: tuple[Example, ...]
     file: str
     line: int
+    #: ``final``: a budget cut is final; ``carry``: the unpaid remainder is due later (补发).
+    shortfall: str = "final"
 
     def in_force(self, as_of: dt.date) -> bool:
         """Whether ``as_of`` is inside ``effective`` (both ends inclusive)."""
@@ -398,3 +400,9 @@ class Fund:
     id: str
     title: str
     budget: Decimal | None
+    #: The pool's size (a revolving pool with a balance in the ledger), or None.
+    scale: Decimal | None = None
+    #: (year, appropriation) pairs, by year.
+    annual: tuple[tuple[int, Decimal], ...] = ()
+    #: Where 回补 may come from.
+    sources: tuple[str, ...] = ("上级", "本级")

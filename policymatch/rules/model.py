@@ -60,6 +60,8 @@ class PolicyModel(_Strict):
     amount: Any
     cap: NumberText | None = None
     budget: NumberText | None = None
+    #: What happens to the part a budget cut: ``final`` (gone) or ``carry`` (补发 later).
+    shortfall: Literal["final", "carry"] = "final"
     examples: list[ExampleModel] = []
 
 
@@ -67,6 +69,12 @@ class FundModel(_Strict):
     id: PolicyId
     title: Text
     budget: NumberText | None = None
+    #: The pool's size (资金池规模): its opening balance in the ledger's journal.
+    scale: NumberText | None = None
+    #: Annual appropriation: the most the fund pays out in rounds of that calendar year.
+    annual: dict[int, NumberText] | None = None
+    #: Where 回补 may come from (policymatch pool replenish --source).
+    sources: list[Text] | None = None
 
 
 class FieldExtensionModel(_Strict):

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from policymatch import load
 from policymatch.rounds.ledger import Ledger
+from policymatch.rounds.reconcile import check
 from policymatch.rules import PolicySet
 from tests.registry.conftest import mariadb_url, postgres_url  # noqa: F401 - fixtures, by name
 from tests.rounds.helpers import write_policies
@@ -61,4 +62,6 @@ def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
 def ledger(ledger_target: str) -> Iterator[Ledger]:
     ledger = Ledger(ledger_target)
     yield ledger
+    # Every test ledger reconciles (policymatch ledger check), whatever the test did with it.
+    assert check(ledger).problems == []
     ledger.dispose()

@@ -137,6 +137,8 @@ FULL: dict[str, Value] = {
     "ui_paid": Decimal(0),
     "tax_paid": Decimal(0),
     "export_value": Decimal(0),
+    # A payee needs an account (policymatch.rounds.held): the golden enterprises have one.
+    "bank_account": "6228480000000000000",
 }
 
 #: Enterprises of the golden round: each line says what it is there to show (AS_OF, POLICY_SET).

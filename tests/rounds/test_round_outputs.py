@@ -37,6 +37,7 @@ CSV_FILES = (
     "excluded.csv",
     "summary.csv",
     "公示名单.csv",
+    "held.csv",
 )
 
 
@@ -163,6 +164,7 @@ def test_workbook(golden_round: Path) -> None:
         "待补充数据",
         "数据问题",
         "未兑现",
+        "待补正",
     ]
     sheet = book["兑现清单"]
     assert sheet.freeze_panes == "A2"

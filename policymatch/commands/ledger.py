@@ -1,0 +1,57 @@
+"""``policymatch ledger check``: reconcile the ledger (grants, journal, pool balances) to the fen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import LedgerError, simple
+from ..moneytext import fen_text
+from ..rounds.ledger import Ledger
+from ..rounds.reconcile import check
+from .run import add_ledger_argument
+
+SHOWN = 20
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "ledger",
+        help="ledger check: every grant's history, nothing paid twice, balances to the fen",
+        description="Check the ledger against itself (docs/rounds.md, 'Reconciliation').",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    c = actions.add_parser("check", help="reconcile the ledger; exit 1 on any problem")
+    add_ledger_argument(c)
+    c.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ledger = Ledger(args.ledger)
+    try:
+        report = check(ledger)
+    finally:
+        ledger.dispose()
+    if report.problems:
+        shown = report.problems[:SHOWN]
+        more = len(report.problems) - len(shown)
+        raise LedgerError(
+            [
+                simple(
+                    "PM780",
+                    f"台账核对发现 {len(report.problems)} 个问题：\n  "
+                    + "\n  ".join(shown)
+                    + (f"\n  ……另有 {more} 个" if more else ""),
+                    file=ledger.display,
+                    hint="台账只追加不修改：请保留现状并联系维护人员核查",
+                )
+            ]
+        )
+    sys.stdout.write(
+        f"台账核对通过（{ledger.display}）：{report.rounds} 个轮次，{report.grants} 笔兑现，"
+        f"{report.events} 条资金池流水\n"
+    )
+    for fund, balance in sorted(report.balances.items()):
+        sys.stdout.write(f"  资金 {fund} 余额 {fen_text(balance)} 元\n")
+    return 0
