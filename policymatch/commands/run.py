@@ -7,13 +7,17 @@ publication, and manifest.json; ``policymatch commit`` records it in the ledger 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..backends.nearmiss import with_margin
 from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
+from ..money import parse_number
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
@@ -68,6 +72,13 @@ def register(sub: Any) -> None:
     add_ledger_argument(p)
     p.add_argument("--backend", choices=sorted(BACKENDS), help="matching backend")
     p.add_argument(
+        "--near-miss-margin",
+        type=share,
+        metavar="PERCENT",
+        help="how close to a threshold a near miss is (default 20%%; a policy's own "
+        "near_miss_margin: wins)",
+    )
+    p.add_argument(
         "--dask",
         metavar="local|tcp://HOST:PORT",
         help="read and match the registry on a Dask cluster: 'local' starts one worker per "
@@ -76,8 +87,22 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def share(text: str) -> Decimal:
+    """``15%`` or ``0.15``: a share from 0 to 1."""
+    try:
+        value = parse_number(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a share from 0 to 100%")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     policy_set = compile_policy_set(args.policies)
+    if args.near_miss_margin is not None:
+        policies = with_margin(policy_set.policies, args.near_miss_margin)
+        policy_set = dataclasses.replace(policy_set, policies=policies)
     request = RoundRequest(
         registry=args.registry,
         as_of=args.as_of,
@@ -111,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
     out.write(f"lists in {report.out_dir}/:\n")
     for name, what in _DESCRIPTIONS:
         out.write(f"  {report.out_dir / name}  {what}\n")
+    for name in report.files:
+        if name.startswith("临界企业_"):
+            out.write(f"  {report.out_dir / name}  临界企业 of one department, closest first\n")
     out.write(
         "review the lists, publish 公示名单.csv, then record the round in the ledger:\n"
         f"  policymatch commit {report.out_dir}"
@@ -143,7 +171,7 @@ _DESCRIPTIONS = (
     ("grants.csv", "兑现清单: what this round pays"),
     ("push.csv", "推送清单: 即申即享 / 承诺兑现 enterprises to notify"),
     ("missing.csv", "待补充数据: results unknown for lack of data"),
-    ("near_miss.csv", "临界企业: one condition short"),
+    ("near_miss.csv", "临界企业: one threshold short, within the margin (for systems)"),
     ("excluded.csv", "未兑现: eligible but not paid (ledger, stacking, budget)"),
     ("rejected.csv", "数据问题: registry rows set aside"),
     ("summary.csv", "汇总: per policy"),

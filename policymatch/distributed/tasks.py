@@ -26,9 +26,10 @@ from ..schema import Schema
 from .partitions import Partition, stable_hashes
 
 #: The registry columns the lists look up by row (``policymatch.rounds.lists``): of every row a
-#: result names, and, for eligible rows only, the payment and contact columns.
-NAMED = ("uscc", "name")
-PAYMENT = ("bank_name", "bank_account", "contact_phone")
+#: result names (the contact phone too: the push list and the departments' near-miss lists call
+#: the enterprise), and, for eligible rows only, the bank columns.
+NAMED = ("uscc", "name", "contact_phone")
+PAYMENT = ("bank_name", "bank_account")
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class Matched:
     """The batch core's results on some kept rows, and the columns of the rows they name."""
 
     raw: Raw  # rows numbered from 0 within the rows matched
-    named: pd.DataFrame  # row, uscc, name
-    payment: pd.DataFrame  # row, bank_name, bank_account, contact_phone (eligible rows)
+    named: pd.DataFrame  # row, uscc, name, contact_phone
+    payment: pd.DataFrame  # row, bank_name, bank_account (eligible rows)
 
 
 @dataclass(frozen=True)

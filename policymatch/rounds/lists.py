@@ -21,6 +21,7 @@ from ..rules import ir
 from .allocate import REASON_TEXT, Candidate, Reason
 from .draft import Draft
 from .masking import mask_account, mask_phone
+from .outreach import near_miss_table
 from .tables import Column, Kind, Table, make_table, rows_table
 
 C = Column
@@ -54,7 +55,6 @@ MISSING = (
     C("fields", "fields", width=24),
     C("field_labels", "缺少的数据", width=30),
 )  # fmt: skip
-NEAR = (USCC, NAME, POLICY_ID, TITLE, C("condition", "未满足的条件", width=30))
 REJECTED = (
     C("row", "行号", Kind.COUNT, width=8),
     USCC,
@@ -139,7 +139,6 @@ class RoundLists:
             self.grants,
             self.push,
             self.missing,
-            self.near_miss,
             self.rejected,
             self.excluded,
         )
@@ -258,24 +257,12 @@ def build_lists(draft: Draft) -> RoundLists:
             fields.to_numpy(), fields.map(labels).to_numpy(),
         ],
     )  # fmt: skip
-    near_miss = look.by_policy_and_uscc(draft.match.batch.near)
-    rows = near_miss["row"].to_numpy()
-    ids = pa.array(near_miss["policy_id"].to_numpy(dtype=object), pa.string())
-    near = make_table(
-        "near_miss.csv",
-        "临界企业",
-        NEAR,
-        [
-            look.at("uscc", rows), look.at("name", rows), ids, look.policy("title", ids),
-            near_miss["condition"].to_numpy(dtype=object),
-        ],
-    )  # fmt: skip
     rejected = sorted(draft.registry.rejected, key=lambda r: r.row)
     return RoundLists(
         grants=grants,
         push=push,
         missing=missing,
-        near_miss=near,
+        near_miss=near_miss_table(draft),
         rejected=make_table(
             "rejected.csv",
             "数据问题",

@@ -29,6 +29,7 @@ from .ledger import Ledger
 from .lists import build_lists
 from .manifest import MANIFEST, build_manifest, manifest_bytes, round_id
 from .outputs import sha256_file, write_csv
+from .outreach import write_department_files
 from .progress import Progress
 from .workbook import write_workbook
 from .xlsx import MAX_ROWS
@@ -89,6 +90,8 @@ def write_draft(
             rows_per_sheet=rows_per_sheet,
         )
         hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
+        for path in write_department_files(lists.near_miss, out_dir, draft.as_of):
+            hashes[path.name] = sha256_file(path)
         hashes[WORKBOOK] = sha256_file(book.result())
     data = manifest_bytes(build_manifest(draft, hashes, registry_options))
     (out_dir / MANIFEST).write_bytes(data)

@@ -393,6 +393,8 @@ class Policy:
     examples: tuple[Example, ...]
     file: str
     line: int
+    #: ``near_miss_margin:`` (a share, 0.2 for 20%); None: the run's (backends/nearmiss.py).
+    near_miss_margin: Decimal | None = None
 
     def in_force(self, as_of: dt.date) -> bool:
         """Whether ``as_of`` is inside ``effective`` (both ends inclusive)."""

@@ -60,6 +60,7 @@ class PolicyModel(_Strict):
     amount: Any
     cap: NumberText | None = None
     budget: NumberText | None = None
+    near_miss_margin: NumberText | None = None
     examples: list[ExampleModel] = []
 
 

@@ -7,6 +7,7 @@ compared as frames.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 
 import pandas as pd
@@ -14,9 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policymatch.backends.base import BatchResult
+from policymatch.backends.nearmiss import with_margin
 from policymatch.backends.reference import ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend
-from tests.strategies import ALWAYS, Case, amounts, cases
+from tests.strategies import ALWAYS, MARGINS, Case, amounts, cases, near_eligibilities
 
 
 def runs(n: int) -> settings:
@@ -47,6 +49,13 @@ def assert_agree(case: Case) -> None:
 @given(cases(max_rows=15))
 def test_conditions_agree(case: Case) -> None:
     assert_agree(case)
+
+
+@runs(100)
+@given(cases(max_rows=20, eligibility=near_eligibilities()), st.sampled_from(MARGINS))
+def test_near_misses_agree(case: Case, margin: decimal.Decimal | None) -> None:
+    """Near misses (one threshold short, within the margin) with their value, gap and ratio."""
+    assert_agree(dataclasses.replace(case, policies=with_margin(case.policies, margin)))
 
 
 @runs(80)

@@ -43,7 +43,7 @@ def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[st
     status, out, err = run(capsys, *RUN, "--out", "r1")
     assert status == 0, err
     assert "11 grants" in out
-    assert "registry rows read 9 = matched 9 + set aside 0" in out
+    assert "registry rows read 10 = matched 10 + set aside 0" in out
     for name in ("grants.csv", "兑现清单.xlsx", "公示名单.csv", "manifest.json"):
         assert f"r1/{name}" in out
     assert "policymatch commit r1\n" in out
