@@ -165,9 +165,10 @@ class _Builder:
 
     def pos(self, node: yaml.Node) -> Pos:
         start, end = node.start_mark, node.end_mark
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
         if end.line == start.line:
-            length = end.index - start.index
+            # Columns, not indexes: libyaml counts indexes in bytes, columns in characters.
+            length = end.column - start.column
         elif isinstance(node, yaml.ScalarNode):
             # A multi-line value: underline its first line only.
             length = len(node.value.split("\n")[0])
@@ -250,7 +251,7 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     value is kept; impossible dates: null, and the path marked as reported).
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -289,6 +290,19 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     except RecursionError:
         raise LoadFailure([source.diag("PM004", "nesting too deep", None)]) from None
     return data, builder.errors
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node graph of ``text``, by libyaml where PyYAML has it (most of the time of compiling
+    a policy set was PyYAML's pure-Python scanner). A text libyaml rejects is composed again by
+    PyYAML, so that syntax errors read the same with or without libyaml."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _expanded_size(root: yaml.Node) -> int:
