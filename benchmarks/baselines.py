@@ -226,7 +226,9 @@ class PolarsExpressions:
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
     ) -> BaselineResult:
         self.as_of, self.schema = as_of, schema
-        read = sorted({n for p in policies for n in ir.fields_of(p.eligibility)} - {"age_years"})
+        # Every field the policies read, amounts included (ir.registry_fields: age_years as
+        # registered_on).
+        read = sorted(ir.registry_fields(policies))
         df = pl.from_pandas(
             frame[[*read, *(["registered_on"] if "registered_on" not in read else [])]]
         )
