@@ -9,7 +9,9 @@
 Same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
 numbers, dates and text with constants, ``in``, ``startswith``, tags, ``and``/``or``/``not``,
 products with a rate, ``age_years``): eligibility in three-valued logic, grants with exact amounts
-in fen (cap, then half-up), the unknown pairs, and the near misses with their failed condition.
+in fen (cap, then half-up), the unknown pairs, and the near misses with their failed condition
+(one threshold short, within the margin: the margin test of ``backends/nearmiss.py`` is one
+more condition for them too).
 Simplified: an unknown pair is reported with every null field the policy reads (the batch core
 blames the unknown leaves only). Both return the total number of grants, unknowns and near
 misses, so a benchmark can check that they did the same work.
@@ -27,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
+from policymatch.backends.nearmiss import thresholds
 from policymatch.backends.reference import finish_amount
 from policymatch.backends.vectorized.exact import COMPARE, scaled
 from policymatch.rules import ir
@@ -93,12 +96,19 @@ class PandasMasks:
             unknown.append(
                 pd.DataFrame({"row": unknown_rows, "policy_id": policy.id, "fields": fields})
             )
-            if len(tops) >= 2:
+            found = thresholds(policy)
+            if found:
                 false = np.column_stack(
                     [(~m).fillna(False).to_numpy(dtype=bool) for m in top_masks]
                 )
                 known = np.column_stack([m.notna().to_numpy() for m in top_masks]).all(axis=1)
-                is_near = (false.sum(axis=1) == 1) & known
+                # The failed condition must be a threshold, with the value within its margin.
+                close = np.zeros(len(self.frame), dtype=bool)
+                for j, th in enumerate(found):
+                    if th is not None:
+                        within = self.cond(th.within).fillna(False).to_numpy(dtype=bool)
+                        close |= false[:, j] & within
+                is_near = (false.sum(axis=1) == 1) & known & close
                 near_rows = np.flatnonzero(is_near)
                 labels = _labels(tops)
                 near.append(
@@ -216,7 +226,9 @@ class PolarsExpressions:
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
     ) -> BaselineResult:
         self.as_of, self.schema = as_of, schema
-        read = sorted({n for p in policies for n in ir.fields_of(p.eligibility)} - {"age_years"})
+        # Every field the policies read, amounts included (ir.registry_fields: age_years as
+        # registered_on).
+        read = sorted(ir.registry_fields(policies))
         df = pl.from_pandas(
             frame[[*read, *(["registered_on"] if "registered_on" not in read else [])]]
         )
@@ -228,14 +240,23 @@ class PolarsExpressions:
             elig = pl.all_horizontal(top_exprs) if len(top_exprs) > 1 else top_exprs[0]
             # One Int8 per pair: 1 eligible, 0 not, -1 unknown; near misses as 2 + failed index.
             state = pl.when(elig).then(1).when(elig.not_()).then(0).otherwise(-1)
-            if len(tops) >= 2:
+            found = thresholds(policy)
+            if found:
                 false = [t.not_().fill_null(False).cast(pl.Int8) for t in top_exprs]
                 known = pl.all_horizontal([t.is_not_null() for t in top_exprs])
                 which = pl.lit(0, dtype=pl.Int32)
                 for j, t in enumerate(top_exprs):
                     which = pl.when(t.not_().fill_null(False)).then(j).otherwise(which)
+                # The failed condition must be a threshold, with the value within its margin.
+                close = pl.any_horizontal(
+                    [
+                        t.not_().fill_null(False) & self.cond(th.within).fill_null(False)
+                        for t, th in zip(top_exprs, found, strict=True)
+                        if th is not None
+                    ]
+                )
                 state = (
-                    pl.when((pl.sum_horizontal(false) == 1) & known)
+                    pl.when((pl.sum_horizontal(false) == 1) & known & close)
                     .then(2 + which)
                     .otherwise(state)
                 )

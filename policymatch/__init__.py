@@ -22,48 +22,62 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
-    Diagnostic,
-    LedgerError,
-    PolicyError,
-    PolicymatchError,
-    RegistryError,
-    UsageError,
-)
-from .rules import PolicySet, compile_policy_set
-
 if TYPE_CHECKING:
     from .api import as_date, explain_enterprise, match, read_ledger, read_registry, run_round
+    from .errors import (
+        Diagnostic,
+        LedgerError,
+        PolicyError,
+        PolicymatchError,
+        RegistryError,
+        UsageError,
+    )
     from .explain import Explanation
     from .results import Matches, RoundResult
     from .rounds.ledger_view import LedgerView
+    from .rules import PolicySet, compile_policy_set
+
+    load = compile_policy_set
 
 __version__ = "0.1.0"
 
-load = compile_policy_set
-
-#: Public names defined in modules that import pandas: name -> module.
+#: Public names and the modules that define them, imported on first use: ``import policymatch``
+#: (and ``policymatch --help``) must not pay for the compiler's pydantic models, pandas or
+#: numba before anything asks for them.
 _LAZY = {
-    "as_date": "api",
-    "explain_enterprise": "api",
-    "match": "api",
-    "read_ledger": "api",
-    "read_registry": "api",
-    "run_round": "api",
-    "Explanation": "explain",
-    "Matches": "results",
-    "RoundResult": "results",
-    "LedgerView": "rounds.ledger_view",
+    "Diagnostic": ("errors", "Diagnostic"),
+    "LedgerError": ("errors", "LedgerError"),
+    "PolicyError": ("errors", "PolicyError"),
+    "PolicymatchError": ("errors", "PolicymatchError"),
+    "RegistryError": ("errors", "RegistryError"),
+    "UsageError": ("errors", "UsageError"),
+    "PolicySet": ("rules", "PolicySet"),
+    "compile_policy_set": ("rules", "compile_policy_set"),
+    "load": ("rules", "compile_policy_set"),
+    "as_date": ("api", "as_date"),
+    "explain_enterprise": ("api", "explain_enterprise"),
+    "match": ("api", "match"),
+    "read_ledger": ("api", "read_ledger"),
+    "read_registry": ("api", "read_registry"),
+    "run_round": ("api", "run_round"),
+    "Explanation": ("explain", "Explanation"),
+    "Matches": ("results", "Matches"),
+    "RoundResult": ("results", "RoundResult"),
+    "LedgerView": ("rounds.ledger_view", "LedgerView"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    found = _LAZY.get(name)
+    if found is None:
         raise AttributeError(f"module 'policymatch' has no attribute '{name}'")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f".{found[0]}", __name__), found[1])
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

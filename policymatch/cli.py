@@ -36,6 +36,27 @@ COMMANDS = (
     "ledger",
 )
 
+#: What ``policymatch --help`` says of each command, so that it imports none of them (they bring
+#: pandas, numba, SQLAlchemy: seconds on a cold start). Each must equal the ``help=`` its module
+#: registers (tests/cli/test_startup.py); a command missing here is imported to be listed.
+SUMMARIES = {
+    "check": "compile a policy set and report every error",
+    "test": "run every policy's examples",
+    "run": "match the registry and write a draft round (lists for review, manifest)",
+    "commit": "record a reviewed draft round in the ledger (once)",
+    "explain": "why an enterprise does or does not qualify",
+    "sample-registry": "write a seeded, realistic sample registry",
+    "watch": "report the grants each registry change makes due or revokes (JSON lines)",
+    "fields": "list the registry fields (with a policy set's extensions)",
+    "functions": "list the functions of the expression language",
+    "preview": "政策沙盘: compare a proposed policy set with the one in force (nothing recorded)",
+    "serve": "the 政策计算器 HTTP service for other county systems (docs/serve.md)",
+    "pool": "资金池: statement and 回补清单 (pool replenish: record a 回补)",
+    "returns": "record transfers the bank returned (退票): payable again, money back to the pool",
+    "recover": "record money recovered from a grant (追回): never paid again unless --reopen",
+    "ledger": "ledger check: every grant's history, nothing paid twice, balances to the fen",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -44,7 +65,9 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, the other commands are listed by their summaries
+    without importing their modules (they cannot be parsed by this parser then)."""
     parser = _Parser(
         prog="policymatch",
         description="Match 惠企政策 policies against an enterprise registry (免申即享).",
@@ -53,12 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
+        if only is not None and name != only and name in SUMMARIES:
+            sub.add_parser(name, help=SUMMARIES[name], add_help=False)
+            continue
         importlib.import_module(f"policymatch.commands.{name.replace('-', '_')}").register(sub)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str:
+    """The command ``argv`` names, or "" (``--help``, ``--version``, a mistake): the top-level
+    parser has no option that takes a value, so it is the first word not starting with ``-``."""
+    first = next((a for a in argv if not a.startswith("-")), "")
+    return first if first in COMMANDS else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_command(argv))
     args = parser.parse_args(argv)
     # A command may choose the language of its messages (--lang): in a copy of the context, so
     # the choice ends with the command (tests call main() many times in one process).

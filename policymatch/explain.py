@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .backends.nearmiss import sentence, shown_values
 from .backends.reference import Env, Outcome, evaluate, evaluate_policy
 from .errors import display_width
 from .moneytext import money
@@ -288,8 +289,12 @@ def _verdict(e: Explanation) -> str:
         return "结论：条件满足，但金额为 0，不予兑现"
     failed = "、".join(o.failed_top)
     text = "结论：不符合" + (f"（不满足：{failed}）" if failed else "")
-    if o.near_miss is not None:
-        text += "；仅差这一项（列入近似符合名单）"
+    near = o.near_miss
+    if near is not None:
+        ftype = e.schema[near.field].type if near.field in e.schema else FieldType.INTEGER
+        label = e.schema[near.field].display if near.field in e.schema else near.field
+        value, gap = shown_values(ftype, near.value, near.gap)
+        text += f"；仅差这一项：{sentence(label, value, gap, near.ratio)}（列入临界企业名单）"
     return text
 
 

@@ -8,3 +8,5 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# Compile the batch core's loops now (numba caches them) rather than in the first run.
+.venv/bin/python -m policymatch.backends.vectorized.warm

@@ -410,6 +410,43 @@ def eligibilities(schema: Schema = STANDARD_SCHEMA) -> st.SearchStrategy[ir.Expr
     )
 
 
+#: Near-miss margins a policy may set (None: the run's default, 20%).
+MARGINS = [None, D("0"), D("0.05"), D("0.2"), D("0.5"), D("1")]
+
+
+def thresholds(schema: Schema = STANDARD_SCHEMA) -> st.SearchStrategy[ir.Expr]:
+    """A labelled number or date field compared with a constant, either way round: the only
+    kind of condition an enterprise can be a near miss of (backends/nearmiss.py)."""
+    numeric = _fields(schema, FieldType.MONEY, FieldType.RATE, FieldType.INTEGER)
+    number = st.tuples(
+        st.sampled_from([*numeric, "age_years"]).map(
+            lambda n: ir.Field(n, FieldType.INTEGER) if n == "age_years" else _field(schema, n)
+        ),
+        _constant(MONEY + RATES + INTEGERS + FACTORS),
+    )
+    date = st.tuples(
+        st.sampled_from(_fields(schema, FieldType.DATE)).map(lambda n: _field(schema, n)),
+        st.sampled_from(DATES).map(lambda d: ir.Const(d, T.DATE)),
+    )
+
+    def compare(pair: tuple[ir.Expr, ir.Expr], op: str, flip: bool) -> ir.Expr:
+        a, b = pair
+        expr = ir.Compare(op, b, a) if flip else ir.Compare(op, a, b)
+        return ir.Labeled(to_text(expr), expr)
+
+    return st.builds(
+        compare, st.one_of(number, date), st.sampled_from(["<", "<=", ">", ">="]), st.booleans()
+    )
+
+
+def near_eligibilities(schema: Schema = STANDARD_SCHEMA) -> st.SearchStrategy[ir.Expr]:
+    """``all:`` of two to four conditions, at least one a threshold (dense in near misses)."""
+    return st.tuples(
+        thresholds(schema),
+        st.lists(st.one_of(thresholds(schema), conditions(schema, 0)), min_size=1, max_size=3),
+    ).map(lambda x: ir.And((x[0], *x[1])))
+
+
 def amounts(
     schema: Schema = STANDARD_SCHEMA, *, tiers: bool | None = None
 ) -> st.SearchStrategy[ir.Amount]:

@@ -178,9 +178,15 @@ def test_no_matching_tier_is_no_grant(tmp_path: Path) -> None:
     assert (out.status, out.eligible, out.amount) == ("ineligible", True, Decimal(0))
 
 
-def test_near_miss_is_exactly_one_failed_top_condition(policy: ir.Policy) -> None:
+def test_near_misses_are_thresholds_only(policy: ir.Policy) -> None:
+    # One condition short, but a status (本地企业) is nothing anyone is "close" to.
     out = evaluate_policy(policy, record(region="361127"), AS_OF)  # type: ignore[arg-type]
-    assert out.near_miss == "本地企业"
+    assert out.failed_top == ("本地企业",)
+    assert out.near_miss is None
+    # ui_paid > 0 is a threshold, but of 0: no size for a margin (tests/backends/test_near_misses).
+    out = evaluate_policy(policy, record(ui_paid=Decimal(0)), AS_OF)  # type: ignore[arg-type]
+    assert out.failed_top == ("有失业保险缴费",)
+    assert out.near_miss is None
     out = evaluate_policy(policy, record(region="361127", ui_paid=Decimal(0)), AS_OF)  # type: ignore[arg-type]
     assert out.near_miss is None
 

@@ -6,11 +6,15 @@ are 0-based row numbers of the typed registry frame that was matched.
 
 ``grants``   row, policy_id, amount_fen (int64, after cap and half-up rounding), tier (Int64)
 ``unknown``  row, policy_id, fields (comma-separated field names, sorted)
-``near``     row, policy_id, condition (label of the one top-level condition that failed);
-             empty if the backend was told not to look (``VectorizedBackend(near_misses=False)``)
+``near``     row, policy_id, condition (label of the one top-level condition that failed, a
+             threshold: see :mod:`.nearmiss`), field (the field it compares), value and gap
+             (int64, the value and its distance to the threshold in the field's frame unit:
+             fen, millionths, whole units, days since 1970-01-01 / days), ratio (float64, the
+             gap over the threshold's size); empty if the backend was told not to look
+             (``VectorizedBackend(near_misses=False)``)
 ``counts``   policy_id, eligible, unknown, ineligible, zero (eligible but amount <= 0)
 
-Every frame is sorted by policy_id, then row. The text columns (policy_id, fields, condition)
+Every frame is sorted by policy_id, then row. The text columns (policy_id, fields, condition, field)
 are pandas categoricals whose categories are the values present, sorted: a province's registry
 has tens of millions of near misses that repeat a few hundred labels, and a category code is a
 byte or two where a string is some thirty (see docs/batch-core.md).
@@ -30,14 +34,22 @@ from ..schema import Schema
 
 GRANT_COLUMNS = ("row", "policy_id", "amount_fen", "tier")
 UNKNOWN_COLUMNS = ("row", "policy_id", "fields")
-NEAR_COLUMNS = ("row", "policy_id", "condition")
+NEAR_COLUMNS = ("row", "policy_id", "condition", "field", "value", "gap", "ratio")
 COUNT_COLUMNS = ("policy_id", "eligible", "unknown", "ineligible", "zero")
 
 #: Column dtypes of the four frames, empty or not (pandas infers ``object`` for empty text).
 DTYPES: dict[str, dict[str, str]] = {
     "grants": {"row": "int64", "policy_id": "category", "amount_fen": "int64", "tier": "Int64"},
     "unknown": {"row": "int64", "policy_id": "category", "fields": "category"},
-    "near": {"row": "int64", "policy_id": "category", "condition": "category"},
+    "near": {
+        "row": "int64",
+        "policy_id": "category",
+        "condition": "category",
+        "field": "category",
+        "value": "int64",
+        "gap": "int64",
+        "ratio": "float64",
+    },
     "counts": {"policy_id": "category", **dict.fromkeys(COUNT_COLUMNS[1:], "int64")},
 }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from decimal import Decimal
 from functools import singledispatch
 from typing import Any
@@ -29,6 +29,7 @@ from .base import (
     BatchResult,
     sort_result,
 )
+from .nearmiss import NearMiss, ratio, thresholds
 
 #: Division is the only operation that can produce digits without end; 40 significant digits
 #: put any difference far below the fen, and every backend uses the same context.
@@ -248,7 +249,7 @@ class Outcome:
     leaves: tuple[LeafResult, ...] = field(default=())
     failed_top: tuple[str, ...] = ()
     tier: int | None = None
-    near_miss: str | None = None
+    near_miss: NearMiss | None = None
 
 
 def label_of(expr: ir.Expr) -> str:
@@ -291,15 +292,23 @@ def finish_amount(raw: Decimal, cap: Decimal | None) -> Decimal:
     return to_fen(capped)
 
 
-def near_miss_of(top: tuple[ir.Expr, ...], values: list[Tri]) -> str | None:
-    """The one failing top-level condition when every other one holds (the outreach list).
-
-    Only policies with two or more top-level conditions have near misses: with one, every
-    enterprise that does not qualify would be "near".
-    """
-    if len(top) < 2 or values.count(False) != 1 or None in values:
+def near_miss_of(
+    policy: ir.Policy, top: tuple[ir.Expr, ...], values: list[Tri], env: Env
+) -> NearMiss | None:
+    """The one failing top-level condition, when every other one holds and it is a threshold
+    the enterprise is within the policy's margin of (see :mod:`.nearmiss`)."""
+    if values.count(False) != 1 or None in values:
         return None
-    return label_of(top[values.index(False)])
+    found = thresholds(policy)
+    if not found:
+        return None
+    at = values.index(False)
+    threshold = found[at]
+    if threshold is None or evaluate(threshold.within, env) is not True:
+        return None
+    value = threshold.units(env.get(threshold.field))
+    gap = threshold.gap(value)
+    return NearMiss(label_of(top[at]), threshold.field, value, gap, ratio(gap, threshold.size))
 
 
 def evaluate_policy(
@@ -321,7 +330,7 @@ def evaluate_policy(
     top = ir.top_conditions(policy.eligibility)
     top_values = [evaluate(c, env) for c in top]
     failed_top = tuple(label_of(c) for c, v in zip(top, top_values, strict=True) if v is False)
-    near = near_miss_of(top, top_values)
+    near = near_miss_of(policy, top, top_values, env)
     if eligible is None:
         unknown_leaves: list[ir.Expr] = [
             leaf for leaf in ir.leaves(policy.eligibility) if evaluate(leaf, env) is None
@@ -353,7 +362,7 @@ class ReferenceBackend:
 
         grants: list[tuple[int, str, int, int | None]] = []
         unknown: list[tuple[int, str, str]] = []
-        near: list[tuple[int, str, str]] = []
+        near: list[tuple[int, str, str, str, int, int, float]] = []
         counts = {p.id: [0, 0, 0, 0] for p in policies}
         for row, record in enumerate(iter_records(frame, schema)):
             for policy in policies:
@@ -371,7 +380,7 @@ class ReferenceBackend:
                 else:
                     tally[2] += 1
                     if out.near_miss is not None:
-                        near.append((row, policy.id, out.near_miss))
+                        near.append((row, policy.id, *astuple(out.near_miss)))
         return sort_result(
             BatchResult(
                 grants=pd.DataFrame(grants, columns=list(GRANT_COLUMNS)).astype(
@@ -380,7 +389,7 @@ class ReferenceBackend:
                 unknown=pd.DataFrame(unknown, columns=list(UNKNOWN_COLUMNS)).astype(
                     {"row": "int64"}
                 ),
-                near=pd.DataFrame(near, columns=list(NEAR_COLUMNS)).astype({"row": "int64"}),
+                near=pd.DataFrame(near, columns=list(NEAR_COLUMNS)),
                 counts=pd.DataFrame(
                     [(pid, *c) for pid, c in counts.items()], columns=list(COUNT_COLUMNS)
                 ),

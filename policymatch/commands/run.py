@@ -9,14 +9,18 @@ file to open.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..backends.nearmiss import with_margin
 from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
+from ..money import parse_number
 from ..moneytext import yuan
 from ..rounds.files import FILES
 from ..rounds.lists import BUDGET_REASONS
@@ -73,6 +77,13 @@ def register(sub: Any) -> None:
     add_ledger_argument(p)
     p.add_argument("--backend", choices=sorted(BACKENDS), help="matching backend")
     p.add_argument(
+        "--near-miss-margin",
+        type=share,
+        metavar="PERCENT",
+        help="how close to a threshold a near miss is (default 20%%; a policy's own "
+        "near_miss_margin: wins)",
+    )
+    p.add_argument(
         "--dask",
         metavar="local|tcp://HOST:PORT",
         help="read and match the registry on a Dask cluster: 'local' starts one worker per "
@@ -84,8 +95,22 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def share(text: str) -> Decimal:
+    """``15%`` or ``0.15``: a share from 0 to 1."""
+    try:
+        value = parse_number(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a share from 0 to 100%")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     policy_set = compile_policy_set(args.policies)
+    if args.near_miss_margin is not None:
+        policies = with_margin(policy_set.policies, args.near_miss_margin)
+        policy_set = dataclasses.replace(policy_set, policies=policies)
     request = RoundRequest(
         registry=args.registry,
         as_of=args.as_of,
@@ -150,6 +175,11 @@ def run_summary(report: RoundReport, ledger: str, policies: str = "policies") ->
         ),
         "请打开（给人看，已设置好打印）：",
         *(f"  {folder / f.name}  {f.what}" for f in FILES if f.for_people),
+        *(
+            f"  {folder / name}  临界企业：一个部门的名单，最接近的在前（外联用）"
+            for name in report.files
+            if name.startswith("临界企业_")
+        ),
         "供其他系统读取（不要用表格软件打开 CSV 核对账号：长代码会被显示成科学计数法）：",
         *(f"  {folder / f.name}  {f.what}" for f in FILES if not f.for_people),
         "审核清单、公示 公示名单.xlsx 后，记入台账：",

@@ -26,10 +26,11 @@ from ..schema import Schema
 from .partitions import Partition, stable_hashes
 
 #: The registry columns the lists look up by row (``policymatch.rounds.lists``): of every row a
-#: result names, and, for eligible rows only, the payment and contact columns and the region and
-#: industry that report.html groups the grants by.
-NAMED = ("uscc", "name")
-PAYMENT = ("bank_name", "bank_account", "contact_phone", "region", "industry")
+#: result names (the contact phone too: the push list and the departments' near-miss lists call
+#: the enterprise), and, for eligible rows only, the bank columns and the region and industry
+#: that report.html groups the grants by.
+NAMED = ("uscc", "name", "contact_phone")
+PAYMENT = ("bank_name", "bank_account", "region", "industry")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Matched:
     """The batch core's results on some kept rows, and the columns of the rows they name."""
 
     raw: Raw  # rows numbered from 0 within the rows matched
-    named: pd.DataFrame  # row, uscc, name
+    named: pd.DataFrame  # row, uscc, name, contact_phone
     payment: pd.DataFrame  # row, PAYMENT's columns (eligible rows)
 
 

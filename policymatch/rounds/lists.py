@@ -22,6 +22,7 @@ from .allocate import REASON_TEXT, Candidate, Reason
 from .draft import Draft
 from .held import missing_text
 from .masking import mask_account, mask_phone
+from .outreach import near_miss_table
 from .tables import Column, Kind, Table, make_table, rows_table
 
 C = Column
@@ -55,7 +56,6 @@ MISSING = (
     C("fields", "fields", width=24, for_people=False),
     C("field_labels", "缺少的数据", width=30),
 )  # fmt: skip
-NEAR = (USCC, NAME, POLICY_ID, TITLE, C("condition", "未满足的条件", width=30))
 REJECTED = (
     C("row", "行号", Kind.COUNT, width=8, summed=False),
     USCC,
@@ -278,18 +278,6 @@ def build_lists(draft: Draft) -> RoundLists:
             fields.to_numpy(), fields.map(labels).to_numpy(),
         ],
     )  # fmt: skip
-    near_miss = look.by_policy_and_uscc(draft.match.batch.near)
-    rows = near_miss["row"].to_numpy()
-    ids = pa.array(near_miss["policy_id"].to_numpy(dtype=object), pa.string())
-    near = make_table(
-        "near_miss.csv",
-        "临界企业",
-        NEAR,
-        [
-            look.at("uscc", rows), look.at("name", rows), ids, look.policy("title", ids),
-            near_miss["condition"].to_numpy(dtype=object),
-        ],
-    )  # fmt: skip
     rows, usccs, ids, demands = _columns([h.candidate for h in alloc.held])
     held = make_table(
         "held.csv",
@@ -306,7 +294,7 @@ def build_lists(draft: Draft) -> RoundLists:
         grants=grants,
         push=push,
         missing=missing,
-        near_miss=near,
+        near_miss=near_miss_table(draft),
         rejected=make_table(
             "rejected.csv",
             "数据问题",

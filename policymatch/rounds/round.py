@@ -31,6 +31,8 @@ from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
 from .outputs import sha256_file, write_bytes, write_csv
+from .outreach import PREFIX as OUTREACH_PREFIX
+from .outreach import write_department_files
 from .pool import carried_due, pool_limits
 from .progress import Progress
 from .report import REPORT, write_report
@@ -108,6 +110,8 @@ def write_draft(
             rows_per_sheet=rows_per_sheet,
         )
         hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
+        for path in write_department_files(lists.near_miss, out_dir, draft.as_of, footer):
+            hashes[path.name] = sha256_file(path)
         hashes[WORKBOOK] = sha256_file(book.result())
         hashes[PUBLICITY_BOOK] = sha256_file(public.result())
     data = manifest_bytes(build_manifest(draft, hashes, registry_options))
@@ -134,6 +138,8 @@ def _prepare(out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / MANIFEST).unlink(missing_ok=True)
         (out_dir / REPORT).unlink(missing_ok=True)
+        for stale in out_dir.glob(f"{OUTREACH_PREFIX}*.xlsx"):
+            stale.unlink()
     except OSError as exc:
         raise UsageError(
             [simple("PM712", f"cannot write the round into '{out_dir}': {exc}")]

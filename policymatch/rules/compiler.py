@@ -892,6 +892,16 @@ def _policy(
         if model.budget is not None
         else None
     )
+    margin = (
+        comp.constant_amount(src, (*path, "near_miss_margin"), model.near_miss_margin, "margin")
+        if model.near_miss_margin is not None
+        else None
+    )
+    if margin is not None and margin > 1:
+        comp.error(
+            src, "PM103", "near_miss_margin is a share: 0 to 100%", (*path, "near_miss_margin")
+        )
+        margin = None
     effective = model.effective
     if effective and effective.from_ and effective.to and effective.from_ > effective.to:
         comp.error(
@@ -928,6 +938,7 @@ def _policy(
         file=src.path,
         line=pos.line if pos else 0,
         shortfall=model.shortfall,
+        near_miss_margin=margin,
     )
 
 

@@ -387,6 +387,8 @@ class Policy:
     line: int
     #: ``final``: a budget cut is final; ``carry``: the unpaid remainder is due later (补发).
     shortfall: str = "final"
+    #: ``near_miss_margin:`` (a share, 0.2 for 20%); None: the run's (backends/nearmiss.py).
+    near_miss_margin: Decimal | None = None
 
     def in_force(self, as_of: dt.date) -> bool:
         """Whether ``as_of`` is inside ``effective`` (both ends inclusive)."""

@@ -8,6 +8,7 @@ alias expansion are bounded: an alias bomb fails in milliseconds instead of eati
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -171,9 +172,10 @@ class _Builder:
 
     def pos(self, node: yaml.Node) -> Pos:
         start, end = node.start_mark, node.end_mark
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
         if end.line == start.line:
-            length = end.index - start.index
+            # Columns, not indexes: libyaml counts indexes in bytes, columns in characters.
+            length = end.column - start.column
         elif isinstance(node, yaml.ScalarNode):
             # A multi-line value: underline its first line only.
             length = len(node.value.split("\n")[0])
@@ -272,7 +274,7 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
         tags = _tags(text, source)
         if tags:
             raise LoadFailure(tags)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -313,6 +315,19 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
     return data, builder.errors
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The node graph of ``text``, by libyaml where PyYAML has it (most of the time of compiling
+    a policy set was PyYAML's pure-Python scanner). A text libyaml rejects is composed again by
+    PyYAML, so that syntax errors read the same with or without libyaml."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _expanded_size(root: yaml.Node) -> int:
     """How many values the node graph becomes once aliases are expanded, in linear time.
 
@@ -348,28 +363,41 @@ def _tags(text: str, source: SourceFile) -> list[Diagnostic]:
     or a type the author expects to matter and that policymatch would silently drop. A scan
     error stops the search; compose then reports it as a syntax error.
     """
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return _scan_tags(fast, text, source, [])
+        except yaml.YAMLError:
+            pass  # scanned again below: the tags before the error are reported as ever
     found: list[Diagnostic] = []
-    try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.TagToken):
-                handle, suffix = token.value
-                written = f"!<{suffix}>" if handle is None else f"{handle}{suffix}"
-            elif isinstance(token, yaml.DirectiveToken) and token.name == "TAG":
-                written = "%TAG"
-            else:
-                continue
-            mark = token.start_mark
-            found.append(
-                source.diag(
-                    "PM006",
-                    f"YAML tags are not allowed: '{written}'",
-                    Pos(mark.line + 1, mark.column + 1, max(len(written), 1)),
-                    hint="remove the tag and write the plain value; a policy file holds only "
-                    "text, numbers, dates, true/false, lists and mappings",
-                )
+    with contextlib.suppress(yaml.YAMLError):
+        _scan_tags(yaml.SafeLoader, text, source, found)
+    return found
+
+
+def _scan_tags(
+    loader: Any, text: str, source: SourceFile, found: list[Diagnostic]
+) -> list[Diagnostic]:
+    """Append to ``found`` the PM006 of each tag the ``loader``'s scanner meets (libyaml's is
+    ten times PyYAML's, which would undo the fast compose); a scan error propagates."""
+    for token in yaml.scan(text, Loader=loader):
+        if isinstance(token, yaml.TagToken):
+            handle, suffix = token.value
+            written = f"!<{suffix}>" if handle is None else f"{handle}{suffix}"
+        elif isinstance(token, yaml.DirectiveToken) and token.name == "TAG":
+            written = "%TAG"
+        else:
+            continue
+        mark = token.start_mark
+        found.append(
+            source.diag(
+                "PM006",
+                f"YAML tags are not allowed: '{written}'",
+                Pos(mark.line + 1, mark.column + 1, max(len(written), 1)),
+                hint="remove the tag and write the plain value; a policy file holds only "
+                "text, numbers, dates, true/false, lists and mappings",
             )
-    except yaml.YAMLError:
-        pass
+        )
     return found
 
 

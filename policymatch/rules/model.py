@@ -62,6 +62,7 @@ class PolicyModel(_Strict):
     budget: NumberText | None = None
     #: What happens to the part a budget cut: ``final`` (gone) or ``carry`` (补发 later).
     shortfall: Literal["final", "carry"] = "final"
+    near_miss_margin: NumberText | None = None
     examples: list[ExampleModel] = []
 
 

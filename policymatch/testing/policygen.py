@@ -120,7 +120,39 @@ def _unique(rng: random.Random) -> str:
     return f'"{rng.choice(TAGS)}" in tags and revenue >= {rng.randrange(100, 3000)}万'
 
 
-def _predicate(rng: random.Random) -> str:
+#: The dense profile's predicates: loose, so that an enterprise qualifies for 15 to 20 of 200
+#: policies (thresholds near the low end of the generated registries, where many enterprises
+#: are within the near-miss margin of them, and on fields with nulls, for unknowns).
+DENSE_SHARED = (
+    'size != "大型"',
+    'entity_type != "个体工商户"',
+    "employees >= 3",
+    "age_years >= 1",
+    "layoff_rate <= 20%",
+    "revenue >= 20万",
+    "tax_paid >= 1万",
+    'registered_on >= date("2000-01-01")',
+)
+
+
+def _dense_unique(rng: random.Random) -> str:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return f"revenue >= {rng.randrange(20, 200)}万"
+    if kind == 1:
+        return f"employees >= {rng.randrange(3, 20)}"
+    if kind == 2:
+        return f"tax_paid >= {rng.randrange(5, 80) * 1000}"
+    if kind == 3:
+        return f"age_years >= {rng.randrange(1, 5)}"
+    if kind == 4:
+        return f"total_assets >= {rng.randrange(30, 300)}万"
+    return f"layoff_rate <= {rng.randrange(3, 15)}%"
+
+
+def _predicate(rng: random.Random, dense: bool = False) -> str:
+    if dense:
+        return rng.choice(DENSE_SHARED) if rng.random() < 1 / 3 else _dense_unique(rng)
     return rng.choice(SHARED) if rng.random() < 1 / 3 else _unique(rng)
 
 
@@ -128,8 +160,8 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _condition(rng: random.Random, lines: list[str], indent: str) -> None:
-    text = _predicate(rng)
+def _condition(rng: random.Random, lines: list[str], indent: str, dense: bool = False) -> None:
+    text = _predicate(rng, dense)
     if rng.random() < 0.2:
         lines.append(f"{indent}- label: {rng.choice(LABELS)}{rng.randrange(100)}")
         lines.append(f"{indent}  when: {_quoted(text)}")
@@ -156,8 +188,9 @@ def _amount(rng: random.Random, lines: list[str]) -> None:
         lines.append(f"    cap: {rng.choice((5, 10, 20, 30, 50, 100))}万")
 
 
-def policy_files(n_policies: int = 200, seed: int = 0) -> dict[str, str]:
-    """The files of a generated policy set, by file name."""
+def policy_files(n_policies: int = 200, seed: int = 0, *, dense: bool = False) -> dict[str, str]:
+    """The files of a generated policy set, by file name; ``dense``: the dense profile (an
+    enterprise qualifies for 15 to 20 of 200 policies, with many near misses and unknowns)."""
     rng = random.Random(seed)
     common = "\n".join(
         [
@@ -186,26 +219,28 @@ def policy_files(n_policies: int = 200, seed: int = 0) -> dict[str, str]:
         lines.append("    eligibility:")
         lines.append("      all:")
         lines.append("        - 本地企业")
-        n_conditions = rng.randint(3, 8)
+        n_conditions = rng.randint(4, 8) if dense else rng.randint(3, 8)
         has_any = rng.random() < 1 / 3
         for _ in range(n_conditions - 1 - has_any):
-            _condition(rng, lines, "        ")
+            _condition(rng, lines, "        ", dense)
         if has_any:
             lines.append("        - any:")
             for _ in range(rng.randint(2, 3)):
-                _condition(rng, lines, "            ")
+                _condition(rng, lines, "            ", dense)
         _amount(rng, lines)
     return {"common.yaml": common, "policies.yaml": "\n".join(lines) + "\n"}
 
 
-def write_policy_set(folder: Path, n_policies: int = 200, seed: int = 0) -> Path:
+def write_policy_set(
+    folder: Path, n_policies: int = 200, seed: int = 0, *, dense: bool = False
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in policy_files(n_policies, seed).items():
+    for name, text in policy_files(n_policies, seed, dense=dense).items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
 
 
-def generate_policy_set(n_policies: int = 200, seed: int = 0) -> PolicySet:
+def generate_policy_set(n_policies: int = 200, seed: int = 0, *, dense: bool = False) -> PolicySet:
     """A compiled generated policy set (written to a temporary folder and compiled there)."""
     with tempfile.TemporaryDirectory(prefix="policygen-") as tmp:
-        return compile_policy_set(write_policy_set(Path(tmp), n_policies, seed))
+        return compile_policy_set(write_policy_set(Path(tmp), n_policies, seed, dense=dense))

@@ -7,6 +7,7 @@ compared as frames.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 
 import pandas as pd
@@ -14,9 +15,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policymatch.backends.base import BatchResult
+from policymatch.backends.nearmiss import with_margin
 from policymatch.backends.reference import ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend
-from tests.strategies import ALWAYS, Case, amounts, cases
+from policymatch.registry.generate import generate_frame
+from policymatch.testing.policygen import generate_policy_set
+from tests.backends.conftest import AS_OF
+from tests.strategies import ALWAYS, MARGINS, Case, amounts, cases, near_eligibilities
 
 
 def runs(n: int) -> settings:
@@ -49,6 +54,13 @@ def test_conditions_agree(case: Case) -> None:
     assert_agree(case)
 
 
+@runs(100)
+@given(cases(max_rows=20, eligibility=near_eligibilities()), st.sampled_from(MARGINS))
+def test_near_misses_agree(case: Case, margin: decimal.Decimal | None) -> None:
+    """Near misses (one threshold short, within the margin) with their value, gap and ratio."""
+    assert_agree(dataclasses.replace(case, policies=with_margin(case.policies, margin)))
+
+
 @runs(80)
 @given(cases(max_rows=12, eligibility=st.just(ALWAYS), amount=amounts(tiers=False)))
 def test_amounts_agree(case: Case) -> None:
@@ -58,4 +70,17 @@ def test_amounts_agree(case: Case) -> None:
 @runs(60)
 @given(cases(max_rows=12, eligibility=st.just(ALWAYS), amount=amounts(tiers=True)))
 def test_tiered_amounts_agree(case: Case) -> None:
+    assert_agree(case)
+
+
+@runs(6)
+@given(st.integers(0, 10_000))
+def test_the_dense_generated_profile_agrees(seed: int) -> None:
+    """policygen's dense profile (an enterprise qualifies for some 18 of 200 policies, with many
+    near misses and unknowns): the benchmark's workload, on fewer rows and policies."""
+    policy_set = generate_policy_set(30, seed=seed, dense=True)
+    frame = generate_frame(300, seed=seed, schema=policy_set.schema)
+    case = Case(policy_set.in_force(AS_OF), frame, AS_OF, policy_set.schema)
+    got = VectorizedBackend().match(case.policies, case.frame, case.as_of, case.schema)
+    assert len(got.grants) > len(frame)  # dense indeed: more than one grant per enterprise
     assert_agree(case)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from policymatch.backends.base import BatchResult, sort_result
+from policymatch.backends.base import NEAR_COLUMNS, BatchResult, sort_result
 from policymatch.values import Value
 from tests.backends.conftest import Compile, match
 
@@ -57,14 +57,14 @@ def frame(rows: Sequence[tuple[object, ...]], columns: list[str]) -> pd.DataFram
 def result(
     grants: Sequence[tuple[int, str, int, int | None]] = (),
     unknown: Sequence[tuple[int, str, str]] = (),
-    near: Sequence[tuple[int, str, str]] = (),
+    near: Sequence[tuple[int, str, str, str, int, int, float]] = (),
     counts: Sequence[tuple[str, int, int, int, int]] = (),
 ) -> BatchResult:
     return sort_result(
         BatchResult(
             frame(grants, ["row", "policy_id", "amount_fen", "tier"]),
             frame(unknown, ["row", "policy_id", "fields"]),
-            frame(near, ["row", "policy_id", "condition"]),
+            frame(near, list(NEAR_COLUMNS)),
             frame(counts, ["policy_id", "eligible", "unknown", "ineligible", "zero"]),
         )
     )
@@ -107,10 +107,11 @@ def test_condition_trees_blame_leaves_and_name_near_misses(
 ) -> None:
     ps = compile_yaml(FLAGS)
     got = match(ps, [{"flag_a": a, "flag_b": b} for a, b in PAIRS], backend_name)
-    # ALL: a leaf per flag, so an unknown names only the unknown flag; near misses fail one.
+    # ALL: a leaf per flag, so an unknown names only the unknown flag. Failing one flag is not
+    # a near miss: a flag is not a threshold anyone can be close to (test_near_misses.py).
     assert listed(got, "grants", "ALL") == [(0, 10000, None)]
     assert listed(got, "unknown", "ALL") == [(2, "flag_b"), (6, "flag_a"), (8, "flag_a,flag_b")]
-    assert listed(got, "near", "ALL") == [(1, "flag_b"), (3, "flag_a")]
+    assert listed(got, "near", "ALL") == []
     # ANY: one top-level condition (the any group), so never a near miss.
     assert listed(got, "grants", "ANY") == [(i, 10000, None) for i in (0, 1, 2, 3, 6)]
     assert listed(got, "unknown", "ANY") == [(5, "flag_b"), (7, "flag_a"), (8, "flag_a,flag_b")]
@@ -160,8 +161,8 @@ def test_missing_fields_are_the_null_fields_of_the_unknown_parts(
             (2, "DIV", "revenue"),
             (3, "DIV", "employees,revenue"),  # nothing null: every field the division reads
         ],
-        # 规模 is false on row 2 although revenue is missing: employees >= 10 already fails.
-        near=[(2, "BLAME", "规模"), (3, "BLAME", "规模")],
+        # 规模 is false on rows 2 and 3 (on row 2 although revenue is missing: employees >= 10
+        # already fails), but it is two comparisons, not one threshold: no near miss.
         counts=[("BLAME", 1, 3, 2, 0), ("DIV", 2, 4, 0, 0)],
     )
     assert_same(got, want)
@@ -294,4 +295,4 @@ def test_many_conditions_and_many_tiers_name_their_missing_fields(
     assert listed(got, "unknown", "WIDE") == [(0, "revenue"), (1, "employees")]
     assert listed(got, "unknown", "STEPS") == [(1, "employees"), (2, "tax_paid")]
     assert listed(got, "grants", "STEPS") == [(0, 500, 69), (3, 200, 1), (4, 100, 69)]
-    assert listed(got, "near", "WIDE") == [(4, "employees >= 98")]
+    assert listed(got, "near", "WIDE") == [(4, "employees >= 98", "employees", 97, 1, 1 / 98)]

@@ -37,22 +37,26 @@ def _bit(mask: np.ndarray, row: int) -> bool:
 
 
 @settings(max_examples=300, deadline=None)
-@given(stacks())
-def test_near_misses_are_exactly_one_failed_condition_of_two_or_more(
-    case: tuple[int, np.ndarray, np.ndarray, list[list[int]]],
+@given(stacks(), st.integers(0, 2**32 - 1))
+def test_near_misses_fail_exactly_one_threshold_of_two_or_more_within_its_margin(
+    case: tuple[int, np.ndarray, np.ndarray, list[list[int]]], seed: int
 ) -> None:
     n, t, f, policies = case
-    codes = np.arange(len(_flat(policies)), dtype=np.int64) + 100
-    got = scan.near_misses(t, f, _flat(policies), _starts(policies), codes)
+    tops = _flat(policies)
+    # Each top-level condition is a threshold with a margin test on some line, or not (-1).
+    within = np.random.default_rng(seed).integers(-1, t.shape[0], tops.size).astype(np.int64)
+    got = scan.near_misses(t, f, tops, within, _starts(policies))
     want = []
     k = 0
-    for p, tops in enumerate(policies):
+    for p, own in enumerate(policies):
         for row in range(n):
-            failed = [i for i, c in enumerate(tops) if _bit(f[c], row)]
-            decided = all(_bit(t[c], row) or _bit(f[c], row) for c in tops)
-            if len(tops) >= 2 and len(failed) == 1 and decided:
-                want.append((p, row, k + failed[0] + 100))
-        k += len(tops)
+            failed = [i for i, c in enumerate(own) if _bit(f[c], row)]
+            decided = all(_bit(t[c], row) or _bit(f[c], row) for c in own)
+            if len(own) >= 2 and len(failed) == 1 and decided:
+                w = int(within[k + failed[0]])
+                if w >= 0 and _bit(t[w], row):
+                    want.append((p, row, k + failed[0]))
+        k += len(own)
     assert list(zip(*(a.tolist() for a in got), strict=True)) == want
 
 

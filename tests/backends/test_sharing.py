@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import collections
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from policymatch.backends.nearmiss import with_margin
 from policymatch.backends.vectorized import VectorizedBackend, kernels
 from policymatch.backends.vectorized.evaluate import Pass, schedule
 from policymatch.backends.vectorized.program import compile_program
@@ -35,7 +37,9 @@ def test_shared_predicates_are_one_node_evaluated_once(
     compile_yaml: Compile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ps = compile_yaml(POLICIES)
-    program = compile_program(ps.policies)
+    # With a near-miss margin of 0 a threshold's margin test is the threshold itself: one node.
+    policies = with_margin(ps.policies, Decimal(0))
+    program = compile_program(policies)
     kinds = collections.Counter(n.kind for n in program.nodes)
     # region == "361126" (in the define and written out again), the tag test and not
     # credit_blacklisted are one node each; the 40 thresholds are 40 nodes on one field node.
@@ -54,7 +58,7 @@ def test_shared_predicates_are_one_node_evaluated_once(
 
         monkeypatch.setitem(kernels.KERNELS, kind, counted)
     frame = frame_of([{"region": "361126", "employees": e} for e in range(60)], ps)
-    VectorizedBackend(workers=1).match(ps.policies, frame, AS_OF, ps.schema)
+    VectorizedBackend(workers=1).match(policies, frame, AS_OF, ps.schema)
     assert calls["text_in"] == calls["has_tag"] == calls["not"] == 1
     assert calls["compare_constant"] == 40
     assert calls["field"] == 4

@@ -46,7 +46,7 @@ def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[st
     status, out, err = run(capsys, *RUN, "--out", "r1")
     assert status == 0, err
     assert "兑现 11 笔" in out
-    assert "登记表：读入 9 行 = 参与匹配 9 行 + 数据问题 0 行" in out
+    assert "登记表：读入 10 行 = 参与匹配 10 行 + 数据问题 0 行" in out
     for name in ("grants.csv", "兑现清单.xlsx", "公示名单.xlsx", "report.html", "manifest.json"):
         assert f"r1/{name}" in out
     assert "policymatch commit r1\n" in out

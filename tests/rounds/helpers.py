@@ -153,10 +153,11 @@ GOLDEN_RECORDS: list[dict[str, Value]] = [FULL | r for r in [
      "bank_account": "6217000000000000017", "contact_phone": "0793-5821234"},
     # W unknown (ui_paid missing): missing data; T 50
     {"uscc": code(3), "name": "丙商贸有限公司", "ui_paid": None, "tax_paid": Decimal(1000)},
-    # not local: W near miss (本县企业); 小巨人 Z2 300 (no region condition)
+    # not local: W fails 本县企业 only (not a near miss: a status); 小巨人 Z2 300 (no region condition)
     {"uscc": code(4), "name": "丁铜业有限公司", "region": "361127", "ui_paid": Decimal(100),
      "tags": frozenset({"专精特新小巨人"})},
-    # push list: P 0.5% of 10000 = 50, capped at 30; W near miss (缴纳失业保险: ui_paid 0)
+    # push list: P 0.5% of 10000 = 50, capped at 30; W fails 缴纳失业保险 (ui_paid > 0) only: a
+    # threshold of 0, never a near miss
     {"uscc": code(5), "name": "戊外贸有限公司", "region": "361126", "ui_paid": Decimal(0),
      "export_value": Decimal(10_000), "contact_phone": "13900001111"},
     # T 50 (paid under T last year: yearly, so paid again this year)
@@ -169,6 +170,9 @@ GOLDEN_RECORDS: list[dict[str, Value]] = [FULL | r for r in [
     # Z1 paid in 2023, now 小巨人: Z2 excluded, same stacking group already paid
     {"uscc": code(9), "name": "壬新材料有限公司", "region": "361126",
      "tags": frozenset({"专精特新", "专精特新小巨人"})},
+    # T near miss: 纳税达标 (tax_paid >= 1000) 100.00 short, 10% (within the default 20%)
+    {"uscc": code(10), "name": "癸建材有限公司", "region": "361126", "tax_paid": Decimal(900),
+     "contact_phone": "13700002222"},
 ]]  # fmt: skip
 
 GOLDEN_HISTORY = [

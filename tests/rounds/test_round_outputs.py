@@ -114,12 +114,28 @@ def test_the_amounts_of_the_golden_round(golden_round: Path) -> None:
     assert [(r["uscc"], r["policy_id"], r["fields"]) for r in missing] == [
         (code(3), "W", "ui_paid")
     ]
-    near = {
-        (r["uscc"], r["policy_id"], r["condition"])
+    near = [
+        (r["uscc"], r["policy_id"], r["condition"], r["field"], r["value"], r["gap"], r["ratio"])
         for r in read_csv(golden_round / "near_miss.csv")
-    }
-    assert near >= {(code(4), "W", "本县企业"), (code(5), "W", "缴纳失业保险")}
-    assert (code(4), "T", "纳税达标") not in near  # fails both conditions: not near
+    ]
+    # Only a threshold within 20% is near: not code(4) (not local: a status), nor code(5)
+    # (ui_paid > 0: a threshold of 0), nor code(4) on T (fails two conditions).
+    assert near == [(code(10), "T", "纳税达标", "tax_paid", "900.00 元", "100.00 元", "0.1000")]
+
+
+def test_near_misses_go_to_their_department_not_the_review_workbook(golden_round: Path) -> None:
+    book = openpyxl.load_workbook(golden_round / "临界企业_县税务局.xlsx")
+    assert book.sheetnames == ["临界企业"]
+    rows = list(book["临界企业"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("统一社会信用代码", "企业名称", "政策编号")
+    assert len(rows) == 2
+    assert rows[1][0] == code(10)
+    assert "上年纳税额 900.00 元，差 100.00 元（10.0%）" in rows[1]
+    assert "13700002222" in rows[1]
+    assert sorted(p.name for p in golden_round.glob("临界企业_*.xlsx")) == [
+        "临界企业_县税务局.xlsx"
+    ]
+    assert "临界企业" not in openpyxl.load_workbook(golden_round / WORKBOOK).sheetnames
 
 
 def test_publicity_list_masks_sensitive_fields(golden_round: Path) -> None:
@@ -135,12 +151,17 @@ def test_manifest(golden_round: Path) -> None:
     manifest = json.loads((golden_round / "manifest.json").read_text("utf-8"))
     assert manifest["as_of"] == "2024-03-01"
     counts = manifest["counts"]
-    assert counts["rows_read"] == counts["rows_matched"] + counts["rows_set_aside"] == 10
+    assert counts["rows_read"] == counts["rows_matched"] + counts["rows_set_aside"] == 11
     assert counts["rows_set_aside"] == 1
     assert manifest["policy_set"]["files"] == {
         "policies/policies.yaml": manifest["policy_set"]["files"]["policies/policies.yaml"]
     }
-    assert set(manifest["outputs"]) == {*CSV_FILES, WORKBOOK, PUBLICITY_BOOK}
+    assert set(manifest["outputs"]) == {
+        *CSV_FILES,
+        WORKBOOK,
+        PUBLICITY_BOOK,
+        "临界企业_县税务局.xlsx",
+    }
     assert manifest["policies"]["OLD"]["in_force"] is False
     assert manifest["funds"]["pool"] == {
         "budget": "1000.00",
@@ -151,7 +172,7 @@ def test_manifest(golden_round: Path) -> None:
 
 def test_same_inputs_same_bytes(golden_round: Path) -> None:
     again = write_golden(Path("again"))
-    for name in (*CSV_FILES, WORKBOOK, PUBLICITY_BOOK, "manifest.json"):
+    for name in (*CSV_FILES, WORKBOOK, PUBLICITY_BOOK, "临界企业_县税务局.xlsx", "manifest.json"):
         assert (golden_round / name).read_bytes() == (again / name).read_bytes(), name
 
 

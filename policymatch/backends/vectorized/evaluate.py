@@ -34,8 +34,10 @@ class Schedule:
 
 
 def entries(plan: Plan) -> list[int]:
-    """The nodes a plan reads: its eligibility, top-level conditions and leaves."""
-    return [plan.root.node, *plan.tops, *(leaf.node for leaf in plan.leaves)]
+    """The nodes a plan reads: its eligibility, top-level conditions, the margin tests of its
+    thresholds, and its leaves."""
+    within = (n for n in plan.within if n >= 0)
+    return [plan.root.node, *plan.tops, *within, *(leaf.node for leaf in plan.leaves)]
 
 
 def schedule(program: Program, first: int, last: int) -> Schedule:

@@ -19,7 +19,7 @@ import pandas as pd
 from . import bits as B
 from . import exact, scan
 from .bits import Bits, BoolArray, IntArray
-from .columns import Column, Rows, Tri
+from .columns import Column, Day, Num, Rows, Tri
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
 from .program import Part, Plan, Program
@@ -87,6 +87,7 @@ class _Stack:
         self.f: list[Bits] = []
         self.roots: list[int] = []
         self.tops: list[int] = []
+        self.within: list[int] = []
         self.top_start = [0]
         self.leaves: list[int] = []
         self.leaf_start = [0]
@@ -105,8 +106,10 @@ class _Stack:
         tops = len(plan.tops)
         self.roots.append(found[0])
         self.tops.extend(found[1 : 1 + tops])
+        margins = iter(found[1 + tops :])
+        self.within.extend(-1 if n < 0 else next(margins) for n in plan.within)
         self.top_start.append(len(self.tops))
-        self.leaves.extend(found[1 + tops :])
+        self.leaves.extend(found[1 + tops + sum(n >= 0 for n in plan.within) :])
         self.leaf_start.append(len(self.leaves))
 
     def stacked(self) -> tuple[Bits, Bits]:
@@ -166,14 +169,49 @@ def match_block(
         tier=grants[3],
     )
     if near:
-        near_lines, near_rows, labels = scan.near_misses(
-            t,
-            f,
-            _ints(stack.tops),
-            _ints(stack.top_start),
-            _ints([c for p in plans for c in p.top_codes]),
-        )
-        raw.add(raw.near, near_lines + first, row=near_rows, text=labels)
+        _near_misses(plans, t, f, stack, source, raw, first)
+
+
+def _near_misses(
+    plans: Sequence[Plan],
+    t: Bits,
+    f: Bits,
+    stack: _Stack,
+    source: FrameSource,
+    raw: Raw,
+    first: int,
+) -> None:
+    """The block's near misses with their field, value, gap and ratio (see :mod:`..nearmiss`)."""
+    lines, rows, which = scan.near_misses(
+        t, f, _ints(stack.tops), _ints(stack.within), _ints(stack.top_start)
+    )
+    if lines.size == 0:
+        return
+    found = [th for plan in plans for th in plan.thresholds]
+    codes = _ints([c for plan in plans for c in plan.top_codes])
+    names = sorted({th.field for th in found if th is not None})
+    field = _ints([names.index(th.field) if th else -1 for th in found])[which]
+    value = np.zeros(rows.size, dtype=np.int64)
+    for i, name in enumerate(names):
+        at = np.flatnonzero(field == i)
+        column = source.field(name)
+        assert isinstance(column, Num | Day)
+        value[at] = np.broadcast_to(column.v, (source.rows.n,))[rows[at]]
+    limit = _ints([th.limit if th else 0 for th in found])[which]
+    upward = np.array([th is not None and th.op in (">=", ">") for th in found])[which]
+    gap = np.where(upward, limit - value, value - limit)
+    size = _ints([th.size if th else 1 for th in found])[which]
+    texts = _ints([raw.text(name) for name in names])
+    raw.add(
+        raw.near,
+        lines + first,
+        row=rows,
+        text=codes[which],
+        field=texts[field],
+        value=value,
+        gap=gap,
+        ratio=gap / size,
+    )
 
 
 def _ints(values: Sequence[int]) -> IntArray:

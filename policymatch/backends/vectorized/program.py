@@ -20,6 +20,7 @@ from typing import Any
 
 from ...rules import ir
 from ...rules.ir import T
+from ..nearmiss import Threshold, thresholds
 from ..reference import finish_amount, label_of
 from .exact import scaled
 
@@ -54,7 +55,8 @@ class Plan:
 
     policy: ir.Policy
     root: Part
-    #: Top-level conditions, when there are two or more (else no near misses).
+    #: Top-level conditions, when there are two or more and one is a threshold (else no near
+    #: misses: :func:`..nearmiss.thresholds`).
     tops: tuple[int, ...]
     top_labels: tuple[str, ...]
     #: The labels as codes into :attr:`Program.texts`.
@@ -65,6 +67,9 @@ class Plan:
     tiers: tuple[Tier, ...]
     #: The amount in fen when it is a constant (computed once here, as the reference does).
     fen: int | None = None
+    #: Per top-level condition, its threshold (or None) and the node of its margin test.
+    thresholds: tuple[Threshold | None, ...] = ()
+    within: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,8 +210,8 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
     plans: list[Plan] = []
     texts: dict[str, int] = {}
     for policy in sorted(policies, key=lambda p: p.id):
-        top = ir.top_conditions(policy.eligibility)
-        tops = top if len(top) >= 2 else ()
+        found = thresholds(policy)
+        tops = ir.top_conditions(policy.eligibility) if found else ()
         labels = tuple(label_of(c) for c in tops)
         amount = policy.amount
         plans.append(
@@ -220,6 +225,8 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
                 amount=b.part(amount.expr) if amount.expr is not None else None,
                 tiers=tuple(Tier(b.part(t.when), b.part(t.value)) for t in amount.tiers),
                 fen=_constant_fen(policy),
+                thresholds=found,
+                within=tuple(-1 if t is None else b.intern(t.within) for t in found),
             )
         )
     return Program(tuple(b.nodes), tuple(plans), fields, tuple(texts))

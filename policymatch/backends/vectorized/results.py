@@ -10,13 +10,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..base import COUNT_COLUMNS, BatchResult
+from ..base import COUNT_COLUMNS, GRANT_COLUMNS, NEAR_COLUMNS, UNKNOWN_COLUMNS, BatchResult
 from .compiled import compiled
 
 #: Integer columns of any width (results are stored narrow, see :data:`STORED`).
@@ -28,12 +28,19 @@ NO_TIER = -1
 #: How each column is stored while results accumulate: a province's near misses are tens of
 #: millions of pairs, so every byte a pair saves is tens of megabytes. Row numbers widen to
 #: int64 only if they outgrow int32 (see :func:`_rows`).
-STORED: dict[str, type[np.signedinteger[Any]]] = {
+STORED: dict[str, type[np.number[Any]]] = {
     "pid": np.int16,
     "text": np.int32,
     "fen": np.int64,
     "tier": np.int16,
+    "field": np.int32,
+    "value": np.int64,
+    "gap": np.int64,
+    "ratio": np.float64,
 }
+
+#: The near-miss columns after row and policy, as :data:`..base.NEAR_COLUMNS` names them.
+NEAR = {"text": "condition", "field": "field", "value": "value", "gap": "gap", "ratio": "ratio"}
 
 
 @dataclass
@@ -48,7 +55,9 @@ class Raw:
     unknown: dict[str, list[Codes]] = field(
         default_factory=lambda: {"row": [], "pid": [], "text": []}
     )
-    near: dict[str, list[Codes]] = field(default_factory=lambda: {"row": [], "pid": [], "text": []})
+    near: dict[str, list[Codes]] = field(
+        default_factory=lambda: {"row": [], "pid": [], **{name: [] for name in NEAR}}
+    )
     counts: npt.NDArray[np.int64] = field(init=False)
     _codes: dict[str, int] = field(default_factory=dict)
 
@@ -63,14 +72,18 @@ class Raw:
             self.texts.append(value)
         return code
 
-    def add(self, part: dict[str, list[Codes]], pids: Codes, **columns: Codes) -> None:
+    def add(
+        self, part: dict[str, list[Codes]], pids: Codes, **columns: npt.NDArray[np.number[Any]]
+    ) -> None:
         """Append pairs: ``pids`` are policy indexes, ``columns`` the part's other columns."""
         if pids.size == 0:
             return
         part["pid"].append(pids.astype(self._pid_type, copy=False))
         for name, values in columns.items():
             part[name].append(
-                _rows(values) if name == "row" else values.astype(STORED[name], copy=False)
+                _rows(cast(Codes, values))
+                if name == "row"
+                else values.astype(STORED[name], copy=False)
             )
 
     @property
@@ -121,7 +134,8 @@ def merge(parts: Sequence[Raw], policy_ids: tuple[str, ...]) -> Raw:
         ):
             for name, arrays in mine.items():
                 theirs[name].extend(
-                    remap[a] if name == "text" and int(a.max()) >= same else a for a in arrays
+                    remap[a] if name in ("text", "field") and int(a.max()) >= same else a
+                    for a in arrays
                 )
     return out
 
@@ -182,7 +196,7 @@ class _Columns:
                 if b[pid] < b[pid + 1]
             ]
 
-    def get(self, name: str, dtype: type[np.signedinteger[Any]] | None = None) -> Codes:
+    def get(self, name: str, dtype: type[np.number[Any]] | None = None) -> Codes:
         """The column ``name`` (as ``dtype``, in the same pass, if given)."""
         arrays = self.part[name]
         if not arrays:
@@ -203,7 +217,11 @@ def _frame(part: dict[str, list[Codes]], raw: Raw, text: str | None, release: bo
         "policy_id": labels(raw.policy_ids, c.get("pid")),
         "row": c.get("row", np.int64),
     }
-    if text is not None:
+    if text == "condition":
+        for name, column in NEAR.items():
+            values = c.get(name, STORED[name] if name in ("value", "gap", "ratio") else None)
+            out[column] = labels(raw.texts, values) if name in ("text", "field") else values
+    elif text is not None:
         out[text] = labels(raw.texts, c.get("text"))
     else:
         tier = c.get("tier")
@@ -213,9 +231,7 @@ def _frame(part: dict[str, list[Codes]], raw: Raw, text: str | None, release: bo
         )
     if release:
         part["pid"] = []
-    columns = (
-        ["row", "policy_id", "amount_fen", "tier"] if text is None else ["row", "policy_id", text]
-    )
+    columns = {None: GRANT_COLUMNS, "fields": UNKNOWN_COLUMNS, "condition": NEAR_COLUMNS}[text]
     return pd.DataFrame({name: out[name] for name in columns}, copy=False)
 
 

@@ -1,7 +1,7 @@
 """One pass over a block's stacked masks for the results that need more than a bit each.
 
-* :func:`near_misses`: where exactly one top-level condition of a policy fails and every other
-  holds, with the label code of the one that fails;
+* :func:`near_misses`: where exactly one top-level condition of a policy fails, a threshold
+  within its margin, and every other holds, with the one that fails;
 * :func:`unknowns`: where a policy's eligibility is unknown, with the fields that its labelled
   conditions (leaves) unknown there read.
 
@@ -27,12 +27,13 @@ from .compiled import compiled
 
 @compiled
 def near_misses(
-    t: Bits, f: Bits, lines: IntArray, start: IntArray, codes: IntArray
+    t: Bits, f: Bits, lines: IntArray, within: IntArray, start: IntArray
 ) -> tuple[Index, Index, Index]:
-    """(policy, row, code of the failed condition) of the near misses.
+    """(policy, row, index into ``lines`` of the failed condition) of the near misses.
 
-    ``lines[start[p]:start[p + 1]]``: policy ``p``'s top-level conditions, ``codes`` (in the
-    same order) their labels' codes. A policy with fewer than two has none.
+    ``lines[start[p]:start[p + 1]]``: policy ``p``'s top-level conditions; ``within`` (in the
+    same order) the line of each one's margin test, or -1 where it is not a threshold. A near
+    miss fails exactly one of them, a threshold, inside its margin, and holds every other.
     """
     policies = start.size - 1
     width = t.shape[1]
@@ -40,29 +41,35 @@ def near_misses(
     once = np.empty(width, dtype=np.uint8)
     twice = np.empty(width, dtype=np.uint8)
     decided = np.empty(width, dtype=np.uint8)
+    close = np.empty(width, dtype=np.uint8)
     total = 0
     for p in range(policies):
         if start[p + 1] - start[p] < 2:
             continue
         once[:] = 0
         twice[:] = 0
+        close[:] = 0
         decided[:] = 255
         # Condition by condition over whole lines: the inner loops run over contiguous bytes.
         for k in range(start[p], start[p + 1]):
             c = lines[k]
+            w = within[k]
             for j in range(width):
                 fails = f[c, j]
                 twice[j] |= once[j] & fails
                 once[j] |= fails
                 decided[j] &= t[c, j] | fails
+            if w >= 0:
+                for j in range(width):
+                    close[j] |= f[c, j] & t[w, j]
         for j in range(width):
-            byte = once[j] & ~twice[j] & decided[j]
+            byte = once[j] & ~twice[j] & decided[j] & close[j]
             near[p, j] = byte
             total += _COUNT[byte]
     # Narrow columns, as Raw stores them: the writes are most of the time of this loop.
     policy = np.empty(total, dtype=np.int32)
     rows = np.empty(total, dtype=np.int32)
-    texts = np.empty(total, dtype=np.int32)
+    which = np.empty(total, dtype=np.int32)
     failed = np.zeros(8, dtype=np.int64)
     at = 0
     for p in range(policies):
@@ -70,21 +77,21 @@ def near_misses(
             byte = np.int64(near[p, j])
             if not byte:
                 continue
-            # Each near bit fails in exactly one condition: note its code at the bit.
+            # Each near bit fails in exactly one condition: note it at the bit.
             for k in range(start[p], start[p + 1]):
                 hit = np.int64(f[lines[k], j]) & byte
                 while hit:
                     b = _FIRST[hit]
                     hit ^= 128 >> b
-                    failed[b] = codes[k]
+                    failed[b] = k
             while byte:
                 b = _FIRST[byte]
                 byte ^= 128 >> b
                 policy[at] = p
                 rows[at] = 8 * j + b
-                texts[at] = failed[b]
+                which[at] = failed[b]
                 at += 1
-    return policy, rows, texts
+    return policy, rows, which
 
 
 @compiled

@@ -1,0 +1,50 @@
+"""Start-up: ``import policymatch`` and ``policymatch --help`` import nothing heavy.
+
+Times are measured by benchmarks/bench_startup.py; here, what is imported, which is what the
+time follows (pandas, numpy, numba, pyarrow, pydantic and SQLAlchemy are most of a cold start).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from policymatch import cli
+
+HEAVY = ("pandas", "numpy", "numba", "pyarrow", "pydantic", "sqlalchemy", "yaml")
+
+
+def imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split("\n")[-2]
+    return {m for m in out.split() if m.split(".")[0] in HEAVY}
+
+
+def test_import_policymatch_is_light_until_a_name_is_used() -> None:
+    assert imported_after("import policymatch") == set()
+    assert "pydantic" in imported_after("import policymatch\npolicymatch.load")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"]])
+def test_help_imports_no_command(argv: list[str]) -> None:
+    code = (
+        f"from policymatch.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+    )
+    assert imported_after(code) == set()
+
+
+def test_summaries_are_what_the_commands_register() -> None:
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    registered = {a.dest: a.help for a in sub._choices_actions}  # type: ignore[attr-defined]
+    assert registered == cli.SUMMARIES
+
+
+def test_a_command_parses_as_before() -> None:
+    args = cli.build_parser(only="check").parse_args(["check", "policies/"])
+    assert args.command == "check"
+    assert args.policies == "policies/"
