@@ -75,12 +75,21 @@ def _finite(raw: object) -> None:
         raise ValueError(f"'{raw}' is not a number")
 
 
+def _single_line(raw: object) -> str:
+    # No registry field spans lines: a line break in a value is a quote left open in the file
+    # (policymatch.registry.runaway) or a paste gone wrong, never a name or an account.
+    text = _text(raw)
+    if "\n" in text or "\r" in text:
+        raise ValueError("值中有换行（登记表的字段都不跨行；是否有引号未闭合？）")
+    return text
+
+
 def parse_code(raw: object) -> str:
-    return _text(raw)
+    return _single_line(raw)
 
 
 def parse_string(raw: object) -> str:
-    return _text(raw)
+    return _single_line(raw)
 
 
 def parse_integer(raw: object) -> int:
@@ -206,10 +215,34 @@ def parser_for(field: Field) -> Callable[[object], Value]:
     return _PARSERS[field.type]
 
 
+#: What a database or Parquet column of a nested or binary type gives for one cell.
+_COMPOUND: dict[type, str] = {
+    dict: "结构（键值对）",
+    list: "列表",
+    tuple: "列表",
+    set: "集合",
+    frozenset: "集合",
+    bytes: "二进制数据",
+    bytearray: "二进制数据",
+}
+
+
+def _single(field: Field, raw: object) -> None:
+    # A struct, list, map or binary cell is never read as its Python repr (that would pay
+    # "{'a': 1}" as a bank account); a tags field alone takes a list of values.
+    kind = _COMPOUND.get(type(raw))
+    if kind is None or (field.type is FieldType.TAGS and kind in ("列表", "集合")):
+        return
+    shown = repr(raw)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise ValueError(f"不是单个值，而是{kind} {shown}（来源里这一列是嵌套或二进制类型）")
+
+
 def parse_value(field: Field, raw: object) -> Value:
     """Type one value of ``field``; blank is null, except for tags (the empty set)."""
     if is_blank(raw):
         return frozenset() if field.type is FieldType.TAGS else None
+    _single(field, raw)
     value = parser_for(field)(raw)
     if field.name == "employees" and isinstance(value, int) and value < 0:
         raise ValueError(f"{field.display} cannot be negative: {raw}")

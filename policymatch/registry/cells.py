@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..schema import SCALE, Field, FieldType
 from ..values import is_blank, parse_code, parse_value
 from .frame import DTYPES, to_cell
+from .runaway import BREAK_PATTERN
 from .uscc import _WEIGHTS, ALPHABET, uscc_problem
 
 #: The characters ``str.strip()`` removes (``str.isspace``), so that the vectorized strip is
@@ -209,7 +210,8 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
     kind = field.type
     done = np.zeros(len(todo), dtype=bool)
     if kind in (FieldType.CODE, FieldType.STRING):
-        done = todo.copy()
+        broken = pc.match_substring_regex(text, BREAK_PATTERN).fill_null(False)
+        done = todo & ~_numpy(broken)
         cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
     elif kind is FieldType.INTEGER:
         done = _matching(text, todo, _INTEGER)

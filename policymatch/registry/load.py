@@ -44,7 +44,11 @@ PM508  the file is not readable as its format (corrupt workbook or Parquet, brok
 PM509  the source changed between the passes of a chunked read
 PM510  unsupported format (unknown extension, old .xls)
 PM511  ``--table``/``--query`` missing, both given, or given with a file
+PM520  an .xlsx workbook expands beyond :mod:`.limits` (a zip bomb)
+PM522  a CSV record (or header line) longer than the parser's block (:mod:`.limits`)
 =====  =======================================================================================
+
+Quote runaways in CSV are set aside record by record (:mod:`.runaway`); ``docs/registry.md``.
 """
 
 from __future__ import annotations

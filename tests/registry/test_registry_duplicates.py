@@ -93,7 +93,7 @@ def test_a_broken_row_counts_as_a_duplicate(
     loads(path)
     load = read_registry(path, S)
     assert [r.row for r in load.rejected] == [2, 3]
-    assert load.rejected[1].reason.startswith("the row has 3 cells but the header has 2")
+    assert load.rejected[1].reason.startswith("本行有 3 个单元格，表头有 2 个")
     assert load.rejected[1].reason.endswith("also appears in row 2 with different data")
 
 
