@@ -14,6 +14,8 @@ from typing import Any
 
 from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
+from ..registry.intake import allowed_fields
+from ..rounds.draft import RegistryInput
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
@@ -66,6 +68,14 @@ def register(sub: Any) -> None:
         "--policies", default="policies", help="policy folder or file (default: policies/)"
     )
     add_ledger_argument(p)
+    p.add_argument(
+        "--allow-missing",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="run although no registry column gives FIELD, which the policies read: it is "
+        "unknown for every enterprise (repeatable; without it such a field stops the run)",
+    )
     p.add_argument("--backend", choices=sorted(BACKENDS), help="matching backend")
     p.add_argument(
         "--dask",
@@ -86,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         table=args.table,
         query=args.query,
         backend=args.backend,
+        allow_missing=tuple(allowed_fields(args.allow_missing, policy_set.schema)),
     )
     progress = Progress.for_terminal(STEPS)
     if args.dask is None:
@@ -108,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         f"registry rows read {reg.rows_read} = matched {len(draft.frame)} "
         f"+ set aside {len(reg.rejected)}\n"
     )
+    out.write(_intake(reg, policy_set))
     out.write(f"lists in {report.out_dir}/:\n")
     for name, what in _DESCRIPTIONS:
         out.write(f"  {report.out_dir / name}  {what}\n")
@@ -118,6 +130,21 @@ def run(args: argparse.Namespace) -> int:
         + "\n"
     )
     return 0
+
+
+def _intake(reg: RegistryInput, policy_set: PolicySet) -> str:
+    """The registry's columns that were not read and the fields it lacks, said every run."""
+    text = ""
+    if reg.ignored_columns:
+        text += "登记表中未读取的列：" + "、".join(reg.ignored_columns) + "\n"
+    if reg.missing_fields:
+        fields = (policy_set.schema[name] for name in reg.missing_fields)
+        text += (
+            "登记表缺少的字段（--allow-missing，对所有企业按未知处理）："
+            + "、".join(f"{f.display}（{f.name}）" for f in fields)
+            + "\n"
+        )
+    return text
 
 
 def _run_on_dask(

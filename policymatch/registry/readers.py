@@ -16,7 +16,8 @@ Row numbers are the ones a user finds the row by:
 
 A CSV row whose cell count differs from the header's cannot be split into fields without
 guessing; it comes back as a :class:`BrokenRow`, which the loader sets aside. So does an Excel
-row with a value to the right of the last header cell.
+row with a value to the right of the last header cell, and each physical record of a CSV quote
+runaway (:mod:`.runaway`: a quote left open that swallowed the records after it).
 """
 
 from __future__ import annotations
@@ -446,7 +447,7 @@ class CsvSource:
         requested ``columns``; the invalid rows and runaways as broken rows."""
         import pyarrow as pa
 
-        n = table.num_rows
+        n, width = table.num_rows, len(self.headers)
         spanning = np.flatnonzero(_spans_lines(table)) if n else np.empty(0, dtype=np.int64)
         out: list[tuple[int, list[str], str | None]] = []  # (position, cells, reason if one)
         truncated = "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"
@@ -455,15 +456,16 @@ class CsvSource:
             lines.note(int(rows[position]), sum(line_breaks(c) for c in cells))
             if open_last and position == n - 1:
                 out.append((n - 1, cells, truncated))
-            elif len(pieces(DELIMITER.join(cells), 0, len(self.headers), closed=True)) > 1:
+            elif len(pieces(DELIMITER.join(cells), 0, width, last_needs_quote=_first(cells))) > 1:
                 out.append((int(position), cells, None))
         if open_last and (not out or out[-1][0] != n - 1):
             cells = [str(table.column(i)[n - 1].as_py()) for i in range(table.num_columns)]
             out.append((n - 1, cells, truncated))
-        for r in invalid:
-            lines.note(r.number, line_breaks(r.text))
         broken = self._broken_rows(
-            [(int(rows[p]), DELIMITER.join(c), why, why is None) for p, c, why in out],
+            [
+                (int(rows[p]), DELIMITER.join(c), why, why is None and _first(c))
+                for p, c, why in out
+            ],
             invalid,
             lines,
         )
@@ -481,10 +483,13 @@ class CsvSource:
         invalid: list[Any],
         lines: Lines,
     ) -> list[BrokenRow]:
-        """Records (row, text, reason if it is one record, whether the parser closed its quote)
+        """Records (row, text, reason if it is one record, :func:`.runaway.pieces`'s
+        ``last_needs_quote``)
         and pyarrow's invalid rows as broken rows: a runaway gives one per physical record
         (:mod:`.runaway`)."""
         items = [*runaways]
+        for r in invalid:
+            lines.note(r.number, line_breaks(r.text))
         for r in invalid:
             if not r.text.strip():
                 continue  # a line of spaces: layout, like an empty line
@@ -495,8 +500,8 @@ class CsvSource:
             count = f"本行有 {r.actual_columns} 个单元格，表头有 {r.expected_columns} 个：{why}"
             items.append((r.number, r.text, count, False))
         out: list[BrokenRow] = []
-        for row, text, reason, closed in items:
-            parts = pieces(text, lines.line(row), len(self.headers), closed=closed)
+        for row, text, reason, needs_quote in items:
+            parts = pieces(text, lines.line(row), len(self.headers), last_needs_quote=needs_quote)
             if reason is not None and len(parts) == 1:
                 out.append(BrokenRow(row, parts[0].cells, reason))
                 continue
@@ -508,6 +513,11 @@ class CsvSource:
     def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
         columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
         return RawChunk(columns, rows, broken)
+
+
+def _first(cells: list[str]) -> bool:
+    """Whether the first cell of a record spans lines (the value a quote opened is in column A)."""
+    return bool(cells) and line_breaks(cells[0]) > 0
 
 
 def _breaks(table: Any) -> list[int]:

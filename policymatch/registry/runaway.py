@@ -15,7 +15,7 @@ ends. A runaway is not guessed at: each of its physical records is set aside wit
 it is on, so rows read still equals rows kept + rows set aside, counted on the records that are
 really in the file. A value spanning lines with no record in it (a two-line remark in a column
 that is not read) stays one record; in a column that gives a field it is set aside by the
-field's own rule (:func:`policymatch.values.parse_string`).
+field's own rule (:func:`.cells.check_single_line`).
 """
 
 from __future__ import annotations
@@ -46,18 +46,26 @@ def split_line(line: str) -> tuple[str, ...]:
         return tuple(line.split(DELIMITER))
 
 
-def pieces(text: str, first_line: int, width: int, *, closed: bool = False) -> list[Piece]:
+def pieces(
+    text: str, first_line: int, width: int, *, last_needs_quote: bool = False
+) -> list[Piece]:
     """The physical records in the text of a record starting on file line ``first_line``: its
     first line, and every later line with at least the header's ``width`` cells (a swallowed
-    record is whole). When the parser ``closed`` the quote (the record has the header's cell
-    count), its last line holds the quote that closed it, or it is the end of a value that
-    merely spans lines followed by the rest of its record."""
+    record is whole).
+
+    The last line of a record whose quote the parser closed holds the rest of that record
+    after the value, so it falls short of the header's cells unless the value is in the first
+    column: then (``last_needs_quote``) it counts only if it shows a quote, the one that closed
+    the runaway. When in doubt a line is counted: a fragment set aside as a record is seen; a
+    record lost in a fragment is not."""
     lines = LINE_BREAK.split(text)
     out: list[Piece] = []
     for offset, line in enumerate(lines):
         cells = split_line(line)
         last = offset == len(lines) - 1
-        if offset == 0 or (len(cells) >= width and not (closed and last and '"' not in line)):
+        if offset == 0 or (
+            len(cells) >= width and not (last_needs_quote and last and '"' not in line)
+        ):
             out.append(Piece(first_line + offset, cells))
     return out
 

@@ -132,7 +132,7 @@ def test_row_numbers_are_spreadsheet_rows(
     assert load.rejected[0].reason == (
         "企业名称: 值中有换行（登记表的字段都不跨行；是否有引号未闭合？）"
     )
-    assert load.rejected[2].reason == "统一社会信用代码 'bad' has 3 characters, not 18"
+    assert load.rejected[2].reason == "统一社会信用代码 'bad' 有 3 个字符，应为 18 个"
     assert list(load.frame["name"]) == ["甲", "丁"]
     assert load.rows_read == 5
 
