@@ -13,6 +13,8 @@ SUFFIXES: dict[str, Decimal] = {
 }
 
 _NUMBER = re.compile(r"^[+-]?(\d[\d_]*)?(\.\d+)?$")
+#: Digits with thousands separators: 1,234 and 1,234,567.89, never 1,,000 or 12,34.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def _quantize(value: Decimal, places: int, rounding: str) -> Decimal:
@@ -40,18 +42,26 @@ def floor_to_fen(value: Decimal) -> Decimal:
 def parse_number(text: str) -> Decimal:
     """``1_000_000``, ``50万``, ``1.5亿``, ``5.5%`` (also ``1,234.50`` and a trailing ``元``).
 
-    Raises ValueError with a message fit for a user when the text is not a number.
+    At most one of 万, 亿 and %: ``1万万``, ``5.5%%`` and ``5%万`` are refused, not multiplied
+    out (a clerk who writes them means something no one can tell). Thousands separators
+    (``,`` or ``，``) only between groups of three digits: ``1,,000`` is refused. Raises
+    ValueError with a message fit for a user (in Chinese) when the text is not a number.
     """
-    s = text.strip().replace(",", "").replace("，", "")
+    s = text.strip()
     if s.endswith("元"):
         s = s[:-1].strip()
     factor = Decimal(1)
-    while s and s[-1] in SUFFIXES:
-        factor *= SUFFIXES[s[-1]]
+    if s and s[-1] in SUFFIXES:
+        factor = SUFFIXES[s[-1]]
         s = s[:-1].strip()
-    if not s or not _NUMBER.match(s) or s in ("+", "-", "."):
-        raise ValueError(f"'{text}' is not a number")
+    if s and s[-1] in SUFFIXES:
+        raise ValueError(f"'{text}' 不是数字：万、亿、% 只能写一个")
+    plain = s.replace(",", "").replace("，", "")
+    if not plain or not _NUMBER.match(plain) or plain in ("+", "-", "."):
+        raise ValueError(f"'{text}' 不是数字")
+    if plain != s and not _GROUPED.match(s.replace("，", ",")):
+        raise ValueError(f"'{text}' 不是数字：千位分隔符的位置不对（写作 1,234,567.89）")
     try:
-        return Decimal(s.replace("_", "")) * factor
+        return Decimal(plain.replace("_", "")) * factor
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
-        raise ValueError(f"'{text}' is not a number") from exc
+        raise ValueError(f"'{text}' 不是数字") from exc

@@ -56,14 +56,14 @@ SPREADSHEET_DIGITS = 15
 
 def _text(raw: object) -> str:
     if isinstance(raw, bool):
-        raise ValueError(f"expected text, got {raw!r}")
+        raise ValueError(f"应为文本，却是 {raw!r}")
     if isinstance(raw, float) and raw.is_integer():
         if abs(raw) >= 10**SPREADSHEET_DIGITS:
             # An 18-digit code or a bank account typed into a number cell comes back with its
             # last digits gone (9.13611E+17): the true value cannot be recovered, only refused.
             raise ValueError(
-                f"{raw:.0f} was stored as a number and has lost digits (a spreadsheet keeps "
-                f"{SPREADSHEET_DIGITS}): store the column as text"
+                f"{raw:.0f} 以数字格式保存，已丢失末尾的数字（电子表格只保留 "
+                f"{SPREADSHEET_DIGITS} 位有效数字）：请把这一列设为文本格式"
             )
         # An office export may hand a code such as 361126 as a float: keep it a code.
         return str(int(raw))
@@ -72,7 +72,7 @@ def _text(raw: object) -> str:
 
 def _finite(raw: object) -> None:
     if isinstance(raw, float) and (raw != raw or raw in (float("inf"), float("-inf"))):
-        raise ValueError(f"'{raw}' is not a number")
+        raise ValueError(f"'{raw}' 不是数字")
 
 
 def parse_code(raw: object) -> str:
@@ -85,7 +85,7 @@ def parse_string(raw: object) -> str:
 
 def parse_integer(raw: object) -> int:
     if isinstance(raw, bool):
-        raise ValueError(f"expected a whole number, got {raw!r}")
+        raise ValueError(f"应为整数，却是 {raw!r}")
     if isinstance(raw, int):
         return raw
     _finite(raw)
@@ -93,14 +93,14 @@ def parse_integer(raw: object) -> int:
     if isinstance(raw, float):
         number = Decimal(repr(raw))
     if number != number.to_integral_value():
-        raise ValueError(f"'{raw}' is not a whole number")
+        raise ValueError(f"'{raw}' 不是整数")
     return int(number)
 
 
 def _decimal(raw: object, what: str) -> Decimal:
     """A number cell as an exact decimal (text may carry separators, 元, 万, 亿 or %)."""
     if isinstance(raw, bool):
-        raise ValueError(f"expected {what}, got {raw!r}")
+        raise ValueError(f"应为{what}，却是 {raw!r}")
     if isinstance(raw, Decimal):
         return raw
     if isinstance(raw, int):
@@ -113,18 +113,18 @@ def _decimal(raw: object, what: str) -> Decimal:
 
 
 def parse_money(raw: object) -> Decimal:
-    value = _decimal(raw, "an amount of money")
+    value = _decimal(raw, "金额")
     if value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"'{raw}' has more than two decimal places (money is kept to the fen)")
+        raise ValueError(f"'{raw}' 的小数超过两位（金额精确到分）")
     return value
 
 
 def parse_rate(raw: object) -> Decimal:
-    value = _decimal(raw, "a rate")
+    value = _decimal(raw, "比率")
     if not Decimal(0) <= value <= Decimal(1):
-        raise ValueError(f"rate '{raw}' is outside 0 to 1 (write 3.2% or 0.032)")
+        raise ValueError(f"比率 '{raw}' 不在 0 到 1 之间（写作 3.2% 或 0.032）")
     if value != value.quantize(Decimal("0.000001")):
-        raise ValueError(f"rate '{raw}' is finer than one millionth")
+        raise ValueError(f"比率 '{raw}' 的精度超过百万分之一")
     return value
 
 
@@ -142,8 +142,8 @@ def parse_date(raw: object) -> dt.date:
             try:
                 return dt.date(y, mo, d)
             except ValueError:
-                raise ValueError(f"'{raw}' is not a date that exists") from None
-    raise ValueError(f"'{raw}' is not a date (write 2023-01-05, 2023/1/5 or 2023年1月5日)")
+                raise ValueError(f"'{raw}' 不是存在的日期") from None
+    raise ValueError(f"'{raw}' 不是日期（写作 2023-01-05、2023/1/5 或 2023年1月5日）")
 
 
 def parse_boolean(raw: object) -> bool:
@@ -156,16 +156,14 @@ def parse_boolean(raw: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"'{raw}' is not a yes/no value (write 是/否, true/false, Y/N or 1/0)")
+    raise ValueError(f"'{raw}' 不是是/否值（写作 是/否、true/false、Y/N 或 1/0）")
 
 
 def _enum(field: Field) -> Callable[[object], str]:
     def parse(raw: object) -> str:
         text = _text(raw)
         if text not in field.values:
-            raise ValueError(
-                f"'{text}' is not one of {field.display}'s values: {'、'.join(field.values)}"
-            )
+            raise ValueError(f"'{text}' 不是{field.display}的取值之一：{'、'.join(field.values)}")
         return text
 
     return parse
@@ -180,7 +178,7 @@ def _tags(field: Field) -> Callable[[object], frozenset[str]]:
         tags = frozenset(t.strip() for t in items if t.strip())
         unknown = sorted(tags - set(field.values))
         if unknown:
-            raise ValueError(f"unknown {field.display} value(s): {'、'.join(unknown)}")
+            raise ValueError(f"未知的{field.display}：{'、'.join(unknown)}")
         return tags
 
     return parse
@@ -206,13 +204,37 @@ def parser_for(field: Field) -> Callable[[object], Value]:
     return _PARSERS[field.type]
 
 
+#: What a database or Parquet column of a nested or binary type gives for one cell.
+_COMPOUND: dict[type, str] = {
+    dict: "结构（键值对）",
+    list: "列表",
+    tuple: "列表",
+    set: "集合",
+    frozenset: "集合",
+    bytes: "二进制数据",
+    bytearray: "二进制数据",
+}
+
+
+def _single(field: Field, raw: object) -> None:
+    # A struct, list, map or binary cell is never read as its Python repr (that would pay
+    # "{'a': 1}" as a bank account); a tags field alone takes a list of values.
+    kind = _COMPOUND.get(type(raw))
+    if kind is None or (field.type is FieldType.TAGS and kind in ("列表", "集合")):
+        return
+    shown = repr(raw)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    raise ValueError(f"不是单个值，而是{kind} {shown}（来源里这一列是嵌套或二进制类型）")
+
+
 def parse_value(field: Field, raw: object) -> Value:
     """Type one value of ``field``; blank is null, except for tags (the empty set)."""
     if is_blank(raw):
         return frozenset() if field.type is FieldType.TAGS else None
+    _single(field, raw)
     value = parser_for(field)(raw)
     if field.name == "employees" and isinstance(value, int) and value < 0:
-        raise ValueError(f"{field.display} cannot be negative: {raw}")
+        raise ValueError(f"{field.display}不能为负数：{raw}")
     if (
         field.type is FieldType.MONEY
         and field.name != "tax_paid"
@@ -220,5 +242,5 @@ def parse_value(field: Field, raw: object) -> Value:
         and value < 0
     ):
         # Revenue, assets and spending can be corrected but not below zero; tax may be refunded.
-        raise ValueError(f"{field.display} cannot be negative: {raw}")
+        raise ValueError(f"{field.display}不能为负数：{raw}")
     return value

@@ -58,8 +58,36 @@ def test_parse_number(text: str, value: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "万", "1.2.3", "abc", "1万万x", "."])
 def test_parse_number_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="is not a number"):
+    with pytest.raises(ValueError, match="不是数字") as info:
         parse_number(text)
+    assert str(info.value) == f"'{text}' 不是数字"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("5.5%%", "万、亿、% 只能写一个"),
+        ("1万万", "万、亿、% 只能写一个"),
+        ("5%万", "万、亿、% 只能写一个"),
+        ("2亿万元", "万、亿、% 只能写一个"),
+        ("1,,000", "千位分隔符的位置不对（写作 1,234,567.89）"),
+        ("1,0000", "千位分隔符的位置不对（写作 1,234,567.89）"),
+        (",100", "千位分隔符的位置不对（写作 1,234,567.89）"),
+        ("100，", "千位分隔符的位置不对（写作 1,234,567.89）"),
+    ],
+)
+def test_parse_number_refuses_doubled_units_and_stray_separators(text: str, why: str) -> None:
+    """Issue 11 item 11: these were read as 0.00055, 1e8, 1000 and 500."""
+    with pytest.raises(ValueError, match="不是数字") as info:
+        parse_number(text)
+    assert str(info.value) == f"'{text}' 不是数字：{why}"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("1，234", "1234"), ("-1,234,567.5", "-1234567.5"), ("3.2 %", "0.032")]
+)
+def test_parse_number_separators(text: str, value: str) -> None:
+    assert parse_number(text) == D(value)
 
 
 def test_format_money_has_two_places() -> None:

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ..backends.base import BatchResult
 from ..backends.vectorized import merge, to_batch
 from ..errors import RegistryError, simple
-from ..registry.load import RegistryLoad, RejectedRow
+from ..registry.assemble import RegistryLoad, RejectedRow
 from .partitions import stable_hashes
 from .tasks import NAMED, PAYMENT, Job, Matched, PartResult
 from .tasks import assembler as make_assembler
@@ -45,6 +45,7 @@ class DistributedRegistry:
     source: str
     sha256: str | None
     ignored_columns: list[str]
+    missing_fields: list[str]
     partitions: int
 
     def __post_init__(self) -> None:
@@ -118,6 +119,7 @@ def combine(
         source=job.source.display,
         sha256=job.source.sha256,
         ignored_columns=list(job.cols.ignored),
+        missing_fields=list(job.cols.missing),
         partitions=len(results),
     )
     return registry, batch

@@ -1,7 +1,7 @@
 """The first pass: which unified social credit codes occur on more than one row, globally.
 
 The reader holds back the rows of a repeated code until every row of that code is read
-(:mod:`policymatch.registry.load`), so it must know the repeated codes before the second pass.
+(:mod:`policymatch.registry.assemble`), so it must know the repeated codes before the second pass.
 Here each partition's code column is hashed where it is (on a worker for Parquet), and one task
 counts the hashes of all partitions; only the repeated ones, with their counts, come back.
 """
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry.load import _chunk_keys, _Columns, _repeated
+from ..registry.assemble import chunk_keys, repeated_keys
+from ..registry.columns import Columns
 from ..registry.readers import RawChunk
 from .partitions import Partition, stable_hashes
 
@@ -26,12 +27,12 @@ class KeyPass:
     hashes: np.ndarray
 
 
-def key_pass(chunk: RawChunk, cols: _Columns) -> KeyPass:
+def key_pass(chunk: RawChunk, cols: Columns) -> KeyPass:
     """The first pass over a chunk that holds the code column alone."""
-    return KeyPass(len(chunk) + len(chunk.broken), stable_hashes(_chunk_keys(chunk, cols, 0)))
+    return KeyPass(len(chunk) + len(chunk.broken), stable_hashes(chunk_keys(chunk, cols, 0)))
 
 
-def partition_key_pass(part: Partition, cols: _Columns) -> KeyPass:
+def partition_key_pass(part: Partition, cols: Columns) -> KeyPass:
     """On a worker: the first pass over one partition, reading its code column alone."""
     return key_pass(part.read([cols.key]), cols)
 
@@ -39,7 +40,7 @@ def partition_key_pass(part: Partition, cols: _Columns) -> KeyPass:
 def repeated(passes: Iterable[KeyPass]) -> dict[int, int]:
     """The stable hashes that occur more than once across ``passes``, with their counts."""
     hashes = [p.hashes for p in passes]
-    return _repeated(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
+    return repeated_keys(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
 
 
 def repeated_of(*passes: KeyPass) -> dict[int, int]:

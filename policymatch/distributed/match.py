@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from ..engine import MatchResult
-from ..registry.load import map_columns
+from ..registry.columns import map_columns
 from ..registry.readers import Format, detect_format, open_source
 from ..rounds.progress import Progress
 from ..rounds.round import RoundRequest
-from ..rules import PolicySet
+from ..rules import PolicySet, ir
 from . import keys
 from .assemble import DistributedRegistry, changed, combine, finish_held
 from .cluster import cluster_error, require_dask
@@ -57,6 +57,8 @@ def match_registry(
     partition_rows: int = PARTITION_ROWS,
     progress: Progress | None = None,
     timeout: float | None = None,
+    require: Iterable[str] | None = None,
+    allow_missing: Iterable[str] = (),
 ) -> DistributedMatch:
     """Read ``registry`` and match it against ``policy_set`` on the cluster of ``client``.
 
@@ -64,6 +66,8 @@ def match_registry(
     whole row groups of about ``partition_rows`` rows; CSV, Excel and SQL registries are read
     here by the project's reader, in chunks of ``partition_rows`` rows that go to the workers.
     ``timeout``: seconds to wait for each pass's results before giving up (None: no limit).
+    ``require``/``allow_missing``: as :func:`policymatch.registry.load.read_registry` (a field
+    in ``require`` that no column gives stops the read, PM521, unless allowed).
     """
     distributed = require_dask()
     if partition_rows < 1:
@@ -72,7 +76,13 @@ def match_registry(
     run = uuid.uuid4().hex[:12]
     fmt = detect_format(registry, table=table, query=query)
     with open_source(registry, table=table, query=query) as src:
-        cols = map_columns(src.headers, policy_set.schema, src.display)
+        cols = map_columns(
+            src.headers,
+            policy_set.schema,
+            src.display,
+            require=require,
+            allow_missing=allow_missing,
+        )
         before = src.fingerprint()
         parts: Iterable[Partition]
         if fmt is Format.PARQUET:
@@ -188,5 +198,7 @@ class DaskMatcher:
             partition_rows=self.partition_rows,
             progress=progress,
             timeout=self.timeout,
+            require=ir.registry_fields(policy_set.in_force(request.as_of)),
+            allow_missing=request.allow_missing,
         )
         return done.registry, done.match

@@ -1,7 +1,7 @@
 """What a worker does with a partition: type and validate it, match it, keep what the lists need.
 
 The rules are the single-machine ones, run unchanged: the reader's assembler
-(:mod:`policymatch.registry.load`) types the raw chunk, sets bad rows aside and holds back the
+(:mod:`policymatch.registry.assemble`) types the raw chunk, sets bad rows aside and holds back the
 rows of repeated codes; the batch core matches the rows kept. A task returns the sparse results
 (row numbers local to the partition), the rows set aside or held back, and, of the rows its
 results name, only the columns the lists show; never the partition's frame.
@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from ..backends.vectorized import VectorizedBackend
 from ..backends.vectorized.results import Raw
+from ..registry.assemble import Assembler, Held, RejectedRow, chunk_keys
 from ..registry.cells import hash_keys
-from ..registry.load import RejectedRow, _Assembler, _chunk_keys, _Columns, _Held
-from ..registry.readers import RawChunk, RawSource
+from ..registry.columns import Columns
+from ..registry.readers import RawChunk
 from ..rules import ir
 from ..schema import Schema
 from .partitions import Partition, stable_hashes
@@ -47,7 +47,7 @@ class Job:
     """What every partition's task needs: the reader's setup and the policies in force."""
 
     schema: Schema
-    cols: _Columns
+    cols: Columns
     source: SourceInfo
     repeated: np.ndarray  # stable hashes of the codes on more than one row, sorted
     policies: tuple[ir.Policy, ...]
@@ -73,8 +73,8 @@ class PartResult:
     rows_read: int  # rows kept or set aside here (held rows are counted when decided)
     records: int  # records read, held or not (the consistency check of the two passes)
     rejected: list[RejectedRow]
-    held: list[_Held]
-    held_frames: list[pd.DataFrame]  # typed rows of the held ones (``_Held.part`` indexes it)
+    held: list[Held]
+    held_frames: list[pd.DataFrame]  # typed rows of the held ones (``Held.part`` indexes it)
     matched: Matched
 
 
@@ -108,10 +108,10 @@ def _columns(frame: pd.DataFrame, rows: np.ndarray, names: tuple[str, ...]) -> p
     return out
 
 
-def assembler(job: Job, repeated: dict[int, int]) -> _Assembler:
+def assembler(job: Job, repeated: dict[int, int]) -> Assembler:
     """The reader's assembler for this job's source (it reads only the source's display name,
     hash and layout rule, which :class:`SourceInfo` carries)."""
-    return _Assembler(job.schema, job.cols, repeated, cast(RawSource, job.source))
+    return Assembler(job.schema, job.cols, repeated, job.source)
 
 
 def load_and_match(part: Partition, job: Job) -> PartResult:
@@ -137,7 +137,7 @@ def _local_repeated(raw: RawChunk, job: Job) -> dict[int, int]:
     Which codes are repeated was decided with hashes that are the same in every process; the
     assembler asks by Python's string hash, which is this process's own.
     """
-    keys = _chunk_keys(raw, job.cols, job.cols.key)
+    keys = chunk_keys(raw, job.cols, job.cols.key)
     present = np.asarray([k for k in keys if k is not None], dtype=object)
     held = present[np.isin(stable_hashes(present), job.repeated)] if len(present) else present
     return dict.fromkeys(hash_keys(held).tolist(), 0)

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..schema import SCALE, Field, FieldType
 from ..values import is_blank, parse_code, parse_value
 from .frame import DTYPES, to_cell
+from .runaway import BREAK_PATTERN
 from .uscc import _WEIGHTS, ALPHABET, uscc_problem
 
 #: The characters ``str.strip()`` removes (``str.isspace``), so that the vectorized strip is
@@ -276,10 +277,10 @@ def _cell(field: Field, raw: object) -> Any:
     if value is None:
         return None
     if isinstance(value, dt.date) and not _YEARS[0] <= value.year <= _YEARS[1]:
-        raise ValueError(f"'{raw}' is outside the years {_YEARS[0]} to {_YEARS[1]}")
+        raise ValueError(f"'{raw}' 不在 {_YEARS[0]} 到 {_YEARS[1]} 年之间")
     cell = to_cell(field, value)
     if field.type in SCALE and abs(cell) > _INT_LIMIT:
-        raise ValueError(f"'{raw}' is too large")
+        raise ValueError(f"'{raw}' 太大")
     if field.type is FieldType.DATE:
         return np.datetime64(cell.to_datetime64(), "ns")
     return cell
@@ -364,10 +365,28 @@ def type_column(field: Field, raw: pd.Series) -> TypedColumn:
     return column
 
 
+#: A code or text value of the registry with a line break (see :func:`check_single_line`).
+MULTI_LINE = "值中有换行（登记表的字段都不跨行；是否有引号未闭合？）"
+
+
+def check_single_line(field: Field, column: TypedColumn) -> None:
+    """Add a problem for each code or text value with a line break: no registry field spans
+    lines, so one is a quote left open in a CSV file (:mod:`.runaway`) or a paste gone wrong,
+    never a name or an account. (A registry rule, not a value rule: events and policy examples
+    are not files that quotes run away in.)"""
+    if field.type not in (FieldType.CODE, FieldType.STRING) or not len(column.values):
+        return
+    breaks = column.values.str.contains(BREAK_PATTERN, regex=True, na=False)
+    found = breaks.to_numpy(dtype=bool) & (column.problem < 0)
+    if found.any():
+        column.add(np.flatnonzero(found), labelled(field, MULTI_LINE))
+        column.values = column.values.mask(found, None)
+
+
 def check_uscc(field: Field, column: TypedColumn) -> None:
     """Add the key problems: missing, or not a valid unified social credit code."""
     if column.blank.any():
-        column.add(np.flatnonzero(column.blank), f"{field.display} is missing")
+        column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
     codes = column.values.to_numpy(dtype=object)
     present = (column.problem < 0) & ~column.blank
     if column.text is not None:

@@ -49,7 +49,7 @@ def read_frame(frame: pd.DataFrame, schema: Schema) -> RegistryLoad:
     """The registry a DataFrame holds (see the module docstring)."""
     if is_typed_frame(frame, schema):
         typed = frame.reset_index(drop=True)
-        return RegistryLoad(typed, [], len(typed), DISPLAY, [], None)
+        return RegistryLoad(typed, [], len(typed), DISPLAY, [], [], None)
     headers = [str(c) for c in frame.columns]
     table = pa.table([_column(frame[c]) for c in frame.columns], names=headers)
     with tempfile.TemporaryDirectory(prefix="policymatch-frame-") as folder:

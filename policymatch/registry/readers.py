@@ -16,15 +16,14 @@ Row numbers are the ones a user finds the row by:
 
 A CSV row whose cell count differs from the header's cannot be split into fields without
 guessing; it comes back as a :class:`BrokenRow`, which the loader sets aside. So does an Excel
-row with a value to the right of the last header cell.
+row with a value to the right of the last header cell, and each physical record of a CSV quote
+runaway (:mod:`.runaway`: a quote left open that swallowed the records after it).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 import string
@@ -41,7 +40,18 @@ import pandas as pd
 
 from ..errors import RegistryError, simple
 from .encoding import detect_encoding
+from .limits import limits
+from .runaway import (
+    BREAK_PATTERN,
+    DELIMITER,
+    Lines,
+    line_breaks,
+    pieces,
+    reasons,
+)
 
+#: What pyarrow says when a record does not fit in one block.
+_STRADDLING = "straddling object straddles two block boundaries"
 #: Rows per chunk when a caller asks for "everything at once".
 _ALL = 1 << 62
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -209,6 +219,15 @@ def arrow_to_raw(array: Any) -> pd.Series:
     kind = array.type
     if pat.is_string(kind) or pat.is_large_string(kind) or pat.is_string_view(kind):
         return pd.Series(array.to_pandas(), dtype="str").reset_index(drop=True)
+    if pat.is_binary(kind) or pat.is_large_binary(kind):
+        # Some writers store text as bytes without saying it is UTF-8; other bytes stay bytes,
+        # which typing refuses cell by cell (never their repr).
+        try:
+            return arrow_to_raw(
+                array.cast(pa.large_string() if pat.is_large_binary(kind) else pa.string())
+            )
+        except pa.ArrowInvalid:
+            pass
     if pat.is_decimal(kind):
         return pd.Series(array.cast(pa.string()).to_pandas(), dtype="str").reset_index(drop=True)
     if pat.is_integer(kind) and not pat.is_uint64(kind):
@@ -274,9 +293,7 @@ class CsvSource:
     def fingerprint(self) -> object:
         return _stat(self.path)
 
-    def _open(
-        self, width: int, columns: Sequence[int] | None, sink: list[Any], block: int = 16 << 20
-    ) -> Any:
+    def _open(self, width: int, sink: list[Any], block: int | None = None) -> Any:
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
@@ -289,7 +306,7 @@ class CsvSource:
             self.path,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
-                block_size=block,
+                block_size=block or limits().csv_block,
                 encoding=self._encoding,
                 autogenerate_column_names=True,
             ),
@@ -298,7 +315,6 @@ class CsvSource:
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
-                include_columns=None if columns is None else [names[i] for i in columns],
                 strings_can_be_null=False,
             ),
         )
@@ -309,10 +325,14 @@ class CsvSource:
         try:
             # A small first block: only the header row is wanted (a longer one is read again).
             try:
-                first = self._open(1 << 10, None, [], 1 << 16).read_next_batch()
+                first = self._open(1 << 10, [], 1 << 16).read_next_batch()
             except pa.ArrowInvalid:
-                first = self._open(1 << 10, None, []).read_next_batch()
+                first = self._open(1 << 10, []).read_next_batch()
         except (pa.ArrowInvalid, StopIteration) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and (
+                _STRADDLING in str(exc) or self.path.stat().st_size > limits().csv_block
+            ):
+                raise self._too_long(1) from None
             if "Empty CSV" in str(exc) or isinstance(exc, StopIteration):
                 raise _fail(
                     "PM507", "the file is empty: there is no header row", self.display
@@ -330,17 +350,23 @@ class CsvSource:
 
         width = len(self.headers)
         invalid: list[Any] = []
-        reader = self._open(width, columns, invalid)
+        # Every column is parsed, also for a pass over one: a quote runaway shows in any cell,
+        # and both passes of a chunked read must count the same records.
+        reader = self._open(width, invalid)
         numbering = _Numbering(first=1)
+        lines = Lines()
         skip_header = True
         pending: list[Any] = []
         pending_rows = 0
         limit = chunk_rows or _ALL
         emitted = 0  # invalid rows already handed out
         yielded = False
+        parsed = 0  # records pyarrow has given, the header included
         try:
             for batch in reader:
+                parsed += batch.num_rows
                 if skip_header:
+                    lines.note(1, sum(_breaks(batch.slice(0, 1))))
                     batch = batch.slice(1)
                     skip_header = False
                     numbering.skip(1)
@@ -352,31 +378,51 @@ class CsvSource:
                     head, rest = table.slice(0, limit), table.slice(limit)
                     pending, pending_rows = rest.to_batches(), rest.num_rows
                     rows = numbering.take(limit, invalid)
-                    made, taken = self._broken(invalid[emitted:], rows[-1] if len(rows) else 0)
+                    upto = int(rows[-1]) if len(rows) else 0
+                    taken = [r for r in invalid[emitted:] if r.number <= upto]
                     emitted += len(taken)
                     yielded = True
-                    yield self._chunk(head, rows, made)
+                    yield self._split(head, rows, taken, columns, lines, open_last=False)
         except pa.ArrowInvalid as exc:
+            if _STRADDLING in str(exc):  # the next record does not fit in a block
+                raise self._too_long(parsed + len(invalid) + 1) from None
             raise _fail("PM508", f"cannot read the file as CSV: {exc}", self.display) from None
         table = pa.Table.from_batches(pending) if pending else None
         n = table.num_rows if table is not None else 0
         rows = numbering.take(n, invalid)
-        broken, _ = self._broken(invalid[emitted:], None)
-        if table is not None and n and columns is None and not broken:
-            # pyarrow reads a quote left open at the end of the file as a whole last value;
-            # the row (and whatever came after the cut) may be incomplete, so it is set aside.
-            last = table.column(width - 1)[n - 1].as_py()
-            if self._ends_inside_quotes(last):
-                cells = tuple(str(table.column(i)[n - 1].as_py()) for i in range(width))
-                why = "the file ends inside a quoted value of this row: it looks truncated"
-                broken.append(BrokenRow(int(rows[-1]), cells, why))
-                table, rows, n = table.slice(0, n - 1), rows[:-1], n - 1
-        if n or broken or not yielded:
+        taken = invalid[emitted:]
+        # pyarrow reads a quote left open at the end of the file as a whole last value; the row
+        # (and whatever came after the cut) may be incomplete, so it is set aside.
+        open_last = (
+            table is not None
+            and n > 0
+            and not any(r.number > rows[-1] for r in taken)
+            and self._ends_inside_quotes(table.column(width - 1)[n - 1].as_py())
+        )
+        if n or taken or not yielded:
             if table is None:
                 count = width if columns is None else len(columns)
+                broken = self._broken_rows([], taken, lines)
                 yield RawChunk([pd.Series([], dtype="str")] * count, rows, broken)
             else:
-                yield self._chunk(table, rows, broken)
+                yield self._split(table, rows, taken, columns, lines, open_last=open_last)
+
+    def _too_long(self, row: int) -> RegistryError:
+        block = limits().csv_block
+        size = self.path.stat().st_size
+        what = (
+            f"the first line is longer than {block:,} bytes (the file has {size:,}): it has no "
+            "line break where a registry has one per enterprise"
+            if row == 1
+            else f"the record at row {row} is longer than {block:,} bytes: a cell this "
+            "long is not registry data (or a quote left open there swallowed the rest of the file)"
+        )
+        return _fail(
+            "PM522",
+            what,
+            self.display,
+            hint="export the registry again as CSV UTF-8, one line per enterprise",
+        )
 
     def _ends_inside_quotes(self, last_value: str) -> bool:
         codec = "utf-8" if self._encoding == "utf8" else self._encoding
@@ -385,32 +431,117 @@ class CsvSource:
             f.seek(max(f.seek(0, os.SEEK_END) - len(opened), 0))
             return f.read() == opened
 
-    def _broken(self, rows: list[Any], upto: int | None) -> tuple[list[BrokenRow], list[Any]]:
-        """Invalid rows numbered up to ``upto`` (None: all) as BrokenRows (blank lines dropped)."""
-        taken = [r for r in rows if upto is None or r.number <= upto]
-        out = []
-        for r in taken:
+    def _split(
+        self,
+        table: Any,
+        rows: np.ndarray,
+        invalid: list[Any],
+        columns: Sequence[int] | None,
+        lines: Lines,
+        *,
+        open_last: bool,
+    ) -> RawChunk:
+        """The records of ``table``, less its runaways (see :mod:`.runaway`), as a chunk of the
+        requested ``columns``; the invalid rows and runaways as broken rows."""
+        import pyarrow as pa
+
+        n, width = table.num_rows, len(self.headers)
+        spanning = np.flatnonzero(_spans_lines(table)) if n else np.empty(0, dtype=np.int64)
+        out: list[tuple[int, list[str], str | None]] = []  # (position, cells, reason if one)
+        truncated = "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"
+        for position in spanning:
+            cells = [str(table.column(i)[int(position)].as_py()) for i in range(table.num_columns)]
+            lines.note(int(rows[position]), sum(line_breaks(c) for c in cells))
+            if open_last and position == n - 1:
+                out.append((n - 1, cells, truncated))
+            elif len(pieces(DELIMITER.join(cells), 0, width, last_needs_quote=_first(cells))) > 1:
+                out.append((int(position), cells, None))
+        if open_last and (not out or out[-1][0] != n - 1):
+            cells = [str(table.column(i)[n - 1].as_py()) for i in range(table.num_columns)]
+            out.append((n - 1, cells, truncated))
+        broken = self._broken_rows(
+            [
+                (int(rows[p]), DELIMITER.join(c), why, why is None and _first(c))
+                for p, c, why in out
+            ],
+            invalid,
+            lines,
+        )
+        if out:
+            keep = np.ones(n, dtype=bool)
+            keep[[p for p, _, _ in out]] = False
+            table, rows = table.filter(pa.array(keep)), rows[keep]
+        if columns is not None:
+            table = table.select(list(columns))
+        return self._chunk(table, rows, broken)
+
+    def _broken_rows(
+        self,
+        runaways: list[tuple[int, str, str | None, bool]],
+        invalid: list[Any],
+        lines: Lines,
+    ) -> list[BrokenRow]:
+        """Records (row, text, reason if it is one record, :func:`.runaway.pieces`'s
+        ``last_needs_quote``)
+        and pyarrow's invalid rows as broken rows: a runaway gives one per physical record
+        (:mod:`.runaway`)."""
+        items = [*runaways]
+        for r in invalid:
+            lines.note(r.number, line_breaks(r.text))
+        for r in invalid:
             if not r.text.strip():
                 continue  # a line of spaces: layout, like an empty line
-            try:
-                cells = tuple(next(csv.reader(io.StringIO(r.text)), []))
-            except csv.Error:
-                cells = ()
             if r.actual_columns < r.expected_columns:
-                why = "cells are missing (is the file truncated, or a quote not closed?)"
+                why = "单元格缺失（文件是否被截断，或有引号未闭合？）"
             else:
-                why = "a value may hold an unquoted comma"
-            reason = (
-                f"the row has {r.actual_columns} cells but the header has "
-                f"{r.expected_columns}: {why}"
-            )
-            out.append(BrokenRow(r.number, cells, reason))
-        return out, taken
+                why = "某个值可能含有未加引号的逗号"
+            count = f"本行有 {r.actual_columns} 个单元格，表头有 {r.expected_columns} 个：{why}"
+            items.append((r.number, r.text, count, False))
+        out: list[BrokenRow] = []
+        for row, text, reason, needs_quote in items:
+            parts = pieces(text, lines.line(row), len(self.headers), last_needs_quote=needs_quote)
+            if reason is not None and len(parts) == 1:
+                out.append(BrokenRow(row, parts[0].cells, reason))
+                continue
+            whys = reasons(row, parts, lines.line(row) + line_breaks(text))
+            out.extend(BrokenRow(row, p.cells, why) for p, why in zip(parts, whys, strict=True))
+        return out
 
     @staticmethod
     def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
         columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
         return RawChunk(columns, rows, broken)
+
+
+def _first(cells: list[str]) -> bool:
+    """Whether the first cell of a record spans lines (the value a quote opened is in column A)."""
+    return bool(cells) and line_breaks(cells[0]) > 0
+
+
+def _breaks(table: Any) -> list[int]:
+    """Line breaks in each cell of a one-row table."""
+    return [line_breaks(str(table.column(i)[0].as_py())) for i in range(table.num_columns)]
+
+
+def _spans_lines(table: Any) -> np.ndarray:
+    """Whether each record of ``table`` has a cell spanning lines. A column whose UTF-8 bytes
+    hold no CR or LF at all (almost every column of almost every file) is passed over by one
+    byte scan; the others are searched cell by cell."""
+    import pyarrow.compute as pc
+
+    found = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        if any(_has_break_byte(chunk) for chunk in column.chunks):
+            found |= pc.match_substring_regex(column, BREAK_PATTERN).to_numpy(zero_copy_only=False)
+    return found
+
+
+def _has_break_byte(array: Any) -> bool:
+    data = array.buffers()[2]  # a string array's buffers: validity, offsets, data
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(np.any(raw == 10) or np.any(raw == 13))
 
 
 @dataclass
@@ -447,6 +578,41 @@ class _Numbering:
 # --- Excel ------------------------------------------------------------------------------------
 
 
+_TOO_LARGE = (
+    "a registry this size is read from CSV UTF-8 or Parquet; if the file is not meant to be "
+    "this large, it is damaged or crafted: export the registry again"
+)
+
+
+def _check_expansion(path: Path, display: str) -> None:
+    """Refuse a workbook whose parts expand beyond :class:`.limits.Limits` (a zip bomb) before
+    openpyxl decompresses anything. The sizes the zip declares are binding: Python's zipfile
+    never returns more than them (and fails the CRC check if the data says otherwise)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: openpyxl says so (PM508)
+    bound = limits()
+    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    total = sum(p.file_size for p in parts)
+    if shared > bound.xlsx_shared_strings or total > bound.xlsx_bytes:
+        what, size, most = (
+            ("its shared strings expand", shared, bound.xlsx_shared_strings)
+            if shared > bound.xlsx_shared_strings
+            else ("its parts expand", total, bound.xlsx_bytes)
+        )
+        raise _fail(
+            "PM520",
+            f"the workbook is too large to read: {what} to {size:,} bytes "
+            f"(at most {most:,}; the file itself is {path.stat().st_size:,} bytes)",
+            display,
+            hint=_TOO_LARGE,
+        )
+
+
 def _blank_cell(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -462,6 +628,7 @@ class XlsxSource:
         self.path = path
         self.display = display
         self.sha256: str | None = _file_sha256(path)
+        _check_expansion(path, display)
         try:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is unreadable
@@ -486,6 +653,8 @@ class XlsxSource:
         # Some writers record a wrong sheet size; without it openpyxl reads every stored row.
         sheet.reset_dimensions()
         rows = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        bound = limits()
+        cells = 0
         while True:
             try:
                 number, values = next(rows)
@@ -493,6 +662,19 @@ class XlsxSource:
                 return
             except Exception as exc:  # a damaged sheet shows only as its rows are read
                 raise _fail("PM508", f"cannot read the worksheet: {exc}", self.display) from None
+            cells += len(values)
+            if len(values) > bound.xlsx_columns or cells > bound.xlsx_cells:
+                what = (
+                    f"row {number} has {len(values):,} columns (at most {bound.xlsx_columns:,})"
+                    if len(values) > bound.xlsx_columns
+                    else f"the worksheet has more than {bound.xlsx_cells:,} cells (by row {number})"
+                )
+                raise _fail(
+                    "PM520",
+                    f"the workbook is too large to read: {what}",
+                    self.display,
+                    hint=_TOO_LARGE,
+                )
             yield number, tuple(values)
 
     def _find_header(self) -> tuple[int, list[str]]:

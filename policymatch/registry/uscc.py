@@ -16,13 +16,13 @@ def check_char(first17: str) -> str:
 def uscc_problem(code: str) -> str | None:
     """Why ``code`` is not a valid USCC, or None when it is."""
     if len(code) != 18:
-        return f"统一社会信用代码 '{code}' has {len(code)} characters, not 18"
+        return f"统一社会信用代码 '{code}' 有 {len(code)} 个字符，应为 18 个"
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
-        return f"统一社会信用代码 '{code}' has characters outside GB 32100-2015: {''.join(bad)}"
+        return f"统一社会信用代码 '{code}' 含有 GB 32100-2015 以外的字符：{''.join(bad)}"
     expected = check_char(code[:17])
     if code[17] != expected:
-        return f"统一社会信用代码 '{code}' fails its check digit (expected '{expected}' at the end)"
+        return f"统一社会信用代码 '{code}' 校验码不对（末位应为 '{expected}'）"
     return None
 
 

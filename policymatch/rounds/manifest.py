@@ -45,7 +45,13 @@ def build_manifest(
         "format": FORMAT,
         "software": {"name": "policymatch", "version": __version__},
         "as_of": draft.as_of.isoformat(),
-        "registry": {"source": reg.source, **(registry_options or {}), "sha256": reg.sha256},
+        "registry": {
+            "source": reg.source,
+            **(registry_options or {}),
+            "sha256": reg.sha256,
+            "ignored_columns": list(reg.ignored_columns),
+            "missing_fields": list(reg.missing_fields),
+        },
         "policy_set": {
             "sha256": draft.policy_set.digest,
             "files": dict(draft.policy_set.sources),

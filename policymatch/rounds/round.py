@@ -23,7 +23,7 @@ from .. import __version__
 from ..backends.base import Backend
 from ..engine import MatchResult
 from ..errors import UsageError, simple
-from ..rules import PolicySet
+from ..rules import PolicySet, ir
 from .draft import Draft, RegistryInput, draft_round
 from .folder import refuse_committed_folder, refuse_links
 from .ledger import Ledger
@@ -55,6 +55,9 @@ class RoundRequest:
     table: str | None = None
     query: str | None = None
     backend: str | Backend | None = None
+    #: Fields the policies read that the registry may lack (``--allow-missing``): unknown for
+    #: every enterprise instead of a stop (PM521).
+    allow_missing: tuple[str, ...] = ()
 
 
 @dataclass
@@ -189,7 +192,12 @@ def run_round(
     if matcher is None:
         with progress.step("read", "读取登记表"):
             registry: RegistryInput = read_registry(
-                request.registry, policy_set.schema, table=request.table, query=request.query
+                request.registry,
+                policy_set.schema,
+                table=request.table,
+                query=request.query,
+                require=ir.registry_fields(policy_set.in_force(request.as_of)),
+                allow_missing=request.allow_missing,
             )
     else:
         with progress.step("read", "读取登记表并匹配（Dask）"):

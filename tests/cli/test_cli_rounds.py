@@ -234,7 +234,13 @@ def test_run_on_a_database_table(county: Path, capsys: pytest.CaptureFixture[str
     assert status == 0, err
     assert "兑现 11 笔" in out
     manifest = json.loads((county / "db" / "manifest.json").read_text("utf-8"))
-    assert manifest["registry"] == {"source": url, "table": "enterprises", "sha256": None}
+    assert manifest["registry"] == {
+        "source": url,
+        "table": "enterprises",
+        "sha256": None,
+        "ignored_columns": [],
+        "missing_fields": [],
+    }
     # the same enterprises from a file give the same lists
     run(capsys, *RUN, "--out", "file")
     for name in ("grants.csv", "push.csv", "excluded.csv", "summary.csv", "公示名单.csv"):

@@ -73,9 +73,9 @@ def test_round_files_equal(
     assert isinstance(reg, DistributedRegistry)
     assert reg.partitions >= ROWS // PARTITION_ROWS
     reasons = " ".join(r.reason for r in reg.rejected)
-    whys = ["exact duplicate of row", "with different data", "check digit", "十二人"]
+    whys = ["行完全重复", "数据不同", "校验码不对", "十二人"]
     if registry.suffix == ".csv":
-        whys.append("cells but the header has")
+        whys.append("个单元格，表头有")
     for why in whys:
         assert why in reasons
     alloc = dask.draft.allocation

@@ -97,7 +97,7 @@ def test_uscc_validation_agrees_with_uscc_problem(codes: list[str]) -> None:
     column = type_column(field, pd.Series(codes, dtype="str"))
     check_uscc(field, column)
     for i, c in enumerate(codes):
-        problem = "统一社会信用代码 is missing" if not c.strip() else uscc_problem(c.strip())
+        problem = "统一社会信用代码缺失" if not c.strip() else uscc_problem(c.strip())
         if problem is None:
             assert column.problem[i] < 0
             assert column.values.iloc[i] == c.strip()

@@ -45,8 +45,8 @@ def test_an_exact_duplicate_keeps_the_first_row(
     ]
     load = read(write_text, csv_of, rows)
     assert load.rejected == [
-        RejectedRow(4, code(1), "exact duplicate of row 2"),
-        RejectedRow(5, code(1), "exact duplicate of row 2"),
+        RejectedRow(4, code(1), "与第 2 行完全重复"),
+        RejectedRow(5, code(1), "与第 2 行完全重复"),
     ]
     # Kept rows of repeated codes come after the others.
     assert list(load.frame["uscc"]) == [code(2), code(1)]
@@ -61,9 +61,9 @@ def test_different_data_sets_every_row_aside(
     load = read(write_text, csv_of, rows)
     label = f"统一社会信用代码 '{code(1)}'"
     assert load.rejected == [
-        RejectedRow(2, code(1), f"{label} also appears in rows 4, 5 with different data"),
-        RejectedRow(4, code(1), f"{label} also appears in rows 2, 5 with different data"),
-        RejectedRow(5, code(1), f"{label} also appears in rows 2, 4 with different data"),
+        RejectedRow(2, code(1), f"{label} 也出现在第 4、5 行，数据不同"),
+        RejectedRow(4, code(1), f"{label} 也出现在第 2、5 行，数据不同"),
+        RejectedRow(5, code(1), f"{label} 也出现在第 2、4 行，数据不同"),
     ]
     assert list(load.frame["uscc"]) == [code(2)]
 
@@ -75,11 +75,11 @@ def test_a_duplicate_with_a_bad_value_keeps_its_own_reason(
     load = read(write_text, csv_of, rows)
     label = f"统一社会信用代码 '{code(1)}'"
     assert load.rejected == [
-        RejectedRow(2, code(1), f"{label} also appears in row 3 with different data"),
+        RejectedRow(2, code(1), f"{label} 也出现在第 3 行，数据不同"),
         RejectedRow(
             3,
             code(1),
-            f"上年营业收入: '1x' is not a number; {label} also appears in row 2 with different data",
+            f"上年营业收入: '1x' 不是数字; {label} 也出现在第 2 行，数据不同",
         ),
     ]
     assert len(load.frame) == 0
@@ -93,8 +93,8 @@ def test_a_broken_row_counts_as_a_duplicate(
     loads(path)
     load = read_registry(path, S)
     assert [r.row for r in load.rejected] == [2, 3]
-    assert load.rejected[1].reason.startswith("the row has 3 cells but the header has 2")
-    assert load.rejected[1].reason.endswith("also appears in row 2 with different data")
+    assert load.rejected[1].reason.startswith("本行有 3 个单元格，表头有 2 个")
+    assert load.rejected[1].reason.endswith("也出现在第 2 行，数据不同")
 
 
 def test_invalid_codes_repeated_are_reported_once_each(
@@ -102,10 +102,10 @@ def test_invalid_codes_repeated_are_reported_once_each(
 ) -> None:
     load = read(write_text, csv_of, [["bad", "甲", "1"], ["bad", "甲", "1"]])
     assert [r.reason for r in load.rejected] == [
-        "统一社会信用代码 'bad' has 3 characters, not 18; "
-        "统一社会信用代码 'bad' also appears in row 3 with different data",
-        "统一社会信用代码 'bad' has 3 characters, not 18; "
-        "统一社会信用代码 'bad' also appears in row 2 with different data",
+        "统一社会信用代码 'bad' 有 3 个字符，应为 18 个; "
+        "统一社会信用代码 'bad' 也出现在第 3 行，数据不同",
+        "统一社会信用代码 'bad' 有 3 个字符，应为 18 个; "
+        "统一社会信用代码 'bad' 也出现在第 2 行，数据不同",
     ]
 
 
@@ -136,15 +136,17 @@ def test_keys_that_only_share_a_hash_are_told_apart(
     """Duplicate detection keeps 8-byte hashes; a collision must cost time, never rows."""
     import numpy as np
 
+    from policymatch.registry import assemble
     from policymatch.registry import load as load_module
 
     def colliding(keys: np.ndarray) -> np.ndarray:
         return np.zeros(sum(k is not None for k in keys), dtype=np.uint64)
 
     monkeypatch.setattr(load_module, "hash_keys", colliding)
+    monkeypatch.setattr(assemble, "hash_keys", colliding)
     rows = [[code(1), "甲", "1"], [code(2), "乙", "2"], [code(2), "乙", "2"], [code(3), "丙", "3"]]
     load = read(write_text, csv_of, rows)
-    assert load.rejected == [RejectedRow(4, code(2), "exact duplicate of row 3")]
+    assert load.rejected == [RejectedRow(4, code(2), "与第 3 行完全重复")]
     assert list(load.frame["uscc"]) == [code(1), code(2), code(3)]
 
 

@@ -115,7 +115,8 @@ def test_headers_are_matched_after_stripping_space_and_bom(
 def test_row_numbers_are_spreadsheet_rows(
     write_text: Callable[..., Path], code: Callable[[int], str]
 ) -> None:
-    """Blank lines keep their number; a quoted cell over two lines is one row."""
+    """Blank lines keep their number; a quoted cell over two lines is one row (set aside: no
+    field spans lines)."""
     text = (
         "统一社会信用代码,企业名称\r\n"
         f"{code(1)},甲\r\n"
@@ -127,9 +128,12 @@ def test_row_numbers_are_spreadsheet_rows(
         f"{code(3)},丁"  # no newline at the end: fine
     )
     load = read_registry(write_text(text), S)
-    assert [r.row for r in load.rejected] == [5, 6]
-    assert load.rejected[1].reason == "统一社会信用代码 'bad' has 3 characters, not 18"
-    assert list(load.frame["name"]) == ["甲", "乙\r\n分公司", "丁"]
+    assert [r.row for r in load.rejected] == [4, 5, 6]
+    assert load.rejected[0].reason == (
+        "企业名称: 值中有换行（登记表的字段都不跨行；是否有引号未闭合？）"
+    )
+    assert load.rejected[2].reason == "统一社会信用代码 'bad' 有 3 个字符，应为 18 个"
+    assert list(load.frame["name"]) == ["甲", "丁"]
     assert load.rows_read == 5
 
 
@@ -142,8 +146,7 @@ def test_a_row_cut_short_is_set_aside(
         RejectedRow(
             3,
             code(2),
-            "the row has 2 cells but the header has 3: cells are missing "
-            "(is the file truncated, or a quote not closed?)",
+            "本行有 2 个单元格，表头有 3 个：单元格缺失（文件是否被截断，或有引号未闭合？）",
         )
     ]
     assert load.rows_read == 2
@@ -153,10 +156,9 @@ def test_a_row_cut_short_is_set_aside(
 @pytest.mark.parametrize(
     ("tail", "reason"),
     [
-        ('"乙', "the file ends inside a quoted value of this row: it looks truncated"),
-        ('"乙\r\n分公司\r\n', "the file ends inside a quoted value of this row: it looks truncated"),
-        ('"乙,1', "the row has 2 cells but the header has 3: cells are missing "
-                  "(is the file truncated, or a quote not closed?)"),
+        ('"乙', "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"),
+        ('"乙\r\n分公司\r\n', "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"),
+        ('"乙,1', "本行有 2 个单元格，表头有 3 个：单元格缺失（文件是否被截断，或有引号未闭合？）"),
     ],
 )  # fmt: skip
 def test_a_quote_left_open_at_the_end(
@@ -188,7 +190,7 @@ def test_a_row_with_too_many_cells_is_set_aside(
         RejectedRow(
             2,
             code(1),
-            "the row has 3 cells but the header has 2: a value may hold an unquoted comma",
+            "本行有 3 个单元格，表头有 2 个：某个值可能含有未加引号的逗号",
         )
     ]
 

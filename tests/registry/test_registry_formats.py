@@ -145,10 +145,10 @@ def test_excel_number_cells(tmp_path: Path, digits_code: str) -> None:
         RejectedRow(
             3,
             f"{float(digits_only):.0f}",
-            f"统一社会信用代码: {float(digits_only):.0f} was stored as a number and has lost digits "
-            "(a spreadsheet keeps 15): store the column as text; 银行账号: "
-            f"{float(6217000012345678901):.0f} was stored as a number and has lost digits (a "
-            "spreadsheet keeps 15): store the column as text",
+            f"统一社会信用代码: {float(digits_only):.0f} 以数字格式保存，已丢失末尾的数字（电子表格"
+            "只保留 15 位有效数字）：请把这一列设为文本格式; 银行账号: "
+            f"{float(6217000012345678901):.0f} 以数字格式保存，已丢失末尾的数字（电子表格只保留 "
+            "15 位有效数字）：请把这一列设为文本格式",
         )
     ]
     row = load.frame.iloc[0]
@@ -209,8 +209,8 @@ def test_parquet_typed_columns(tmp_path: Path, code: Callable[[int], str]) -> No
         RejectedRow(
             3,
             None,
-            "统一社会信用代码 is missing; 从业人数 cannot be negative: -1; "
-            "上年营业收入: '0.125' has more than two decimal places (money is kept to the fen)",
+            "统一社会信用代码缺失; 从业人数不能为负数：-1; "
+            "上年营业收入: '0.125' 的小数超过两位（金额精确到分）",
         )
     ]
     assert load.frame["region"].tolist() == ["361126", "361102"]

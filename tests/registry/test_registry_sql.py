@@ -73,7 +73,7 @@ def test_sqlite_mixed_cell_types_are_typed_one_by_one(
         f"INSERT INTO t VALUES ('{code(3)}', '361126', 'x', NULL)",
     )
     load = read_registry(sqlite_url, S, table="t")
-    assert load.rejected == [RejectedRow(3, code(3), "从业人数: 'x' is not a number")]
+    assert load.rejected == [RejectedRow(3, code(3), "从业人数: 'x' 不是数字")]
     assert load.frame["region"].tolist() == ["361126", "036112"]
     assert load.frame["employees"].tolist() == [12, 12]
     assert load.frame["revenue"].tolist() == [123450, 50_000_000]
@@ -150,4 +150,4 @@ def test_postgres_duplicates_across_chunks(
     assert whole.rows_read == len(sample_frame) + 2
     assert len(whole.frame) == len(sample_frame) - 1  # row 40's code set aside twice
     reasons = sorted(r.reason.split(" ")[0] for r in whole.rejected)
-    assert reasons == ["exact", "统一社会信用代码", "统一社会信用代码"]
+    assert reasons == ["与第", "统一社会信用代码", "统一社会信用代码"]

@@ -109,6 +109,8 @@ class Registry:
     rejected: list[Rejected] = field(default_factory=list)
     source: str = "registry.csv"
     sha256: str | None = "0" * 64
+    ignored_columns: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:

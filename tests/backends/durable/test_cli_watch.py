@@ -171,7 +171,7 @@ def test_starting_from_a_registry(
     assert notes == [("revoke", "NS", ["no longer eligible: fails 本地企业"])]
     assert err == (
         "registry.csv: 1 row(s) set aside, not watched:\n"
-        "    row 3: 统一社会信用代码 '91361126MA35G2K650' fails its check digit (expected '6' at the end)\n"
+        "    row 3: 统一社会信用代码 '91361126MA35G2K650' 校验码不对（末位应为 '6'）\n"
     )
 
 

@@ -196,13 +196,11 @@ def test_a_row_that_does_not_type_is_refused_with_every_problem(watcher: Watcher
             }
         )
     assert exc.value.problems == [
-        "统一社会信用代码 '91361126MA35G2K650' fails its check digit (expected '"
-        + USCC[-1]
-        + "' at the end)",
+        "统一社会信用代码 '91361126MA35G2K650' 校验码不对（末位应为 '" + USCC[-1] + "'）",
         "'employes' is not a registry field (did you mean 'employees'?)",
-        "revenue (上年营业收入): 'lots' is not a number",
+        "revenue (上年营业收入): 'lots' 不是数字",
         "'age_years' is derived, not an input",
-        "registered_on (成立日期): '2023-02-30' is not a date that exists",
+        "registered_on (成立日期): '2023-02-30' 不是存在的日期",
     ]
     with pytest.raises(RecordError, match="no uscc"):
         watcher.update({"region": "361126"})

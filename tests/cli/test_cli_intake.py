@@ -1,0 +1,78 @@
+"""``policymatch run`` with a renamed registry column: a stop, or ``--allow-missing`` said aloud.
+
+Issue 13: renaming a header gave a round of "missing data", exit 0, no word about the column.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policymatch import load
+from policymatch.cli import main
+from policymatch.registry.writers import write_csv
+from tests.rounds.helpers import GOLDEN_RECORDS, registry, write_policies
+
+RUN = ("run", "--registry", "registry.csv", "--as-of", "2024-03-01")
+
+
+@pytest.fixture
+def renamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """policies/ and registry.csv whose 上年纳税额 column (tax_paid, read by the policies) is
+    headed 上年纳税金额."""
+    monkeypatch.chdir(tmp_path)
+    policy_set = load(str(write_policies(tmp_path / "policies")))
+    path = tmp_path / "registry.csv"
+    write_csv(registry(GOLDEN_RECORDS, policy_set).frame, path, policy_set.schema)
+    text = path.read_text("utf-8-sig")
+    path.write_text(text.replace("上年纳税额", "上年纳税金额", 1), "utf-8-sig")
+    return tmp_path
+
+
+def test_a_renamed_column_stops_the_run(renamed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([*RUN, "--out", "r1"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == ""
+    assert "no column gives 上年纳税额 (tax_paid), which the policies in force read" in err
+    assert "columns ignored: '上年纳税金额'" in err
+    assert "did you mean 上年纳税金额?" in err
+    assert "--allow-missing tax_paid" in err
+    assert "[PM521]" in err
+    assert not (renamed / "r1").exists()
+
+
+def test_allow_missing_runs_and_says_so(renamed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([*RUN, "--out", "r1", "--allow-missing", "tax_paid"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "登记表中未读取的列：上年纳税金额\n" in out
+    assert (
+        "登记表缺少的字段（--allow-missing，对所有企业按未知处理）：上年纳税额（tax_paid）\n" in out
+    )
+    manifest = json.loads((renamed / "r1" / "manifest.json").read_text("utf-8"))
+    assert manifest["registry"]["ignored_columns"] == ["上年纳税金额"]
+    assert manifest["registry"]["missing_fields"] == ["tax_paid"]
+
+
+def test_allow_missing_of_no_field_is_a_usage_error(
+    renamed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main([*RUN, "--out", "r1", "--allow-missing", "tax"])
+    _, err = capsys.readouterr()
+    assert status == 2
+    assert "--allow-missing tax: not a registry field" in err
+    assert "[PM523]" in err
+
+
+def test_a_full_registry_lists_nothing(renamed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = renamed / "registry.csv"
+    path.write_text(path.read_text("utf-8-sig").replace("上年纳税金额", "上年纳税额"), "utf-8-sig")
+    assert main([*RUN, "--out", "r1"]) == 0
+    out = capsys.readouterr().out
+    assert "登记表中未读取的列" not in out
+    assert "登记表缺少的字段" not in out
+    manifest = json.loads((renamed / "r1" / "manifest.json").read_text("utf-8"))
+    assert manifest["registry"]["missing_fields"] == []
