@@ -69,6 +69,8 @@ class Registry(_Model):
     table: StrictStr | None = None
     query: StrictStr | None = None
     sha256: Sha256 | None
+    ignored_columns: list[StrictStr]
+    missing_fields: list[StrictStr]
 
 
 class PolicySetRef(_Model):
