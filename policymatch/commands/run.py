@@ -161,7 +161,7 @@ def commit_command(folder: Path, ledger: str, policies: str) -> str:
     """The command that records this round, with the options it was run with."""
     return (
         f"policymatch commit {folder}"
-        + ("" if policies == "policies" else f" --policies {policies}")
+        + ("" if Path(policies) == Path("policies") else f" --policies {policies}")
         + ("" if ledger == "ledger.sqlite" else f" --ledger {ledger}")
     )
 
