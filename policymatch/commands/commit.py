@@ -13,7 +13,7 @@ from ..rounds.ledger import Ledger, RoundEntry
 from ..rounds.manifest import read_round
 from ..rounds.withhold import withhold
 from ..rules import compile_policy_set, ir
-from .run import add_ledger_argument
+from .arguments import add_ledger_argument
 
 
 def register(sub: Any) -> None:

@@ -32,7 +32,7 @@ from ..rounds.effects import effect_of
 from ..rounds.ledger import Ledger
 from ..rounds.pool import carried_due, pool_limits
 from ..rules import compile_policy_set
-from .run import add_ledger_argument, add_registry_arguments, iso_date
+from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
 DEFAULT_POLICIES = "policies"
 DEFAULT_LEDGER = "ledger.sqlite"

@@ -10,7 +10,7 @@ from ..errors import LedgerError, simple
 from ..moneytext import fen_text
 from ..rounds.ledger import Ledger
 from ..rounds.reconcile import check
-from .run import add_ledger_argument
+from .arguments import add_ledger_argument
 
 SHOWN = 20
 

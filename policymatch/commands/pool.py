@@ -16,7 +16,7 @@ from ..rounds.ledger import Ledger
 from ..rounds.pool import KIND_TEXT, Replenishment, replenish, statements
 from ..rounds.pool_files import write_statement
 from ..rules import compile_policy_set
-from .run import add_ledger_argument, iso_date
+from .arguments import add_ledger_argument, iso_date
 
 
 def register(sub: Any) -> None:

@@ -16,7 +16,7 @@ from ..registry.load import read_registry
 from ..rounds.allocate import Paid
 from ..rounds.ledger import Ledger
 from ..rules import compile_policy_set
-from .run import add_registry_arguments, iso_date
+from .arguments import add_registry_arguments, iso_date
 
 
 def register(sub: Any) -> None:

@@ -12,8 +12,8 @@ from ..moneytext import fen_text
 from ..rounds.afterpay import Action, record
 from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
+from .arguments import add_ledger_argument, iso_date
 from .pool import amount_fen
-from .run import add_ledger_argument, iso_date
 
 
 def register(sub: Any) -> None:

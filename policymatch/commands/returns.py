@@ -13,7 +13,7 @@ from ..rounds.afterpay import Action, record
 from ..rounds.csvin import positive_fen, read_rows, required_cell
 from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
-from .run import add_ledger_argument, iso_date
+from .arguments import add_ledger_argument, iso_date
 
 COLUMNS = ("uscc", "policy_id", "round", "amount", "reason")
 HINT = "列为 uscc, policy_id, round, amount, reason（可加 ref）；金额为退回的整笔兑现金额"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import json
 import sys
 from decimal import Decimal
@@ -31,37 +30,7 @@ from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
 from ..rounds.shortfall import shortfall_lines
 from ..rules import PolicySet, compile_policy_set
 from ..schema import Schema
-
-
-def iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
-
-
-def add_registry_arguments(p: Any, *, required: bool = True) -> None:
-    """``--registry`` with ``--table``/``--query``: shared with ``policymatch explain``."""
-    p.add_argument(
-        "--registry",
-        required=required,
-        metavar="PATH_OR_URL",
-        help="registry file (.csv, .xlsx, .parquet) or SQLAlchemy URL",
-    )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--table", help="table to read when --registry is a database URL")
-    src.add_argument(
-        "--query", metavar="SQL", help="query to run when --registry is a database URL"
-    )
-
-
-def add_ledger_argument(p: Any) -> None:
-    p.add_argument(
-        "--ledger",
-        default="ledger.sqlite",
-        metavar="URL",
-        help="ledger: SQLite file or SQLAlchemy URL (default: ledger.sqlite here)",
-    )
+from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
 
 def register(sub: Any) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError, simple
-from .run import add_ledger_argument, iso_date
+from .arguments import add_ledger_argument, iso_date
 
 DEMO_ROWS = 2000
 

@@ -23,7 +23,7 @@ from ..registry.load import read_registry
 from ..rounds.history import LedgerHistory
 from ..rounds.ledger import Ledger
 from ..rules import compile_policy_set
-from .run import add_ledger_argument, iso_date
+from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
 if TYPE_CHECKING:
     from ..backends.durable import Watcher
@@ -48,15 +48,12 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--policies", default="policies", help="policy folder or file (default: policies/)"
     )
-    p.add_argument(
-        "--registry",
-        metavar="PATH_OR_URL",
+    add_registry_arguments(
+        p,
+        required=False,
         help="start from this registry (.csv, .xlsx, .parquet or SQLAlchemy URL): its grants "
         "are taken as already reported, so the first change can revoke them",
     )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--table", help="table to read when --registry is a database URL")
-    src.add_argument("--query", metavar="SQL", help="query to run when --registry is a URL")
     p.add_argument(
         "--as-of",
         type=iso_date,
