@@ -8,7 +8,6 @@ the diff like any other change to user-facing text.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from policymatch.registry.writers import write_parquet
 from policymatch.rules import PolicySet
 from policymatch.values import Value
 from tests.backends.conftest import AS_OF, Compile, frame_of
+from tests.golden import assert_golden
 
 D = Decimal
 GOLDEN = Path(__file__).parent / "golden"
@@ -140,11 +140,7 @@ def test_explanations_match_golden_files(
     result = Engine(policy_set).match(frame, AS_OF)
     uscc = str(frame["uscc"].iloc[list(RECORDS).index(case)])
     text = result.explain(uscc, policy_id).render()
-    golden = GOLDEN / f"explain-{policy_id}-{case}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / f"explain-{policy_id}-{case}.txt", text)
 
 
 def test_explanation_agrees_with_the_batch_result(

@@ -6,7 +6,6 @@ the diff like any other change to user-facing text.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from policymatch import cli
 from policymatch.functions import FUNCTION_HELP
 from policymatch.rules import ir
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -36,10 +36,7 @@ def _output(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / name, text)
 
 
 def test_fields_lists_the_standard_schema(capsys: pytest.CaptureFixture[str]) -> None:

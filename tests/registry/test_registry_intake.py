@@ -6,7 +6,6 @@ The golden file holds the message a clerk sees for a renamed header; run with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from policymatch.errors import RegistryError, UsageError
 from policymatch.registry.intake import SIZE_INPUTS, needed
 from policymatch.registry.load import iter_registry, merge_loads, read_registry
 from policymatch.schema import STANDARD_SCHEMA
+from tests.golden import assert_golden
 
 S = STANDARD_SCHEMA
 GOLDEN = Path(__file__).parent / "golden" / "missing_field.err"
@@ -32,9 +32,7 @@ def test_a_renamed_required_column_stops_the_read(renamed: Path) -> None:
     with pytest.raises(RegistryError) as info:
         read_registry(renamed, S, require={"uscc", "credit_blacklisted", "revenue"})
     text = info.value.render().replace(str(renamed), "registry.csv")
-    if os.environ.get("UPDATE_GOLDEN"):
-        GOLDEN.write_text(text + "\n", encoding="utf-8")
-    assert text + "\n" == GOLDEN.read_text(encoding="utf-8")
+    assert_golden(GOLDEN, text + "\n")
     assert [d.code for d in info.value.diagnostics] == ["PM521"]
     assert "did you mean 是否严重失信?" in text
 

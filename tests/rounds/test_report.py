@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from policymatch.rounds.report import REPORT
+from tests.golden import assert_golden
 from tests.rounds.shipped_round import fen, shipped_round, summary_rows
 from tests.rounds.test_round_outputs import GOLDEN, golden_round  # noqa: F401 - a fixture
 
@@ -137,7 +137,4 @@ def test_the_report_figures_are_golden(golden_round: Path) -> None:  # noqa: F81
     rid = hashlib.sha256((golden_round / "manifest.json").read_bytes()).hexdigest()
     assert page.figures.pop("round_id") == rid[:12]
     actual = json.dumps(page.figures, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    golden = GOLDEN / "report-figures.json"
-    if os.environ.get("PM_UPDATE_GOLDEN"):
-        golden.write_text(actual, "utf-8")
-    assert actual == golden.read_text("utf-8")
+    assert_golden(GOLDEN / "report-figures.json", actual)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +16,7 @@ import pytest
 from policymatch import load
 from policymatch.rounds.draft import draft_round
 from policymatch.rounds.round import PUBLICITY_BOOK, WORKBOOK, write_draft
+from tests.golden import assert_golden
 from tests.rounds.helpers import (
     AS_OF,
     GOLDEN_HISTORY,
@@ -59,11 +59,7 @@ def write_golden(out: Path) -> Path:
 
 @pytest.mark.parametrize("name", CSV_FILES)
 def test_csv_files_are_golden(golden_round: Path, name: str) -> None:
-    actual = (golden_round / name).read_bytes()
-    if os.environ.get("PM_UPDATE_GOLDEN"):
-        GOLDEN.mkdir(exist_ok=True)
-        (GOLDEN / name).write_bytes(actual)
-    assert actual == (GOLDEN / name).read_bytes()
+    assert_golden(GOLDEN / name, (golden_round / name).read_bytes())
 
 
 def test_csv_format(golden_round: Path) -> None:

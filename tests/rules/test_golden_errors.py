@@ -6,7 +6,6 @@ review the diff like any other change to user-facing text.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from policymatch.errors import PolicyError
 from policymatch.messages import lookup
 from policymatch.rules import compile_policy_set
+from tests.golden import assert_golden
 
 FIXTURES = Path(__file__).parent / "fixtures" / "invalid"
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix == ".yaml" or p.is_dir())
@@ -35,9 +35,7 @@ def test_error_report_matches_golden(case: str, lang: str, monkeypatch: pytest.M
         compile_policy_set(case)
     report = "\n\n".join(d.render(lang) for d in info.value.diagnostics) + "\n"
     golden = FIXTURES / (Path(case).stem + (".zh.err" if lang == "zh" else ".err"))
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(report, encoding="utf-8")
-    assert report == golden.read_text(encoding="utf-8")
+    assert_golden(golden, report)
 
 
 def test_every_case_has_a_golden_file() -> None:

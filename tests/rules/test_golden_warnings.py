@@ -6,13 +6,13 @@ rewrites both.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from policymatch.errors import PolicyError
 from policymatch.rules import compile_policy_set
+from tests.golden import assert_golden
 
 FIXTURES = Path(__file__).parent / "fixtures" / "warnings"
 CASES = sorted(p.name for p in FIXTURES.glob("*.yaml"))
@@ -33,9 +33,7 @@ def test_warnings_match_golden(case: str, lang: str, monkeypatch: pytest.MonkeyP
     assert all(w.severity == "warning" for w in policy_set.warnings)
     report = "\n\n".join(w.render(lang) for w in policy_set.warnings) + "\n"
     golden = FIXTURES / (Path(case).stem + (".zh.warn" if lang == "zh" else ".warn"))
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(report, encoding="utf-8")
-    assert report == golden.read_text(encoding="utf-8")
+    assert_golden(golden, report)
 
 
 def test_every_case_has_expected_codes() -> None:

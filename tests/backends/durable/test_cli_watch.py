@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from policymatch.money import to_fen
 from policymatch.rounds.allocate import Terms
 from policymatch.rounds.ledger import Ledger, LedgerGrant, RoundEntry
 from tests.backends.durable.helpers import USCC, uscc, write_policies
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -66,10 +66,7 @@ EVENTS = [
 
 
 def _check_golden(name: str, text: str) -> None:
-    golden = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / name, text)
 
 
 def test_a_stream_of_changes(

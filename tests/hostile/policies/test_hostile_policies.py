@@ -6,7 +6,6 @@ test feeds arbitrary text through the whole loader and compiler.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from policymatch.cli import main
 from policymatch.errors import PolicyError
 from policymatch.rules import PolicySet, compile_policy_set
+from tests.golden import assert_golden
 
 HERE = Path(__file__).parent
 CASES = sorted(p.name for p in HERE.glob("*.yaml"))
@@ -46,9 +46,7 @@ def test_refused_with_its_code_and_golden_report(
     assert all(d.span is not None for d in info.value.diagnostics)
     report = "\n\n".join(d.render(lang) for d in info.value.diagnostics) + "\n"
     golden = HERE / (Path(case).stem + (".zh.err" if lang == "zh" else ".err"))
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(report, encoding="utf-8")
-    assert report == golden.read_text(encoding="utf-8")
+    assert_golden(golden, report)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.startswith("tag_")])
