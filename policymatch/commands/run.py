@@ -17,6 +17,7 @@ from ..errors import UsageError, simple
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, WORKBOOK, RoundReport, RoundRequest, run_round
+from ..rounds.stream import CHUNK_ROWS, ChunkedMatcher
 from ..rounds.tables import fen_text
 from ..rules import PolicySet, compile_policy_set
 
@@ -73,7 +74,25 @@ def register(sub: Any) -> None:
         help="read and match the registry on a Dask cluster: 'local' starts one worker per "
         "core here, tcp://HOST:PORT joins a running scheduler (needs policymatch[dask])",
     )
+    p.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        default=CHUNK_ROWS,
+        metavar="N",
+        help=f"read and match the registry N rows at a time, in bounded memory "
+        f"(default: {CHUNK_ROWS:,})",
+    )
     p.set_defaults(handler=run)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of rows >= 1")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = Progress.for_terminal(STEPS)
     if args.dask is None:
-        report = run_round(policy_set, request, progress)
+        report = run_round(policy_set, request, progress, matcher=ChunkedMatcher(args.chunk_rows))
     else:
         report = _run_on_dask(args.dask, policy_set, request, progress)
     draft, alloc = report.draft, report.draft.allocation

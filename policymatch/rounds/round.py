@@ -138,8 +138,9 @@ def refuse_committed_folder(out_dir: Path, ledger: Ledger) -> None:
         )
 
 
-#: Reads the registry and matches it in one go, elsewhere than in this process (a Dask cluster:
-#: :class:`policymatch.distributed.DaskMatcher`).
+#: Reads the registry and matches it in one go: chunk by chunk in this process
+#: (:class:`policymatch.rounds.stream.ChunkedMatcher`) or on a Dask cluster
+#: (:class:`policymatch.distributed.DaskMatcher`). Its optional ``label`` names step "read".
 Matcher = Callable[[PolicySet, RoundRequest, Progress], tuple[RegistryInput, MatchResult]]
 
 
@@ -170,7 +171,7 @@ def run_round(
                 request.registry, policy_set.schema, table=request.table, query=request.query
             )
     else:
-        with progress.step("read", "读取登记表并匹配（Dask）"):
+        with progress.step("read", getattr(matcher, "label", "读取登记表并匹配")):
             registry, match = matcher(policy_set, request, progress)
     draft = draft_round(
         policy_set,
