@@ -179,7 +179,10 @@ class _Lookup:
         return pa.DictionaryArray.from_arrays(pa.array(rows, pa.int64()), self.frame[name])
 
     def policy(self, attr: str, ids: pa.Array) -> pa.Array:
-        return pc.take(self.attrs[attr], pc.index_in(ids, value_set=self.ids))
+        """Attribute ``attr`` of the policies ``ids``, by reference like :meth:`at`."""
+        return pa.DictionaryArray.from_arrays(
+            pc.index_in(ids, value_set=self.ids), self.attrs[attr]
+        )
 
 
 def _strings(column: pd.Series) -> pa.Array:
@@ -277,7 +280,7 @@ def build_lists(draft: Draft) -> RoundLists:
         NEAR,
         [
             look.at("uscc", rows), look.at("name", rows), ids, look.policy("title", ids),
-            near_miss["condition"].to_numpy(dtype=object),
+            pa.array(near_miss["condition"].astype("category").array),  # a dictionary array
         ],
     )  # fmt: skip
     rejected = sorted(draft.registry.rejected, key=lambda r: r.row)
