@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from policymatch.cli import main
 from policymatch.rounds.round import RoundRequest, run_round
 from policymatch.rounds.stream import LOOKED_UP, ChunkedMatcher, StreamedRegistry
 from policymatch.rules import PolicySet
@@ -65,3 +66,21 @@ def test_chunked_round_writes_the_same_files(
 def test_chunk_rows_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ChunkedMatcher(chunk_rows=0)
+
+
+def test_cli_chunk_rows(
+    policies: PolicySet, registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``run --chunk-rows`` gives the round of any other chunk size; a bad value is refused."""
+    folder = str(registry.parent / "policies")
+    base = ["run", "--registry", str(registry), "--as-of", AS_OF.isoformat(), "--policies", folder]
+    ledger = ["--ledger", str(tmp_path / "ledger.sqlite")]
+    assert main([*base, "--out", str(tmp_path / "a"), *ledger, "--chunk-rows", "250"]) == 0
+    assert main([*base, "--out", str(tmp_path / "b"), *ledger]) == 0
+    assert_same_files(tmp_path / "a", tmp_path / "b")
+    out = capsys.readouterr().out
+    assert "set aside" in out
+    with pytest.raises(SystemExit) as exit_:
+        main([*base, "--out", str(tmp_path / "c"), *ledger, "--chunk-rows", "0"])
+    assert exit_.value.code == 2
+    assert "'0' is not a whole number of rows >= 1" in capsys.readouterr().err
