@@ -180,9 +180,17 @@ class _Lookup:
 
     def policy(self, attr: str, ids: pa.Array) -> pa.Array:
         """Attribute ``attr`` of the policies ``ids``, by reference like :meth:`at`."""
-        return pa.DictionaryArray.from_arrays(
-            pc.index_in(ids, value_set=self.ids), self.attrs[attr]
-        )
+        if pa.types.is_dictionary(ids.type):  # an engine list's ids: look each id up once
+            where = pc.take(pc.index_in(ids.dictionary, value_set=self.ids), ids.indices)
+        else:
+            where = pc.index_in(ids, value_set=self.ids)
+        return pa.DictionaryArray.from_arrays(where, self.attrs[attr])
+
+
+def _policy_ids(found: pd.DataFrame) -> pa.Array:
+    """The policy ids of an engine list, as a dictionary array (an index a row, not the text)."""
+    ids = pa.array(found["policy_id"].astype("category").array)
+    return ids.cast(pa.dictionary(ids.type.index_type, pa.string()))
 
 
 def _strings(column: pd.Series) -> pa.Array:
@@ -255,7 +263,7 @@ def build_lists(draft: Draft) -> RoundLists:
     )  # fmt: skip
     unknown = look.by_policy_and_uscc(draft.match.batch.unknown)
     rows = unknown["row"].to_numpy()
-    ids = pa.array(unknown["policy_id"].to_numpy(dtype=object), pa.string())
+    ids = _policy_ids(unknown)
     fields = unknown["fields"].astype(object)
     schema = draft.policy_set.schema
     labels = {
@@ -273,7 +281,7 @@ def build_lists(draft: Draft) -> RoundLists:
     )  # fmt: skip
     near_miss = look.by_policy_and_uscc(draft.match.batch.near)
     rows = near_miss["row"].to_numpy()
-    ids = pa.array(near_miss["policy_id"].to_numpy(dtype=object), pa.string())
+    ids = _policy_ids(near_miss)
     near = make_table(
         "near_miss.csv",
         "临界企业",
