@@ -28,6 +28,7 @@ from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
 from ..rounds.shortfall import shortfall_lines
+from ..rounds.stream import CHUNK_ROWS, ChunkedMatcher
 from ..rules import PolicySet, compile_policy_set
 from ..schema import Schema
 from .arguments import add_ledger_argument, add_registry_arguments, iso_date
@@ -70,6 +71,14 @@ def register(sub: Any) -> None:
         "core here, tcp://HOST:PORT joins a running scheduler (needs policymatch[dask])",
     )
     p.add_argument(
+        "--chunk-rows",
+        type=positive_int,
+        default=CHUNK_ROWS,
+        metavar="N",
+        help=f"read and match the registry N rows at a time, in bounded memory "
+        f"(default: {CHUNK_ROWS:,})",
+    )
+    p.add_argument(
         "--format", choices=("text", "json"), default="text", help="format of the summary"
     )
     p.set_defaults(handler=run)
@@ -83,6 +92,16 @@ def share(text: str) -> Decimal:
         value = None
     if value is None or not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a share from 0 to 100%")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of rows >= 1")
     return value
 
 
@@ -103,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = Progress.for_terminal(STEPS)
     if args.dask is None:
-        report = run_round(policy_set, request, progress)
+        report = run_round(policy_set, request, progress, matcher=ChunkedMatcher(args.chunk_rows))
     else:
         report = _run_on_dask(args.dask, policy_set, request, progress)
     if args.format == "json":

@@ -178,6 +178,8 @@ class DaskMatcher:
     """Reads and matches a round's registry on a Dask cluster: pass it to
     :func:`policymatch.rounds.round.run_round` as ``matcher``."""
 
+    label = "读取登记表并匹配（Dask）"
+
     def __init__(
         self, client: Any, *, partition_rows: int = PARTITION_ROWS, timeout: float | None = None
     ) -> None:

@@ -161,7 +161,7 @@ class _Lookup:
 
     def __init__(self, draft: Draft) -> None:
         self.frame = {
-            name: pa.array(draft.frame[name].to_numpy(dtype=object), pa.string(), from_pandas=True)
+            name: _strings(draft.frame[name])
             for name in ("uscc", "name", "bank_name", "bank_account", "contact_phone")
         }
         policies = draft.policy_set.policies
@@ -174,10 +174,10 @@ class _Lookup:
             "period": pa.array([draft.terms[p.id].period(draft.as_of) for p in policies]),
         }
 
-        usccs = draft.frame["uscc"].to_numpy(dtype=object)
+        usccs = self.frame["uscc"]
         #: Each frame row's place in USCC order, to sort lists by integers, not strings.
         self.uscc_rank = np.empty(len(usccs), dtype=np.int64)
-        self.uscc_rank[np.argsort(usccs, kind="stable")] = np.arange(len(usccs))
+        self.uscc_rank[pc.sort_indices(usccs).to_numpy()] = np.arange(len(usccs))
 
     def by_policy_and_uscc(self, frame: pd.DataFrame) -> pd.DataFrame:
         """An engine list (sorted by policy id, then row) in policy id, then USCC order."""
@@ -186,10 +186,31 @@ class _Lookup:
         return frame.iloc[order]
 
     def at(self, name: str, rows: Any) -> pa.Array:
-        return pc.take(self.frame[name], pa.array(rows, pa.int64()))
+        """Column ``name`` of frame ``rows``, by reference (the lists decode it when written)."""
+        return pa.DictionaryArray.from_arrays(pa.array(rows, pa.int64()), self.frame[name])
 
     def policy(self, attr: str, ids: pa.Array) -> pa.Array:
-        return pc.take(self.attrs[attr], pc.index_in(ids, value_set=self.ids))
+        """Attribute ``attr`` of the policies ``ids``, by reference like :meth:`at`."""
+        if pa.types.is_dictionary(ids.type):  # an engine list's ids: look each id up once
+            where = pc.take(pc.index_in(ids.dictionary, value_set=self.ids), ids.indices)
+        else:
+            where = pc.index_in(ids, value_set=self.ids)
+        return pa.DictionaryArray.from_arrays(where, self.attrs[attr])
+
+
+def _policy_ids(found: pd.DataFrame) -> pa.Array:
+    """The policy ids of an engine list, as a dictionary array (an index a row, not the text)."""
+    ids = pa.array(found["policy_id"].astype("category").array)
+    return ids.cast(pa.dictionary(ids.type.index_type, pa.string()))
+
+
+def _strings(column: pd.Series) -> pa.Array:
+    """A frame column as one Arrow string array (without a Python object per row when the frame
+    holds Arrow strings already, as a chunked round's does)."""
+    values = pa.array(column.array, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values if values.type == pa.string() else values.cast(pa.string())
 
 
 def _columns(cands: Sequence[Candidate]) -> tuple[list[int], pa.Array, pa.Array, list[int]]:
@@ -232,8 +253,8 @@ def build_lists(draft: Draft) -> RoundLists:
         [
             usccs, look.at("name", rows), ids, look.policy("title", ids),
             look.policy("issuer", ids), amounts, look.at("bank_name", rows),
-            mask_account(accounts),
-            mask_phone(phones),
+            mask_account(accounts.dictionary_decode()),
+            mask_phone(phones.dictionary_decode()),
         ],
         chinese_headers=True,
     )  # fmt: skip
@@ -262,7 +283,7 @@ def build_lists(draft: Draft) -> RoundLists:
     )  # fmt: skip
     unknown = look.by_policy_and_uscc(draft.match.batch.unknown)
     rows = unknown["row"].to_numpy()
-    ids = pa.array(unknown["policy_id"].to_numpy(dtype=object), pa.string())
+    ids = _policy_ids(unknown)
     fields = unknown["fields"].astype(object)
     schema = draft.policy_set.schema
     labels = {

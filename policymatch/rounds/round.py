@@ -161,8 +161,9 @@ def _notes(draft: Draft) -> list[str]:
     ]
 
 
-#: Reads the registry and matches it in one go, elsewhere than in this process (a Dask cluster:
-#: :class:`policymatch.distributed.DaskMatcher`).
+#: Reads the registry and matches it in one go: chunk by chunk in this process
+#: (:class:`policymatch.rounds.stream.ChunkedMatcher`) or on a Dask cluster
+#: (:class:`policymatch.distributed.DaskMatcher`). Its optional ``label`` names step "read".
 Matcher = Callable[[PolicySet, RoundRequest, Progress], tuple[RegistryInput, MatchResult]]
 
 
@@ -200,7 +201,7 @@ def run_round(
                 allow_missing=request.allow_missing,
             )
     else:
-        with progress.step("read", "读取登记表并匹配（Dask）"):
+        with progress.step("read", getattr(matcher, "label", "读取登记表并匹配")):
             registry, match = matcher(policy_set, request, progress)
     draft = draft_round(
         policy_set,

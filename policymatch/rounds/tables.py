@@ -120,8 +120,16 @@ def _array(kind: Kind, values: Any) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
+        if is_text_lookup(values) and kind is Kind.TEXT:
+            return values  # decoded a slice at a time, when written (see as_text)
         return values if values.type == target else values.cast(target)
     return pa.array(values, type=target, from_pandas=True)
+
+
+def is_text_lookup(values: pa.Array) -> bool:
+    """A text column held as row numbers into another column (a dictionary array): a list of
+    millions of rows that names a registry column then costs 8 bytes a row, not the text."""
+    return bool(pa.types.is_dictionary(values.type) and pa.types.is_string(values.type.value_type))
 
 
 def make_table(
@@ -178,7 +186,7 @@ def as_text(kind: Kind, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if kind is Kind.TEXT:
-        return values
+        return values.dictionary_decode() if is_text_lookup(values) else values
     return fixed_point(values, PLACES[kind])
 
 
