@@ -108,7 +108,10 @@ def utf16_length(text: str) -> int:
 
 def too_long(values: pa.Array) -> pa.Array:
     """Which text values exceed :data:`CELL_LIMIT` (a cheap bound first: a character is at
-    most two UTF-16 units, so only values over half the limit need counting)."""
+    most two UTF-16 units, so only values over half the limit need counting). A column held as
+    row numbers into its values (a dictionary array) is judged on its values."""
+    if pa.types.is_dictionary(values.type):
+        return pc.take(too_long(values.dictionary), values.indices)
     maybe = pc.greater(pc.utf8_length(values), CELL_LIMIT // 2)
     if not pc.any(maybe).as_py():
         return pc.fill_null(maybe, False)
