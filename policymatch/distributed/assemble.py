@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ..backends.base import BatchResult
 from ..backends.vectorized import merge, to_batch
 from ..errors import RegistryError, simple
-from ..registry.assemble import RegistryLoad, RejectedRow
+from ..registry.assemble import RegistryLoad, RejectedRow, reconcile
 from .partitions import stable_hashes
 from .tasks import NAMED, PAYMENT, Job, Matched, PartResult
 from .tasks import assembler as make_assembler
@@ -49,11 +49,7 @@ class DistributedRegistry:
     partitions: int
 
     def __post_init__(self) -> None:
-        if self.rows_read != len(self.frame) + len(self.rejected):
-            raise AssertionError(
-                f"registry rows do not reconcile: read {self.rows_read}, "
-                f"kept {len(self.frame)}, set aside {len(self.rejected)}"
-            )
+        reconcile(self.rows_read, len(self.frame), len(self.rejected))
 
 
 def finish_held(

@@ -53,6 +53,14 @@ class RejectedRow:
     reason: str  # every problem of the row, in Chinese: "上年营业收入: '12,3x' 不是数字; ..."
 
 
+def reconcile(rows_read: int, kept: int, set_aside: int) -> None:
+    """Every row read is kept or set aside: nothing lost, nothing counted twice."""
+    if rows_read != kept + set_aside:
+        raise AssertionError(
+            f"registry rows do not reconcile: read {rows_read}, kept {kept}, set aside {set_aside}"
+        )
+
+
 @dataclass
 class RegistryLoad:
     """A loaded registry (or one chunk of it)."""
@@ -66,11 +74,7 @@ class RegistryLoad:
     sha256: str | None  # of the file's bytes; None for SQL
 
     def __post_init__(self) -> None:
-        if self.rows_read != len(self.frame) + len(self.rejected):
-            raise AssertionError(
-                f"registry rows do not reconcile: read {self.rows_read}, "
-                f"kept {len(self.frame)}, set aside {len(self.rejected)}"
-            )
+        reconcile(self.rows_read, len(self.frame), len(self.rejected))
 
 
 class SourceFacts(Protocol):

@@ -24,7 +24,8 @@ import pandas as pd
 
 from ..distributed.tasks import NAMED, PAYMENT
 from ..engine import DEFAULT_BACKEND, Engine, MatchResult
-from ..registry.load import RejectedRow, iter_registry
+from ..registry.assemble import RejectedRow, reconcile
+from ..registry.load import iter_registry
 from ..rules import PolicySet, ir
 from .progress import Progress
 from .round import RoundRequest
@@ -54,11 +55,7 @@ class StreamedRegistry:
     missing_fields: list[str]
 
     def __post_init__(self) -> None:
-        if self.rows_read != len(self.frame) + len(self.rejected):
-            raise AssertionError(
-                f"registry rows do not reconcile: read {self.rows_read}, "
-                f"kept {len(self.frame)}, set aside {len(self.rejected)}"
-            )
+        reconcile(self.rows_read, len(self.frame), len(self.rejected))
 
 
 class ChunkedMatcher:
