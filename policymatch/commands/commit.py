@@ -11,6 +11,7 @@ from ..moneytext import yuan
 from ..rounds.folder import MARKER, mark_committed, refuse_links, refuse_other_ledger
 from ..rounds.ledger import Ledger, RoundEntry
 from ..rounds.manifest import read_round
+from ..rounds.pool import carried_due
 from ..rounds.withhold import withhold
 from ..rules import compile_policy_set, ir
 from .arguments import add_ledger_argument
@@ -86,14 +87,16 @@ def _confirm(entry: RoundEntry, yes: bool) -> bool:
 def run(args: argparse.Namespace) -> int:
     policy_set = compile_policy_set(args.policies)
     refuse_links(args.dir)
-    entry = read_round(args.dir, policy_set, registry=args.registry or True)
-    if args.withhold is not None:
-        entry = withhold(entry, args.withhold)
-    if not _confirm(entry, args.yes):
-        sys.stderr.write("未入账：台账没有任何改动\n")
-        return 1
     ledger = Ledger(args.ledger)
     try:
+        # A 补发 is checked against what the ledger says is still due, not the full amount
+        due = carried_due(ledger)
+        entry = read_round(args.dir, policy_set, registry=args.registry or True, carried=due)
+        if args.withhold is not None:
+            entry = withhold(entry, args.withhold)
+        if not _confirm(entry, args.yes):
+            sys.stderr.write("未入账：台账没有任何改动\n")
+            return 1
         refuse_other_ledger(args.dir, entry.round_id, ledger)
         result = ledger.commit(entry)
     finally:

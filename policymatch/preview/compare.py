@@ -286,7 +286,11 @@ def rate(use: BudgetUse | None) -> Fraction:
 
 def _funds(before: Draft, after: Draft) -> tuple[FundRow, ...]:
     names = [c.name for c in FUNDS]
-    rows = [{r[0]: dict(zip(names, r, strict=True)) for r in fund_rows(d)} for d in (before, after)]
+    # by the fund's id (the rows lead with its title, for people)
+    rows = [
+        {row["fund"]: row for row in (dict(zip(names, r, strict=True)) for r in fund_rows(d))}
+        for d in (before, after)
+    ]
     uses = [{u.id: u for u in d.allocation.fund_budgets} for d in (before, after)]
     titles = {**before.policy_set.funds, **after.policy_set.funds}
     out: list[FundRow] = []

@@ -12,7 +12,8 @@ from ..moneytext import fen_text
 from ..rounds.manifest_model import MANIFEST
 from ..rounds.outputs import write_csv
 from ..rounds.tables import Column, Kind, rows_table
-from .compare import EnterpriseRow, GroupRow, Preview
+from ..rules import ir
+from .compare import EnterpriseRow, GroupRow, PolicyRow, Preview
 
 C = Column
 MONEY, COUNT, PERCENT = Kind.MONEY, Kind.COUNT, Kind.PERCENT
@@ -116,12 +117,19 @@ def check_out(out_dir: Path) -> None:
         )
 
 
+def _demand(p: PolicyRow) -> tuple[int | None, int | None]:
+    """A push-list policy asks nothing of a round: its demand is blank, as in the round's
+    summary.csv (what it would pay is the push list's 推送测算金额), not a misleading 0.00."""
+    automatic = p.mode == ir.Mode.AUTOMATIC.value
+    return (p.demand.before, p.demand.after) if automatic else (None, None)
+
+
 def write_files(pv: Preview, out_dir: Path) -> list[str]:
     """Write the CSV files into ``out_dir``; returns their names."""
     policies = [
         (p.id, p.title, p.status, p.fund, p.mode,
          p.eligible.before, p.eligible.after, p.grants.before, p.grants.after,
-         p.demand.before, p.demand.after, p.granted.before, p.granted.after,
+         *_demand(p), p.granted.before, p.granted.after,
          p.unknown.before, p.unknown.after, p.granted.delta)
         for p in pv.policies
     ]  # fmt: skip

@@ -108,13 +108,21 @@ def _refuse(folder: Path, message: str, hint: str | None = None) -> LedgerError:
     return LedgerError([simple("PM704", message, file=str(folder), hint=hint)])
 
 
-def read_round(folder: Path, policy_set: PolicySet, *, registry: str | bool = False) -> RoundEntry:
+def read_round(
+    folder: Path,
+    policy_set: PolicySet,
+    *,
+    registry: str | bool = False,
+    carried: Mapping[tuple[str, str, str], int] | None = None,
+) -> RoundEntry:
     """The reviewed round in ``folder``, checked against its manifest and against the policy
     set it was run with (:mod:`.bounds`), ready to commit.
 
     With ``registry`` (True: the registry the manifest names; or a path or URL), the registry
     is read again and every grant's demand must be what its policy computes for the enterprise;
-    a registry file must be the one the round was run with (PM727)."""
+    a registry file must be the one the round was run with (PM727). A 补发 (a ``shortfall:
+    carry`` grant paid in part before) demands only what is still due: ``carried`` is what the
+    ledger says each (policy, enterprise, period) still owes (:func:`.pool.carried_due`)."""
     path = folder / MANIFEST
     if not path.is_file():
         raise _refuse(
@@ -141,6 +149,12 @@ def read_round(folder: Path, policy_set: PolicySet, *, registry: str | bool = Fa
     if registry is not False:
         frame = _registry_again(manifest, policy_set, folder, registry)
         computed = computed_demands(policy_set, frame, manifest.as_of, (g.uscc for g in grants))
+        for g in grants:
+            due = (carried or {}).get(
+                (g.policy_id, g.uscc, terms[g.policy_id].period(manifest.as_of))
+            )
+            if due is not None and (g.uscc, g.policy_id) in computed:
+                computed[(g.uscc, g.policy_id)] = due
     check_grants(
         [(g.uscc, g.policy_id, g.demand_fen, g.amount_fen) for g in grants],
         policy_set,

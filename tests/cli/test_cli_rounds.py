@@ -54,7 +54,7 @@ def test_run_commit_and_run_again(county: Path, capsys: pytest.CaptureFixture[st
     round_id = json.loads((county / "r1" / "manifest.json").read_text("utf-8"))
     assert round_id["ledger"] == {"url": "sqlite:///ledger.sqlite", "grants_seen": 0}
 
-    rid = out.split()[1]
+    rid = out.split()[1].split("（")[0]  # "轮次 <id>（基准日期 …）：…"
     status, out, _ = run(capsys, "commit", "r1")
     assert status == 0
     assert out == f"已记入台账：轮次 {rid}（11 笔，1,149.98 元），台账 sqlite:///ledger.sqlite\n"

@@ -357,7 +357,7 @@ def test_a_ledger_is_read_for_history_and_never_written(
 ) -> None:
     # The base round, committed: every `once` policy has paid these enterprises.
     ledger = case / "ledger-base.sqlite"
-    _run(["commit", str(case / "round-base"), "--ledger", str(ledger)], capsys)
+    _run(["commit", str(case / "round-base"), "--policies", str(case / "base"), "--ledger", str(ledger)], capsys)  # fmt: skip
     recorded = ledger.read_bytes()
     out = tmp_path / "out"
     _run(

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from policymatch import load
+from policymatch.cli import main
 from policymatch.registry.frame import frame_from_records
 from policymatch.rounds.allocate import Paid
+from policymatch.rounds.ledger import RoundEntry
+from policymatch.rounds.manifest import read_round
 from policymatch.rules import PolicySet
 from policymatch.values import Value
 
@@ -92,6 +96,18 @@ def write_policies(folder: Path, text: str = POLICY_SET) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "policies.yaml").write_text(text, encoding="utf-8")
     return folder
+
+
+def read_entry(folder: Path, policies: Path | None = None) -> RoundEntry:
+    """The round in ``folder`` as commit reads it: checked against the policy set it was run
+    with (by default the ``policies`` folder beside it, where :func:`write_policies` puts it)."""
+    return read_round(folder, load(str(policies or folder.parent / "policies")))
+
+
+def commit(folder: Path | str, *more: str, policies: Path | str = "policies") -> int:
+    """``policymatch commit`` of a round folder with the policy set it was run with, as a user
+    must give it (the registry is the one the manifest names unless ``more`` says)."""
+    return main(["commit", str(folder), "--policies", str(policies), *more])
 
 
 @dataclass(frozen=True)

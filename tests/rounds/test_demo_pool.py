@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from policymatch.cli import main
+from tests.rounds.helpers import commit
 
 SHIPPED = Path(__file__).parents[2] / "policies"
 
@@ -38,7 +39,7 @@ def test_the_demo_round_holds_and_balances(
     assert not held & {(r["统一社会信用代码"], r["政策编号"]) for r in published}
     assert all(r["企业名称"] and r["银行账号"] for r in published)
     paid = sum(fen(r["amount"]) for r in read(tmp_path / "out" / "grants.csv"))
-    assert main(["commit", "out", "--yes"]) == 0
+    assert commit("out", "--yes", policies=SHIPPED) == 0
     assert main(["pool", "--out", "stmt"]) == 0
     lines = read(tmp_path / "stmt" / "pool_statement.csv")
     assert fen(lines[0]["amount"]) == 20_000_000 * 100  # the shipped pool's scale

@@ -14,9 +14,8 @@ from policymatch import load
 from policymatch.rounds.draft import draft_round
 from policymatch.rounds.held import unpayable_rows
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.manifest import read_round
 from policymatch.rounds.round import write_draft
-from tests.rounds.helpers import AS_OF, FULL, code, registry, write_policies
+from tests.rounds.helpers import AS_OF, FULL, code, read_entry, registry, write_policies
 
 
 @pytest.mark.parametrize(
@@ -87,7 +86,7 @@ def test_held_grants_draw_no_budget_and_are_paid_later(tmp_path: Path) -> None:
     assert [(r["uscc"], r["amount"]) for r in grants] == [(code(1), "600.00")]
     published = {r["统一社会信用代码"] for r in read(first / "公示名单.csv")}
     assert published == {code(1)}
-    assert ledger.commit(read_round(first)).grants == 1
+    assert ledger.commit(read_entry(first)).grants == 1
     assert [p.uscc for p in ledger.history()] == [code(1)]
     # The registry now has the data: the held grants are paid (甲 was paid this year already)
     second = run(tmp_path, "r2", ledger, complete=True)
@@ -97,7 +96,7 @@ def test_held_grants_draw_no_budget_and_are_paid_later(tmp_path: Path) -> None:
     assert sum(int(a.replace(".", "")) for a in paid.values()) == 100_000  # the budget, all of it
     excluded = {(r["uscc"], r["reason"]) for r in read(second / "excluded.csv")}
     assert (code(1), "paid_this_year") in excluded
-    assert ledger.commit(read_round(second)).grants == 3
+    assert ledger.commit(read_entry(second)).grants == 3
     ledger.dispose()
 
 

@@ -23,7 +23,7 @@ from policymatch.rounds.ledger import Ledger, LedgerGrant, RoundEntry
 from policymatch.rounds.manifest import read_round
 from policymatch.rounds.round import write_draft
 from policymatch.rules import PolicySet, ir
-from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, code, registry, write_policies
+from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, code, read_entry, registry, write_policies
 
 
 def make_round(root: Path, out: str, ledger: Ledger, records: Any = GOLDEN_RECORDS) -> Path:
@@ -34,11 +34,6 @@ def make_round(root: Path, out: str, ledger: Ledger, records: Any = GOLDEN_RECOR
     )
     write_draft(draft, root / out)
     return root / out
-
-
-def read(folder: Path) -> RoundEntry:
-    """The round in ``folder``, read with the policies make_round ran it with."""
-    return read_round(folder, load(str(folder.parent / "policies")))
 
 
 def grant_keys(ledger: Ledger) -> list[tuple[str, str, str]]:
@@ -54,7 +49,7 @@ def rounds(ledger: Ledger) -> int:
 
 def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
     folder = make_round(tmp_path, "r1", ledger)
-    entry = read(folder)
+    entry = read_entry(folder)
     first = ledger.commit(entry)
     assert first.recorded
     assert first.grants == len(entry.grants) == 11
@@ -63,7 +58,7 @@ def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
     assert len(keys) == 11
     assert ("W", GOLDEN_RECORDS[0]["uscc"], "2024") in keys
     assert ("Z2", GOLDEN_RECORDS[0]["uscc"], "once") in keys
-    again = ledger.commit(read(folder))
+    again = ledger.commit(read_entry(folder))
     assert not again.recorded
     assert again.committed_at == first.committed_at
     assert grant_keys(ledger) == keys
@@ -71,8 +66,8 @@ def test_commit_once_then_no_op(tmp_path: Path, ledger: Ledger) -> None:
 
 
 def test_a_second_round_never_repays(tmp_path: Path, ledger: Ledger) -> None:
-    ledger.commit(read(make_round(tmp_path, "r1", ledger)))
-    second = read(make_round(tmp_path, "r2", ledger))
+    ledger.commit(read_entry(make_round(tmp_path, "r1", ledger)))
+    second = read_entry(make_round(tmp_path, "r2", ledger))
     assert second.grants == []  # every grant of the first round is now in the ledger
     result = ledger.commit(second)
     assert result.recorded  # an empty round is still a round
@@ -81,8 +76,8 @@ def test_a_second_round_never_repays(tmp_path: Path, ledger: Ledger) -> None:
 
 def test_a_stale_round_is_refused(tmp_path: Path, ledger: Ledger) -> None:
     """Two drafts run before either is committed: the second would pay twice."""
-    first = read(make_round(tmp_path, "a", ledger))
-    stale = read(make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2]))
+    first = read_entry(make_round(tmp_path, "a", ledger))
+    stale = read_entry(make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2]))
     ledger.commit(first)
     with pytest.raises(LedgerError, match=r"PM703") as err:
         ledger.commit(stale)
@@ -95,22 +90,22 @@ def test_a_round_edited_after_the_run_is_refused(tmp_path: Path, ledger: Ledger)
     grants = folder / "grants.csv"
     grants.write_bytes(grants.read_bytes().replace(b",600.00,600.00,", b",600.00,6000.00,"))
     with pytest.raises(LedgerError, match=r"files changed or missing since the run: grants\.csv"):
-        read(folder)
+        read_entry(folder)
     (folder / "公示名单.csv").unlink()
     with pytest.raises(LedgerError, match=r"grants\.csv, 公示名单\.csv"):
-        read(folder)
+        read_entry(folder)
 
 
 def test_an_edited_manifest_does_not_pass_for_the_round(tmp_path: Path, ledger: Ledger) -> None:
     folder = make_round(tmp_path, "r1", ledger)
-    original = read(folder).round_id
+    original = read_entry(folder).round_id
     manifest = folder / "manifest.json"
     manifest.write_text(manifest.read_text("utf-8").replace("2024-03-01", "2025-03-01"), "utf-8")
     # the lists carry the period they were computed for: a moved as-of date shows
     with pytest.raises(LedgerError, match=r"period"):
-        read(folder)
+        read_entry(folder)
     manifest.write_text(manifest.read_text("utf-8").replace("2025-03-01", "2024-03-01"), "utf-8")
-    assert read(folder).round_id == original
+    assert read_entry(folder).round_id == original
 
 
 def test_not_a_round_folder(tmp_path: Path, policy_set: PolicySet) -> None:
@@ -134,12 +129,12 @@ def test_a_failure_mid_commit_leaves_the_ledger_as_it_was(
 
     monkeypatch.setattr(ledger_module, "insert_grants", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        ledger.commit(read(folder))
+        ledger.commit(read_entry(folder))
     assert len(calls) == 3  # two batches went in before the failure ...
     assert grant_keys(ledger) == []  # ... and were rolled back
     assert rounds(ledger) == 0
     monkeypatch.setattr(ledger_module, "insert_grants", real)
-    assert ledger.commit(read(folder)).recorded
+    assert ledger.commit(read_entry(folder)).recorded
     assert len(grant_keys(ledger)) == 11
 
 
@@ -158,7 +153,7 @@ def _crash_mid_commit(folder: str, db: str) -> None:
             os._exit(3)
 
     module.insert_grants = dying  # type: ignore[assignment]
-    Ledger(db).commit(read(Path(folder)))
+    Ledger(db).commit(read_entry(Path(folder)))
 
 
 def test_a_crash_mid_commit_leaves_the_ledger_as_it_was(
@@ -176,7 +171,7 @@ def test_a_crash_mid_commit_leaves_the_ledger_as_it_was(
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert grant_keys(ledger) == []
     assert rounds(ledger) == 0
-    assert ledger.commit(read(folder)).recorded
+    assert ledger.commit(read_entry(folder)).recorded
 
 
 def _commit_at_once(folder: str, db: str, barrier: Any, results: Any) -> None:
@@ -191,7 +186,7 @@ def _commit_at_once(folder: str, db: str, barrier: Any, results: Any) -> None:
         real(*args)
 
     module.insert_grants = slow  # type: ignore[assignment]
-    entry = read(Path(folder))
+    entry = read_entry(Path(folder))
     barrier.wait()
     try:
         results.put(("recorded" if Ledger(db).commit(entry).recorded else "already", ""))
@@ -243,7 +238,7 @@ def test_two_processes_commit_overlapping_rounds(
 ) -> None:
     a = make_round(tmp_path, "a", ledger)
     b = make_round(tmp_path, "b", ledger, GOLDEN_RECORDS[:2])
-    sizes = {len(read(a).grants), len(read(b).grants)}
+    sizes = {len(read_entry(a).grants), len(read_entry(b).grants)}
     outcomes = run_two([a, b], ledger_target)
     assert sorted(o for o, _ in outcomes) == ["recorded", "refused"]
     assert len(grant_keys(ledger)) in sizes  # one round or the other, whole
@@ -261,7 +256,7 @@ def test_an_unreachable_ledger_is_a_clear_error() -> None:
 def test_the_ledger_keeps_its_word_on_a_policys_terms(tmp_path: Path, ledger: Ledger) -> None:
     """A round whose terms contradict what the ledger recorded of a policy (a once policy read
     as yearly, a policy moved out of the stacking group it was paid in) is refused."""
-    ledger.commit(read(make_round(tmp_path, "r1", ledger)))
+    ledger.commit(read_entry(make_round(tmp_path, "r1", ledger)))
     history = {(p.policy_id, p.uscc): p for p in ledger.history()}
     assert history["Z2", code(1)].once
     assert not history["W", code(1)].once

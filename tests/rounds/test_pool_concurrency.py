@@ -23,11 +23,10 @@ from policymatch.rounds.afterpay import Action, record
 from policymatch.rounds.draft import draft_round
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.manifest import read_round
 from policymatch.rounds.pool import Replenishment, pool_limits, replenish
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
-from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, POLICY_SET, write_policies
+from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, POLICY_SET, read_entry, write_policies
 
 #: The golden policies with a pool of 1500.00 behind fund ``pool`` (budget 1000.00 a round).
 POOLED = POLICY_SET.replace("    budget: 1000\n", "    budget: 1000\n    scale: 1500\n", 1)
@@ -70,7 +69,7 @@ def _slow_append() -> None:
 
 def _commit(folder: str, db: str, barrier: Any, results: Any) -> None:
     _slow_append()
-    entry = read_round(Path(folder))
+    entry = read_entry(Path(folder))
     barrier.wait()
     try:
         Ledger(db).commit(entry)
@@ -120,7 +119,7 @@ def _replenish(db: str, barrier: Any, policies: str, amount: int) -> None:
 
 def _commit_b(folder: str, db: str, barrier: Any) -> None:
     _slow_append()
-    entry = read_round(Path(folder))
+    entry = read_entry(Path(folder))
     barrier.wait()
     Ledger(db).commit(entry)
 
@@ -128,8 +127,8 @@ def _commit_b(folder: str, db: str, barrier: Any) -> None:
 def test_returns_replenishment_and_a_commit_at_once(tmp_path: Path, ledger_target: str) -> None:
     ledger = Ledger(ledger_target)
     a = make_round(tmp_path, "a", ledger, A_RECORDS)
-    ledger.commit(read_round(a))
-    rid = read_round(a).round_id
+    ledger.commit(read_entry(a))
+    rid = read_entry(a).round_id
     # 丁 alone: Z2 300.00 fits what is left (1500 - 774.07); the 回补 (50.00) is less than
     # 县人社局 owes whichever comes first (W paid 374.07, 300.00 of it returned)
     b = make_round(tmp_path, "b", ledger, [GOLDEN_RECORDS[3]])
@@ -168,9 +167,9 @@ def _die_after_append(kind: str, folder: str, db: str) -> None:
     journal_module.append = dying  # type: ignore[assignment]
     ledger = Ledger(db)
     if kind == "commit":
-        ledger.commit(read_round(Path(folder)))
+        ledger.commit(read_entry(Path(folder)))
     elif kind == "return":
-        entry = read_round(Path(folder))
+        entry = read_entry(Path(folder))
         g = entry.grants[0]
         action = Action(Kind.RETURN, g.uscc, g.policy_id, entry.round_id, g.amount_fen, "r", None, "t")  # fmt: skip
         record(ledger, [action], dt.date(2024, 4, 1))
@@ -184,7 +183,7 @@ def test_a_kill_leaves_the_ledger_as_it_was(tmp_path: Path, ledger_target: str, 
     ledger = Ledger(ledger_target)
     a = make_round(tmp_path, "a", ledger, A_RECORDS)
     if kind != "commit":
-        ledger.commit(read_round(a))
+        ledger.commit(read_entry(a))
     before = events(ledger) if kind != "commit" else []
     child = mp.get_context("spawn").Process(
         target=_die_after_append, args=(kind, str(a), ledger_target)
@@ -196,6 +195,6 @@ def test_a_kill_leaves_the_ledger_as_it_was(tmp_path: Path, ledger_target: str, 
     assert after == before
     if kind == "commit":
         assert ledger.history() == []
-        assert ledger.committed(read_round(a).round_id) is None
+        assert ledger.committed(read_entry(a).round_id) is None
     assert check(ledger).problems == []
     ledger.dispose()

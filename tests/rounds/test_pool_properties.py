@@ -18,12 +18,18 @@ from policymatch.rounds.afterpay import Action, record
 from policymatch.rounds.draft import draft_round
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.manifest import read_round
 from policymatch.rounds.pool import Replenishment, pool_limits, replenish, statement
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
 from policymatch.rules import PolicySet
-from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, POLICY_SET, registry, write_policies
+from tests.rounds.helpers import (
+    AS_OF,
+    GOLDEN_RECORDS,
+    POLICY_SET,
+    read_entry,
+    registry,
+    write_policies,
+)
 
 POOLED = POLICY_SET.replace("    budget: 1000\n", "    budget: 1000\n    scale: 1500\n", 1)
 
@@ -42,7 +48,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list
         limits=pool_limits(ledger, policy_set, AS_OF),
     )
     write_draft(draft, root / "r1")
-    entry = read_round(root / "r1")
+    entry = read_entry(root / "r1")
     ledger.commit(entry)
     ledger.dispose()
     return root / "ledger.sqlite", entry.round_id, list(entry.grants), policy_set

@@ -97,6 +97,10 @@ class Year:
 
         return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()[:12]
 
+    def commit(self, folder: Path, *more: str) -> str:
+        """Commit a round with the policy set it was run with, as a user must."""
+        return self.cli("commit", str(folder), "--policies", str(self.root / "policies"), *more)
+
     def replenish(self, amount: str, dept: str, source: str, ref: str, date: str) -> str:
         return self.cli(
             "pool", "replenish", "--fund", "pool", "--amount", amount, "--from", dept,
@@ -128,8 +132,8 @@ def test_a_year_of_the_pool(tmp_path: Path, ledger_target: str, capsys: Any) -> 
         f"uscc,policy_id,reason,reference\n{code(1)},A,公示期间收到实名异议,异议〔2024〕1号\n",
         encoding="utf-8",
     )
-    out = y.cli("commit", str(r1), "--withhold", str(tmp_path / "objections.csv"))
-    assert "11 grants, 1100.00 yuan" in out
+    out = y.commit(r1, "--withhold", str(tmp_path / "objections.csv"))
+    assert "（11 笔，1,100.00 元）" in out
     assert "暂缓兑现 1 笔" in out
     rid1 = y.round_id(r1)
     # Three transfers come back from the bank
@@ -149,7 +153,7 @@ def test_a_year_of_the_pool(tmp_path: Path, ledger_target: str, capsys: Any) -> 
     again = {(code(1), "A"), (code(2), "A"), (code(3), "B"), (code(4), "A")}
     assert again <= paid2
     assert paid2 - again == {(code(n), p) for n in (7, 8, 9) for p in "AB"}
-    y.cli("commit", str(r2))
+    y.commit(r2)
     rid2 = y.round_id(r2)
     # 企业5's A was wrong: recovered, never paid again
     y.cli(
@@ -164,7 +168,7 @@ def test_a_year_of_the_pool(tmp_path: Path, ledger_target: str, capsys: Any) -> 
     balance_before_r3 = 300_000 - 110_000 + 30_000 + 30_000 - 100_000 + 10_000
     assert granted3 <= balance_before_r3 < sum(fen(r["demand"]) for r in read(r3 / "grants.csv"))
     assert (code(5), "A") not in {(r["uscc"], r["policy_id"]) for r in read(r3 / "grants.csv")}
-    assert "一次性（once）政策兑现按比例核减" in y.cli("commit", str(r3))
+    assert "一次性（once）政策兑现按比例核减" in y.commit(r3)
     y.replenish("1000", "县科技局", "本级", "余财〔2024〕9号", "2024-10-15")
     # Round 4 (December): one newcomer; the rest paid or cut for good
     r4 = y.run("r4", "2024-12-01", [enterprise(n) for n in range(1, 23)])
@@ -172,7 +176,7 @@ def test_a_year_of_the_pool(tmp_path: Path, ledger_target: str, capsys: Any) -> 
         (code(22), "A"),
         (code(22), "B"),
     }
-    y.cli("commit", str(r4))
+    y.commit(r4)
 
     # Nothing paid twice: per enterprise x policy x period, payments = 1 + returns
     events = journal(ledger_target)

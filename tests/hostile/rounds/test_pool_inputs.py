@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from policymatch import load
 from policymatch.cli import main
 from policymatch.registry.writers import write_csv
-from tests.rounds.helpers import GOLDEN_RECORDS, POLICY_SET, code, registry, write_policies
+from tests.rounds.helpers import GOLDEN_RECORDS, POLICY_SET, code, commit, registry, write_policies
 
 POOLED = POLICY_SET.replace("    budget: 1000\n", "    budget: 1000\n    scale: 2000\n", 1)
 
@@ -38,7 +38,7 @@ def county(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     ledger = str(root / "ledger.sqlite")
     argv = ["run", "--registry", str(root / "registry.csv"), "--as-of", "2024-03-01"]
     assert main([*argv, "--out", str(root / "r1"), "--policies", str(root / "policies"), "--ledger", ledger]) == 0  # fmt: skip
-    assert main(["commit", str(root / "r1"), "--ledger", ledger, "--yes"]) == 0
+    assert commit(root / "r1", "--ledger", ledger, "--yes", policies=root / "policies") == 0
     rid = hashlib.sha256((root / "r1" / "manifest.json").read_bytes()).hexdigest()[:12]
     return root, rid
 
@@ -294,7 +294,9 @@ def test_a_withhold_file_naming_no_grant_commits_nothing(
     bad = write(root, "w.csv", f"uscc,policy_id,reason,reference\n{code(5)},W,异议,\n")
     before = dump(root / "ledger.sqlite")
     capsys.readouterr()
-    assert main(["commit", str(root / "r2"), "--withhold", bad, "--ledger", ledger]) == 1
+    assert (
+        commit(root / "r2", "--withhold", bad, "--ledger", ledger, policies=root / "policies") == 1
+    )
     err = capsys.readouterr().err
     assert "[PM770]" in err
     assert "w.csv:2" in err
