@@ -7,12 +7,12 @@ the diff like any other change to user-facing text.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from policymatch.cli import main
+from tests.golden import assert_golden
 from tests.rounds.helpers import code
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -20,10 +20,7 @@ EXPLAIN = ("explain", "--registry", "registry.csv", "--as-of", "2024-03-01", "--
 
 
 def _check_golden(name: str, text: str) -> None:
-    golden = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / name, text)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from policymatch import load
 from policymatch.cli import main
 from policymatch.registry.writers import write_csv
+from tests.golden import assert_golden
 from tests.rounds.helpers import GOLDEN_RECORDS, code, registry, write_policies
 
 
@@ -88,11 +88,7 @@ def test_run_summary_is_golden(county: Path, capsys: pytest.CaptureFixture[str])
     rid = hashlib.sha256((county / "r1" / "manifest.json").read_bytes()).hexdigest()[:12]
     assert out.startswith(f"轮次 {rid}（")
     out = out.replace(rid, "<round id>")
-    golden = GOLDEN / "run-summary.txt"
-    if os.environ.get("PM_UPDATE_GOLDEN"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(out, "utf-8")
-    assert out == golden.read_text("utf-8")
+    assert_golden(GOLDEN / "run-summary.txt", out)
 
 
 def test_commit_refuses_an_edited_round(county: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from policymatch import cli, load
 from policymatch.registry.generate import generate_frame
 from policymatch.registry.writers import write_csv
 from policymatch.rounds.round import RoundRequest, run_round
+from tests.golden import assert_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2024, 3, 1)
@@ -194,10 +194,7 @@ def test_the_terminal_summary_matches_the_golden_file(
 ) -> None:
     _, text = previewed
     text = text.replace(str(case), "<tmp>")
-    golden = Path(__file__).parent / "golden" / "summary.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text, encoding="utf-8")
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(Path(__file__).parent / "golden" / "summary.txt", text)
 
 
 def test_regions_and_industries_add_up(previewed: tuple[Path, str]) -> None:

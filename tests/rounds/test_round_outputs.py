@@ -1,6 +1,6 @@
 """The files of a round: golden CSV files byte for byte, the workbook, the manifest, determinism.
 
-Regenerate the golden files after an intended change with ``PM_UPDATE_GOLDEN=1 pytest ...``
+Regenerate the golden files after an intended change with ``UPDATE_GOLDEN=1 pytest ...``
 and review the diff.
 """
 
