@@ -22,15 +22,14 @@ from ..errors import UsageError, simple
 from ..money import parse_number
 from ..moneytext import yuan
 from ..registry.intake import allowed_fields
-from ..rounds.draft import RegistryInput
 from ..rounds.files import FILES
+from ..rounds.intake_notes import intake_notes
 from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
 from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
 from ..rounds.shortfall import shortfall_lines
 from ..rounds.stream import CHUNK_ROWS, ChunkedMatcher
 from ..rules import PolicySet, compile_policy_set
-from ..schema import Schema
 from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
 
@@ -167,7 +166,7 @@ def run_summary(report: RoundReport, ledger: str, policies: str = "policies") ->
         f"待补充数据 {len(draft.match.batch.unknown):,} 条",
         f"登记表：读入 {reg.rows_read:,} 行 = 参与匹配 {len(draft.frame):,} 行 "
         f"+ 数据问题 {len(reg.rejected):,} 行",
-        *_intake(reg, draft.policy_set.schema),
+        *intake_notes(reg, draft.policy_set.schema),
         *shortfall_lines(alloc),
         *(
             [f"待补正 {len(alloc.held):,} 笔（缺企业名称或银行账号，未兑现、未公示）：held.csv"]
@@ -187,20 +186,6 @@ def run_summary(report: RoundReport, ledger: str, policies: str = "policies") ->
         f"  {commit_command(folder, ledger, policies)}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _intake(reg: RegistryInput, schema: Schema) -> list[str]:
-    """The registry's columns that were not read and the fields it lacks, said every run."""
-    lines = []
-    if reg.ignored_columns:
-        lines.append("登记表中未读取的列：" + "、".join(reg.ignored_columns))
-    if reg.missing_fields:
-        fields = (schema[name] for name in reg.missing_fields)
-        lines.append(
-            "登记表缺少的字段（--allow-missing，对所有企业按未知处理）："
-            + "、".join(f"{f.display}（{f.name}）" for f in fields)
-        )
-    return lines
 
 
 def _run_on_dask(

@@ -4,7 +4,9 @@ Self-contained (no script, no font, no request to any server: it opens from a US
 offline machine), in Chinese: the fund pool (budget, granted, shortfall), each policy and each
 issuing department (grants, amount, the share of demand paid), the grants by region code
 (行政区划) and by industry section (GB/T 4754 门类), the distribution of amounts, what was not
-paid and why, the registry rows set aside, and links to the round's files.
+paid and why, the grants held until the registry gives a name or account (待补正, by
+department), the registry rows set aside, and links to the round's files. A registry that lacked
+fields the policies read (allowed by ``--allow-missing``) is said at the top, in a warning block.
 
 Every figure comes from the tables the files are written from, so the page agrees with
 ``summary.csv`` to the fen; each figure carries ``data-figure="<key>"`` so that tests (and other
@@ -25,6 +27,7 @@ import pandas as pd
 from ..moneytext import fen_text
 from .draft import Draft
 from .files import FILES
+from .intake_notes import ignored_note, missing_note
 from .lists import RoundLists
 from .outputs import write_bytes
 from .tables import Table
@@ -79,6 +82,7 @@ tr.total td{font-weight:bold;border-top:2px solid #52606d}
 .card{border:1px solid #cbd2d9;border-radius:6px;padding:8px 14px;min-width:160px}
 .card b{display:block;font-size:20px}
 svg text{font-size:12px;font-family:inherit}
+.warn{border:2px solid #c0392b;background:#fdecea;border-radius:6px;padding:8px 14px;margin:12px 0}
 """
 
 
@@ -235,6 +239,7 @@ def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
         "</b>元</div>"
         f'<div class="card">推送（需企业申请或承诺）<b data-figure="total/push">{len(alloc.push):,}'
         "</b>户次</div></div>",
+        _intake(draft),
     ]
     s.append("<h2>资金池</h2>")
     s.append(_funds(lists.funds))
@@ -250,6 +255,8 @@ def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
     s.append(_bands(amounts))
     s.append("<h2>未兑现与数据问题</h2>")
     s.append(_not_paid(draft, lists))
+    s.append("<h2>待补正（held.csv）</h2>")
+    s.append(_held(lists.held))
     s.append("<h2>本轮文件</h2>")
     s.append(_files())
     s.append("</body></html>\n")
@@ -374,6 +381,46 @@ def _not_paid(draft: Draft, lists: RoundLists) -> str:
             + (f"<p>另有 {more:,} 行，见 rejected.csv。</p>" if more > 0 else "")
         )
     return "".join(out)
+
+
+def _intake(draft: Draft) -> str:
+    """A warning block when fields were missing (every enterprise unknown on them, so the round
+    may pay fewer than it should), and a line naming the columns that were not read."""
+    reg = draft.registry
+    out = []
+    missing = missing_note(reg, draft.policy_set.schema)
+    if missing:
+        out.append(
+            f'<div class="warn"><b>注意：</b><span data-figure="registry/missing_fields">'
+            f"{html.escape(missing)}</span>。依赖这些字段的政策对所有企业都无法判定，"
+            "本轮可能少兑现；请核对登记表的列名。</div>"
+        )
+    ignored = ignored_note(reg)
+    if ignored:
+        out.append(f'<p data-figure="registry/ignored_columns">{html.escape(ignored)}</p>')
+    return "".join(out)
+
+
+def _held(held: Table) -> str:
+    """Grants held until the registry gives a name or a valid account, by the department to ask
+    (the policy's issuer): what they would be paid is not in any figure above."""
+    issuers = [str(v or "（未填）") for v in _column(held, "issuer")]
+    demands = [int(v) for v in held.data.column("demand").to_pylist()]
+    groups = _grouped(issuers, demands, demands)
+    rows = [
+        _text(k) + _count(f"held/{k}/grants", g.count) + _yuan(f"held/{k}/demand", g.demand)
+        for k, g in groups.items()
+    ]
+    foot = (
+        _text("合计")
+        + _count("held/total/grants", len(demands))
+        + _yuan("held/total/demand", sum(demands))
+    )
+    return (
+        "<p>缺企业名称或银行账号（或账号格式不符）的兑现，本轮不支付、不公示、不占预算；"
+        "请责任单位补正登记表后下一轮兑现。明细见 held.csv。</p>"
+        + _table(("责任单位（补正联系）", "笔数", "应兑现（元）"), rows, foot)
+    )
 
 
 def _files() -> str:

@@ -26,6 +26,7 @@ from ..errors import UsageError, simple
 from ..rules import PolicySet, ir
 from .draft import Draft, RegistryInput, draft_round
 from .folder import refuse_committed_folder, refuse_links
+from .intake_notes import intake_notes
 from .ledger import Ledger
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
@@ -155,6 +156,7 @@ def _notes(draft: Draft) -> list[str]:
         f"基准日期：{draft.as_of.isoformat()}",
         f"登记表：{reg.source}（读入 {reg.rows_read} 行，参与匹配 {len(draft.frame)} 行，"
         f"数据问题 {len(reg.rejected)} 行）",
+        *intake_notes(reg, draft.policy_set.schema),
         f"政策集 SHA-256：{draft.policy_set.digest}",
         f"台账：{draft.ledger}（已记录 {draft.ledger_grants} 笔）",
         f"policymatch {__version__}",

@@ -3,6 +3,7 @@ it is self-contained, and its figures for the golden round are golden."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from policymatch.rounds.ledger import Ledger
 from policymatch.rounds.report import REPORT
 from tests.golden import assert_golden
 from tests.rounds.shipped_round import fen, shipped_round, summary_rows
+from tests.rounds.test_held import run
 from tests.rounds.test_round_outputs import GOLDEN, golden_round  # noqa: F401 - a fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -138,3 +141,21 @@ def test_the_report_figures_are_golden(golden_round: Path) -> None:  # noqa: F81
     assert page.figures.pop("round_id") == rid[:12]
     actual = json.dumps(page.figures, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     assert_golden(GOLDEN / "report-figures.json", actual)
+
+
+def test_the_held_section_shows_held_csv_by_department(tmp_path: Path) -> None:
+    folder = run(tmp_path, "r1", Ledger(str(tmp_path / "ledger.sqlite")), complete=False)
+    with (folder / "held.csv").open(encoding="utf-8-sig", newline="") as f:
+        held = list(csv.DictReader(f))
+    assert len(held) == 3  # the round holds grants, or the test would compare nothing
+    page = figures((folder / REPORT).read_text("utf-8")).figures
+    by_issuer: dict[str, list[int]] = {}
+    for row in held:
+        by_issuer.setdefault(row["issuer"] or "（未填）", []).append(fen(row["demand"]))
+    for issuer, demands in by_issuer.items():
+        assert page[f"held/{issuer}/grants"] == str(len(demands))
+        assert fen(page[f"held/{issuer}/demand"]) == sum(demands)
+    assert page["held/total/grants"] == str(len(held))
+    assert fen(page["held/total/demand"]) == sum(fen(r["demand"]) for r in held)
+    shown = {k.split("/")[1] for k in page if k.startswith("held/")} - {"total"}
+    assert shown == set(by_issuer)
