@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands.flags import in_flags
 from .errors import PolicymatchError, UsageError
 
 #: Subcommand modules, in the order ``--help`` lists them.
@@ -103,10 +104,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.handler(args)
     except UsageError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        sys.stderr.write(in_flags(exc).render() + "\n")
         return 2
     except PolicymatchError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        sys.stderr.write(in_flags(exc).render() + "\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -27,7 +27,7 @@ from ..errors import PolicymatchError, UsageError, simple
 _ADDRESS = re.compile(r"^(tcp|tls)://[^/\s]+:\d+$")
 START_HINT = (
     "start a scheduler with 'dask scheduler' and workers with 'dask worker tcp://HOST:8786', "
-    "or use this machine's cores with --dask local"
+    "or use this machine's cores with spec=local"
 )
 
 
@@ -54,7 +54,7 @@ def require_dask() -> Any:
     except ImportError as exc:
         raise cluster_error(
             "PM801",
-            f"--dask needs Dask, which is not installed ({exc})",
+            f"running on a cluster needs Dask, which is not installed ({exc})",
             "pip install 'policymatch[dask]'",
         ) from None
     return distributed
@@ -67,9 +67,9 @@ def check_spec(spec: str) -> None:
             [
                 simple(
                     "PM802",
-                    f"--dask '{spec}' is neither 'local' nor a scheduler address",
-                    hint="--dask local (a cluster of this machine's cores) or "
-                    "--dask tcp://HOST:8786 (a running scheduler)",
+                    f"'{spec}' is neither 'local' nor a scheduler address",
+                    hint="spec=local (a cluster of this machine's cores) or "
+                    "spec=tcp://HOST:8786 (a running scheduler)",
                 )
             ]
         )

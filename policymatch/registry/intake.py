@@ -31,7 +31,7 @@ def needed(read: Iterable[str], present: Iterable[str]) -> frozenset[str]:
 
 
 def allowed_fields(names: Iterable[str], schema: Schema) -> frozenset[str]:
-    """The field names of ``--allow-missing`` (a name or a header alias each); PM523 for one
+    """The field names of ``allow_missing`` (a name or a header alias each); PM523 for one
     that is no registry field."""
     inputs = {f.name for f in schema.input_fields}
     out: set[str] = set()
@@ -45,10 +45,10 @@ def allowed_fields(names: Iterable[str], schema: Schema) -> frozenset[str]:
         problems.append(
             simple(
                 "PM523",
-                f"--allow-missing {name}: not a registry field"
+                f"'{name}' is not a registry field"
                 + (f" (did you mean {guess}?)" if guess else ""),
-                hint="give a field name or its Chinese header, e.g. --allow-missing "
-                "credit_blacklisted or --allow-missing 严重失信主体",
+                hint="give a field name or its Chinese header to allow missing, e.g. "
+                "allow_missing=credit_blacklisted or allow_missing=严重失信主体",
             )
         )
     if problems:
@@ -85,7 +85,7 @@ def missing_error(
                 f"read{why}; columns ignored: {shown}",
                 file=display,
                 hint=(f"did you mean {guess}? " if guess else "")
-                + f"name the column {headers}, or run with --allow-missing {fld.name} to treat "
+                + f"name the column {headers}, or allow missing it (allow_missing={fld.name}) to treat "
                 "it as unknown for every enterprise",
             )
         )

@@ -5,7 +5,7 @@ Series of raw cells (text where the source holds text; Python scalars or numeric
 holds typed values) and the row number of each record. :mod:`.load` types and validates them.
 
 Formats, by extension (``.csv``/``.txt``, ``.xlsx``/``.xlsm``, ``.parquet``/``.pq``), or a
-SQLAlchemy URL (anything with ``scheme://``) read through ``--table NAME`` or ``--query SQL``.
+SQLAlchemy URL (anything with ``scheme://``) read through ``table=NAME`` or ``query=SQL``.
 
 Row numbers are the ones a user finds the row by:
 
@@ -143,22 +143,21 @@ def detect_format(
     if is_database_url(text):
         shown = mask_url(text)
         if (table is None) == (query is None):
-            what = (
-                "both --table and --query" if table is not None else "neither --table nor --query"
-            )
+            what = "both" if table is not None else "neither"
             raise _fail(
                 "PM511",
-                f"a database registry needs exactly one of --table and --query; got {what}",
+                f"a database registry needs exactly one of a table and a query; got {what}",
                 shown,
-                hint="add --table NAME to read a whole table, or --query 'SELECT ...'",
+                hint="give table=NAME to read a whole table, or query='SELECT ...'",
             )
         return Format.SQL
     if table is not None or query is not None:
         raise _fail(
             "PM511",
-            "--table and --query apply to a database URL, not to a file",
+            "a table or a query applies to a database URL, not to a file",
             text,
-            hint="give a SQLAlchemy URL such as postgresql+psycopg://user@host/db, or drop --table/--query",
+            hint="give a SQLAlchemy URL such as postgresql+psycopg://user@host/db, "
+            "or no table= and no query=",
         )
     path = Path(text)
     if not path.exists():
@@ -178,7 +177,7 @@ def detect_format(
             "PM510",
             f"cannot tell the format of '{path.name}' from its extension",
             text,
-            hint="name the file .csv, .xlsx or .parquet, or give a database URL with --table/--query",
+            hint="name the file .csv, .xlsx or .parquet, or give a database URL with table= or query=",
         )
     return EXTENSIONS[suffix]
 
@@ -836,7 +835,7 @@ class SqlSource:
                     "PM505",
                     f"table '{table}' does not exist",
                     self.display,
-                    hint="check --table (and the database in the URL)",
+                    hint="check table= (and the database in the URL)",
                 ) from None
             names = [c.name for c in reflected.columns]
             # Untyped columns: cells come as the driver gives them (a NUMERIC as a Decimal, a

@@ -31,7 +31,7 @@ def _committed(out_dir: Path, message: str) -> LedgerError:
                 "PM713",
                 file=str(out_dir),
                 message=message,
-                hint="write the new round into another folder (--out)",
+                hint="write the new round into another folder (out_dir=)",
             )
         ]
     )
@@ -140,7 +140,7 @@ def refuse_other_ledger(folder: Path, rid: str, ledger: Ledger) -> None:
                 message=f"round {rid[:12]} was committed to {marker.get('ledger', '?')} on "
                 f"{str(marker.get('committed_at', '?'))[:10]} ({MARKER}); not committing it to "
                 f"{ledger.display} as well",
-                hint="commit with the ledger that holds it (--ledger)",
+                hint="commit with the ledger that holds it (ledger=)",
             )
         ]
     )

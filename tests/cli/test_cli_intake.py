@@ -81,7 +81,11 @@ def test_allow_missing_of_no_field_is_a_usage_error(
     status = main([*RUN, "--out", "r1", "--allow-missing", "tax"])
     _, err = capsys.readouterr()
     assert status == 2
-    assert "--allow-missing tax: not a registry field" in err
+    assert "'tax' is not a registry field" in err
+    assert (
+        "help: give a field name or its Chinese header to allow missing, e.g. --allow-missing "
+        in err
+    )
     assert "[PM523]" in err
 
 

@@ -82,6 +82,6 @@ def test_allow_missing_of_no_field_is_a_usage_error(renamed: Path) -> None:
     with pytest.raises(UsageError) as info:
         read_registry(renamed, S, require={"uscc"}, allow_missing=["严重失信"])
     assert info.value.diagnostics[0].code == "PM523"
-    assert "--allow-missing 严重失信: not a registry field (did you mean 严重失信主体?)" in (
+    assert "'严重失信' is not a registry field (did you mean 严重失信主体?)" in (
         info.value.render()
     )
