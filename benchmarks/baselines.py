@@ -6,7 +6,11 @@
 * :class:`PolarsExpressions`: every policy as polars expressions, evaluated in one lazy query
   (polars parallelises it and eliminates common sub-expressions itself).
 
-Same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
+* :class:`PandasBoolMasks` and :class:`NumpyFloor` (issue 15 item 1): two-valued, grants only,
+  float amounts in yuan: pandas with plain ``bool`` masks, one policy at a time, and the
+  hand-written numpy floor that evaluates each distinct condition once for the whole set.
+
+The first two: same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
 numbers, dates and text with constants, ``in``, ``startswith``, tags, ``and``/``or``/``not``,
 products with a rate, ``age_years``): eligibility in three-valued logic, grants with exact amounts
 in fen (cap, then half-up), the unknown pairs, and the near misses with their failed condition

@@ -60,7 +60,7 @@ def run(rows: int, repeat: int) -> list[str]:
         f"  {'batch core (VectorizedBackend)':<36} {core:8.3f} s",
     ]
     for baseline in (PandasMasks(), PolarsExpressions()):
-        took, out = best(lambda b=baseline: b.match(policies, frame, AS_OF, schema), repeat)
+        took, out = best(partial(baseline.match, policies, frame, AS_OF, schema), repeat)
         assert len(out.grants) == len(result.grants), baseline.name
         assert len(out.near) == len(result.near), baseline.name
         lines.append(timing(baseline.name, took, core))
