@@ -6,7 +6,11 @@
 * :class:`PolarsExpressions`: every policy as polars expressions, evaluated in one lazy query
   (polars parallelises it and eliminates common sub-expressions itself).
 
-Same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
+* :class:`PandasBoolMasks` and :class:`NumpyFloor` (issue 15 item 1): two-valued, grants only,
+  float amounts in yuan: pandas with plain ``bool`` masks, one policy at a time, and the
+  hand-written numpy floor that evaluates each distinct condition once for the whole set.
+
+The first two: same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
 numbers, dates and text with constants, ``in``, ``startswith``, tags, ``and``/``or``/``not``,
 products with a rate, ``age_years``): eligibility in three-valued logic, grants with exact amounts
 in fen (cap, then half-up), the unknown pairs, and the near misses with their failed condition
@@ -22,12 +26,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import polars as pl
+from pandas.api.extensions import ExtensionDtype
 
 from policymatch.backends.nearmiss import thresholds
 from policymatch.backends.reference import finish_amount
@@ -146,7 +151,10 @@ class PandasMasks:
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return scaled(v)
-            case ir.Field(name="age_years"):
+            case (
+                ir.Field(name="age_years")
+                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
+            ):
                 reg = self.frame["registered_on"]
                 years = self.as_of.year - reg.dt.year
                 before = (reg.dt.month * 100 + reg.dt.day) > (
@@ -309,7 +317,10 @@ class PolarsExpressions:
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return scaled(v)
-            case ir.Field(name="age_years"):
+            case (
+                ir.Field(name="age_years")
+                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
+            ):
                 reg = pl.col("registered_on")
                 before = (reg.dt.month().cast(pl.Int32) * 100 + reg.dt.day()) > (
                     self.as_of.month * 100 + self.as_of.day
@@ -366,6 +377,256 @@ class PolarsExpressions:
                     va * 10 ** (k - ka),
                     vb * 10 ** (k - kb) if isinstance(vb, pl.Expr) else pl.lit(vb * 10 ** (k - kb)),
                 )
+        raise NotImplementedError(expr)
+
+
+# --- two-valued baselines (issue 15 item 1) -----------------------------------------------------
+
+
+class _TwoValued:
+    """Eligibility as plain bool masks, nulls as false; float64 amounts in yuan.
+
+    A leaf whose value is null is false in both polarities: ``not`` is pushed down to the
+    leaves (``not (a and b)`` is ``not a or not b``), so ``not credit_blacklisted`` is false, not
+    true, for a null flag. That costs nothing over the naive two-valued rule and makes the
+    eligible set exactly the three-valued one's (the naive rule would grant on unknowns).
+    Grants are the rows where the eligibility holds and the amount is > 0 (a null amount is NaN,
+    never granted); only the grants are produced: no unknown pairs, no near misses.
+    """
+
+    name = ""
+    rows: int
+
+    def match(
+        self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
+    ) -> pd.DataFrame:
+        """The grants as ``row``, ``policy_id``, ``amount`` (float yuan, rounded to the fen)."""
+        self.as_of, self.schema = as_of, schema
+        self.prepare(frame[sorted(ir.registry_fields(policies) | {"registered_on"})])
+        ordered = sorted(policies, key=lambda p: p.id)
+        rows, codes, amounts = [], [], []
+        for i, policy in enumerate(ordered):
+            yuan = self.amount(policy)
+            granted = np.flatnonzero(np.asarray(self.holds(policy.eligibility, True) & (yuan > 0)))
+            rows.append(granted)
+            codes.append(np.full(granted.size, i))
+            amounts.append(np.floor(yuan[granted] * 100 + 0.5) / 100)
+        policy_id = pd.Categorical.from_codes(np.concatenate(codes), [p.id for p in ordered])
+        return pd.DataFrame(
+            {"row": np.concatenate(rows), "policy_id": policy_id, "amount": np.concatenate(amounts)}
+        )
+
+    def prepare(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
+        """A leaf condition's value (a bool mask, anything where null) and where it is known."""
+        raise NotImplementedError
+
+    def num(self, expr: ir.Expr) -> Any:
+        """A number in yuan (or its own unit) as float64, NaN where null; or a float."""
+        raise NotImplementedError
+
+    def holds(self, expr: ir.Expr, want: bool) -> Any:
+        """Where ``expr`` is known to be ``want``."""
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.holds(e, want)
+            case ir.Not(operand=o):
+                return self.holds(o, not want)
+            case ir.And(operands=ops) | ir.Or(operands=ops):
+                # ``and`` holds where every operand holds, fails where any fails; ``or`` dually.
+                every = isinstance(expr, ir.And) == want
+                out = self.holds(ops[0], want)
+                for o in ops[1:]:
+                    out = (out & self.holds(o, want)) if every else (out | self.holds(o, want))
+                return out
+        value, known = self.leaf(expr)
+        return (value & known) if want else (~value & known)
+
+    def amount(self, policy: ir.Policy) -> npt.NDArray[np.float64]:
+        cap = float(policy.cap) if policy.cap is not None else np.inf
+        if policy.amount.expr is not None:
+            value = np.minimum(np.asarray(self.num(policy.amount.expr), dtype=np.float64), cap)
+            return np.broadcast_to(value, (self.rows,))
+        out = np.zeros(self.rows)
+        chosen = np.zeros(self.rows, dtype=np.bool_)
+        for tier in policy.amount.tiers:
+            hit = np.asarray(self.holds(tier.when, True)) & ~chosen
+            out[hit] = min(float(self.num(tier.value)), cap)
+            chosen |= hit
+        return out
+
+
+class PandasBoolMasks(_TwoValued):
+    """The simplest fast pandas: numpy-backed columns (float64 with NaN, object text,
+    ``datetime64``), one policy at a time, each condition a pandas ``bool`` mask, nothing shared
+    between policies."""
+
+    name = "pandas bool masks (nulls as false)"
+
+    def prepare(self, frame: pd.DataFrame) -> None:
+        self.rows = len(frame)
+        self.frame = pd.DataFrame(
+            {
+                # Int64 and boolean (extension dtypes) as float64 with NaN for null.
+                name: col.astype("float64") if isinstance(col.dtype, ExtensionDtype) else col
+                for name, col in frame.items()
+            }
+        )
+        self.known = {name: col.notna().to_numpy() for name, col in self.frame.items()}
+
+    def leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
+        """Compared in pandas, combined as numpy ``bool`` arrays (no index alignment)."""
+        value, known = self._leaf(expr)
+        return np.asarray(value, dtype=bool), known
+
+    def _leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
+        frame, known = self.frame, self.known
+        match expr:
+            case ir.Field(name=name, ftype=FieldType.BOOLEAN):
+                return frame[name] == 1.0, known[name]
+            case ir.HasTag(field=f, tag=tag, negated=neg):
+                bit = 1 << self.schema[f.name].values.index(tag)
+                return ((frame[f.name] & bit) != 0) ^ neg, True
+            case ir.StartsWith(subject=ir.Field(name=name), prefix=p):
+                return frame[name].str.startswith(p, na=False), known[name]
+            case ir.InList(needle=ir.Field(name=name), items=items, negated=neg):
+                return frame[name].isin(items) ^ neg, known[name]
+            case ir.Compare(op=op, left=ir.Field(name=name), right=b) if expr.left.type in (
+                ir.T.TEXT,
+                ir.T.DATE,
+            ):
+                other = b.value if isinstance(b, ir.Const) else self.as_of
+                if expr.left.type is ir.T.DATE:
+                    other = pd.Timestamp(other)
+                return _cmp(op, frame[name], other), known[name]
+            case ir.Compare(op=op, left=a, right=b):
+                va, vb = self.num(a), self.num(b)
+                return _cmp(op, va, vb), np.asarray(pd.notna(va) & pd.notna(vb))
+        raise NotImplementedError(expr)
+
+    def num(self, expr: ir.Expr) -> Any:
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.num(e)
+            case ir.Const(value=Decimal() as v):
+                return float(v)
+            case (
+                ir.Field(name="age_years")
+                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
+            ):
+                reg = self.frame["registered_on"]
+                before = (reg.dt.month * 100 + reg.dt.day) > self.as_of.month * 100 + self.as_of.day
+                return self.as_of.year - reg.dt.year - before
+            case ir.Field(name=name, ftype=ftype):
+                return self.frame[name] / SCALE[ftype]
+            case ir.Arith(op="*", left=a, right=b):
+                return self.num(a) * self.num(b)
+            case ir.Arith(op="-", left=a, right=b):
+                return self.num(a) - self.num(b)
+            case ir.Call(func="year", args=(ir.AsOf(),)):
+                return float(self.as_of.year)
+        raise NotImplementedError(expr)
+
+    def amount(self, policy: ir.Policy) -> npt.NDArray[np.float64]:
+        return np.asarray(super().amount(policy), dtype=np.float64)
+
+
+class NumpyFloor(_TwoValued):
+    """The floor that does the least work: every column once to a numpy array (text as codes
+    into its distinct values), each distinct leaf condition evaluated once for the whole set
+    and shared between the policies that use it, float amounts."""
+
+    name = "numpy two-valued floor"
+
+    def prepare(self, frame: pd.DataFrame) -> None:
+        self.rows = len(frame)
+        self.cols: dict[str, Any] = {}
+        self.known: dict[str, npt.NDArray[np.bool_]] = {}
+        for name, col in frame.items():
+            if col.dtype.kind == "M":
+                values = col.to_numpy()
+                self.cols[name], self.known[name] = values, ~np.isnat(values)
+            elif col.dtype == object:
+                codes, uniques = pd.factorize(col)  # null as code -1
+                self.cols[name] = (codes, np.asarray(uniques, dtype=object))
+                self.known[name] = codes >= 0
+            else:
+                values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+                self.cols[name], self.known[name] = values, ~np.isnan(values)
+        self.leaves: dict[ir.Expr, tuple[Any, Any]] = {}
+        self.nums: dict[ir.Expr, Any] = {}
+
+    def leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
+        if expr not in self.leaves:
+            self.leaves[expr] = self._leaf(expr)
+        return self.leaves[expr]
+
+    def _leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
+        match expr:
+            case ir.Field(name=name, ftype=FieldType.BOOLEAN):
+                return self.cols[name] == 1.0, self.known[name]
+            case ir.HasTag(field=f, tag=tag, negated=neg):
+                bit = 1 << self.schema[f.name].values.index(tag)
+                return ((self.cols[f.name].astype(np.int64) & bit) != 0) ^ neg, True
+            case ir.StartsWith(subject=ir.Field(name=name), prefix=p):
+                codes, uniques = self.cols[name]
+                table = np.array([u.startswith(p) for u in uniques] + [False])
+                return table[codes], self.known[name]
+            case ir.InList(needle=ir.Field(name=name), items=items, negated=neg):
+                codes, uniques = self.cols[name]
+                table = np.append(np.isin(uniques, np.array(items, dtype=object)), False)
+                return table[codes] ^ neg, self.known[name]
+            case ir.Compare(op=op, left=ir.Field(name=name), right=b) if (
+                expr.left.type is ir.T.TEXT
+            ):
+                codes, uniques = self.cols[name]
+                table = np.append(uniques == b.value, False)  # type: ignore[attr-defined]
+                return _cmp(op, table[codes], True), self.known[name]
+            case ir.Compare(op=op, left=ir.Field(name=name), right=b) if (
+                expr.left.type is ir.T.DATE
+            ):
+                other = b.value if isinstance(b, ir.Const) else self.as_of
+                return _cmp(
+                    op, self.cols[name], np.datetime64(cast(dt.date, other), "ns")
+                ), self.known[name]
+            case ir.Compare(op=op, left=a, right=b):
+                va, vb = self.num(a), self.num(b)
+                return _cmp(op, va, vb), ~np.isnan(va) & ~np.isnan(vb)
+        raise NotImplementedError(expr)
+
+    def num(self, expr: ir.Expr) -> Any:
+        if expr not in self.nums:
+            self.nums[expr] = self._num(expr)
+        return self.nums[expr]
+
+    def _num(self, expr: ir.Expr) -> Any:
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.num(e)
+            case ir.Const(value=Decimal() as v):
+                return float(v)
+            case (
+                ir.Field(name="age_years")
+                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
+            ):
+                day = self.cols["registered_on"].astype("datetime64[D]")
+                month = day.astype("datetime64[M]")
+                years = day.astype("datetime64[Y]").astype(np.int64) + 1970
+                before = (
+                    (month.astype(np.int64) % 12 + 1) * 100 + (day - month).astype(np.int64) + 1
+                ) > (self.as_of.month * 100 + self.as_of.day)
+                age = (self.as_of.year - years - before).astype(np.float64)
+                return np.where(self.known["registered_on"], age, np.nan)
+            case ir.Field(name=name, ftype=ftype):
+                return self.cols[name] / SCALE[ftype]
+            case ir.Arith(op="*", left=a, right=b):
+                return self.num(a) * self.num(b)
+            case ir.Arith(op="-", left=a, right=b):
+                return self.num(a) - self.num(b)
+            case ir.Call(func="year", args=(ir.AsOf(),)):
+                return float(self.as_of.year)
         raise NotImplementedError(expr)
 
 

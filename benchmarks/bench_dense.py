@@ -9,10 +9,14 @@ What is matched: ``policygen``'s dense profile (``generate_policy_set(200, seed=
 50,000 rows: about 900,000 grants, 210,000 unknown pairs and 150,000 near misses (one threshold
 short, within 20%).
 
-Baselines in the same run, on the same frame, each checked to find the same grants and the same
-near misses as the batch core (:mod:`benchmarks.baselines`): pandas masks per policy and polars
-expressions in one lazy query. Best wall time of ``--repeat`` runs each; the ratios are what to
-read on a shared machine.
+Baselines in the same run, on the same frame (:mod:`benchmarks.baselines`): pandas masks per
+policy with nullable booleans and polars expressions in one lazy query, each checked to find the
+same grants and the same near misses as the batch core; and two two-valued baselines with float
+amounts that produce grants only (issue 15 item 1): pandas with plain ``bool`` masks, nulls as
+false, checked to find the same (row, policy) grants with amounts within 0.01 yuan, and the
+hand-written numpy floor, checked on the grant set alone. Best wall time of ``--repeat`` runs
+each, conversion of the frame included for every engine; the ratios are what to read on a shared
+machine.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import argparse
 import datetime as dt
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from benchmarks.baselines import PandasMasks, PolarsExpressions
+import pandas as pd
+
+from benchmarks.baselines import NumpyFloor, PandasBoolMasks, PandasMasks, PolarsExpressions
 from policymatch.backends.vectorized import VectorizedBackend
 from policymatch.registry.generate import generate_frame
 from policymatch.testing.policygen import generate_policy_set
@@ -53,11 +60,42 @@ def run(rows: int, repeat: int) -> list[str]:
         f"  {'batch core (VectorizedBackend)':<36} {core:8.3f} s",
     ]
     for baseline in (PandasMasks(), PolarsExpressions()):
-        took, out = best(lambda b=baseline: b.match(policies, frame, AS_OF, schema), repeat)
+        took, out = best(partial(baseline.match, policies, frame, AS_OF, schema), repeat)
         assert len(out.grants) == len(result.grants), baseline.name
         assert len(out.near) == len(result.near), baseline.name
-        lines.append(f"  {baseline.name:<36} {took:8.3f} s  batch core {took / core:.1f}x faster")
+        lines.append(timing(baseline.name, took, core))
+    # Two-valued, float amounts: the pandas masks to the cent within 0.01 yuan (float rounding
+    # can land one fen off at a half), the floor on the grant set alone (it does the least work).
+    two_valued: list[tuple[PandasBoolMasks | NumpyFloor, bool]] = [
+        (PandasBoolMasks(), True),
+        (NumpyFloor(), False),
+    ]
+    for two, cents in two_valued:
+        took, grants = best(partial(two.match, policies, frame, AS_OF, schema), repeat)
+        same_grants(result.grants, grants, two.name, cents)
+        lines.append(timing(two.name, took, core))
     return lines
+
+
+def timing(name: str, took: float, core: float) -> str:
+    ratio = (
+        f"batch core {took / core:.1f}x faster"
+        if took >= core
+        else f"batch core {took / core:.2f}x"
+    )
+    return f"  {name:<36} {took:8.3f} s  {ratio}"
+
+
+def same_grants(core: pd.DataFrame, other: pd.DataFrame, name: str, cents: bool) -> None:
+    """The same (row, policy_id) pairs as the batch core, and with ``cents`` the same amounts
+    within 0.01 yuan."""
+    ours = core.assign(policy_id=core["policy_id"].astype(str))
+    theirs = other.assign(policy_id=other["policy_id"].astype(str))
+    both = ours.merge(theirs, on=["row", "policy_id"], how="outer", indicator=True)
+    assert (both["_merge"] == "both").all(), f"{name}: grants differ from the batch core's"
+    if cents:
+        off = (both["amount_fen"] / 100 - both["amount"]).abs().max()
+        assert off <= 0.01 + 1e-9, f"{name}: amounts off by up to {off} yuan"
 
 
 def test_dense_50k() -> None:
