@@ -171,7 +171,7 @@ def _other_policy(policy: str, period: str) -> Callable[[Rows], Rows]:
         ),
         (_not_eligible, "but on the registry the policy gives the enterprise nothing", "PM722"),
         (_amount("T", "100.00", "100.00"), "policy T: 175.00 granted, budget 150.00", "PM723"),
-        (_uscc, "fails its check digit", "PM722"),
+        (_uscc, "校验码不对", "PM722"),
         (_twice, "paid twice under policy W (also line", "PM722"),
         (_other_policy("P", "once"), "a 即申即享 policy is not paid in a round", "PM722"),
         (_other_policy("OLD", "once"), "the policy is not in force on 2024-03-01", "PM722"),
