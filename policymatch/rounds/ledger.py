@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from ..errors import LedgerError, simple
+from ..moneytext import fen_text
 from ..registry.load import is_database_url
 from .allocate import Candidate, Paid, Terms, ledger_filter
 
@@ -417,17 +418,33 @@ def _refuse_contradictions(conn: Connection, entry: RoundEntry) -> None:
 def _refuse_conflicts(
     entry: RoundEntry, history: list[Paid], due: Mapping[tuple[str, str, str], int]
 ) -> None:
+    """Under the lock: no grant of the round (paid or withheld) already paid, and no 补发 of a
+    remainder other than the one the ledger owes now: a draft run while a remainder was owed
+    asks for all of it, so once another round paid some of it, or a first payment cut short
+    opened it since, the draft would pay the same money twice."""
     candidates = [
         Candidate(i, g.uscc, g.policy_id, g.amount_fen) for i, g in enumerate(entry.grants)
     ]
-    _, blocked = ledger_filter(candidates, entry.terms, history, entry.as_of, due)
-    if not blocked:
-        return
-    shown = [
+    candidates += [
+        Candidate(len(candidates) + i, w.uscc, w.policy_id, w.amount_fen)
+        for i, w in enumerate(entry.withheld)
+    ]
+    _, excluded = ledger_filter(candidates, entry.terms, history, entry.as_of, due)
+    blocked = [
         f"{b.candidate.policy_id} {b.candidate.uscc}: {b.reason.value}"
         + (f" ({b.other})" if b.other else "")
-        for b in blocked[:10]
+        for b in excluded
     ]
+    for g in entry.grants:
+        left = due.get((g.policy_id, g.uscc, entry.terms[g.policy_id].period(entry.as_of)))
+        if left is not None and g.demand_fen != left:
+            blocked.append(
+                f"{g.policy_id} {g.uscc}: carried remainder due {fen_text(left)}, "
+                f"this round pays {fen_text(g.amount_fen)} of {fen_text(g.demand_fen)}"
+            )
+    if not blocked:
+        return
+    shown = blocked[:10]
     more = f"\n  ... and {len(blocked) - 10} more" if len(blocked) > 10 else ""
     raise LedgerError(
         [
