@@ -93,7 +93,7 @@ class PandasMasks:
                 pd.DataFrame({"row": rows[keep], "policy_id": policy.id, "amount_fen": fen[keep]})
             )
             unknown_rows = np.flatnonzero(elig.isna().to_numpy())
-            read = sorted(ir.fields_of(policy.eligibility) - {"age_years", "tags"})
+            read = sorted(ir.fields_of(policy.eligibility) - {"tags"})
             nulls = self.frame[read].iloc[unknown_rows].isna().to_numpy()
             fields = np.full(len(unknown_rows), "", dtype=object)
             for j, name in enumerate(read):
@@ -151,10 +151,7 @@ class PandasMasks:
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return scaled(v)
-            case (
-                ir.Field(name="age_years")
-                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
-            ):
+            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
                 reg = self.frame["registered_on"]
                 years = self.as_of.year - reg.dt.year
                 before = (reg.dt.month * 100 + reg.dt.day) > (
@@ -317,10 +314,7 @@ class PolarsExpressions:
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return scaled(v)
-            case (
-                ir.Field(name="age_years")
-                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
-            ):
+            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
                 reg = pl.col("registered_on")
                 before = (reg.dt.month().cast(pl.Int32) * 100 + reg.dt.day()) > (
                     self.as_of.month * 100 + self.as_of.day
@@ -512,10 +506,7 @@ class PandasBoolMasks(_TwoValued):
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return float(v)
-            case (
-                ir.Field(name="age_years")
-                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
-            ):
+            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
                 reg = self.frame["registered_on"]
                 before = (reg.dt.month * 100 + reg.dt.day) > self.as_of.month * 100 + self.as_of.day
                 return self.as_of.year - reg.dt.year - before
@@ -607,10 +598,7 @@ class NumpyFloor(_TwoValued):
                 return self.num(e)
             case ir.Const(value=Decimal() as v):
                 return float(v)
-            case (
-                ir.Field(name="age_years")
-                | ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf()))
-            ):
+            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
                 day = self.cols["registered_on"].astype("datetime64[D]")
                 month = day.astype("datetime64[M]")
                 years = day.astype("datetime64[Y]").astype(np.int64) + 1970

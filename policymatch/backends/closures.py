@@ -120,13 +120,6 @@ class Compiler:
 def _field(e: ir.Field) -> Fn:
     name = e.name
     tags = e.ftype.value == "tags"
-    if name == "age_years":
-
-        def derived(env: Env) -> Any:
-            v = env.get(name)
-            return Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else v
-
-        return derived
 
     def field(env: Env) -> Any:
         v = env.record.get(name)
