@@ -74,7 +74,7 @@ def _confirm(entry: RoundEntry, yes: bool) -> bool:
         return True
     n = sum(1 for g in entry.grants if g.policy_id in cut and g.amount_fen < g.demand_fen)
     sys.stderr.write(
-        f"注意：本轮有 {n} 笔一次性（once）政策兑现按比例核减（{'、'.join(cut)}），"
+        f"注意：本轮有 {n:,} 笔一次性（once）政策兑现按比例核减（{'、'.join(cut)}），"
         "入账后核减部分不再补发。\n"
     )
     if yes or not sys.stdin.isatty():
@@ -101,13 +101,13 @@ def run(args: argparse.Namespace) -> int:
         result = ledger.commit(entry)
     finally:
         ledger.dispose()
-    what = f"轮次 {result.round_id[:12]}（{result.grants} 笔，{yuan(result.amount_fen)}）"
+    what = f"轮次 {result.round_id[:12]}（{result.grants:,} 笔，{yuan(result.amount_fen)}）"
     if result.recorded:
         sys.stdout.write(f"已记入台账：{what}，台账 {ledger.display}\n")
         if entry.withheld:
             total = sum(w.amount_fen for w in entry.withheld)
             sys.stdout.write(
-                f"暂缓兑现 {len(entry.withheld)} 笔，{yuan(total)}（公示异议），"
+                f"暂缓兑现 {len(entry.withheld):,} 笔，{yuan(total)}（公示异议），"
                 "留在资金池，可在以后轮次兑现\n"
             )
     else:

@@ -49,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     sys.stdout.write(
-        f"台账核对通过（{ledger.display}）：{report.rounds} 个轮次，{report.grants} 笔兑现，"
-        f"{report.events} 条资金池流水\n"
+        f"台账核对通过（{ledger.display}）：{report.rounds:,} 个轮次，{report.grants:,} 笔兑现，"
+        f"{report.events:,} 条资金池流水\n"
     )
     for fund, balance in sorted(report.balances.items()):
-        sys.stdout.write(f"  资金 {fund} 余额 {fen_text(balance)} 元\n")
+        sys.stdout.write(f"  资金 {fund} 余额 {fen_text(balance, grouped=True)} 元\n")
     return 0

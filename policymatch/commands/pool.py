@@ -87,8 +87,8 @@ def run_replenish(args: argparse.Namespace) -> int:
     finally:
         ledger.dispose()
     sys.stdout.write(
-        f"已记录回补：{r.department} → {r.fund} {fen_text(amount)} 元（{r.source}，{r.ref}）；"
-        f"资金池余额 {fen_text(balance)} 元\n"
+        f"已记录回补：{r.department} → {r.fund} {fen_text(amount, grouped=True)} 元（{r.source}，{r.ref}）；"
+        f"资金池余额 {fen_text(balance, grouped=True)} 元\n"
     )
     return 0
 
@@ -119,12 +119,12 @@ def run(args: argparse.Namespace) -> int:
         t = st.totals
         out.write(f"资金 {st.fund}（截至 {as_of}）\n")
         for kind in (Kind.OPENING, Kind.ADVANCE, Kind.REPLENISH, Kind.RETURN, Kind.RECOVER):
-            out.write(f"  {KIND_TEXT[kind]}  {fen_text(t.get(kind, 0))}\n")
-        out.write(f"  余额  {fen_text(st.balance_fen)}\n")
+            out.write(f"  {KIND_TEXT[kind]}  {fen_text(t.get(kind, 0), grouped=True)}\n")
+        out.write(f"  余额  {fen_text(st.balance_fen, grouped=True)}\n")
         owed = {d: v for d, v in st.owed.items() if v}
         out.write("  回补清单（应回补）：" + ("无" if not owed else "") + "\n")
         for dept, value in sorted(owed.items()):
-            out.write(f"    {dept}  {fen_text(value)}\n")
+            out.write(f"    {dept}  {fen_text(value, grouped=True)}\n")
     if not found:
         out.write("台账中还没有资金池记录\n")
     for path in written:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"已重新开放：{args.uscc} {args.policy}，可在以后轮次兑现（{args.ref}）\n")
     else:
         sys.stdout.write(
-            f"已登记追回：{args.uscc} {args.policy} {fen_text(amount)} 元退回资金池；"
+            f"已登记追回：{args.uscc} {args.policy} {fen_text(amount, grouped=True)} 元退回资金池；"
             f"该笔不再兑现（{args.ref}）\n"
         )
     return 0

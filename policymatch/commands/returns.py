@@ -63,6 +63,6 @@ def run(args: argparse.Namespace) -> int:
         ledger.dispose()
     total = sum(r["amount_fen"] for r in rows)
     sys.stdout.write(
-        f"已登记退票 {len(rows)} 笔，{fen_text(total)} 元退回资金池；这些兑现可在下一轮重新兑现\n"
+        f"已登记退票 {len(rows):,} 笔，{fen_text(total, grouped=True)} 元退回资金池；这些兑现可在下一轮重新兑现\n"
     )
     return 0

@@ -88,8 +88,8 @@ def _check(conn: Connection) -> Report:
         got = per_round.get(rid, [0, 0])
         if got != [int(n), int(total)]:
             out.append(
-                f"轮次 {rid[:12]}: pm_rounds 记 {n} 笔 {fen_text(int(total))} 元，"
-                f"流水记 {got[0]} 笔 {fen_text(got[1])} 元"
+                f"轮次 {rid[:12]}: pm_rounds 记 {n:,} 笔 {fen_text(int(total), grouped=True)} 元，"
+                f"流水记 {got[0]:,} 笔 {fen_text(got[1], grouped=True)} 元"
             )
     # balances, three ways
     j = journal_table.c
@@ -106,11 +106,11 @@ def _check(conn: Connection) -> Report:
         report.balances[fund] = summed[fund]
         if not (summed[fund] == st.balance_fen == opening - owed):
             out.append(
-                f"资金 {fund}: 余额不平：按类汇总 {fen_text(summed[fund])}，逐笔 "
-                f"{fen_text(st.balance_fen)}，规模减应回补 {fen_text(opening - owed)}"
+                f"资金 {fund}: 余额不平：按类汇总 {fen_text(summed[fund], grouped=True)}，逐笔 "
+                f"{fen_text(st.balance_fen, grouped=True)}，规模减应回补 {fen_text(opening - owed, grouped=True)}"
             )
         if fund in pools:
             low = min((ln.balance_fen for ln in st.lines), default=0)
             if low < 0:
-                out.append(f"资金 {fund}: 余额曾为负（{fen_text(low)}）")
+                out.append(f"资金 {fund}: 余额曾为负（{fen_text(low, grouped=True)}）")
     return report

@@ -48,4 +48,4 @@ def test_the_demo_round_holds_and_balances(
     assert owed == paid
     capsys.readouterr()
     assert main(["ledger", "check"]) == 0
-    assert f"余额 {Decimal(20_000_000 * 100 - paid) / 100:.2f} 元" in capsys.readouterr().out
+    assert f"余额 {Decimal(20_000_000 * 100 - paid) / 100:,.2f} 元" in capsys.readouterr().out
