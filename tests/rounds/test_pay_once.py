@@ -191,9 +191,11 @@ def test_two_first_payments_cut_short_are_not_both_paid(
     assert "carried remainder due 50.00, this round pays 50.00 of 100.00" in out
 
 
-def test_a_withheld_grant_released_is_paid_once(
+def _withheld_then_two_drafts(
     tmp_path: Path, ledger_target: str, capsys: Any
-) -> None:
+) -> tuple[Pool, Path, Path, Path]:
+    """Round r1 committed with C's grant to enterprise 1 withheld, then two drafts (r2, r3) made
+    from that same ledger state, each releasing it."""
     pool = Pool(tmp_path, ledger_target, capsys, limit="scale: 1000")
     r1 = pool.run("r1")
     objections = tmp_path / "objections.csv"
@@ -201,7 +203,13 @@ def test_a_withheld_grant_released_is_paid_once(
         f"uscc,policy_id,reason,reference\n{code(1)},C,公示异议,异议1号\n", encoding="utf-8"
     )
     pool.commit(r1, "--withhold", str(objections))
-    r2, r3 = pool.run("r2"), pool.run("r3", "2024-03-02")
+    return pool, objections, pool.run("r2"), pool.run("r3", "2024-03-02")
+
+
+def test_a_withheld_grant_released_is_paid_once(
+    tmp_path: Path, ledger_target: str, capsys: Any
+) -> None:
+    pool, _, r2, r3 = _withheld_then_two_drafts(tmp_path, ledger_target, capsys)
     assert grants(r2) == grants(r3) == {code(1): "100.00"}
     stale = pool.entry(r3)
     pool.commit(r2)
@@ -211,14 +219,7 @@ def test_a_withheld_grant_released_is_paid_once(
 def test_a_withhold_of_a_grant_paid_since_is_refused(
     tmp_path: Path, ledger_target: str, capsys: Any
 ) -> None:
-    pool = Pool(tmp_path, ledger_target, capsys, limit="scale: 1000")
-    r1 = pool.run("r1")
-    objections = tmp_path / "objections.csv"
-    objections.write_text(
-        f"uscc,policy_id,reason,reference\n{code(1)},C,公示异议,异议1号\n", encoding="utf-8"
-    )
-    pool.commit(r1, "--withhold", str(objections))
-    r2, r3 = pool.run("r2"), pool.run("r3", "2024-03-02")
+    pool, objections, r2, r3 = _withheld_then_two_drafts(tmp_path, ledger_target, capsys)
     stale = pool.entry(r3, objections)
     pool.commit(r2)
     # r3 withholds what r2 paid: recording it would say a paid grant was never paid
