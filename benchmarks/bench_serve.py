@@ -29,7 +29,7 @@ from policymatch.backends.reference import evaluate_policy
 from policymatch.registry.frame import iter_records
 from policymatch.registry.generate import generate_frame
 from policymatch.rules import PolicySet
-from policymatch.serve.answers import answer, compiled
+from policymatch.serve.answers import answer, prepared
 from policymatch.testing.policygen import generate_policy_set
 from policymatch.values import Value
 
@@ -63,7 +63,7 @@ def _run(benchmark: Any, one: Callable[[Row], object], rows: list[Row]) -> None:
 @pytest.mark.benchmark(group="one enterprise x 200 policies")
 def test_closures(benchmark: Any, scenario: tuple[PolicySet, list[Row]]) -> None:
     policy_set, rows = scenario
-    compiled(policy_set, AS_OF)  # compiled once per policy set and date, as in the service
+    prepared(policy_set, AS_OF)  # compiled once per policy set and date, as in the service
     _run(benchmark, lambda row: answer(policy_set, row, AS_OF), rows)
 
 
