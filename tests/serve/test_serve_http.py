@@ -124,7 +124,9 @@ def test_explain_policies_rounds_pool(server: Server) -> None:
     status, body = server.request("GET", f"/v1/explain/{uscc}/YY-GX-2023-01?as_of={AS_OF}")
     assert status == 200
     assert body["kind"] == "policymatch/explanation"
-    assert body["read_out"]["which"] == "computed"
+    # A ledger is configured (absent: nothing paid before): the round's effect is given.
+    assert body["read_out"]["which"] == "round"
+    assert body["round"] is not None
     assert server.request("GET", f"/v1/explain/{uscc}/NOPE")[0] == 404
     status, body = server.request("GET", f"/v1/policies?as_of={AS_OF}")
     assert {"id", "title", "issuer", "mode", "amount"} <= set(body["policies"][0])
