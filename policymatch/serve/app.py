@@ -35,7 +35,7 @@ from ..registry.dataframe import read_frame
 from ..rules import PolicySet
 from ..rules.printer import to_text
 from ..values import Value
-from .answers import answer
+from .answers import answer, prepared
 from .events_endpoint import EventsEndpoint
 
 if TYPE_CHECKING:
@@ -182,6 +182,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
+        # The closures for the default date before the first request, not during it.
+        prepared(store.current.policy_set, as_of_of(None))
         store.start()
         yield
         store.stop()
