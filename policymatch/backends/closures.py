@@ -31,6 +31,7 @@ from typing import Any
 from ..rules import ir
 from ..values import Value
 from .reference import (
+    COMPARE,
     DIVISION,
     Env,
     Outcome,
@@ -49,14 +50,6 @@ Fn = Callable[[Row], Any]
 AS_OF = "\0as_of"
 EMPTY: frozenset[str] = frozenset()
 
-COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 ARITH: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,

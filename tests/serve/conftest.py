@@ -27,6 +27,9 @@ from policymatch.schema import STANDARD_SCHEMA
 from policymatch.serve.app import create_app
 from policymatch.serve.config import ServeConfig, Token
 
+# The public API's county folder (policies/ and the golden registry.csv), for tests/serve too.
+from tests.api.conftest import county as county
+
 ROOT = Path(__file__).parents[2]
 READ = "read-token-0123456789abcdef"
 EVENTS = "events-token-0123456789abcdef"

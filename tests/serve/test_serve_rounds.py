@@ -10,22 +10,10 @@ from pathlib import Path
 import pytest
 
 import policymatch
-from policymatch import load
 from policymatch.cli import main
-from policymatch.registry.writers import write_csv
 from policymatch.serve.config import ServeConfig, Token
-from tests.rounds.helpers import GOLDEN_RECORDS, code, registry, write_policies
+from tests.rounds.helpers import code
 from tests.serve.conftest import AS_OF, READ, running
-
-
-@pytest.fixture
-def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    policy_set = load(str(write_policies(tmp_path / "policies")))
-    write_csv(
-        registry(GOLDEN_RECORDS, policy_set).frame, tmp_path / "registry.csv", policy_set.schema
-    )
-    return tmp_path
 
 
 def _config(folder: Path, ledger: str | None) -> ServeConfig:
