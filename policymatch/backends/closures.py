@@ -101,7 +101,7 @@ class Compiler:
         if isinstance(e, ir.InList):
             return self._in_list(e)
         if isinstance(e, ir.HasTag):
-            self(e.field)
+            self(e.field)  # the field is read from the row: compiling it puts it there
             return _has_tag(e.field.name, e.tag, e.negated)
         if isinstance(e, ir.StartsWith):
             return _startswith(self(e.subject), e.prefix)
@@ -113,7 +113,7 @@ class Compiler:
 
     def _compare(self, e: ir.Compare) -> Fn:
         op = COMPARE[e.op]
-        left, right = self(e.left), self(e.right)
+        left, right = self(e.left), self(e.right)  # also puts a field in the row
         if isinstance(e.left, ir.Field) and isinstance(e.right, ir.Const):
             name, value = e.left.name, e.right.value
             if value is None:
