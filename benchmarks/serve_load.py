@@ -8,11 +8,12 @@ Starts ``policymatch serve`` (shipped policies, its seeded 2,000-row demo regist
 clients, that many processes send their share of ``--requests`` match requests by USCC, each
 over one keep-alive connection, as fast as the server answers. Then the same against the floor:
 a FastAPI app whose POST /v1/match returns a fixed body the size of an answer (a plain route,
-as the service's is), on the same uvicorn settings (one worker, its HTTP parser and event loop), without tokens or a log: what
-any request costs on this stack. Prints, per server and number of clients, requests a second,
-p50/p90/p99/max latency (client side, request sent to answer read), the non-200 answers (there
-must be none) and the ratios to the floor. Everything runs on this machine: the clients take
-CPU from the server.
+as the service's is), on the same uvicorn settings (one worker, its HTTP parser and event
+loop), without tokens or a log: what any request costs on this stack. Prints, per server and
+number of clients, requests a second, p50/p90/p99/max latency (client side, request sent to
+answer read), the non-200 answers (there must be none), the server process's CPU time per
+request (user + system, the figure a busy machine disturbs least) and the ratios to the floor.
+Everything runs on this machine: the clients take CPU from the server.
 """
 
 from __future__ import annotations
