@@ -75,6 +75,11 @@ def test_tokens(server: Server) -> None:
     status, body = server.request("GET", "/openapi.json", token=None)
     assert status == 200
     assert {"/v1/match", "/v1/events", "/v1/explain/{uscc}/{policy_id}"} <= set(body["paths"])
+    # POST /v1/match is a plain route: its entry, written by hand, describes the body.
+    match = body["paths"]["/v1/match"]["post"]
+    request = match["requestBody"]["content"]["application/json"]["schema"]
+    assert set(request["properties"]) == {"uscc", "record", "as_of"}
+    assert request["additionalProperties"] is False
 
 
 @pytest.mark.parametrize(
