@@ -8,6 +8,7 @@ one enterprise per round, against :func:`policymatch.testing.policygen.generate_
 
 * ``closures``: :func:`policymatch.serve.answers.answer`, what ``POST /v1/match`` runs (the
   closures of :mod:`policymatch.backends.closures`, the answer's dicts built);
+* ``closures_json``: the same, written as the JSON body the service sends (orjson);
 * ``reference``: the baseline, :func:`~policymatch.backends.reference.evaluate_policy` for each
   policy (what the service would do without the closures).
 
@@ -23,13 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 
 from policymatch.backends.reference import evaluate_policy
 from policymatch.registry.frame import iter_records
 from policymatch.registry.generate import generate_frame
 from policymatch.rules import PolicySet
-from policymatch.serve.answers import answer, compiled
+from policymatch.serve.answers import answer, prepared
 from policymatch.testing.policygen import generate_policy_set
 from policymatch.values import Value
 
@@ -63,8 +65,15 @@ def _run(benchmark: Any, one: Callable[[Row], object], rows: list[Row]) -> None:
 @pytest.mark.benchmark(group="one enterprise x 200 policies")
 def test_closures(benchmark: Any, scenario: tuple[PolicySet, list[Row]]) -> None:
     policy_set, rows = scenario
-    compiled(policy_set, AS_OF)  # compiled once per policy set and date, as in the service
+    prepared(policy_set, AS_OF)  # compiled once per policy set and date, as in the service
     _run(benchmark, lambda row: answer(policy_set, row, AS_OF), rows)
+
+
+@pytest.mark.benchmark(group="one enterprise x 200 policies")
+def test_closures_json(benchmark: Any, scenario: tuple[PolicySet, list[Row]]) -> None:
+    policy_set, rows = scenario
+    prepared(policy_set, AS_OF)
+    _run(benchmark, lambda row: orjson.dumps(answer(policy_set, row, AS_OF)), rows)
 
 
 @pytest.mark.benchmark(group="one enterprise x 200 policies")

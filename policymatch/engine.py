@@ -217,7 +217,7 @@ class Engine:
         if isinstance(enterprise, str):
             if registry is None:
                 raise UsageError(
-                    [simple("PM601", "to explain by USCC, pass the registry it is in")]
+                    [simple("PM615", "to explain by USCC, pass the registry it is in (registry=)")]
                 )
             enterprise = record_of(registry, enterprise, self.schema)
         policy = find_policy(self.policy_set.policies, policy_id, "in the policy set")

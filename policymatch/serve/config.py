@@ -32,7 +32,8 @@ class Token:
 class ServeConfig:
     policies: Path
     registry: str | None
-    ledger: str
+    #: The ledger explanations, ``/v1/rounds``, ``/v1/pool`` and events read (None: none).
+    ledger: str | None
     tokens: tuple[Token, ...]
     as_of: dt.date | None = None  # None: today, each request
     max_body: int = 64 * 1024

@@ -15,6 +15,7 @@ import pytest
 
 import policymatch
 from policymatch.cli import main
+from policymatch.engine import Engine
 from tests.rounds.helpers import code
 
 AS_OF = "2024-03-01"
@@ -170,6 +171,11 @@ def test_bad_rows_of_a_dataframe_are_set_aside_with_their_row(county: Path) -> N
         (
             lambda: policymatch.explain_enterprise("policies", "registry.csv", code(1), "X", AS_OF),
             "PM602",
+        ),
+        # The condition `explain` without --registry is on the command line: the same code.
+        (
+            lambda: Engine(policymatch.load("policies")).explain(code(1), "W", dt.date(2024, 3, 1)),
+            "PM615",
         ),
     ],
 )

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from policymatch.registry.writers import write_csv
 from policymatch.schema import STANDARD_SCHEMA
 from policymatch.serve.app import create_app
 from policymatch.serve.config import ServeConfig, Token
+
+# The public API's county folder (policies/ and the golden registry.csv), for tests/serve too.
+from tests.api.conftest import county as county
 
 ROOT = Path(__file__).parents[2]
 READ = "read-token-0123456789abcdef"
@@ -68,6 +72,27 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def running(config: ServeConfig, folder: Path) -> Iterator[Server]:
+    """The service for ``config`` on 127.0.0.1 at a free port, in a thread, while in use."""
+    app = create_app(config)
+    port = free_port()
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    )
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield Server(port, folder)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("serve")
@@ -82,17 +107,5 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         max_body=16 * 1024,
         reload_seconds=0.2,
     )
-    app = create_app(config)
-    port = free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Server(port, folder)
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with running(config, folder) as served:
+        yield served

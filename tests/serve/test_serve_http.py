@@ -75,6 +75,11 @@ def test_tokens(server: Server) -> None:
     status, body = server.request("GET", "/openapi.json", token=None)
     assert status == 200
     assert {"/v1/match", "/v1/events", "/v1/explain/{uscc}/{policy_id}"} <= set(body["paths"])
+    # POST /v1/match is a plain route: its entry, written by hand, describes the body.
+    match = body["paths"]["/v1/match"]["post"]
+    request = match["requestBody"]["content"]["application/json"]["schema"]
+    assert set(request["properties"]) == {"uscc", "record", "as_of"}
+    assert request["additionalProperties"] is False
 
 
 @pytest.mark.parametrize(
@@ -124,7 +129,9 @@ def test_explain_policies_rounds_pool(server: Server) -> None:
     status, body = server.request("GET", f"/v1/explain/{uscc}/YY-GX-2023-01?as_of={AS_OF}")
     assert status == 200
     assert body["kind"] == "policymatch/explanation"
-    assert body["read_out"]["which"] == "computed"
+    # A ledger is configured (absent: nothing paid before): the round's effect is given.
+    assert body["read_out"]["which"] == "round"
+    assert body["round"] is not None
     assert server.request("GET", f"/v1/explain/{uscc}/NOPE")[0] == 404
     status, body = server.request("GET", f"/v1/policies?as_of={AS_OF}")
     assert {"id", "title", "issuer", "mode", "amount"} <= set(body["policies"][0])

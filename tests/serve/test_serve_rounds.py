@@ -1,0 +1,65 @@
+"""``GET /v1/explain`` over real HTTP gives the round's effect as the library does
+(``policymatch.explain_enterprise(..., ledger=...)``), follows the ledger after a commit, and
+says there is no round when the service has no ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import policymatch
+from policymatch.cli import main
+from policymatch.serve.config import ServeConfig, Token
+from tests.rounds.helpers import code
+from tests.serve.conftest import AS_OF, READ, running
+
+
+def _config(folder: Path, ledger: str | None) -> ServeConfig:
+    return ServeConfig(
+        policies=folder / "policies",
+        registry=str(folder / "registry.csv"),
+        ledger=ledger,
+        tokens=(Token("read", READ),),
+    )
+
+
+def _library(ledger: str) -> dict[str, object]:
+    why = policymatch.explain_enterprise(
+        "policies", "registry.csv", code(1), "W", AS_OF, ledger=ledger
+    )
+    data: dict[str, object] = json.loads(json.dumps(why.to_dict()))
+    return data
+
+
+def test_explain_gives_the_rounds_effect_and_follows_the_ledger(
+    county: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = str(county / "ledger.sqlite")
+    path = f"/v1/explain/{code(1)}/W?as_of={AS_OF}"
+    with running(_config(county, ledger), county) as server:
+        status, before = server.request("GET", path)
+        assert status == 200, before
+        assert before["round"]["status"] == "granted"
+        assert before == _library(ledger)
+        main(["run", "--registry", "registry.csv", "--as-of", AS_OF, "--out", "r1"])
+        main(["commit", "r1", "--ledger", ledger])
+        capsys.readouterr()
+        status, after = server.request("GET", path)
+    assert status == 200, after
+    assert after["round"]["status"] == "excluded"
+    assert after["round"]["reason"] == "paid_this_year"
+    assert after["read_out"] == {"which": "round", "amount_yuan": "0.00", "amount_fen": 0}
+    assert after == _library(ledger)
+
+
+def test_without_a_ledger_there_is_no_round(county: Path) -> None:
+    with running(_config(county, None), county) as server:
+        status, body = server.request("GET", f"/v1/explain/{code(1)}/W?as_of={AS_OF}")
+        assert status == 200, body
+        assert body["round"] is None
+        assert body["read_out"]["which"] == "computed"
+        assert "未计台账" in body["headline"]
+        assert server.request("GET", "/v1/rounds")[1] == {"ledger": None, "rounds": []}
+        assert all(f["paid"] == [] for f in server.request("GET", "/v1/pool")[1]["funds"])
