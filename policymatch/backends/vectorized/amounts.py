@@ -187,34 +187,31 @@ def _settle(
     policies: int,
 ) -> tuple[Index, Index, IntArray, IntArray, IntArray, IntArray]:
     """The grants (a known amount above zero) as narrow columns, the positions of the unknown
-    amounts, and per line the eligible and zero counts, in one pass."""
+    amounts, and per line the eligible and zero counts, in one pass (the outputs are made as
+    long as the input and cut to what was found: views, no copies)."""
+    n = lines.size
     per_line = np.zeros((2, policies), dtype=np.int64)
-    granted = 0
-    for i in range(lines.size):
-        if known[i]:
-            if fen[i] > 0:
-                per_line[0, lines[i]] += 1
-                granted += 1
-            else:
-                per_line[1, lines[i]] += 1
-    g_lines = np.empty(granted, dtype=np.int32)
-    g_rows = np.empty(granted, dtype=np.int32)
-    g_fen = np.empty(granted, dtype=np.int64)
-    g_tier = np.empty(granted, dtype=np.int64)
-    lost = np.empty(lines.size - granted - per_line[1].sum(), dtype=np.int64)
+    g_lines = np.empty(n, dtype=np.int32)
+    g_rows = np.empty(n, dtype=np.int32)
+    g_fen = np.empty(n, dtype=np.int64)
+    g_tier = np.empty(n, dtype=np.int64)
+    lost = np.empty(n, dtype=np.int64)
     at = 0
     out = 0
-    for i in range(lines.size):
+    for i in range(n):
         if not known[i]:
             lost[out] = i
             out += 1
         elif fen[i] > 0:
+            per_line[0, lines[i]] += 1
             g_lines[at] = lines[i]
             g_rows[at] = rows[i]
             g_fen[at] = fen[i]
             g_tier[at] = tier[i]
             at += 1
-    return g_lines, g_rows, g_fen, g_tier, lost, per_line
+        else:
+            per_line[1, lines[i]] += 1
+    return g_lines[:at], g_rows[:at], g_fen[:at], g_tier[:at], lost[:out], per_line
 
 
 def _policy_parts(plan: Plan) -> list[Part]:
