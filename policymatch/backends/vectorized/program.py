@@ -126,6 +126,8 @@ def _split(cls: type[ir.Expr]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(subs), tuple(own)
 
 
+_NO_ARGS: tuple[int, ...] = ()
+
 _SPLIT = {cls: _split(cls) for cls in (*_KIND, ir.Labeled)}
 
 
@@ -165,8 +167,12 @@ class _Builder:
         inner = expr
         while isinstance(inner, ir.Labeled):
             inner = inner.expr
-        kind, args, param = self._shape(inner)
-        key = (kind, type(inner), _own(inner), args, param)
+        if type(inner) is ir.Field:  # the most common node: its key without the generic walk
+            kind, args, param = "field", _NO_ARGS, None
+            key: tuple[Any, ...] = (kind, ir.Field, (inner.name, inner.ftype), args, param)
+        else:
+            kind, args, param = self._shape(inner)
+            key = (kind, type(inner), _own(inner), args, param)
         found = self.index.get(key)
         if found is None:
             found = len(self.nodes)
