@@ -1,6 +1,7 @@
 """The batch core on a dense workload: an enterprise qualifies for some 18 of 200 policies.
 
     .venv/bin/python -m benchmarks.bench_dense            # 50,000 rows; --rows 500000
+    .venv/bin/python -m benchmarks.bench_dense --rows 500000 --no-pandas   # polars and the floor only
     .venv/bin/pytest benchmarks/bench_dense.py -s
 
 What is matched: ``policygen``'s dense profile (``generate_policy_set(200, seed=0, dense=True)``:
@@ -52,7 +53,7 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return min(times), out
 
 
-def run(rows: int, repeat: int) -> list[str]:
+def run(rows: int, repeat: int, pandas: bool = True) -> list[str]:
     policy_set = generate_policy_set(200, seed=0, dense=True)
     policies = policy_set.in_force(AS_OF)
     frame = generate_frame(rows, seed=1, schema=policy_set.schema)
@@ -70,7 +71,7 @@ def run(rows: int, repeat: int) -> list[str]:
         f"    {'of which the program (IR -> nodes)':<34} {built:8.3f} s",
         f"    {'match with the program kept':<34} {matched:8.3f} s",
     ]
-    for baseline in (PandasMasks(), PolarsExpressions()):
+    for baseline in (PandasMasks(), PolarsExpressions()) if pandas else (PolarsExpressions(),):
         took, out = best(partial(baseline.match, policies, frame, AS_OF, schema), repeat)
         assert len(out.grants) == len(result.grants), baseline.name
         assert len(out.near) == len(result.near), baseline.name
@@ -78,7 +79,7 @@ def run(rows: int, repeat: int) -> list[str]:
     # Two-valued, float amounts: the pandas masks to the cent within 0.01 yuan (float rounding
     # can land one fen off at a half), the floor on the grant set alone (it does the least work).
     two_valued: list[tuple[PandasBoolMasks | NumpyFloor, bool]] = [
-        (PandasBoolMasks(), True),
+        *([(PandasBoolMasks(), True)] if pandas else []),
         (NumpyFloor(), False),
     ]
     for two, cents in two_valued:
@@ -118,6 +119,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-pandas",
+        action="store_true",
+        help="skip the two pandas baselines (minutes at 500,000)",
+    )
     args = parser.parse_args()
-    for line in run(args.rows, args.repeat):
+    for line in run(args.rows, args.repeat, pandas=not args.no_pandas):
         print(line)
