@@ -51,7 +51,8 @@ def amounts(
     fen = np.zeros(n, dtype=np.int64)
     known = np.ones(n, dtype=np.bool_)
     tier = np.full(n, NO_TIER, dtype=np.int64)
-    culprit = np.full(n, -1, dtype=np.int64)
+    # Read only where an amount is unknown, and written wherever one becomes unknown.
+    culprit = np.empty(n, dtype=np.int64)
     for i, plan in enumerate(plans):
         lo, hi = int(bounds[i]), int(bounds[i + 1])
         if lo == hi:
