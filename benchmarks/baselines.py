@@ -7,8 +7,9 @@
   (polars parallelises it and eliminates common sub-expressions itself).
 
 * :class:`PandasBoolMasks` and :class:`NumpyFloor` (issue 15 item 1): two-valued, grants only,
-  float amounts in yuan: pandas with plain ``bool`` masks, one policy at a time, and the
-  hand-written numpy floor that evaluates each distinct condition once for the whole set.
+  float amounts in yuan computed on the eligible rows: pandas with plain ``bool`` masks, one
+  policy at a time, and the hand-written numpy floor that evaluates each distinct condition
+  once for the whole set.
 
 The first two: same semantics as far as they go, on the shapes the generated policy sets use (comparisons of
 numbers, dates and text with constants, ``in``, ``startswith``, tags, ``and``/``or``/``not``,
@@ -389,28 +390,30 @@ class _TwoValued:
     """
 
     name = ""
-    rows: int
 
     def match(
         self, policies: Sequence[ir.Policy], frame: pd.DataFrame, as_of: dt.date, schema: Schema
     ) -> pd.DataFrame:
         """The grants as ``row``, ``policy_id``, ``amount`` (float yuan, rounded to the fen)."""
         self.as_of, self.schema = as_of, schema
-        self.prepare(frame[sorted(ir.registry_fields(policies) | {"registered_on"})])
+        read = sorted(ir.registry_fields(policies) | {"registered_on"})
+        self.prepare({name: frame[name] for name in read})
         ordered = sorted(policies, key=lambda p: p.id)
         rows, codes, amounts = [], [], []
         for i, policy in enumerate(ordered):
-            yuan = self.amount(policy)
-            granted = np.flatnonzero(np.asarray(self.holds(policy.eligibility, True) & (yuan > 0)))
-            rows.append(granted)
-            codes.append(np.full(granted.size, i))
+            eligible = np.flatnonzero(np.asarray(self.holds(policy.eligibility, True)))
+            yuan = self.amount(policy, eligible)
+            granted = yuan > 0  # a null amount is NaN: never granted
+            rows.append(eligible[granted])
+            codes.append(np.full(int(granted.sum()), i))
             amounts.append(np.floor(yuan[granted] * 100 + 0.5) / 100)
         policy_id = pd.Categorical.from_codes(np.concatenate(codes), [p.id for p in ordered])
         return pd.DataFrame(
             {"row": np.concatenate(rows), "policy_id": policy_id, "amount": np.concatenate(amounts)}
         )
 
-    def prepare(self, frame: pd.DataFrame) -> None:
+    def prepare(self, columns: dict[str, pd.Series]) -> None:
+        """The columns the policies read, each converted once."""
         raise NotImplementedError
 
     def leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
@@ -438,15 +441,16 @@ class _TwoValued:
         value, known = self.leaf(expr)
         return (value & known) if want else (~value & known)
 
-    def amount(self, policy: ir.Policy) -> npt.NDArray[np.float64]:
+    def amount(self, policy: ir.Policy, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """The amounts of the eligible ``rows`` (float yuan, capped, NaN where unknown)."""
         cap = float(policy.cap) if policy.cap is not None else np.inf
         if policy.amount.expr is not None:
-            value = np.minimum(np.asarray(self.num(policy.amount.expr), dtype=np.float64), cap)
-            return np.broadcast_to(value, (self.rows,))
-        out = np.zeros(self.rows)
-        chosen = np.zeros(self.rows, dtype=np.bool_)
+            value = np.asarray(self.num(policy.amount.expr), dtype=np.float64)
+            return np.minimum(value[rows] if value.ndim else np.full(rows.size, value), cap)
+        out = np.zeros(rows.size)
+        chosen = np.zeros(rows.size, dtype=np.bool_)
         for tier in policy.amount.tiers:
-            hit = np.asarray(self.holds(tier.when, True)) & ~chosen
+            hit = np.asarray(self.holds(tier.when, True))[rows] & ~chosen
             out[hit] = min(float(self.num(tier.value)), cap)
             chosen |= hit
         return out
@@ -459,13 +463,12 @@ class PandasBoolMasks(_TwoValued):
 
     name = "pandas bool masks (nulls as false)"
 
-    def prepare(self, frame: pd.DataFrame) -> None:
-        self.rows = len(frame)
+    def prepare(self, columns: dict[str, pd.Series]) -> None:
         self.frame = pd.DataFrame(
             {
                 # Int64 and boolean (extension dtypes) as float64 with NaN for null.
                 name: col.astype("float64") if isinstance(col.dtype, ExtensionDtype) else col
-                for name, col in frame.items()
+                for name, col in columns.items()
             }
         )
         self.known = {name: col.notna().to_numpy() for name, col in self.frame.items()}
@@ -520,22 +523,20 @@ class PandasBoolMasks(_TwoValued):
                 return float(self.as_of.year)
         raise NotImplementedError(expr)
 
-    def amount(self, policy: ir.Policy) -> npt.NDArray[np.float64]:
-        return np.asarray(super().amount(policy), dtype=np.float64)
-
 
 class NumpyFloor(_TwoValued):
     """The floor that does the least work: every column once to a numpy array (text as codes
-    into its distinct values), each distinct leaf condition evaluated once for the whole set
-    and shared between the policies that use it, float amounts."""
+    into its distinct values), each distinct condition (a leaf, a define, a group) evaluated
+    once per polarity for the whole set and shared between the policies that use it, float
+    amounts on the eligible rows only."""
 
     name = "numpy two-valued floor"
 
-    def prepare(self, frame: pd.DataFrame) -> None:
-        self.rows = len(frame)
+    def prepare(self, columns: dict[str, pd.Series]) -> None:
         self.cols: dict[str, Any] = {}
         self.known: dict[str, npt.NDArray[np.bool_]] = {}
-        for name, col in frame.items():
+        self.held: dict[tuple[int, bool], Any] = {}
+        for name, col in columns.items():
             if col.dtype.kind == "M":
                 values = col.to_numpy()
                 self.cols[name], self.known[name] = values, ~np.isnat(values)
@@ -548,6 +549,16 @@ class NumpyFloor(_TwoValued):
                 self.cols[name], self.known[name] = values, ~np.isnan(values)
         self.leaves: dict[ir.Expr, tuple[Any, Any]] = {}
         self.nums: dict[ir.Expr, Any] = {}
+
+    def holds(self, expr: ir.Expr, want: bool) -> Any:
+        """Each condition once per polarity: a define is one object wherever it is used (equal
+        leaves written apart are shared by :meth:`leaf`); by identity, since hashing a frozen
+        tree walks all of it."""
+        key = (id(expr), want)
+        found = self.held.get(key)
+        if found is None:
+            found = self.held[key] = super().holds(expr, want)
+        return found
 
     def leaf(self, expr: ir.Expr) -> tuple[Any, Any]:
         if expr not in self.leaves:

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from policymatch.backends.reference import DIVISION, ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend, exact
+from policymatch.backends.vectorized.amounts import linear_amounts
 from policymatch.backends.vectorized.columns import Dec, Num, Rows, narrowed
+from policymatch.backends.vectorized.program import Linear
 from policymatch.money import to_fen
 from policymatch.rules import ir
 from policymatch.rules.ir import T
@@ -49,6 +51,21 @@ def vectorized(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[in
     return [int(x) for x in fen]
 
 
+def compiled(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[int] | None:
+    """The compiled loop of a field-times-constant amount on every row; None where it declines
+    (a step might leave int64: the general path above takes those)."""
+    n = len(fens)
+    fen = np.zeros(n, dtype=np.int64)
+    known = np.ones(n, dtype=np.bool_)
+    culprit = np.full(n, -1, dtype=np.int64)
+    shape = Linear("revenue", *exact.scaled(factor))
+    rows = np.arange(n, dtype=np.int64)
+    if not linear_amounts(shape, cap, money_column(fens, Rows(n)), rows, fen, known, culprit):
+        return None
+    assert known.all()
+    return [int(x) for x in fen]
+
+
 @pytest.mark.parametrize(
     ("yuan", "factor", "fen"),
     [
@@ -65,6 +82,7 @@ def vectorized(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[in
 def test_half_a_fen_rounds_up(yuan: str, factor: str, fen: int) -> None:
     fens = [int(D(yuan) * 100)]
     assert vectorized(fens, D(factor), None) == [fen] == [oracle(fens[0], D(factor), None)]
+    assert compiled(fens, D(factor), None) in (None, [fen])
 
 
 HALF_FACTORS = [D("0.5"), D("0.05"), D("0.005"), D("0.3"), D("0.15"), D("0.125"), D("0.0625")]
@@ -79,7 +97,9 @@ HALF_FACTORS = [D("0.5"), D("0.05"), D("0.005"), D("0.3"), D("0.15"), D("0.125")
 def test_money_times_rate_equals_the_decimal_oracle(
     fens: list[int], factor: Decimal, cap: Decimal | None
 ) -> None:
-    assert vectorized(fens, factor, cap) == [oracle(f, factor, cap) for f in fens]
+    expect = [oracle(f, factor, cap) for f in fens]
+    assert vectorized(fens, factor, cap) == expect
+    assert compiled(fens, factor, cap) in (None, expect)
 
 
 @settings(max_examples=200, deadline=None)
@@ -92,6 +112,20 @@ def test_values_built_to_sit_on_half_a_fen(k: int, factor: Decimal) -> None:
     fen = int(fen_exact)
     expect = (k + 1) if k >= 0 else k  # half away from zero: k + 0.5 -> k + 1; -(|k| + 0.5) -> k
     assert vectorized([fen], factor, None) == [expect] == [oracle(fen, factor, None)]
+    assert compiled([fen], factor, None) in (None, [expect])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-(10**10), 10**10), min_size=1, max_size=40),
+    st.one_of(st.sampled_from(HALF_FACTORS), st.integers(0, 10**6).map(lambda m: D(m) / 10**6)),
+    st.one_of(st.none(), st.integers(-(10**9), 10**9).map(lambda c: D(c) / 100)),
+)
+def test_the_compiled_loop_takes_registry_sized_amounts_exactly(
+    fens: list[int], factor: Decimal, cap: Decimal | None
+) -> None:
+    """Up to 10^8 yuan times a rate of six decimals: the loop runs (no fallback) and agrees."""
+    assert compiled(fens, factor, cap) == [oracle(f, factor, cap) for f in fens]
 
 
 def test_products_beyond_int64_move_to_decimals_exactly() -> None:

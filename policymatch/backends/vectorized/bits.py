@@ -55,23 +55,32 @@ def counts(matrix: Bits, lines: IntArray) -> IntArray:
     return out
 
 
+#: Per byte value: the positions of its set bits in order, padded to 8 with zeros.
+_POSITIONS = np.array(
+    [[b for b in range(8) if v >> (7 - b) & 1] + [0] * (8 - _BIT_COUNT[v]) for v in range(256)],
+    dtype=np.int64,
+)
+
+
 @compiled
 def _set_bits(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
     """(i, position) of the set bits of the lines ``lines[i]`` of a 2-D packed array."""
     total = counts(matrix, lines).sum()
     index = np.empty(total, dtype=np.int64)
-    position = np.empty(total, dtype=np.int64)
+    # A byte's eight positions are written whether set or not (no branch per bit), and the
+    # cursor moves by its count: the padding past the end takes the last byte's extra writes.
+    position = np.empty(total + 8, dtype=np.int64)
     at = 0
     for i in range(lines.size):
+        start = at
         for j in range(matrix.shape[1]):
-            byte = np.int64(matrix[lines[i], j])
-            while byte:
-                b = _FIRST_BIT[byte]
-                byte ^= 128 >> b
-                index[at] = i
-                position[at] = 8 * j + b
-                at += 1
-    return index, position
+            byte = matrix[lines[i], j]
+            if byte:
+                for b in range(8):
+                    position[at + b] = 8 * j + _POSITIONS[byte, b]
+                at += _BIT_COUNT[byte]
+        index[start:at] = i
+    return index, position[:total]
 
 
 def rows_of(bits: Bits) -> IntArray:

@@ -42,6 +42,7 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+@lru_cache(maxsize=1 << 14)
 def scaled(value: Decimal) -> tuple[int, int]:
     """``value`` as ``(numerator, k)`` with ``value == numerator / 10**k`` and the least ``k >= 0``."""
     sign, digits, exp = value.as_tuple()

@@ -5,7 +5,7 @@ policies at a time: their masks are stacked (one line per distinct condition) so
 the eligible rows (:func:`.bits.pairs_of`), the unknown and near-miss rows with their missing
 fields and failed conditions (:mod:`.scan`), and counting are a few compiled passes per block
 rather than numpy operations per policy. Amounts are computed per policy, on its
-eligible rows only (a constant amount needs no computing at all).
+eligible rows only (:mod:`.amounts`).
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ import numpy as np
 import pandas as pd
 
 from . import bits as B
-from . import exact, scan
-from .bits import Bits, BoolArray, IntArray
+from . import scan
+from .amounts import INELIGIBLE, UNKNOWN, amounts
+from .bits import Bits, IntArray
 from .columns import Column, Day, Num, Rows, Tri
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
-from .program import Part, Plan, Program
-from .results import NO_TIER, Codes, Raw
-from .source import FrameSource, SubsetSource
-
-ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
+from .program import Plan, Program
+from .results import Codes, Raw
+from .source import FrameSource
 
 #: Policies whose masks are stacked together: bounds the memory of the stacks (a block of 64
 #: policies over 500,000 rows is some 30 MB) while keeping the per-block work vectorised.
@@ -71,10 +70,6 @@ class Blame:
 @lru_cache(maxsize=1 << 12)
 def _names(fields: tuple[str, ...], mask: int) -> str:
     return ",".join(name for i, name in enumerate(fields) if mask >> i & 1)
-
-
-def _unknown(rows: Rows, tri: Tri) -> Bits:
-    return rows.unknown(tri.t | tri.f)
 
 
 class _Stack:
@@ -151,11 +146,12 @@ def match_block(
         _ints(leaves + [plan.root.mask for plan in plans]),
     )
     texts = blame.texts(blame.blamed(unknown_rows, read))
-    grants, lost = _amounts(plans, program, source, B.pairs_of(t, roots), blame, counts)
+    whole = Evaluator(program.nodes, source)
+    grants, lost = amounts(plans, program, whole, source, B.pairs_of(t, roots), counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
         unknown_rows = np.concatenate([unknown_rows, lost[1]])
-        texts = np.concatenate([texts, lost[2]])
+        texts = np.concatenate([texts, blame.texts(blame.blamed(lost[1], lost[2]))])
         # Two runs, each in (policy, row) order: a stable sort merges them in one pass.
         order = np.argsort(lines.astype(np.int64) << 32 | unknown_rows, kind="stable")
         lines, unknown_rows, texts = lines[order], unknown_rows[order], texts[order]
@@ -216,87 +212,3 @@ def _near_misses(
 
 def _ints(values: Sequence[int]) -> IntArray:
     return np.array(values, dtype=np.int64)
-
-
-Columns = tuple[IntArray, IntArray, IntArray, IntArray]
-
-
-def _amounts(
-    plans: Sequence[Plan],
-    program: Program,
-    source: FrameSource,
-    eligible: tuple[IntArray, IntArray],
-    blame: Blame,
-    counts: IntArray,
-) -> tuple[Columns, tuple[IntArray, IntArray, IntArray]]:
-    """Grants (line, row, fen, tier) of the eligible pairs, and the pairs whose amount is
-    unknown (line, row, field-list code)."""
-    lines, rows = eligible
-    bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
-    fen = np.zeros(rows.size, dtype=np.int64)
-    known = np.ones(rows.size, dtype=np.bool_)
-    tier = np.full(rows.size, NO_TIER, dtype=np.int64)
-    culprit = np.full(rows.size, -1, dtype=np.int64)
-    for i, plan in enumerate(plans):
-        lo, hi = int(bounds[i]), int(bounds[i + 1])
-        if lo == hi:
-            continue
-        if plan.fen is not None:
-            fen[lo:hi] = plan.fen
-            continue
-        done = _amount(plan, program, source, rows[lo:hi])
-        fen[lo:hi], known[lo:hi], tier[lo:hi], culprit[lo:hi] = done
-    granted = known & (fen > 0)
-    counts[:, ELIGIBLE] = np.bincount(lines[granted], minlength=len(plans))
-    counts[:, ZERO] = np.bincount(lines[known & ~granted], minlength=len(plans))
-    grants = (lines[granted], rows[granted], fen[granted], tier[granted])
-    lost = ~known
-    lost_lines, lost_rows = lines[lost], rows[lost]
-    parts = [_policy_parts(plan) for plan in plans]
-    reads = _ints([part.mask for own in parts for part in own])
-    starts = np.cumsum([0] + [len(own) for own in parts])
-    read = reads[starts[lost_lines] + culprit[lost]]
-    texts = blame.texts(blame.blamed(lost_rows, read))
-    return grants, (lost_lines, lost_rows, texts)
-
-
-def _policy_parts(plan: Plan) -> list[Part]:
-    """The parts an amount can be unknown because of, numbered as :func:`_amount` blames them."""
-    if plan.amount is not None:
-        return [plan.amount]
-    return [part for t in plan.tiers for part in (t.when, t.value)]
-
-
-def _amount(
-    plan: Plan, program: Program, source: FrameSource, eligible: IntArray
-) -> tuple[IntArray, BoolArray, IntArray, IntArray]:
-    """Fen, known, tier and culprit (index into :func:`_policy_parts`) of the eligible rows."""
-    n = eligible.size
-    sub = SubsetSource(source, eligible)
-    ev = Evaluator(program.nodes, sub)
-    cap = plan.policy.cap
-    tier = np.full(n, NO_TIER, dtype=np.int64)
-    culprit = np.full(n, -1, dtype=np.int64)
-    if plan.amount is not None:
-        value = exact.as_number(ev.get(plan.amount.node), sub.rows)
-        fen, known = exact.to_fen(value, cap, sub.rows)
-        culprit[~known] = 0
-        return fen, known, tier, culprit
-    fen = np.zeros(n, dtype=np.int64)
-    known = np.zeros(n, dtype=np.bool_)
-    undecided = sub.rows.all
-    for i, t in enumerate(plan.tiers):
-        when = as_tri(ev.get(t.when.node), sub.rows)
-        culprit[B.unpack(undecided & _unknown(sub.rows, when), n)] = 2 * i
-        hit = B.unpack(undecided & when.t, n)
-        if hit.any():
-            tier_fen, value_known = exact.to_fen(
-                exact.as_number(ev.get(t.value.node), sub.rows), cap, sub.rows
-            )
-            fen = np.where(hit, tier_fen, fen)
-            known |= hit & value_known
-            tier[hit] = i
-            culprit[hit & ~value_known] = 2 * i + 1
-        undecided = undecided & when.f
-    known |= B.unpack(undecided, n)  # no tier matched: an amount of zero
-    return fen, known, tier, culprit

@@ -20,6 +20,7 @@ from typing import Any
 
 from ...rules import ir
 from ...rules.ir import T
+from ...schema import SCALE
 from ..nearmiss import Threshold, thresholds
 from ..reference import finish_amount, label_of
 from .exact import scaled
@@ -50,6 +51,17 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Linear:
+    """An amount that is a number field times a constant, ``field × num / 10**k`` (``rd_expense *
+    5%``; ``num = 1, k = 0`` for the field alone): a compiled loop computes its fen on the
+    eligible rows (:mod:`.amounts`)."""
+
+    field: str
+    num: int
+    k: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """What the batch core does for one policy, in node numbers."""
 
@@ -70,6 +82,10 @@ class Plan:
     #: Per top-level condition, its threshold (or None) and the node of its margin test.
     thresholds: tuple[Threshold | None, ...] = ()
     within: tuple[int, ...] = ()
+    #: The amount's shape when it is a field times a constant.
+    linear: Linear | None = None
+    #: Per tier, its amount in fen, when every tier's value is a constant.
+    tier_fen: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,29 +116,49 @@ _KIND: dict[type[ir.Expr], str] = {
 }
 
 
-def _own(expr: ir.Expr) -> tuple[Any, ...]:
-    """The parameters of a node that are not sub-expressions (op, constant, field name...)."""
-    out: list[Any] = []
-    for f in dataclasses.fields(expr):
-        value = getattr(expr, f.name)
-        if isinstance(value, ir.Expr):
-            continue
-        if isinstance(value, tuple) and value and isinstance(value[0], ir.Expr):
-            continue
-        # type() keeps True apart from Decimal(1), which compare equal.
-        out.append((type(value), value))
+def _split(cls: type[ir.Expr]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of a node class's sub-expression fields, in :func:`ir.children` order, and of
+    its own parameters (op, constant, field name...), from its annotations."""
+    subs: list[str] = []
+    own: list[str] = []
+    for f in dataclasses.fields(cls):
+        (subs if f.type in ("Expr", "Field", "tuple[Expr, ...]") else own).append(f.name)
+    return tuple(subs), tuple(own)
+
+
+_NO_ARGS: tuple[int, ...] = ()
+
+_SPLIT = {cls: _split(cls) for cls in (*_KIND, ir.Labeled)}
+
+
+def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    out: list[ir.Expr] = []
+    for name in _SPLIT[type(expr)][0]:
+        value = getattr(expr, name)
+        if isinstance(value, tuple):
+            out.extend(value)
+        else:
+            out.append(value)
     return tuple(out)
 
 
+def _own(expr: ir.Expr) -> tuple[Any, ...]:
+    """The parameters of a node that are not sub-expressions."""
+    # type() keeps True apart from Decimal(1), which compare equal.
+    return tuple((type(v), v) for v in (getattr(expr, n) for n in _SPLIT[type(expr)][1]))
+
+
 class _Builder:
-    def __init__(self, fields: Sequence[str]) -> None:
-        self.bit = {name: 1 << i for i, name in enumerate(fields)}
+    def __init__(self) -> None:
         self.nodes: list[Node] = []
         self.fields: list[frozenset[str]] = []
         self.index: dict[tuple[Any, ...], int] = {}
         # The same expression object (a define used everywhere) is interned once; the IR is
         # immutable and the policies keep every node alive while this builder lives.
         self.seen: dict[int, int] = {}
+        self.labelled: dict[int, bool] = {}
+        self.bit: dict[str, int] = {}
+        self.masks: dict[int, int] = {}
 
     def intern(self, expr: ir.Expr) -> int:
         found = self.seen.get(id(expr))
@@ -131,8 +167,12 @@ class _Builder:
         inner = expr
         while isinstance(inner, ir.Labeled):
             inner = inner.expr
-        kind, args, param = self._shape(inner)
-        key = (kind, type(inner), _own(inner), args, param)
+        if type(inner) is ir.Field:  # the most common node: its key without the generic walk
+            kind, args, param = "field", _NO_ARGS, None
+            key: tuple[Any, ...] = (kind, ir.Field, (inner.name, inner.ftype), args, param)
+        else:
+            kind, args, param = self._shape(inner)
+            key = (kind, type(inner), _own(inner), args, param)
         found = self.index.get(key)
         if found is None:
             found = len(self.nodes)
@@ -144,27 +184,54 @@ class _Builder:
         return found
 
     def _shape(self, expr: ir.Expr) -> tuple[str, tuple[int, ...], Any]:
-        number_const = _number_constant_compare(expr)
-        if number_const is not None:
-            subject, op, number = number_const
-            num, k = scaled(number)
-            return "compare_constant", (self.intern(subject),), (op, number, num, k)
-        text_const = _text_constant_compare(expr)
-        if text_const is not None:
-            subject, value, negated = text_const
-            return "text_in", (self.intern(subject),), (frozenset({value}), negated)
-        if isinstance(expr, ir.InList) and expr.needle.type is T.TEXT:
+        kind = type(expr)
+        if kind is ir.Compare:
+            number_const = _number_constant_compare(expr)
+            if number_const is not None:
+                subject, op, number = number_const
+                num, k = scaled(number)
+                return "compare_constant", (self.intern(subject),), (op, number, num, k)
+            text_const = _text_constant_compare(expr)
+            if text_const is not None:
+                subject, value, negated = text_const
+                return "text_in", (self.intern(subject),), (frozenset({value}), negated)
+        elif isinstance(expr, ir.InList) and expr.needle.type is T.TEXT:
             return (
                 "text_in",
                 (self.intern(expr.needle),),
                 (frozenset(expr.items), expr.negated),
             )
-        return _KIND[type(expr)], tuple(self.intern(c) for c in ir.children(expr)), None
+        return _KIND[kind], tuple(self.intern(c) for c in _children(expr)), None
 
-    def part(self, expr: ir.Expr) -> Part:
-        node = self.intern(expr)
-        read = set(self.fields[node])
-        return Part(node, sum(self.bit[n] for n in read))
+    def leaves(self, expr: ir.Expr) -> list[int]:
+        """The nodes of :func:`ir.leaves` of ``expr``, in its order."""
+        out: list[int] = []
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ir.Labeled) and not self._has_label(node.expr):
+                out.append(self.intern(node))
+            elif self._has_label(node):
+                stack.extend(reversed(_children(node)))
+        return list(dict.fromkeys(out))
+
+    def _has_label(self, expr: ir.Expr) -> bool:
+        found = self.labelled.get(id(expr))
+        if found is None:
+            found = self.labelled[id(expr)] = isinstance(expr, ir.Labeled) or any(
+                self._has_label(c) for c in _children(expr)
+            )
+        return found
+
+    def number_fields(self, fields: Sequence[str]) -> None:
+        """Give the fields their bits (``fields`` is every field the nodes read, sorted)."""
+        self.bit = {name: 1 << i for i, name in enumerate(fields)}
+
+    def part(self, node: int) -> Part:
+        mask = self.masks.get(node)
+        if mask is None:
+            mask = self.masks[node] = sum(self.bit[n] for n in self.fields[node])
+        return Part(node, mask)
 
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -203,37 +270,106 @@ def _text_constant_compare(expr: ir.Expr) -> tuple[ir.Expr, str, bool] | None:
 
 def compile_program(policies: Sequence[ir.Policy]) -> Program:
     """The program of ``policies``; plans come in policy id order (the order of the results)."""
-    fields = tuple(sorted(ir.registry_fields(policies)))
-    if len(fields) > ir.MAX_FIELDS:  # a compiled policy set never does (PM310)
-        raise ValueError(f"the policies read {len(fields)} fields; at most {ir.MAX_FIELDS}")
-    b = _Builder(fields)
-    plans: list[Plan] = []
-    texts: dict[str, int] = {}
-    for policy in sorted(policies, key=lambda p: p.id):
+    b = _Builder()
+    ordered = sorted(policies, key=lambda p: p.id)
+    # First every node, then the fields they read (numbered in sorted order), then the parts.
+    shapes = []
+    for policy in ordered:
         found = thresholds(policy)
         tops = ir.top_conditions(policy.eligibility) if found else ()
-        labels = tuple(label_of(c) for c in tops)
         amount = policy.amount
+        shapes.append(
+            (
+                found,
+                tops,
+                b.intern(policy.eligibility),
+                b.leaves(policy.eligibility),
+                b.intern(amount.expr) if amount.expr is not None else None,
+                [(b.intern(t.when), b.intern(t.value)) for t in amount.tiers],
+            )
+        )
+    read = frozenset().union(*(b.fields[s[2]] for s in shapes))
+    read = read.union(*(b.fields[n] for s in shapes for n in _amount_nodes(s[4], s[5])))
+    fields = tuple(sorted(read))
+    if len(fields) > ir.MAX_FIELDS:  # a compiled policy set never does (PM310)
+        raise ValueError(f"the policies read {len(fields)} fields; at most {ir.MAX_FIELDS}")
+    b.number_fields(fields)
+    plans: list[Plan] = []
+    texts: dict[str, int] = {}
+    for policy, (found, tops, root, leaves, amount_node, tiers) in zip(
+        ordered, shapes, strict=True
+    ):
+        labels = tuple(label_of(c) for c in tops)
         plans.append(
             Plan(
                 policy=policy,
-                root=b.part(policy.eligibility),
+                root=b.part(root),
                 tops=tuple(b.intern(c) for c in tops),
                 top_labels=labels,
                 top_codes=tuple(texts.setdefault(label, len(texts)) for label in labels),
-                leaves=tuple(dict.fromkeys(b.part(leaf) for leaf in ir.leaves(policy.eligibility))),
-                amount=b.part(amount.expr) if amount.expr is not None else None,
-                tiers=tuple(Tier(b.part(t.when), b.part(t.value)) for t in amount.tiers),
+                leaves=tuple(b.part(n) for n in leaves),
+                amount=b.part(amount_node) if amount_node is not None else None,
+                tiers=tuple(Tier(b.part(w), b.part(v)) for w, v in tiers),
                 fen=_constant_fen(policy),
                 thresholds=found,
                 within=tuple(-1 if t is None else b.intern(t.within) for t in found),
+                linear=_linear(policy.amount.expr),
+                tier_fen=_tier_fen(policy),
             )
         )
     return Program(tuple(b.nodes), tuple(plans), fields, tuple(texts))
 
 
+def _amount_nodes(expr: int | None, tiers: list[tuple[int, int]]) -> list[int]:
+    return [expr] if expr is not None else [n for tier in tiers for n in tier]
+
+
 def _constant_fen(policy: ir.Policy) -> int | None:
     expr = policy.amount.expr
     if isinstance(expr, ir.Const) and isinstance(expr.value, Decimal):
-        return int(finish_amount(expr.value, policy.cap) * 100)
+        return _fen(expr.value, policy.cap)
     return None
+
+
+def _fen(value: Decimal, cap: Decimal | None) -> int:
+    """A constant amount in fen, as the reference computes it."""
+    return int(finish_amount(value, cap) * 100)
+
+
+def _tier_fen(policy: ir.Policy) -> tuple[int, ...] | None:
+    values = [_unlabeled(t.value) for t in policy.amount.tiers]
+    if not values or not all(
+        isinstance(v, ir.Const) and isinstance(v.value, Decimal) for v in values
+    ):
+        return None
+    return tuple(_fen(v.value, policy.cap) for v in values)  # type: ignore[attr-defined]
+
+
+def _linear(expr: ir.Expr | None) -> Linear | None:
+    """The :class:`Linear` shape of an amount expression, if it has it."""
+    expr = _unlabeled(expr) if expr is not None else None
+    if _number_field(expr):
+        assert isinstance(expr, ir.Field)
+        return Linear(expr.name, 1, 0)
+    if not (isinstance(expr, ir.Arith) and expr.op == "*"):
+        return None
+    for field, factor in ((expr.left, expr.right), (expr.right, expr.left)):
+        field, factor = _unlabeled(field), _unlabeled(factor)
+        if (
+            _number_field(field)
+            and isinstance(factor, ir.Const)
+            and isinstance(factor.value, Decimal)
+        ):
+            assert isinstance(field, ir.Field)
+            return Linear(field.name, *scaled(factor.value))
+    return None
+
+
+def _number_field(expr: ir.Expr | None) -> bool:
+    return isinstance(expr, ir.Field) and expr.ftype in SCALE
+
+
+def _unlabeled(expr: ir.Expr) -> ir.Expr:
+    while isinstance(expr, ir.Labeled):
+        expr = expr.expr
+    return expr

@@ -171,6 +171,16 @@ def _take(table: Codes, codes: Codes) -> Codes:
     return out
 
 
+def compile_code_widths() -> None:
+    """Compile the loops of :func:`labels` for every width of codes a run can hand them (a
+    small match meets only some: a run with more than 127 distinct labels needs int16 ranks),
+    so that no user's run compiles one (see :mod:`.warm`)."""
+    for codes in (np.int16, np.int32, np.int64):
+        _marked(np.zeros(1, dtype=codes), 1)
+        for rank in (np.int8, np.int16, np.int32, np.int64):
+            _take(np.zeros(1, dtype=rank), np.zeros(1, dtype=codes))
+
+
 class _Columns:
     """The columns of one part, in (policy id, row) order, one at a time.
 

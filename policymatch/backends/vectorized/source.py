@@ -13,7 +13,7 @@ import pandas as pd
 
 from ...schema import SCALE, FieldType, Schema
 from . import bits as B
-from .bits import IntArray
+from .bits import _FIRST_BIT, IntArray
 from .columns import (
     Column,
     Day,
@@ -28,6 +28,7 @@ from .columns import (
     narrowed,
     text_column,
 )
+from .compiled import compiled
 
 _DIGITS = {t: len(str(s)) - 1 for t, s in SCALE.items()}
 
@@ -55,11 +56,9 @@ class FrameSource:
     def nulls(self, fields: tuple[str, ...]) -> IntArray:
         """Per row, a bit set of which of ``fields`` are null (computed once per batch)."""
         if self._nulls is None or self._nulls[0] != fields:
-            nulls = np.zeros(self.rows.n, dtype=np.int64)
-            for i, name in enumerate(fields):
-                unknown = B.unpack(self.rows.unknown(self.known(name)), self.rows.n)
-                nulls |= unknown.astype(np.int64) << i
-            self._nulls = (fields, nulls)
+            lines = [self.rows.unknown(self.known(name)) for name in fields]
+            unknown = np.stack(lines) if lines else np.zeros((0, 0), dtype=np.uint8)
+            self._nulls = (fields, _null_bits(unknown, self.rows.n))
         return self._nulls[1]
 
     def known(self, name: str) -> B.Bits:
@@ -89,6 +88,21 @@ class FrameSource:
             truth = B.pack(series.to_numpy(dtype=np.bool_, na_value=False))
             return Tri(truth & known, known & ~truth)
         raise TypeError(f"no column reader for field type {ftype.value}")  # pragma: no cover
+
+
+@compiled
+def _null_bits(unknown: B.Bits, n: int) -> IntArray:
+    """Per row, the bit set of the lines of ``unknown`` (packed masks) that have its bit: a
+    pass over the masks that stops only at the set bits (nulls are few)."""
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(unknown.shape[0]):
+        for j in range(unknown.shape[1]):
+            byte = np.int64(unknown[i, j])
+            while byte:
+                b = _FIRST_BIT[byte]
+                byte ^= 128 >> b
+                out[8 * j + b] |= np.int64(1) << i
+    return out
 
 
 def _all_null(ftype: FieldType, rows: Rows) -> Column:

@@ -3,7 +3,8 @@
 The loops of :mod:`.compiled` are compiled by numba on first use (seconds) and cached; the
 set-up script runs this once after installing, so that the first ``policymatch run`` loads them
 from the cache instead. It matches a small generated policy set against a small generated
-registry: the real code paths, so the real argument types are the ones compiled.
+registry (of each profile), and compiles the result loops for every width of codes: the real
+code paths, so the real argument types are the ones compiled.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ import time
 
 
 def warm_up() -> float:
-    """Match once on a small generated set; returns the seconds it took."""
+    """Match a small generated set of each profile; returns the seconds it took."""
     from ...registry.generate import generate_frame
     from ...testing.policygen import generate_policy_set
     from . import VectorizedBackend
+    from .results import compile_code_widths
 
     start = time.perf_counter()
-    policy_set = generate_policy_set(40, seed=0)
     as_of = dt.date(2024, 3, 1)
-    frame = generate_frame(200, seed=1, schema=policy_set.schema)
-    backend = VectorizedBackend(workers=1)
-    backend.match(policy_set.in_force(as_of), frame, as_of, policy_set.schema)
+    # Both profiles: the sparse one tests text and tags, the dense one grants tiered amounts.
+    for dense in (False, True):
+        policy_set = generate_policy_set(40, seed=0, dense=dense)
+        frame = generate_frame(200, seed=1, schema=policy_set.schema)
+        backend = VectorizedBackend(workers=1)
+        backend.match(policy_set.in_force(as_of), frame, as_of, policy_set.schema)
+    compile_code_widths()
     return time.perf_counter() - start
 
 
