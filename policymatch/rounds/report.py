@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..moneytext import fen_text
-from .draft import Draft
+from .draft import Draft, values_at
 from .files import FILES
 from .intake_notes import ignored_note, missing_note
 from .lists import RoundLists
@@ -206,7 +206,7 @@ def _column(table: Table, name: str) -> list[object]:
 
 def _codes(column: pd.Series, rows: Sequence[int]) -> list[str]:
     """The codes at ``rows`` as text, "" where missing (null, NaN or NA, whatever the dtype)."""
-    values = column.to_numpy(dtype=object)[list(rows)]
+    values = values_at(column, rows)
     return [v if isinstance(v, str) else "" for v in values]
 
 
