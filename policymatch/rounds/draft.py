@@ -87,7 +87,8 @@ def fund_budgets(policy_set: PolicySet) -> dict[str, int | None]:
 def values_at(column: pd.Series, rows: Sequence[int] | np.ndarray) -> np.ndarray:
     """``column.to_numpy(dtype=object)[rows]``, without a Python object for every other row of
     the registry (there may be millions): the rows are taken first, in Arrow for Arrow data."""
-    return column.take(np.asarray(rows, dtype=np.int64)).to_numpy(dtype=object)
+    values: np.ndarray = column.take(np.asarray(rows, dtype=np.int64)).to_numpy(dtype=object)
+    return values
 
 
 def candidates_of(match: MatchResult) -> list[Candidate]:

@@ -75,12 +75,13 @@ def _bad_account(values: pa.Array, blank: np.ndarray) -> np.ndarray:
     digits = pc.utf8_length(pc.replace_substring_regex(values, "[^0-9]", ""))
     low, high = ACCOUNT_DIGITS
     fits = pc.and_(pc.greater_equal(digits, low), pc.less_equal(digits, high))
-    bad = ~pc.fill_null(fits, False).to_numpy(zero_copy_only=False)
+    bad: np.ndarray = ~pc.fill_null(fits, False).to_numpy(zero_copy_only=False)
     other = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
     bad[other] = _slow(
         values, other, lambda v: v is None or _ACCOUNT.fullmatch(re.sub(r"[\s-]", "", v)) is None
     )
-    return bad & ~blank
+    bad &= ~blank
+    return bad
 
 
 def unpayable_rows(frame: pd.DataFrame, rows: Sequence[int] | None = None) -> dict[int, str]:

@@ -81,9 +81,7 @@ def near_miss_table(draft: Draft) -> Table:
         # Ten-thousandths, rounded half-up like the percentages people read.
         np.floor(ratio * 10_000 + 0.5).astype(np.int64),
         notes,
-        pd.Series([None] * len(rows), dtype=object)
-        if phone is None
-        else values_at(phone, rows),
+        pd.Series([None] * len(rows), dtype=object) if phone is None else values_at(phone, rows),
     ]
     ordered = [np.asarray(c, dtype=object)[order] if len(rows) else c for c in columns]
     return make_table("near_miss.csv", None, NEAR, ordered)
