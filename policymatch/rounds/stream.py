@@ -72,7 +72,7 @@ def _combined(column: pd.Series) -> pd.Series:
     if not isinstance(values, ArrowStringArray):
         return column
     pieces = pa.array(values)
-    if pieces.num_chunks <= 1:
+    if not isinstance(pieces, pa.ChunkedArray) or pieces.num_chunks <= 1:
         return column
     whole = ArrowStringArray(pa.chunked_array([pieces.combine_chunks()]))
     return pd.Series(whole, column.index, column.dtype, column.name)
