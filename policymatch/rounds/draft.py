@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -83,6 +84,13 @@ def fund_budgets(policy_set: PolicySet) -> dict[str, int | None]:
     }
 
 
+def values_at(column: pd.Series, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``column.to_numpy(dtype=object)[rows]``, without a Python object for every other row of
+    the registry (there may be millions): the rows are taken first, in Arrow for Arrow data."""
+    values: np.ndarray = column.take(np.asarray(rows, dtype=np.int64)).to_numpy(dtype=object)
+    return values
+
+
 def candidates_of(match: MatchResult) -> list[Candidate]:
     """The eligible pairs, in the order of every list (policy id, USCC, row)."""
     grants = match.batch.grants
@@ -90,7 +98,7 @@ def candidates_of(match: MatchResult) -> list[Candidate]:
     table = pa.table(
         {
             "row": rows,
-            "uscc": pa.array(match.frame["uscc"].to_numpy(dtype=object)[rows], pa.string()),
+            "uscc": pa.array(values_at(match.frame["uscc"], rows), pa.string()),
             "policy_id": pa.array(grants["policy_id"].to_numpy(dtype=object), pa.string()),
             "amount_fen": grants["amount_fen"].to_numpy(),
         }
@@ -146,8 +154,9 @@ def draft_round(
     with progress.step("allocate", "核减与分配"):
         terms = policy_terms(policy_set)
         funds = capped(fund_budgets(policy_set), limits or {})
-        unpayable = unpayable_rows(registry.frame)
-        allocation = allocate(candidates_of(match), terms, funds, history, as_of, unpayable, due)
+        candidates = candidates_of(match)
+        unpayable = unpayable_rows(registry.frame, [c.row for c in candidates])
+        allocation = allocate(candidates, terms, funds, history, as_of, unpayable, due)
     return Draft(
         as_of,
         policy_set,

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -174,16 +173,21 @@ class _Lookup:
             "period": pa.array([draft.terms[p.id].period(draft.as_of) for p in policies]),
         }
 
-        usccs = self.frame["uscc"]
-        #: Each frame row's place in USCC order, to sort lists by integers, not strings.
-        self.uscc_rank = np.empty(len(usccs), dtype=np.int64)
-        self.uscc_rank[pc.sort_indices(usccs).to_numpy()] = np.arange(len(usccs))
-
     def by_policy_and_uscc(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """An engine list (sorted by policy id, then row) in policy id, then USCC order."""
-        policy = pd.factorize(frame["policy_id"], sort=True)[0]
-        order = np.lexsort((self.uscc_rank[frame["row"].to_numpy()], policy))
-        return frame.iloc[order]
+        """An engine list (sorted by policy id, then row) in policy id, then USCC order (then
+        row, as a stable sort of the rows' USCCs would have it)."""
+        rows = frame["row"].to_numpy()
+        keys = pa.table(
+            {
+                "policy": pd.factorize(frame["policy_id"], sort=True)[0],
+                "uscc": self.frame["uscc"].take(pa.array(rows, pa.int64())),
+                "row": rows,
+            }
+        )
+        order = pc.sort_indices(
+            keys, [("policy", "ascending"), ("uscc", "ascending"), ("row", "ascending")]
+        )
+        return frame.iloc[order.to_numpy()]
 
     def at(self, name: str, rows: Any) -> pa.Array:
         """Column ``name`` of frame ``rows``, by reference (the lists decode it when written)."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..backends.nearmiss import sentence, shown_values
 from ..schema import FieldType, Schema
-from .draft import Draft
+from .draft import Draft, values_at
 from .tables import Column, Kind, Table, make_table
 from .workbook import write_workbook
 
@@ -53,7 +53,7 @@ def near_miss_table(draft: Draft) -> Table:
     rows = near["row"].to_numpy()
     ids = near["policy_id"].to_numpy(dtype=object)
     issuer = np.array([policies[i].issuer or NO_ISSUER for i in ids], dtype=object)
-    uscc = draft.frame["uscc"].to_numpy(dtype=object)[rows]
+    uscc = values_at(draft.frame["uscc"], rows)
     ratio = near["ratio"].to_numpy()
     order = np.lexsort((uscc, ids, ratio, issuer)) if len(rows) else np.empty(0, np.int64)
     fields = near["field"].to_numpy(dtype=object)
@@ -70,7 +70,7 @@ def near_miss_table(draft: Draft) -> Table:
     phone = draft.frame.get("contact_phone", None)
     columns = [
         uscc,
-        draft.frame["name"].to_numpy(dtype=object)[rows],
+        values_at(draft.frame["name"], rows),
         ids,
         [policies[i].title for i in ids],
         issuer,
@@ -81,9 +81,7 @@ def near_miss_table(draft: Draft) -> Table:
         # Ten-thousandths, rounded half-up like the percentages people read.
         np.floor(ratio * 10_000 + 0.5).astype(np.int64),
         notes,
-        pd.Series([None] * len(rows), dtype=object)
-        if phone is None
-        else phone.to_numpy(dtype=object)[rows],
+        pd.Series([None] * len(rows), dtype=object) if phone is None else values_at(phone, rows),
     ]
     ordered = [np.asarray(c, dtype=object)[order] if len(rows) else c for c in columns]
     return make_table("near_miss.csv", None, NEAR, ordered)

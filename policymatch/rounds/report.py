@@ -17,20 +17,21 @@ or the policies is HTML-escaped.
 from __future__ import annotations
 
 import html
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..moneytext import fen_text
-from .draft import Draft
+from .draft import Draft, values_at
 from .files import FILES
 from .intake_notes import ignored_note, missing_note
 from .lists import RoundLists
 from .outputs import write_bytes
-from .tables import Table
+from .tables import Table, is_text_lookup
 
 REPORT = "report.html"
 
@@ -158,11 +159,18 @@ def bars(
 def _grouped(
     keys: Sequence[str], amounts: Sequence[int], demands: Sequence[int]
 ) -> dict[str, Group]:
-    out: dict[str, Group] = defaultdict(Group)
-    for k, a, d in zip(keys, amounts, demands, strict=True):
-        g = out[k]
-        out[k] = Group(g.count + 1, g.amount + a, g.demand + d)
-    return dict(sorted(out.items()))
+    codes, uniques = pd.factorize(np.asarray(keys, dtype=object))
+    count = np.bincount(codes, minlength=len(uniques))
+    amount, demand = _sums(codes, amounts, len(uniques)), _sums(codes, demands, len(uniques))
+    groups = zip(uniques, count.tolist(), amount.tolist(), demand.tolist(), strict=True)
+    return dict(sorted((str(k), Group(c, a, d)) for k, c, a, d in groups))
+
+
+def _sums(codes: np.ndarray, fen: Sequence[int], groups: int) -> np.ndarray:
+    """``fen`` summed by group, in exact integers (money is never a float)."""
+    out = np.zeros(groups, dtype=np.int64)
+    np.add.at(out, codes, np.asarray(fen, dtype=np.int64))
+    return out
 
 
 def _group_table(
@@ -201,12 +209,14 @@ def _group_table(
 
 
 def _column(table: Table, name: str) -> list[object]:
-    return list(table.data.column(name).to_pylist())
+    values = table.data.column(name).combine_chunks()
+    # A column naming policies (a dictionary array): decoded in Arrow, not value by value.
+    return list((values.dictionary_decode() if is_text_lookup(values) else values).to_pylist())
 
 
 def _codes(column: pd.Series, rows: Sequence[int]) -> list[str]:
     """The codes at ``rows`` as text, "" where missing (null, NaN or NA, whatever the dtype)."""
-    values = column.to_numpy(dtype=object)[list(rows)]
+    values = values_at(column, rows)
     return [v if isinstance(v, str) else "" for v in values]
 
 
@@ -343,19 +353,16 @@ def _policies(summary: Table) -> str:
 
 
 def _bands(amounts: Sequence[int]) -> str:
-    counts: Counter[str] = Counter()
-    sums: Counter[str] = Counter()
-    for a in amounts:
-        name = next(n for top, n in BANDS if top is None or a < top)
-        counts[name] += 1
-        sums[name] += a
+    band = np.searchsorted([top for top, _ in BANDS[:-1]], np.asarray(amounts, np.int64), "right")
+    counts = np.bincount(band, minlength=len(BANDS)).tolist()
+    sums = _sums(band, amounts, len(BANDS)).tolist()
     rows = [
-        _text(name)
-        + _count(f"band/{i}/grants", counts[name])
-        + _yuan(f"band/{i}/granted", sums[name])
+        _text(name) + _count(f"band/{i}/grants", counts[i]) + _yuan(f"band/{i}/granted", sums[i])
         for i, (_, name) in enumerate(BANDS)
     ]
-    chart = bars([(name, counts[name]) for _, name in BANDS], "笔数", lambda n: f"{n:,} 笔")
+    chart = bars(
+        [(name, counts[i]) for i, (_, name) in enumerate(BANDS)], "笔数", lambda n: f"{n:,} 笔"
+    )
     return _table(("兑现金额", "笔数", "金额（元）"), rows) + chart
 
 

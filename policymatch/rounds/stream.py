@@ -17,10 +17,13 @@ number and match them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 
 from ..distributed.tasks import NAMED, PAYMENT
 from ..engine import DEFAULT_BACKEND, Engine, MatchResult
@@ -56,6 +59,23 @@ class StreamedRegistry:
 
     def __post_init__(self) -> None:
         reconcile(self.rows_read, len(self.frame), len(self.rejected))
+
+
+def one_chunk(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each Arrow column in one piece: the kept columns come as a piece per chunk
+    read, and Arrow takes the lists' rows from 50 pieces ten times slower than from one."""
+    return pd.DataFrame({name: _combined(frame[name]) for name in frame.columns}, frame.index)
+
+
+def _combined(column: pd.Series) -> pd.Series:
+    values = column.array
+    if not isinstance(values, ArrowStringArray):
+        return column
+    pieces = pa.array(values)
+    if not isinstance(pieces, pa.ChunkedArray) or pieces.num_chunks <= 1:
+        return column
+    whole = ArrowStringArray(pa.chunked_array([pieces.combine_chunks()]))
+    return pd.Series(whole, column.index, column.dtype, column.name)
 
 
 class ChunkedMatcher:
@@ -97,6 +117,7 @@ class ChunkedMatcher:
 
         engine = Engine(policy_set, request.backend or DEFAULT_BACKEND)
         match = engine.match_chunks(frames(), request.as_of, keep=LOOKED_UP)
+        match = dataclasses.replace(match, frame=one_chunk(match.frame))
         registry = StreamedRegistry(
             frame=match.frame,
             rejected=sorted(rejected, key=lambda r: r.row),

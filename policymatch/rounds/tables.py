@@ -170,14 +170,17 @@ def fixed_point(values: pa.Array, places: int) -> pa.Array:
     if places == 0:
         text = pc.cast(pa.array(ints), pa.string())
     else:
-        whole, part = np.divmod(np.abs(ints), 10**places)
+        # The digits of |n|, at least places + 1 of them, with the point before the last places.
+        digits = pc.utf8_lpad(pc.cast(pa.array(np.abs(ints)), pa.string()), places + 1, "0")
         text = pc.binary_join_element_wise(
-            pa.array(np.where(ints < 0, "-", "")),
-            pc.cast(pa.array(whole), pa.string()),
+            pc.utf8_slice_codeunits(digits, 0, -places),
             ".",
-            pc.utf8_lpad(pc.cast(pa.array(part), pa.string()), places, "0"),
+            pc.utf8_slice_codeunits(digits, -places),
             "",
         )
+        negative = ints < 0
+        if negative.any():
+            text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
     return pc.if_else(values.is_valid(), text, pa.scalar(None, pa.string()))
 
 

@@ -111,6 +111,8 @@ def too_long(values: pa.Array) -> pa.Array:
     most two UTF-16 units, so only values over half the limit need counting). A column held as
     row numbers into its values (a dictionary array) is judged on its values."""
     if pa.types.is_dictionary(values.type):
+        if len(values.dictionary) > len(values):  # a few rows of a registry column: those rows
+            return too_long(values.dictionary_decode())
         return pc.take(too_long(values.dictionary), values.indices)
     maybe = pc.greater(pc.utf8_length(values), CELL_LIMIT // 2)
     if not pc.any(maybe).as_py():
@@ -196,8 +198,10 @@ class SharedStrings:
         """The shared-string number of each value (null stays null), adding new strings."""
         coded = values.dictionary_encode()
         index = self.index
-        numbers = pa.array([index.setdefault(v, len(index)) for v in coded.dictionary.to_pylist()])
-        return pc.take(numbers, coded.indices)
+        texts = coded.dictionary.to_pylist()
+        new = [v for v in texts if v not in index]  # numbered in order of first use
+        index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        return pc.take(pa.array(list(map(index.__getitem__, texts)), pa.int64()), coded.indices)
 
     def xml(self) -> str:
         texts = pa.array(list(self.index), pa.string())

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from policymatch.cli import main
 from policymatch.rounds.round import RoundRequest, run_round
-from policymatch.rounds.stream import LOOKED_UP, ChunkedMatcher, StreamedRegistry
+from policymatch.rounds.stream import LOOKED_UP, ChunkedMatcher, StreamedRegistry, one_chunk
 from policymatch.rules import PolicySet
 from tests.distributed.registries import AS_OF, as_parquet, messy_csv, policy_set
 from tests.distributed.test_dask_round import assert_same_files
@@ -85,3 +87,28 @@ def test_cli_chunk_rows(
         main([*base, "--out", str(tmp_path / "c"), *ledger, "--chunk-rows", "0"])
     assert exit_.value.code == 2
     assert "'0' is not a whole number of rows >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pieces", [0, 1, 3])
+def test_kept_columns_come_in_one_piece_with_the_same_values(pieces: int) -> None:
+    """Taking the lists' rows from one Arrow piece, not one per chunk read: nothing else
+    changes (values, missing values, dtypes, columns that are not Arrow text)."""
+    parts = [
+        pd.DataFrame(
+            {
+                "uscc": pd.Series([f"91{i:016d}" if i % 3 else None for i in range(k, k + 4)]),
+                "number": range(k, k + 4),
+            }
+        ).astype({"uscc": "str"})
+        for k in range(0, 4 * pieces, 4)
+    ]
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            {"uscc": pd.Series([], dtype="str"), "number": pd.Series([], dtype="int64")}
+        )
+    )
+    whole = one_chunk(frame)
+    pd.testing.assert_frame_equal(whole, frame)
+    assert pa.chunked_array(pa.array(whole["uscc"].array)).num_chunks <= 1
