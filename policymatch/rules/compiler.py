@@ -93,6 +93,11 @@ class _Compiler:
     poisoned: set[str] = field(default_factory=set)
     #: Where each compiled policy is written, to place the warnings about it.
     placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
+    #: What each (text, kind) of expression came to: a predicate shared by many policies is
+    #: parsed and checked once. Sound because the schema and the define names are complete
+    #: before the first expression is compiled, and a define, once resolved (or failed),
+    #: always gives the same answer.
+    outcomes: dict[tuple[str, str], ir.Expr | Exception] = field(default_factory=dict)
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -157,6 +162,26 @@ class _Compiler:
         text = self.expr_text(src, path, raw)
         if text is None:
             return None
+        outcome = self.outcomes.get((text, kind))
+        if outcome is None:
+            outcome = self.outcomes[text, kind] = self.compile_text(text, kind)
+        if isinstance(outcome, ir.Expr):
+            return outcome
+        if isinstance(outcome, ExprSyntaxError):
+            pos = src.expr_pos(path, outcome.start, outcome.end - outcome.start)
+            hint = outcome.hint or (
+                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
+                "and functions such as min(a, b)"
+            )
+            self.bag.add(src.diag("PM206", f"syntax error: {outcome.message}", pos, hint))
+        elif isinstance(outcome, (CheckError, CheckErrors)):
+            for err in outcome.errors if isinstance(outcome, CheckErrors) else [outcome]:
+                pos = src.expr_pos(path, err.start, err.end - err.start)
+                self.bag.add(src.diag(err.code, err.message, pos, err.hint))
+        return None
+
+    def compile_text(self, text: str, kind: str) -> ir.Expr | Exception:
+        """The IR of an expression text, or the exception that says why there is none."""
         try:
             node = parse(text)
             checker = self.checker
@@ -165,20 +190,8 @@ class _Compiler:
             if kind == "number":
                 return checker.number(node)
             return checker.check(node)
-        except ExprSyntaxError as exc:
-            pos = src.expr_pos(path, exc.start, exc.end - exc.start)
-            hint = exc.hint or (
-                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
-                "and functions such as min(a, b)"
-            )
-            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, hint))
-        except (CheckError, CheckErrors) as exc:
-            for err in exc.errors if isinstance(exc, CheckErrors) else [exc]:
-                pos = src.expr_pos(path, err.start, err.end - err.start)
-                self.bag.add(src.diag(err.code, err.message, pos, err.hint))
-        except PoisonedDefine:
-            pass
-        return None
+        except (ExprSyntaxError, CheckError, CheckErrors, PoisonedDefine) as exc:
+            return exc
 
     def poison_field(self, name: str, spec: Any) -> None:
         self.poisoned.add(name)
@@ -520,9 +533,8 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     for path in paths:
         display = display_path(path)
         hashes.append((display, hashlib.sha256(path.read_bytes()).hexdigest()))
-        src = SourceFile(display, "")
         try:
-            src.text = read_text(path, display)
+            src = SourceFile(display, read_text(path, display))
             data, problems = load_yaml(src.text, src)
         except LoadFailure as failure:
             comp.bag.extend(failure.diagnostics)

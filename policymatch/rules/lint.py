@@ -42,10 +42,11 @@ class Finding:
 
 def findings(policies: Sequence[ir.Policy], schema: Schema) -> list[Finding]:
     out: list[Finding] = []
-    for p in policies:
+    shapes = [shape(p.eligibility) for p in policies]
+    for p, mine in zip(policies, shapes, strict=True):
         out.extend(_once_repeat(p, schema))
-        out.extend(_never_holds(p, schema))
-    out.extend(_overlaps(policies))
+        out.extend(_never_holds(p, mine, schema))
+    out.extend(_overlaps(policies, shapes))
     return out
 
 
@@ -85,8 +86,7 @@ def _once_repeat(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
             return
 
 
-def _never_holds(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
-    mine = shape(p.eligibility)
+def _never_holds(p: ir.Policy, mine: Shape, schema: Schema) -> Iterator[Finding]:
     if mine.empty:
         yield Finding(
             p,
@@ -136,15 +136,22 @@ def _periods_meet(a: ir.Policy, b: ir.Policy) -> bool:
     ) and (b.effective_to is None or a.effective_from is None or a.effective_from <= b.effective_to)
 
 
-def _overlaps(policies: Sequence[ir.Policy]) -> Iterator[Finding]:
-    shapes = [shape(p.eligibility) for p in policies]
+def _overlaps(policies: Sequence[ir.Policy], shapes: Sequence[Shape]) -> Iterator[Finding]:
+    tags = [_tags_required(s) for s in shapes]
+    kinds = [_amount_kind(p) for p in policies]
+    # Only pairs that share a required tag can overlap: look those up rather than try all
+    # n² pairs (200 policies are 19,900 pairs).
+    holders: dict[str, list[int]] = {}
     for j, q in enumerate(policies):
-        for i in range(j):
+        earlier = sorted({i for tag in tags[j] for i in holders.get(tag, ())})
+        for tag in tags[j]:
+            holders.setdefault(tag, []).append(j)
+        for i in earlier:
             p = policies[i]
             if p.stacking_group is not None and p.stacking_group == q.stacking_group:
                 continue
-            common = sorted(_tags_required(shapes[i]) & _tags_required(shapes[j]))
-            if not common or _amount_kind(p) != _amount_kind(q) or not _periods_meet(p, q):
+            common = sorted(tags[i] & tags[j])
+            if kinds[i] != kinds[j] or not _periods_meet(p, q):
                 continue
             both = meet(shapes[i].region, shapes[j].region)
             if any(c.empty for c in both.values()):

@@ -7,8 +7,8 @@ run code. Every failure is an :class:`ExprSyntaxError` with the span of the offe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..money import SUFFIXES
 from . import syntax as s
@@ -28,12 +28,23 @@ _WRONG_WORDS = {
     "&&": "and", "||": "or", "=": "==", "<>": "!=", "null()": "null",
 }  # fmt: skip
 
-_NUMBER = re.compile(r"\d[\d_]*(?:\.\d[\d_]*)?")
-_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",")
+#: One token after any whitespace; a position where no group matches is an error. ``\s`` and
+#: ``\w`` are exactly ``str.isspace`` and ``_`` or ``str.isalnum``; a quote may escape any
+#: character with a backslash.
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>\d[\d_]*(?:\.\d[\d_]*)?)
+        |(?P<name>\w+)
+        |(?P<str>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')
+        |(?P<op>==|!=|<=|>=|[<>+\-*/()\[\],])
+    )?""",
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_NAME_CHARS = re.compile("[\\w" + re.escape("".join(SUFFIXES)) + "]*")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "num", "str", "name", "op", "kw", "end"
     text: str
     start: int
@@ -54,82 +65,77 @@ def _is_name_start(ch: str) -> bool:
     return ch == "_" or (ch.isalpha() and ch not in SUFFIXES)
 
 
-def _is_name_char(ch: str) -> bool:
-    return ch == "_" or ch.isalnum()
-
-
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
+    append = tokens.append
     i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in _FULL_WIDTH:
-            raise ExprSyntaxError(
-                f"full-width character '{ch}'",
-                i,
-                i + 1,
-                hint=f"switch the input method to half-width and write '{_FULL_WIDTH[ch]}'",
-            )
-        m = _NUMBER.match(text, i)
-        if m:
-            end = m.end()
-            if m.group().endswith("_") or "__" in m.group():
-                raise ExprSyntaxError(f"malformed number '{m.group()}'", i, end)
-            value = Decimal(m.group().replace("_", ""))
-            if end < n and text[end] in SUFFIXES:
-                value *= SUFFIXES[text[end]]
-                end += 1
-            if end < n and (_is_name_char(text[end]) or text[end] in SUFFIXES):
-                j = end
-                while j < n and (_is_name_char(text[j]) or text[j] in SUFFIXES):
-                    j += 1
-                raise ExprSyntaxError(
-                    f"'{text[i:j]}' is not a number",
-                    i,
-                    j,
-                    hint="numbers take one suffix: 万, 亿 or %, e.g. 50万, 1.5亿, 5.5%",
-                )
-            tokens.append(Token("num", text[i:end], i, end, value))
-            i = end
-            continue
-        if ch in "\"'":
-            j, buf = i + 1, []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
-                raise ExprSyntaxError("unterminated string", i, n, hint=f"close it with {ch}")
-            tokens.append(Token("str", text[i : j + 1], i, j + 1, "".join(buf)))
-            i = j + 1
-            continue
-        if _is_name_start(ch):
-            j = i + 1
-            while j < n and _is_name_char(text[j]):
-                j += 1
-            word = text[i:j]
-            kind = "kw" if word in KEYWORDS else "name"
-            tokens.append(Token(kind, word, i, j))
-            i = j
-            continue
-        for op in _OPERATORS:
-            if text.startswith(op, i):
-                tokens.append(Token("op", op, i, i + len(op)))
-                i += len(op)
+    match = _TOKEN.match
+    while True:
+        m = match(text, i)
+        assert m is not None  # every part of the pattern is optional
+        kind = m.lastgroup
+        if kind is None:
+            i = m.end()
+            if i == n:
                 break
+            raise _bad_character(text, i)
+        i, end = m.span(kind)
+        word = m[kind]
+        if kind == "name":
+            if not _is_name_start(word[0]):
+                raise _bad_character(text, i)
+            token = Token("kw" if word in KEYWORDS else "name", word, i, end)
+        elif kind == "op":
+            token = Token("op", word, i, end)
+        elif kind == "num":
+            token = _number(text, word, i, end)
         else:
-            for wrong, right in _WRONG_WORDS.items():
-                if text.startswith(wrong, i):
-                    raise ExprSyntaxError(
-                        f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'"
-                    )
-            raise ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
-    tokens.append(Token("end", "", n, n))
+            body = word[1:-1]
+            token = Token("str", word, i, end, _ESCAPE.sub(r"\1", body) if "\\" in body else body)
+        append(token)
+        i = token.end
+    append(Token("end", "", n, n))
     return tokens
+
+
+def _number(text: str, digits: str, i: int, end: int) -> Token:
+    if digits.endswith("_") or "__" in digits:
+        raise ExprSyntaxError(f"malformed number '{digits}'", i, end)
+    value = Decimal(digits.replace("_", ""))
+    n = len(text)
+    if end < n and text[end] in SUFFIXES:
+        value *= SUFFIXES[text[end]]
+        end += 1
+    if end < n and (text[end] in SUFFIXES or text[end] == "_" or text[end].isalnum()):
+        rest = _NAME_CHARS.match(text, end)
+        j = rest.end() if rest else end
+        raise ExprSyntaxError(
+            f"'{text[i:j]}' is not a number",
+            i,
+            j,
+            hint="numbers take one suffix: 万, 亿 or %, e.g. 50万, 1.5亿, 5.5%",
+        )
+    return Token("num", text[i:end], i, end, value)
+
+
+def _bad_character(text: str, i: int) -> ExprSyntaxError:
+    """The error at ``text[i]``, where no token starts."""
+    ch = text[i]
+    if ch in _FULL_WIDTH:
+        return ExprSyntaxError(
+            f"full-width character '{ch}'",
+            i,
+            i + 1,
+            hint=f"switch the input method to half-width and write '{_FULL_WIDTH[ch]}'",
+        )
+    if ch in "\"'":
+        return ExprSyntaxError("unterminated string", i, len(text), hint=f"close it with {ch}")
+    for wrong, right in _WRONG_WORDS.items():
+        if text.startswith(wrong, i):
+            return ExprSyntaxError(
+                f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'"
+            )
+    return ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
 
 
 _COMPARE = {"==", "!=", "<", "<=", ">", ">="}
