@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -505,7 +506,26 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     """Compile a policy folder (or one file). Raises PolicyError with every diagnostic."""
-    root = Path(root)
+    with _collector_paused():
+        return _compile(Path(root))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a set compiles: compiling makes some
+    100,000 small objects that all live until the set is built, and the collector would walk
+    them, and every other object of the process, many times over for nothing (a tenth of the
+    time of 200 policies)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(root: Path) -> PolicySet:
     if not root.exists():
         raise PolicyError(
             [
@@ -571,7 +591,8 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         with contextlib.suppress(PoisonedDefine):
             comp.resolve_define(entry.name)
     policies = _compile_policies(comp, files, funds)
-    read = ir.registry_fields(policies)
+    # A policy reads only fields of the schema: with MAX_FIELDS or fewer, there is no count.
+    read = ir.registry_fields(policies) if len(comp.schema.input_fields) > ir.MAX_FIELDS else ()
     if len(read) > ir.MAX_FIELDS:
         comp.bag.add(
             simple(
