@@ -138,32 +138,31 @@ def _bad_character(text: str, i: int) -> ExprSyntaxError:
     return ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
 
 
-_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+#: What ``comp_op`` takes as a comparison operator, and the tokens one may start with.
+_COMPARE_OPS = frozenset(("==", "!=", "<", "<=", ">", ">=", "in", "startswith"))
+_COMPARE_START = _COMPARE_OPS | {"not"}
 
 
 class _Parser:
+    """Precedence climbing over the token list. Operators and keywords are recognised by
+    their text alone: no number, string or name token is spelt like one."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.tok = self.tokens[0]
         self.depth = 0
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
     def take(self) -> Token:
-        t = self.tokens[self.i]
+        t = self.tok
         self.i += 1
+        self.tok = self.tokens[self.i]
         return t
 
-    def at(self, kind: str, text: str | None = None) -> bool:
+    def expect(self, text: str, what: str) -> Token:
         t = self.tok
-        return t.kind == kind and (text is None or t.text == text)
-
-    def expect(self, kind: str, text: str, what: str) -> Token:
-        if not self.at(kind, text):
-            t = self.tok
+        if t.text != text:
             found = "the end of the expression" if t.kind == "end" else f"'{t.text}'"
             raise ExprSyntaxError(f"expected {what}, found {found}", t.start, t.end)
         return self.take()
@@ -177,10 +176,10 @@ class _Parser:
         if self.tok.kind == "end":
             raise ExprSyntaxError("empty expression", 0, max(len(self.text), 1))
         node = self.ternary()
-        if not self.at("end"):
-            t = self.tok
+        t = self.tok
+        if t.kind != "end":
             hint = None
-            if t.kind == "name" or t.kind in ("num", "str"):
+            if t.kind in ("name", "num", "str"):
                 hint = "is an operator missing here? (and, or, ==, ...)"
             raise ExprSyntaxError(f"unexpected '{t.text}'", t.start, t.end, hint)
         return node
@@ -188,10 +187,10 @@ class _Parser:
     def ternary(self) -> s.Node:
         self.nest()
         then = self.or_expr()
-        if self.at("kw", "if"):
+        if self.tok.text == "if":
             self.take()
             cond = self.or_expr()
-            self.expect("kw", "else", "'else' after 'if'")
+            self.expect("else", "'else' after 'if'")
             other = self.ternary()
             node: s.Node = s.IfElse(then.start, other.end, then, cond, other)
         else:
@@ -201,7 +200,7 @@ class _Parser:
 
     def or_expr(self) -> s.Node:
         left = self.and_expr()
-        while self.at("kw", "or"):
+        while self.tok.text == "or":
             self.take()
             right = self.and_expr()
             left = s.Binary(left.start, right.end, "or", left, right)
@@ -209,14 +208,14 @@ class _Parser:
 
     def and_expr(self) -> s.Node:
         left = self.not_expr()
-        while self.at("kw", "and"):
+        while self.tok.text == "and":
             self.take()
             right = self.not_expr()
             left = s.Binary(left.start, right.end, "and", left, right)
         return left
 
     def not_expr(self) -> s.Node:
-        if self.at("kw", "not"):
+        if self.tok.text == "not":
             t = self.take()
             self.nest()
             operand = self.not_expr()
@@ -225,20 +224,20 @@ class _Parser:
         return self.comparison()
 
     def comp_op(self) -> str | None:
-        t = self.tok
-        if t.kind == "op" and t.text in _COMPARE:
+        text = self.tok.text
+        if text in _COMPARE_OPS:
             self.take()
-            return t.text
-        if t.kind == "kw" and t.text in ("in", "startswith"):
+            return text
+        if text == "not" and self.tokens[self.i + 1].text == "in":
             self.take()
-            return t.text
-        if t.kind == "kw" and t.text == "not" and self.tokens[self.i + 1].text == "in":
-            self.i += 2
+            self.take()
             return "not in"
         return None
 
     def comparison(self) -> s.Node:
         first = self.additive()
+        if self.tok.text not in _COMPARE_START:
+            return first
         operands, ops = [first], []
         while (op := self.comp_op()) is not None:
             ops.append(op)
@@ -249,7 +248,7 @@ class _Parser:
 
     def additive(self) -> s.Node:
         left = self.term()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
+        while self.tok.text in ("+", "-"):
             op = self.take().text
             right = self.term()
             left = s.Binary(left.start, right.end, op, left, right)
@@ -257,14 +256,14 @@ class _Parser:
 
     def term(self) -> s.Node:
         left = self.unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+        while self.tok.text in ("*", "/"):
             op = self.take().text
             right = self.unary()
             left = s.Binary(left.start, right.end, op, left, right)
         return left
 
     def unary(self) -> s.Node:
-        if self.tok.kind == "op" and self.tok.text in ("-", "+"):
+        if self.tok.text in ("-", "+"):
             t = self.take()
             self.nest()
             operand = self.unary()
@@ -274,47 +273,49 @@ class _Parser:
 
     def primary(self) -> s.Node:
         t = self.tok
-        if t.kind == "num":
+        kind = t.kind
+        if kind == "num":
             self.take()
             assert isinstance(t.value, Decimal)
             return s.Number(t.start, t.end, t.value)
-        if t.kind == "str":
+        if kind == "name":
             self.take()
-            return s.Text(t.start, t.end, str(t.value))
-        if t.kind == "kw" and t.text in ("true", "false"):
-            self.take()
-            return s.Bool(t.start, t.end, t.text == "true")
-        if t.kind == "kw" and t.text == "null":
-            self.take()
-            return s.Null(t.start, t.end)
-        if t.kind == "name":
-            self.take()
-            if self.at("op", "("):
+            if self.tok.text == "(":
                 self.take()
                 args = self.items(")")
-                close = self.expect("op", ")", "')' to close the call")
+                close = self.expect(")", "')' to close the call")
                 return s.Call(t.start, close.end, t.text, tuple(args), t.end)
             return s.Name(t.start, t.end, t.text)
-        if t.kind == "op" and t.text == "(":
+        if kind == "str":
+            self.take()
+            return s.Text(t.start, t.end, str(t.value))
+        text = t.text
+        if text in ("true", "false"):
+            self.take()
+            return s.Bool(t.start, t.end, text == "true")
+        if text == "null":
+            self.take()
+            return s.Null(t.start, t.end)
+        if text == "(":
             self.take()
             inner = self.ternary()
-            self.expect("op", ")", "')'")
+            self.expect(")", "')'")
             return inner
-        if t.kind == "op" and t.text == "[":
+        if text == "[":
             self.take()
             items = self.items("]")
-            close = self.expect("op", "]", "']' to close the list")
+            close = self.expect("]", "']' to close the list")
             return s.ListLit(t.start, close.end, tuple(items))
-        found = "the end of the expression" if t.kind == "end" else f"'{t.text}'"
+        found = "the end of the expression" if kind == "end" else f"'{text}'"
         raise ExprSyntaxError(f"expected a value, found {found}", t.start, t.end)
 
     def items(self, closing: str) -> list[s.Node]:
         out: list[s.Node] = []
-        if self.at("op", closing):
+        if self.tok.text == closing:
             return out
         while True:
             out.append(self.ternary())
-            if not self.at("op", ","):
+            if self.tok.text != ",":
                 return out
             self.take()
 
