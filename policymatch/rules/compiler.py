@@ -10,7 +10,6 @@ raised together in a :class:`~policymatch.errors.PolicyError`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -614,8 +613,7 @@ def _warnings(comp: _Compiler, policies: list[ir.Policy]) -> tuple[Diagnostic, .
         src, base = comp.placed[found.policy.id]
         path = (*base, *found.path)
         pos = src.key_pos(path) if found.at_key else src.value_pos(path)
-        diag = src.diag(found.code, found.message, pos, found.hint)
-        out.append(dataclasses.replace(diag, severity="warning"))
+        out.append(src.diag(found.code, found.message, pos, found.hint, severity="warning"))
     return tuple(sorted_diagnostics(out))
 
 

@@ -69,12 +69,15 @@ class SourceFile:
         message: str,
         pos: Pos | None,
         hint: str | None = None,
+        severity: str = "error",
     ) -> Diagnostic:
         if hint is None:
             suggested = _DID_YOU_MEAN.search(message)
             hint = f"write '{suggested[1]}'" if suggested else None
         if pos is None:
-            return Diagnostic(code=code, message=message, file=self.path, hint=hint)
+            return Diagnostic(
+                code=code, message=message, file=self.path, hint=hint, severity=severity
+            )
         return Diagnostic(
             code=code,
             message=message,
@@ -82,6 +85,7 @@ class SourceFile:
             span=Span(pos.line, pos.col, pos.length),
             source_line=self.line(pos.line),
             hint=hint,
+            severity=severity,
         )
 
     def value_pos(self, path: PathKey) -> Pos | None:
