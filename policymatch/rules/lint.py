@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..schema import Schema
 from . import ir
-from .regions import Shape, ValueSet, domain, meet, shape
+from .regions import Region, Shape, ValueSet, domain, meet, shape
 
 PathKey = tuple[str | int, ...]
 
@@ -43,9 +43,11 @@ class Finding:
 def findings(policies: Sequence[ir.Policy], schema: Schema) -> list[Finding]:
     out: list[Finding] = []
     shapes = [shape(p.eligibility) for p in policies]
+    # What a registry can hold, per field: worked out once for every field the policies test.
+    bounds = domain(schema, {key for s in shapes for key in s.region})
     for p, mine in zip(policies, shapes, strict=True):
         out.extend(_once_repeat(p, schema))
-        out.extend(_never_holds(p, mine, schema))
+        out.extend(_never_holds(p, mine, bounds, schema))
     out.extend(_overlaps(policies, shapes))
     return out
 
@@ -86,7 +88,7 @@ def _once_repeat(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
             return
 
 
-def _never_holds(p: ir.Policy, mine: Shape, schema: Schema) -> Iterator[Finding]:
+def _never_holds(p: ir.Policy, mine: Shape, bounds: Region, schema: Schema) -> Iterator[Finding]:
     if mine.empty:
         yield Finding(
             p,
@@ -97,8 +99,7 @@ def _never_holds(p: ir.Policy, mine: Shape, schema: Schema) -> Iterator[Finding]
             at_key=True,
         )
         return
-    bounds = domain(schema, set(mine.region))
-    limited = meet(mine.region, bounds)
+    limited = meet(mine.region, {k: bounds[k] for k in mine.region if k in bounds})
     empty = [k for k, c in limited.items() if c.empty]
     if empty:
         names = "、".join(schema[k].display if k in schema else k for k in empty)
