@@ -119,6 +119,8 @@ EDGES = (
     "（），“”＝！．０"  # full width (and a full-width digit)
     "²½Ⅻ٣߀\u0301"  # digits and numerals that are not decimal, combining accent
 )
+#: Texts at the edges of the number rule: doubled or trailing '_', a suffix and more, a lone '.'.
+NUMBER_EDGES = ["1__0", "10_", "3万元", "2%%", "1.", ".5"]
 soup = st.text(alphabet=st.sampled_from(EDGES), max_size=24)
 words = st.lists(
     st.sampled_from(
@@ -140,12 +142,7 @@ words = st.lists(
             "1.5亿",
             "5.5%",
             "1_000",
-            "1__0",
-            "10_",
-            "3万元",
-            "2%%",
-            "1.",
-            ".5",
+            *NUMBER_EDGES,
             '"a\\"b"',
             "'it\\'s'",
             '"line\\\nbreak"',
