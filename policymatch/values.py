@@ -42,6 +42,9 @@ def is_blank(raw: object) -> bool:
         return True
     if isinstance(raw, str):
         return not raw.strip()
+    # What YAML and Python give (a policy's examples): no need to import pandas to know.
+    if isinstance(raw, (int, Decimal)) or type(raw) is dt.date:
+        return raw != raw  # only a NaN differs from itself (bool is an int)
     try:
         import pandas as pd
 

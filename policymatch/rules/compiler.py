@@ -10,8 +10,8 @@ raised together in a :class:`~policymatch.errors.PolicyError`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -93,6 +93,11 @@ class _Compiler:
     poisoned: set[str] = field(default_factory=set)
     #: Where each compiled policy is written, to place the warnings about it.
     placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
+    #: What each (text, kind) of expression came to: a predicate shared by many policies is
+    #: parsed and checked once. Sound because the schema and the define names are complete
+    #: before the first expression is compiled, and a define, once resolved (or failed),
+    #: always gives the same answer.
+    outcomes: dict[tuple[str, str], ir.Expr | Exception] = field(default_factory=dict)
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -157,6 +162,26 @@ class _Compiler:
         text = self.expr_text(src, path, raw)
         if text is None:
             return None
+        outcome = self.outcomes.get((text, kind))
+        if outcome is None:
+            outcome = self.outcomes[text, kind] = self.compile_text(text, kind)
+        if isinstance(outcome, ir.Expr):
+            return outcome
+        if isinstance(outcome, ExprSyntaxError):
+            pos = src.expr_pos(path, outcome.start, outcome.end - outcome.start)
+            hint = outcome.hint or (
+                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
+                "and functions such as min(a, b)"
+            )
+            self.bag.add(src.diag("PM206", f"syntax error: {outcome.message}", pos, hint))
+        elif isinstance(outcome, (CheckError, CheckErrors)):
+            for err in outcome.errors if isinstance(outcome, CheckErrors) else [outcome]:
+                pos = src.expr_pos(path, err.start, err.end - err.start)
+                self.bag.add(src.diag(err.code, err.message, pos, err.hint))
+        return None
+
+    def compile_text(self, text: str, kind: str) -> ir.Expr | Exception:
+        """The IR of an expression text, or the exception that says why there is none."""
         try:
             node = parse(text)
             checker = self.checker
@@ -165,20 +190,8 @@ class _Compiler:
             if kind == "number":
                 return checker.number(node)
             return checker.check(node)
-        except ExprSyntaxError as exc:
-            pos = src.expr_pos(path, exc.start, exc.end - exc.start)
-            hint = exc.hint or (
-                'an expression is made of fields, numbers, "texts", comparisons, and/or/not '
-                "and functions such as min(a, b)"
-            )
-            self.bag.add(src.diag("PM206", f"syntax error: {exc.message}", pos, hint))
-        except (CheckError, CheckErrors) as exc:
-            for err in exc.errors if isinstance(exc, CheckErrors) else [exc]:
-                pos = src.expr_pos(path, err.start, err.end - err.start)
-                self.bag.add(src.diag(err.code, err.message, pos, err.hint))
-        except PoisonedDefine:
-            pass
-        return None
+        except (ExprSyntaxError, CheckError, CheckErrors, PoisonedDefine) as exc:
+            return exc
 
     def poison_field(self, name: str, spec: Any) -> None:
         self.poisoned.add(name)
@@ -492,7 +505,26 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     """Compile a policy folder (or one file). Raises PolicyError with every diagnostic."""
-    root = Path(root)
+    with _collector_paused():
+        return _compile(Path(root))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a set compiles: compiling makes some
+    100,000 small objects that all live until the set is built, and the collector would walk
+    them, and every other object of the process, many times over for nothing (a tenth of the
+    time of 200 policies)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(root: Path) -> PolicySet:
     if not root.exists():
         raise PolicyError(
             [
@@ -520,9 +552,8 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
     for path in paths:
         display = display_path(path)
         hashes.append((display, hashlib.sha256(path.read_bytes()).hexdigest()))
-        src = SourceFile(display, "")
         try:
-            src.text = read_text(path, display)
+            src = SourceFile(display, read_text(path, display))
             data, problems = load_yaml(src.text, src)
         except LoadFailure as failure:
             comp.bag.extend(failure.diagnostics)
@@ -559,7 +590,8 @@ def compile_policy_set(root: str | Path = "policies") -> PolicySet:
         with contextlib.suppress(PoisonedDefine):
             comp.resolve_define(entry.name)
     policies = _compile_policies(comp, files, funds)
-    read = ir.registry_fields(policies)
+    # A policy reads only fields of the schema: with MAX_FIELDS or fewer, there is no count.
+    read = ir.registry_fields(policies) if len(comp.schema.input_fields) > ir.MAX_FIELDS else ()
     if len(read) > ir.MAX_FIELDS:
         comp.bag.add(
             simple(
@@ -581,8 +613,7 @@ def _warnings(comp: _Compiler, policies: list[ir.Policy]) -> tuple[Diagnostic, .
         src, base = comp.placed[found.policy.id]
         path = (*base, *found.path)
         pos = src.key_pos(path) if found.at_key else src.value_pos(path)
-        diag = src.diag(found.code, found.message, pos, found.hint)
-        out.append(dataclasses.replace(diag, severity="warning"))
+        out.append(src.diag(found.code, found.message, pos, found.hint, severity="warning"))
     return tuple(sorted_diagnostics(out))
 
 

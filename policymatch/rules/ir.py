@@ -14,10 +14,11 @@ Division by zero gives null. ``round`` is half-up.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from ..schema import FieldType
 
@@ -247,26 +248,28 @@ FIELD_TYPES: dict[FieldType, T] = {
 }
 
 
+#: The direct sub-expressions of each kind of node (the others are leaves), looked up by
+#: class: walks visit every node of every policy, many times over.
+_CHILDREN: dict[type[Expr], Callable[[Any], tuple[Expr, ...]]] = {
+    Not: lambda e: (e.operand,),
+    Neg: lambda e: (e.operand,),
+    Labeled: lambda e: (e.expr,),
+    And: lambda e: e.operands,
+    Or: lambda e: e.operands,
+    Compare: lambda e: (e.left, e.right),
+    Arith: lambda e: (e.left, e.right),
+    InList: lambda e: (e.needle,),
+    HasTag: lambda e: (e.field,),
+    StartsWith: lambda e: (e.subject,),
+    IfElse: lambda e: (e.cond, e.then, e.other),
+    Call: lambda e: e.args,
+}
+
+
 def children(expr: Expr) -> tuple[Expr, ...]:
     """Direct sub-expressions, for generic walks."""
-    match expr:
-        case Not(operand=o) | Neg(operand=o) | Labeled(expr=o):
-            return (o,)
-        case And(operands=ops) | Or(operands=ops):
-            return ops
-        case Compare(left=a, right=b) | Arith(left=a, right=b):
-            return (a, b)
-        case InList(needle=n):
-            return (n,)
-        case HasTag(field=f):
-            return (f,)
-        case StartsWith(subject=x):
-            return (x,)
-        case IfElse(cond=c, then=a, other=b):
-            return (c, a, b)
-        case Call(args=args):
-            return args
-    return ()
+    get = _CHILDREN.get(type(expr))
+    return () if get is None else get(expr)
 
 
 def walk(expr: Expr) -> list[Expr]:
@@ -293,9 +296,19 @@ MAX_FIELDS = 62
 
 def registry_fields(policies: Sequence[Policy]) -> frozenset[str]:
     """The registry columns that the policies' conditions and amounts read."""
-    return frozenset(
-        name for p in policies for e in (p.eligibility, *p.amount.exprs()) for name in fields_of(e)
-    )
+    # Policies share subtrees (defines, predicates written alike): each is visited once.
+    seen: set[int] = set()
+    names: set[str] = set()
+    stack: list[Expr] = [e for p in policies for e in (p.eligibility, *p.amount.exprs())]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Field):
+            names.add(node.name)
+        stack.extend(children(node))
+    return frozenset(names)
 
 
 def leaves(expr: Expr) -> list[Labeled]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..schema import Schema
 from . import ir
-from .regions import Shape, ValueSet, domain, meet, shape
+from .regions import Region, Shape, ValueSet, domain, meet, shape
 
 PathKey = tuple[str | int, ...]
 
@@ -42,10 +42,13 @@ class Finding:
 
 def findings(policies: Sequence[ir.Policy], schema: Schema) -> list[Finding]:
     out: list[Finding] = []
-    for p in policies:
+    shapes = [shape(p.eligibility) for p in policies]
+    # What a registry can hold, per field: worked out once for every field the policies test.
+    bounds = domain(schema, {key for s in shapes for key in s.region})
+    for p, mine in zip(policies, shapes, strict=True):
         out.extend(_once_repeat(p, schema))
-        out.extend(_never_holds(p, schema))
-    out.extend(_overlaps(policies))
+        out.extend(_never_holds(p, mine, bounds, schema))
+    out.extend(_overlaps(policies, shapes))
     return out
 
 
@@ -85,8 +88,7 @@ def _once_repeat(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
             return
 
 
-def _never_holds(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
-    mine = shape(p.eligibility)
+def _never_holds(p: ir.Policy, mine: Shape, bounds: Region, schema: Schema) -> Iterator[Finding]:
     if mine.empty:
         yield Finding(
             p,
@@ -97,8 +99,7 @@ def _never_holds(p: ir.Policy, schema: Schema) -> Iterator[Finding]:
             at_key=True,
         )
         return
-    bounds = domain(schema, set(mine.region))
-    limited = meet(mine.region, bounds)
+    limited = meet(mine.region, {k: bounds[k] for k in mine.region if k in bounds})
     empty = [k for k, c in limited.items() if c.empty]
     if empty:
         names = "、".join(schema[k].display if k in schema else k for k in empty)
@@ -136,15 +137,22 @@ def _periods_meet(a: ir.Policy, b: ir.Policy) -> bool:
     ) and (b.effective_to is None or a.effective_from is None or a.effective_from <= b.effective_to)
 
 
-def _overlaps(policies: Sequence[ir.Policy]) -> Iterator[Finding]:
-    shapes = [shape(p.eligibility) for p in policies]
+def _overlaps(policies: Sequence[ir.Policy], shapes: Sequence[Shape]) -> Iterator[Finding]:
+    tags = [_tags_required(s) for s in shapes]
+    kinds = [_amount_kind(p) for p in policies]
+    # Only pairs that share a required tag can overlap: look those up rather than try all
+    # n² pairs (200 policies are 19,900 pairs).
+    holders: dict[str, list[int]] = {}
     for j, q in enumerate(policies):
-        for i in range(j):
+        earlier = sorted({i for tag in tags[j] for i in holders.get(tag, ())})
+        for tag in tags[j]:
+            holders.setdefault(tag, []).append(j)
+        for i in earlier:
             p = policies[i]
             if p.stacking_group is not None and p.stacking_group == q.stacking_group:
                 continue
-            common = sorted(_tags_required(shapes[i]) & _tags_required(shapes[j]))
-            if not common or _amount_kind(p) != _amount_kind(q) or not _periods_meet(p, q):
+            common = sorted(tags[i] & tags[j])
+            if kinds[i] != kinds[j] or not _periods_meet(p, q):
                 continue
             both = meet(shapes[i].region, shapes[j].region)
             if any(c.empty for c in both.values()):

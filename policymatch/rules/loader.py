@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +47,20 @@ class SourceFile:
 
     path: str
     text: str
-    values: dict[PathKey, Pos] = field(default_factory=dict)
-    keys: dict[PathKey, Pos] = field(default_factory=dict)
+    #: The YAML node of every value and key by its path; positions are worked out only for
+    #: the few that a diagnostic or a policy's line asks for.
+    values: dict[PathKey, yaml.Node] = field(default_factory=dict)
+    keys: dict[PathKey, yaml.Node] = field(default_factory=dict)
     #: Paths whose value was already reported (an impossible date): later checks stay quiet there.
     reported: set[PathKey] = field(default_factory=set)
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text split once: every diagnostic quotes a line of it."""
+        return self.text.splitlines()
+
     def line(self, n: int) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         return lines[n - 1] if 0 < n <= len(lines) else ""
 
     def diag(
@@ -61,12 +69,15 @@ class SourceFile:
         message: str,
         pos: Pos | None,
         hint: str | None = None,
+        severity: str = "error",
     ) -> Diagnostic:
         if hint is None:
             suggested = _DID_YOU_MEAN.search(message)
             hint = f"write '{suggested[1]}'" if suggested else None
         if pos is None:
-            return Diagnostic(code=code, message=message, file=self.path, hint=hint)
+            return Diagnostic(
+                code=code, message=message, file=self.path, hint=hint, severity=severity
+            )
         return Diagnostic(
             code=code,
             message=message,
@@ -74,19 +85,21 @@ class SourceFile:
             span=Span(pos.line, pos.col, pos.length),
             source_line=self.line(pos.line),
             hint=hint,
+            severity=severity,
         )
 
     def value_pos(self, path: PathKey) -> Pos | None:
         """The position of the value at ``path``, or of its nearest ancestor."""
         while True:
             if path in self.values:
-                return self.values[path]
+                return node_pos(self.values[path])
             if not path:
                 return None
             path = path[:-1]
 
     def key_pos(self, path: PathKey) -> Pos | None:
-        return self.keys.get(path) or self.value_pos(path)
+        node = self.keys.get(path)
+        return self.value_pos(path) if node is None else node_pos(node)
 
     def expr_pos(self, path: PathKey, offset: int, length: int) -> Pos | None:
         """The file position of characters ``offset ..`` of the expression string at ``path``.
@@ -94,15 +107,16 @@ class SourceFile:
         Exact for plain and quoted one-line scalars and for ``|``/``>`` block scalars whose
         lines are kept; otherwise it falls back to the start of the value.
         """
-        pos = self.values.get(path)
-        if pos is None:
+        node = self.values.get(path)
+        if node is None:
             return self.value_pos(path)
+        pos = node_pos(node)
         if pos.style in (None, "'", '"'):
             shift = 1 if pos.style in ("'", '"') else 0
             return Pos(pos.line, pos.col + shift + offset, length)
         if pos.style in ("|", ">"):
             # Find the expression text line by line below the indicator.
-            lines = self.text.splitlines()
+            lines = self.lines
             line_no = pos.line
             remaining = offset
             for idx in range(pos.line, len(lines)):
@@ -116,6 +130,21 @@ class SourceFile:
                     return Pos(line_no, indent + 1 + remaining, length)
                 remaining -= len(content) + 1
         return pos
+
+
+def node_pos(node: yaml.Node) -> Pos:
+    """Where ``node`` stands in its file, and how long the underline under it is."""
+    start, end = node.start_mark, node.end_mark
+    style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
+    if end.line == start.line:
+        # Columns, not indexes: libyaml counts indexes in bytes, columns in characters.
+        length = end.column - start.column
+    elif isinstance(node, yaml.ScalarNode):
+        # A multi-line value: underline its first line only.
+        length = len(node.value.split("\n")[0])
+    else:
+        length = 1
+    return Pos(start.line + 1, start.column + 1, max(length, 1), style)
 
 
 class LoadFailure(Exception):
@@ -161,6 +190,13 @@ def read_text(path: Path, display: str) -> str:
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+#: The safe constructors of the other tags a plain scalar resolves to, called directly:
+#: ``construct_object``'s bookkeeping (for aliases and recursion) is no use for a scalar.
+_SCALARS = {
+    tag: yaml.constructor.SafeConstructor.yaml_constructors[tag]
+    for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")
+}
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
@@ -169,19 +205,9 @@ class _Builder:
         self.source = source
         self.errors: list[Diagnostic] = []
         self.constructor = yaml.constructor.SafeConstructor()
-
-    def pos(self, node: yaml.Node) -> Pos:
-        start, end = node.start_mark, node.end_mark
-        style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
-        if end.line == start.line:
-            # Columns, not indexes: libyaml counts indexes in bytes, columns in characters.
-            length = end.column - start.column
-        elif isinstance(node, yaml.ScalarNode):
-            # A multi-line value: underline its first line only.
-            length = len(node.value.split("\n")[0])
-        else:
-            length = 1
-        return Pos(start.line + 1, start.column + 1, max(length, 1), style)
+        #: At least the number of values the node graph expands to, when it is a tree (the
+        #: text has no anchor): counted on the way rather than in a walk of its own.
+        self.count = 0
 
     def build(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -190,39 +216,44 @@ class _Builder:
                     self.source.diag(
                         "PM004",
                         f"nesting deeper than {MAX_DEPTH} levels",
-                        self.pos(node),
+                        node_pos(node),
                         hint=_FLATTER,
                     )
                 ]
             )
-        self.source.values[path] = self.pos(node)
+        self.source.values[path] = node
+        self.count += 1
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
+            keys = self.source.keys
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
+                    self.count += _expanded_size(key_node) + _expanded_size(value_node)
                     self.errors.append(
                         self.source.diag(
                             "PM103",
                             "a key must be a plain name",
-                            self.pos(key_node),
+                            node_pos(key_node),
                             hint="write the key as a plain name followed by ': '",
                         )
                     )
                     continue
+                self.count += 1
                 key = str(key_node.value)
                 if key in out:
-                    first = self.source.keys.get((*path, key))
-                    where = f" (first at line {first.line})" if first else ""
+                    self.count += _expanded_size(value_node)
+                    first = keys.get((*path, key))
+                    where = f" (first at line {node_pos(first).line})" if first is not None else ""
                     self.errors.append(
                         self.source.diag(
                             "PM003",
                             f"duplicate key '{key}'{where}",
-                            self.pos(key_node),
+                            node_pos(key_node),
                             hint="YAML keeps only one of them: remove or rename the other",
                         )
                     )
                     continue
-                self.source.keys[(*path, key)] = self.pos(key_node)
+                keys[(*path, key)] = key_node
                 out[key] = self.build(value_node, (*path, key), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -231,7 +262,10 @@ class _Builder:
         return self.scalar(node, path)
 
     def scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
-        if node.tag == _TIMESTAMP_TAG:
+        tag = node.tag
+        if tag == _STR_TAG:
+            return node.value
+        if tag == _TIMESTAMP_TAG:
             m = _DATE_RE.match(node.value)
             if m:
                 try:
@@ -242,24 +276,27 @@ class _Builder:
                         self.source.diag(
                             "PM104",
                             f"'{node.value}' is not a date that exists",
-                            self.pos(node),
+                            node_pos(node),
                             hint="check the day of the month",
                         )
                     )
                     return None
             return node.value  # a timestamp with a time part: kept as text, rejected by the model
-        if node.tag == _FLOAT_TAG:
+        if tag == _FLOAT_TAG:
             try:
                 return Decimal(node.value.replace("_", ""))
             except InvalidOperation:
                 return node.value  # .inf / .nan: the model rejects it with a message
         if node.style is not None and node.style in ("'", '"', "|", ">"):
             return node.value
-        try:
-            return self.constructor.construct_object(node)
-        except yaml.YAMLError:
+        construct = _SCALARS.get(tag)
+        if construct is None:
             # A plain scalar YAML resolves to a tag the safe constructor lacks ('=' is
             # tag:yaml.org,2002:value, '<<' a merge key): it is just text to a policy author.
+            return node.value
+        try:
+            return construct(self.constructor, node)
+        except yaml.YAMLError:
             return node.value
 
 
@@ -295,6 +332,28 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
         raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
     if node is None:
         return None, []
+    # Without an anchor there is no alias: the graph is a tree, and the build counts it.
+    tree = "&" not in text
+    if not tree:
+        _check_size(node, source)
+    builder = _Builder(source)
+    try:
+        data = builder.build(node, (), 0)
+    except LoadFailure:
+        if tree:
+            _check_size(node, source)  # too large is said before too deep
+        raise
+    except RecursionError:
+        if tree:
+            _check_size(node, source)
+        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
+    if tree and builder.count > MAX_NODES:
+        _check_size(node, source)
+    return data, builder.errors
+
+
+def _check_size(node: yaml.Node, source: SourceFile) -> None:
+    """PM004 when the node graph expands to more than MAX_NODES values."""
     expanded = _expanded_size(node)
     if expanded > MAX_NODES:
         raise LoadFailure(
@@ -307,12 +366,6 @@ def load_yaml(text: str, source: SourceFile) -> tuple[Any, list[Diagnostic]]:
                 )
             ]
         )
-    builder = _Builder(source)
-    try:
-        data = builder.build(node, (), 0)
-    except RecursionError:
-        raise LoadFailure([source.diag("PM004", "nesting too deep", None, hint=_FLATTER)]) from None
-    return data, builder.errors
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -363,6 +416,8 @@ def _tags(text: str, source: SourceFile) -> list[Diagnostic]:
     or a type the author expects to matter and that policymatch would silently drop. A scan
     error stops the search; compose then reports it as a syntax error.
     """
+    if not _may_have_tags(text):
+        return []
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         try:
@@ -373,6 +428,30 @@ def _tags(text: str, source: SourceFile) -> list[Diagnostic]:
     with contextlib.suppress(yaml.YAMLError):
         _scan_tags(yaml.SafeLoader, text, source, found)
     return found
+
+
+#: What may stand before a tag on its line, but not at the end of a plain scalar.
+_BEFORE_TAG = frozenset("-?:,[]{}\"'|>.")
+
+
+def _may_have_tags(text: str) -> bool:
+    """Whether a YAML scanner could read a tag in ``text``: a '%TAG', or a '!' first on its
+    line or after an indicator, a quote, an anchor, an alias or a tag. Anywhere else a '!'
+    stands inside a plain scalar (``employees != 10``) and is no tag."""
+    if "%TAG" in text:
+        return True
+    i = text.find("!")
+    while i >= 0:
+        start = max(text.rfind("\n", 0, i), text.rfind("\r", 0, i)) + 1
+        before = text[start:i]
+        if any(c in before for c in "\x85\u2028\u2029"):
+            return True  # a line break PyYAML knows: the line may start later
+        before = before.rstrip(" \t\ufeff")
+        words = before.split()
+        if not words or before[-1] in _BEFORE_TAG or words[-1][0] in "&*!%":
+            return True
+        i = text.find("!", i + 1)
+    return False
 
 
 def _scan_tags(

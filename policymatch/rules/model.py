@@ -63,7 +63,7 @@ class PolicyModel(_Strict):
     #: What happens to the part a budget cut: ``final`` (gone) or ``carry`` (补发 later).
     shortfall: Literal["final", "carry"] = "final"
     near_miss_margin: NumberText | None = None
-    examples: list[ExampleModel] = []
+    examples: list[ExampleModel] = Field(default_factory=list)
 
 
 class FundModel(_Strict):
@@ -84,8 +84,8 @@ class FieldExtensionModel(_Strict):
         | None
     ) = None
     label: Text | None = None
-    aliases: list[Text] = []
-    values: list[Text] = []
+    aliases: list[Text] = Field(default_factory=list)
+    values: list[Text] = Field(default_factory=list)
     sensitive: bool | None = None
 
 

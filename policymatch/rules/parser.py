@@ -7,8 +7,8 @@ run code. Every failure is an :class:`ExprSyntaxError` with the span of the offe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..money import SUFFIXES
 from . import syntax as s
@@ -28,12 +28,23 @@ _WRONG_WORDS = {
     "&&": "and", "||": "or", "=": "==", "<>": "!=", "null()": "null",
 }  # fmt: skip
 
-_NUMBER = re.compile(r"\d[\d_]*(?:\.\d[\d_]*)?")
-_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", ",")
+#: One token after any whitespace; a position where no group matches is an error. ``\s`` and
+#: ``\w`` are exactly ``str.isspace`` and ``_`` or ``str.isalnum``; a quote may escape any
+#: character with a backslash.
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>\d[\d_]*(?:\.\d[\d_]*)?)
+        |(?P<name>\w+)
+        |(?P<str>"[^"\\]*(?:\\.[^"\\]*)*"|'[^'\\]*(?:\\.[^'\\]*)*')
+        |(?P<op>==|!=|<=|>=|[<>+\-*/()\[\],])
+    )?""",
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_NAME_CHARS = re.compile("[\\w" + re.escape("".join(SUFFIXES)) + "]*")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "num", "str", "name", "op", "kw", "end"
     text: str
     start: int
@@ -54,110 +65,104 @@ def _is_name_start(ch: str) -> bool:
     return ch == "_" or (ch.isalpha() and ch not in SUFFIXES)
 
 
-def _is_name_char(ch: str) -> bool:
-    return ch == "_" or ch.isalnum()
-
-
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
+    append = tokens.append
     i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in _FULL_WIDTH:
-            raise ExprSyntaxError(
-                f"full-width character '{ch}'",
-                i,
-                i + 1,
-                hint=f"switch the input method to half-width and write '{_FULL_WIDTH[ch]}'",
-            )
-        m = _NUMBER.match(text, i)
-        if m:
-            end = m.end()
-            if m.group().endswith("_") or "__" in m.group():
-                raise ExprSyntaxError(f"malformed number '{m.group()}'", i, end)
-            value = Decimal(m.group().replace("_", ""))
-            if end < n and text[end] in SUFFIXES:
-                value *= SUFFIXES[text[end]]
-                end += 1
-            if end < n and (_is_name_char(text[end]) or text[end] in SUFFIXES):
-                j = end
-                while j < n and (_is_name_char(text[j]) or text[j] in SUFFIXES):
-                    j += 1
-                raise ExprSyntaxError(
-                    f"'{text[i:j]}' is not a number",
-                    i,
-                    j,
-                    hint="numbers take one suffix: 万, 亿 or %, e.g. 50万, 1.5亿, 5.5%",
-                )
-            tokens.append(Token("num", text[i:end], i, end, value))
-            i = end
-            continue
-        if ch in "\"'":
-            j, buf = i + 1, []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
-                raise ExprSyntaxError("unterminated string", i, n, hint=f"close it with {ch}")
-            tokens.append(Token("str", text[i : j + 1], i, j + 1, "".join(buf)))
-            i = j + 1
-            continue
-        if _is_name_start(ch):
-            j = i + 1
-            while j < n and _is_name_char(text[j]):
-                j += 1
-            word = text[i:j]
-            kind = "kw" if word in KEYWORDS else "name"
-            tokens.append(Token(kind, word, i, j))
-            i = j
-            continue
-        for op in _OPERATORS:
-            if text.startswith(op, i):
-                tokens.append(Token("op", op, i, i + len(op)))
-                i += len(op)
+    match = _TOKEN.match
+    while True:
+        m = match(text, i)
+        assert m is not None  # every part of the pattern is optional
+        kind = m.lastgroup
+        if kind is None:
+            i = m.end()
+            if i == n:
                 break
+            raise _bad_character(text, i)
+        i, end = m.span(kind)
+        word = m[kind]
+        if kind == "name":
+            if not _is_name_start(word[0]):
+                raise _bad_character(text, i)
+            token = Token("kw" if word in KEYWORDS else "name", word, i, end)
+        elif kind == "op":
+            token = Token("op", word, i, end)
+        elif kind == "num":
+            token = _number(text, word, i, end)
         else:
-            for wrong, right in _WRONG_WORDS.items():
-                if text.startswith(wrong, i):
-                    raise ExprSyntaxError(
-                        f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'"
-                    )
-            raise ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
-    tokens.append(Token("end", "", n, n))
+            body = word[1:-1]
+            token = Token("str", word, i, end, _ESCAPE.sub(r"\1", body) if "\\" in body else body)
+        append(token)
+        i = token.end
+    append(Token("end", "", n, n))
     return tokens
 
 
-_COMPARE = {"==", "!=", "<", "<=", ">", ">="}
+def _number(text: str, digits: str, i: int, end: int) -> Token:
+    if digits.endswith("_") or "__" in digits:
+        raise ExprSyntaxError(f"malformed number '{digits}'", i, end)
+    value = Decimal(digits.replace("_", ""))
+    n = len(text)
+    if end < n and text[end] in SUFFIXES:
+        value *= SUFFIXES[text[end]]
+        end += 1
+    if end < n and (text[end] in SUFFIXES or text[end] == "_" or text[end].isalnum()):
+        rest = _NAME_CHARS.match(text, end)
+        j = rest.end() if rest else end
+        raise ExprSyntaxError(
+            f"'{text[i:j]}' is not a number",
+            i,
+            j,
+            hint="numbers take one suffix: 万, 亿 or %, e.g. 50万, 1.5亿, 5.5%",
+        )
+    return Token("num", text[i:end], i, end, value)
+
+
+def _bad_character(text: str, i: int) -> ExprSyntaxError:
+    """The error at ``text[i]``, where no token starts."""
+    ch = text[i]
+    if ch in _FULL_WIDTH:
+        return ExprSyntaxError(
+            f"full-width character '{ch}'",
+            i,
+            i + 1,
+            hint=f"switch the input method to half-width and write '{_FULL_WIDTH[ch]}'",
+        )
+    if ch in "\"'":
+        return ExprSyntaxError("unterminated string", i, len(text), hint=f"close it with {ch}")
+    for wrong, right in _WRONG_WORDS.items():
+        if text.startswith(wrong, i):
+            return ExprSyntaxError(
+                f"'{wrong}' is not an operator here", i, i + len(wrong), f"write '{right}'"
+            )
+    return ExprSyntaxError(f"unexpected character '{ch}'", i, i + 1)
+
+
+#: What ``comp_op`` takes as a comparison operator, and the tokens one may start with.
+_COMPARE_OPS = frozenset(("==", "!=", "<", "<=", ">", ">=", "in", "startswith"))
+_COMPARE_START = _COMPARE_OPS | {"not"}
 
 
 class _Parser:
+    """Precedence climbing over the token list. Operators and keywords are recognised by
+    their text alone: no number, string or name token is spelt like one."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.tok = self.tokens[0]
         self.depth = 0
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
     def take(self) -> Token:
-        t = self.tokens[self.i]
+        t = self.tok
         self.i += 1
+        self.tok = self.tokens[self.i]
         return t
 
-    def at(self, kind: str, text: str | None = None) -> bool:
+    def expect(self, text: str, what: str) -> Token:
         t = self.tok
-        return t.kind == kind and (text is None or t.text == text)
-
-    def expect(self, kind: str, text: str, what: str) -> Token:
-        if not self.at(kind, text):
-            t = self.tok
+        if t.text != text:
             found = "the end of the expression" if t.kind == "end" else f"'{t.text}'"
             raise ExprSyntaxError(f"expected {what}, found {found}", t.start, t.end)
         return self.take()
@@ -171,10 +176,10 @@ class _Parser:
         if self.tok.kind == "end":
             raise ExprSyntaxError("empty expression", 0, max(len(self.text), 1))
         node = self.ternary()
-        if not self.at("end"):
-            t = self.tok
+        t = self.tok
+        if t.kind != "end":
             hint = None
-            if t.kind == "name" or t.kind in ("num", "str"):
+            if t.kind in ("name", "num", "str"):
                 hint = "is an operator missing here? (and, or, ==, ...)"
             raise ExprSyntaxError(f"unexpected '{t.text}'", t.start, t.end, hint)
         return node
@@ -182,10 +187,10 @@ class _Parser:
     def ternary(self) -> s.Node:
         self.nest()
         then = self.or_expr()
-        if self.at("kw", "if"):
+        if self.tok.text == "if":
             self.take()
             cond = self.or_expr()
-            self.expect("kw", "else", "'else' after 'if'")
+            self.expect("else", "'else' after 'if'")
             other = self.ternary()
             node: s.Node = s.IfElse(then.start, other.end, then, cond, other)
         else:
@@ -195,7 +200,7 @@ class _Parser:
 
     def or_expr(self) -> s.Node:
         left = self.and_expr()
-        while self.at("kw", "or"):
+        while self.tok.text == "or":
             self.take()
             right = self.and_expr()
             left = s.Binary(left.start, right.end, "or", left, right)
@@ -203,14 +208,14 @@ class _Parser:
 
     def and_expr(self) -> s.Node:
         left = self.not_expr()
-        while self.at("kw", "and"):
+        while self.tok.text == "and":
             self.take()
             right = self.not_expr()
             left = s.Binary(left.start, right.end, "and", left, right)
         return left
 
     def not_expr(self) -> s.Node:
-        if self.at("kw", "not"):
+        if self.tok.text == "not":
             t = self.take()
             self.nest()
             operand = self.not_expr()
@@ -219,20 +224,20 @@ class _Parser:
         return self.comparison()
 
     def comp_op(self) -> str | None:
-        t = self.tok
-        if t.kind == "op" and t.text in _COMPARE:
+        text = self.tok.text
+        if text in _COMPARE_OPS:
             self.take()
-            return t.text
-        if t.kind == "kw" and t.text in ("in", "startswith"):
+            return text
+        if text == "not" and self.tokens[self.i + 1].text == "in":
             self.take()
-            return t.text
-        if t.kind == "kw" and t.text == "not" and self.tokens[self.i + 1].text == "in":
-            self.i += 2
+            self.take()
             return "not in"
         return None
 
     def comparison(self) -> s.Node:
         first = self.additive()
+        if self.tok.text not in _COMPARE_START:
+            return first
         operands, ops = [first], []
         while (op := self.comp_op()) is not None:
             ops.append(op)
@@ -243,7 +248,7 @@ class _Parser:
 
     def additive(self) -> s.Node:
         left = self.term()
-        while self.tok.kind == "op" and self.tok.text in ("+", "-"):
+        while self.tok.text in ("+", "-"):
             op = self.take().text
             right = self.term()
             left = s.Binary(left.start, right.end, op, left, right)
@@ -251,14 +256,14 @@ class _Parser:
 
     def term(self) -> s.Node:
         left = self.unary()
-        while self.tok.kind == "op" and self.tok.text in ("*", "/"):
+        while self.tok.text in ("*", "/"):
             op = self.take().text
             right = self.unary()
             left = s.Binary(left.start, right.end, op, left, right)
         return left
 
     def unary(self) -> s.Node:
-        if self.tok.kind == "op" and self.tok.text in ("-", "+"):
+        if self.tok.text in ("-", "+"):
             t = self.take()
             self.nest()
             operand = self.unary()
@@ -268,47 +273,49 @@ class _Parser:
 
     def primary(self) -> s.Node:
         t = self.tok
-        if t.kind == "num":
+        kind = t.kind
+        if kind == "num":
             self.take()
             assert isinstance(t.value, Decimal)
             return s.Number(t.start, t.end, t.value)
-        if t.kind == "str":
+        if kind == "name":
             self.take()
-            return s.Text(t.start, t.end, str(t.value))
-        if t.kind == "kw" and t.text in ("true", "false"):
-            self.take()
-            return s.Bool(t.start, t.end, t.text == "true")
-        if t.kind == "kw" and t.text == "null":
-            self.take()
-            return s.Null(t.start, t.end)
-        if t.kind == "name":
-            self.take()
-            if self.at("op", "("):
+            if self.tok.text == "(":
                 self.take()
                 args = self.items(")")
-                close = self.expect("op", ")", "')' to close the call")
+                close = self.expect(")", "')' to close the call")
                 return s.Call(t.start, close.end, t.text, tuple(args), t.end)
             return s.Name(t.start, t.end, t.text)
-        if t.kind == "op" and t.text == "(":
+        if kind == "str":
+            self.take()
+            return s.Text(t.start, t.end, str(t.value))
+        text = t.text
+        if text in ("true", "false"):
+            self.take()
+            return s.Bool(t.start, t.end, text == "true")
+        if text == "null":
+            self.take()
+            return s.Null(t.start, t.end)
+        if text == "(":
             self.take()
             inner = self.ternary()
-            self.expect("op", ")", "')'")
+            self.expect(")", "')'")
             return inner
-        if t.kind == "op" and t.text == "[":
+        if text == "[":
             self.take()
             items = self.items("]")
-            close = self.expect("op", "]", "']' to close the list")
+            close = self.expect("]", "']' to close the list")
             return s.ListLit(t.start, close.end, tuple(items))
-        found = "the end of the expression" if t.kind == "end" else f"'{t.text}'"
+        found = "the end of the expression" if kind == "end" else f"'{text}'"
         raise ExprSyntaxError(f"expected a value, found {found}", t.start, t.end)
 
     def items(self, closing: str) -> list[s.Node]:
         out: list[s.Node] = []
-        if self.at("op", closing):
+        if self.tok.text == closing:
             return out
         while True:
             out.append(self.ternary())
-            if not self.at("op", ","):
+            if self.tok.text != ",":
                 return out
             self.take()
 

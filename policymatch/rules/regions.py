@@ -161,7 +161,8 @@ def shape(expr: ir.Expr) -> Shape:
             # A field tested both as a range and as a set of values: keep one, and say so.
             exact = False
             continue
-        region = meet(region, {key: c})
+        mine = region.get(key)
+        region[key] = c if mine is None else _meet_one(mine, c)
     return Shape(region, exact)
 
 
@@ -239,11 +240,14 @@ def _compare(expr: ir.Compare, negated: bool) -> tuple[str, Constraint] | None:
         if op == "!=":
             return left.name, ValueSet(excluded=frozenset((value,)))
         return None
-    interval = {
-        ">": Interval(lo=number, lo_closed=False),
-        ">=": Interval(lo=number),
-        "<": Interval(hi=number, hi_closed=False),
-        "<=": Interval(hi=number),
-        "==": Interval(number, True, number, True),
-    }.get(op)
-    return None if interval is None else (left.name, interval)
+    if op == ">=":
+        return left.name, Interval(lo=number)
+    if op == ">":
+        return left.name, Interval(lo=number, lo_closed=False)
+    if op == "<=":
+        return left.name, Interval(hi=number)
+    if op == "<":
+        return left.name, Interval(hi=number, hi_closed=False)
+    if op == "==":
+        return left.name, Interval(number, True, number, True)
+    return None
