@@ -436,7 +436,7 @@ _BEFORE_TAG = frozenset("-?:,[]{}\"'|>.")
 
 def _may_have_tags(text: str) -> bool:
     """Whether a YAML scanner could read a tag in ``text``: a '%TAG', or a '!' first on its
-    line or after an indicator, a quote, an anchor, an alias or a tag. Anywhere else a '!'
+    line or after an indicator, a quote, or a word that may hold an anchor, an alias or a tag. Anywhere else a '!'
     stands inside a plain scalar (``employees != 10``) and is no tag."""
     if "%TAG" in text:
         return True
@@ -448,7 +448,9 @@ def _may_have_tags(text: str) -> bool:
             return True  # a line break PyYAML knows: the line may start later
         before = before.rstrip(" \t\ufeff")
         words = before.split()
-        if not words or before[-1] in _BEFORE_TAG or words[-1][0] in "&*!%":
+        # An anchor, alias or tag may follow an indicator with no space between (",&a !t"):
+        # a last word holding one of their signs anywhere is treated as one.
+        if not words or before[-1] in _BEFORE_TAG or any(c in words[-1] for c in "&*!%"):
             return True
         i = text.find("!", i + 1)
     return False

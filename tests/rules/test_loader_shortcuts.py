@@ -52,7 +52,16 @@ def test_a_text_passed_over_has_no_tag(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a: !!str x\n", "- !x 1\n", "a: &a !t b\n", '["x" !t]\n', "!t a\n", "%TAG ! tag:a,1:\n"],
+    [
+        "a: !!str x\n",
+        "- !x 1\n",
+        "a: &a !t b\n",
+        ",&aa != b",
+        "-*a !t\n",
+        '["x" !t]\n',
+        "!t a\n",
+        "%TAG ! tag:a,1:\n",
+    ],
 )
 def test_tags_are_still_looked_for(text: str) -> None:
     assert _may_have_tags(text)
