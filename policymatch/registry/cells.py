@@ -60,6 +60,8 @@ _BOOLEAN_TEXTS = {
 _USCC_VALUE = np.zeros(256, dtype=np.int32)
 _USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(ALPHABET))
 _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+_USCC_ALLOWED = np.zeros(256, dtype=bool)
+_USCC_ALLOWED[_USCC_CHECK] = True
 
 
 def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
@@ -91,8 +93,41 @@ def is_text(raw: pd.Series) -> bool:
     return isinstance(raw.dtype, pd.StringDtype)
 
 
+#: First and last UTF-8 bytes of the white-space characters: a cell that strips to something
+#: else starts or ends with one of them.
+_EDGE_FIRST = np.zeros(256, dtype=bool)
+_EDGE_FIRST[[ch.encode()[0] for ch in WHITESPACE]] = True
+_EDGE_LAST = np.zeros(256, dtype=bool)
+_EDGE_LAST[[ch.encode()[-1] for ch in WHITESPACE]] = True
+
+
+def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of Arrow text (one array) and where each cell starts and ends in them."""
+    if not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
+    _, offsets_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    if data is None or not len(data):  # one byte, so that edge lookups need no special case
+        data = np.zeros(1, dtype=np.uint8)
+    return data, offsets[:-1], offsets[1:]
+
+
 def _stripped(raw: pd.Series) -> Any:
-    return pc.utf8_trim(pa.array(raw.array), characters=WHITESPACE)
+    """The cells stripped as ``str.strip`` does; only those with white space at an edge (few,
+    if any) go through Arrow's trim."""
+    text = _single_array(pa.array(raw.array))
+    data, start, end = _layout(text)
+    last = len(data) - 1
+    edge = (end > start) & (
+        _EDGE_FIRST[data[np.minimum(start, last)]] | _EDGE_LAST[data[np.clip(end - 1, 0, last)]]
+    )
+    if not edge.any():
+        return text
+    mask = pa.array(edge)
+    return pc.replace_with_mask(text, mask, pc.utf8_trim(text.filter(mask), characters=WHITESPACE))
 
 
 def _numpy(array: Any) -> np.ndarray:
@@ -239,19 +274,8 @@ class _Bytes:
 
 
 def _bytes(text: Any) -> _Bytes:
-    array = _single_array(text)
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.empty(0, np.uint8)
-    )
-    start, end = offsets[:-1], offsets[1:]
+    data, start, end = _layout(_single_array(text))
+    offsets = np.array([start[0] if len(start) else 0, end[-1] if len(end) else 0])
     # The non-digit bytes are few (a point or a dash a cell); each is placed in its cell.
     used = data[offsets[0] : offsets[-1]]
     positions = np.flatnonzero((used < ord("0")) | (used > ord("9"))) + offsets[0]
@@ -569,10 +593,10 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
         column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
     codes = column.values.to_numpy(dtype=object)
     present = (column.problem < 0) & ~column.blank
-    if column.text is not None:
-        shaped = present & _numpy(
-            pc.match_substring_regex(column.text, f"^{_USCC}$").fill_null(False)
-        )
+    if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
+        data, start, end = _layout(_single_array(column.text))
+        candidates = np.flatnonzero(present & (end - start == 18))
+        block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
     else:
         import re
 
@@ -582,12 +606,13 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
             bool,
             len(codes),
         )
+        candidates = np.flatnonzero(shaped)
+        block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
+        block = block.reshape(-1, 18)
+    alphabet = _USCC_ALLOWED[block].all(axis=1)
+    candidates, block = candidates[alphabet], block[alphabet]
     valid = np.zeros(len(codes), dtype=bool)
-    candidates = np.flatnonzero(shaped)
-    if len(candidates):
-        raw = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
-        raw = raw.reshape(-1, 18)
-        valid[candidates[raw[:, 17] == uscc_check_bytes(raw)]] = True
+    valid[candidates[block[:, 17] == uscc_check_bytes(block)]] = True
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message
