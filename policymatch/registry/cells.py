@@ -275,15 +275,15 @@ class _Bytes:
 
 def _bytes(text: Any) -> _Bytes:
     data, start, end = _layout(_single_array(text))
-    offsets = np.array([start[0] if len(start) else 0, end[-1] if len(end) else 0])
-    # The non-digit bytes are few (a point or a dash a cell); each is placed in its cell.
-    used = data[offsets[0] : offsets[-1]]
-    positions = np.flatnonzero((used < ord("0")) | (used > ord("9"))) + offsets[0]
-    owner = np.searchsorted(end, positions, side="right")
-    others = np.bincount(owner, minlength=len(start))[: len(start)]
+    other = (data - np.uint8(ord("0"))) > 9  # not an ASCII digit (uint8 arithmetic wraps)
+    before = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum(other, out=before[1:])  # non-digit bytes before each byte
+    others = before[end] - before[start]
+    # The first non-digit byte at or after a cell's start is the (before[start])-th of all.
+    positions = np.flatnonzero(other)
+    single = np.flatnonzero(others == 1)
     other_at = np.zeros(len(start), dtype=np.int64)
-    single = others[owner] == 1
-    other_at[owner[single]] = positions[single] - start[owner[single]]
+    other_at[single] = positions[before[start[single]]] - start[single]
     return _Bytes(data, start, end - start, others, other_at)
 
 
@@ -309,8 +309,8 @@ def _matching(
 
 
 def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
-    picked = text.filter(pa.array(mask))
-    if drop:
+    picked = _single_array(text.filter(pa.array(mask)))
+    if drop and np.any(_layout(picked)[0] == ord(drop)):  # (an ASCII ``drop``)
         picked = pc.replace_substring(picked, drop, "")
     return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
 
