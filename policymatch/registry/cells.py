@@ -252,9 +252,8 @@ class _Bytes:
 
     def at(self, offset: int | np.ndarray, cells: np.ndarray) -> np.ndarray:
         """Byte ``offset`` of each cell where ``cells`` (0 elsewhere and beyond a cell)."""
-        where = np.minimum(self.start + offset, max(len(self.data) - 1, 0))
-        ok = cells & (offset < self.length) & (len(self.data) > 0)
-        return np.where(ok, self.data[where] if len(self.data) else 0, 0)
+        where = np.minimum(self.start + offset, len(self.data) - 1)  # (data holds a byte)
+        return np.where(cells & (offset < self.length), self.data[where], 0)
 
     def plain(self, most: int) -> np.ndarray:
         """Cells of 1 to ``most`` ASCII digits: ``[0-9]{1,most}``."""
