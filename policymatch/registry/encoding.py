@@ -23,8 +23,10 @@ Why not charset-normalizer (installed, and used by many tools): it scores candid
 with heuristics whose thresholds change between versions, may answer Big5 or cp1252 for a short
 file, and gives no byte offset to report. A registry must read the same way on every machine and
 every version, and a refusal must say where the file is broken, so strict decoding in a fixed
-order wins. The whole file is decoded in blocks (memory stays bounded); the same pass computes
-the file's SHA-256 for the run's manifest.
+order wins. The whole file is read in blocks (memory stays bounded); the same pass computes
+the file's SHA-256 for the run's manifest. Rules 2 and 3 are first checked by Arrow's UTF-8
+validation, which makes no Python text; a file it refuses is decoded by Python's codecs, which
+say where it fails.
 """
 
 from __future__ import annotations
