@@ -106,8 +106,12 @@ def type_chunk(chunk: RawChunk, cols: Columns, schema: Schema, blank_is_layout: 
     n = len(chunk)
     typed: dict[str, pd.Series] = {}
     columns: list[TypedColumn] = []
+    keys = None
     for index, fld in cols.fields:
         column = type_column(fld, chunk.columns[index])
+        if fld is cols.key_field and column.text is not None:
+            # A code typed from text is its stripped text, None where blank: the keys as written.
+            keys = column.values.to_numpy(dtype=object, copy=True)
         check_single_line(fld, column)
         if fld is cols.key_field:
             check_uscc(fld, column)
@@ -139,7 +143,8 @@ def type_chunk(chunk: RawChunk, cols: Columns, schema: Schema, blank_is_layout: 
         index=pd.RangeIndex(n),
         copy=False,
     )
-    keys = source_keys(chunk.columns[cols.key]) if n else np.empty(0, dtype=object)
+    if keys is None:
+        keys = source_keys(chunk.columns[cols.key]) if n else np.empty(0, dtype=object)
     return Typed(frame, chunk.rows, keys, problems, layout)
 
 
@@ -246,7 +251,8 @@ class Assembler:
             reason = "; ".join(typed.problems[int(position)])
             rejected.append(RejectedRow(int(typed.rows[position]), typed.keys[position], reason))
         keep = ~bad & ~hold & records
-        return self.load(typed.frame[keep], rejected, int(keep.sum()) + len(rejected))
+        frame = typed.frame if keep.all() else typed.frame[keep]
+        return self.load(frame, rejected, int(keep.sum()) + len(rejected))
 
     def finish(self) -> RegistryLoad | None:
         """The held rows, decided now that all are read: a load, or None if none were held."""

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import SCALE, Field, FieldType
-from ..values import is_blank, parse_code, parse_value
+from ..values import _FALSE, _TRUE, is_blank, parse_code, parse_value
 from .frame import DTYPES, to_cell
-from .runaway import BREAK_PATTERN
+from .runaway import BREAK_PATTERN, may_break
 from .uscc import _WEIGHTS, ALPHABET, uscc_problem
 
 #: The characters ``str.strip()`` removes (``str.isspace``), so that the vectorized strip is
@@ -46,10 +46,22 @@ _MONEY = r"(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?"
 _RATE = r"0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?"
 _PERCENT = r"(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%"
 _USCC = f"[{ALPHABET}]{{18}}"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: Texts a boolean cell is written as, exactly (``parse_boolean`` lower-cases; these are the
+#: spellings whose lower case it accepts, so a hit here is a hit there).
+_BOOLEAN_TEXTS = {
+    value: form
+    for form, words in ((True, _TRUE), (False, _FALSE))
+    for word in words
+    for value in (word, word.upper(), word.capitalize())
+    if value.lower() == word
+}
 
 _USCC_VALUE = np.zeros(256, dtype=np.int32)
 _USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(ALPHABET))
 _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+_USCC_ALLOWED = np.zeros(256, dtype=bool)
+_USCC_ALLOWED[_USCC_CHECK] = True
 
 
 def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
@@ -81,8 +93,41 @@ def is_text(raw: pd.Series) -> bool:
     return isinstance(raw.dtype, pd.StringDtype)
 
 
+#: First and last UTF-8 bytes of the white-space characters: a cell that strips to something
+#: else starts or ends with one of them.
+_EDGE_FIRST = np.zeros(256, dtype=bool)
+_EDGE_FIRST[[ch.encode()[0] for ch in WHITESPACE]] = True
+_EDGE_LAST = np.zeros(256, dtype=bool)
+_EDGE_LAST[[ch.encode()[-1] for ch in WHITESPACE]] = True
+
+
+def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of Arrow text (one array) and where each cell starts and ends in them."""
+    if not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
+    _, offsets_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    if data is None or not len(data):  # one byte, so that edge lookups need no special case
+        data = np.zeros(1, dtype=np.uint8)
+    return data, offsets[:-1], offsets[1:]
+
+
 def _stripped(raw: pd.Series) -> Any:
-    return pc.utf8_trim(pa.array(raw.array), characters=WHITESPACE)
+    """The cells stripped as ``str.strip`` does; only those with white space at an edge (few,
+    if any) go through Arrow's trim."""
+    text = _single_array(pa.array(raw.array))
+    data, start, end = _layout(text)
+    last = len(data) - 1
+    edge = (end > start) & (
+        _EDGE_FIRST[data[np.minimum(start, last)]] | _EDGE_LAST[data[np.clip(end - 1, 0, last)]]
+    )
+    if not edge.any():
+        return text
+    mask = pa.array(edge)
+    return pc.replace_with_mask(text, mask, pc.utf8_trim(text.filter(mask), characters=WHITESPACE))
 
 
 def _numpy(array: Any) -> np.ndarray:
@@ -109,6 +154,7 @@ def _blank_text(stripped: Any) -> np.ndarray:
 
 def blank_mask(raw: pd.Series) -> np.ndarray:
     """Empty cells, exactly as :func:`policymatch.values.is_blank` says."""
+    raw = as_cells(raw)
     if is_text(raw):
         return _blank_text(_stripped(raw))
     missing: np.ndarray = raw.isna().to_numpy(dtype=bool, copy=True)
@@ -127,6 +173,7 @@ def labelled(field: Field, message: str) -> str:
 def source_keys(raw: pd.Series) -> np.ndarray:
     """The key column as written (stripped), or None: what duplicate detection groups by and
     what a rejected row shows. A number cell shows as its code where it is one."""
+    raw = as_cells(raw)
     if is_text(raw):
         stripped = _stripped(raw)
         out = _numpy(stripped).astype(object)
@@ -192,15 +239,77 @@ def null_column(field: Field, n: int) -> pd.Series:
 # --- vectorized paths -------------------------------------------------------------------------
 
 
-def _matching(text: Any, todo: np.ndarray, pattern: str) -> np.ndarray:
-    found = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(False)
-    matched: np.ndarray = todo & _numpy(found)
-    return matched
+@dataclass
+class _Bytes:
+    """The UTF-8 bytes of each stripped cell, summarised for shape checks without a regex
+    (RE2 costs some 100 ns a cell, more than the rest of typing a number)."""
+
+    data: np.ndarray  # the column's bytes
+    start: np.ndarray  # where each cell starts in ``data``
+    length: np.ndarray  # bytes of each cell
+    others: np.ndarray  # bytes of each cell that are not ASCII digits
+    other_at: np.ndarray  # offset in the cell of its non-digit byte, where it has one
+
+    def at(self, offset: int | np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Byte ``offset`` of each cell where ``cells`` (0 elsewhere and beyond a cell)."""
+        where = np.minimum(self.start + offset, len(self.data) - 1)  # (data holds a byte)
+        return np.where(cells & (offset < self.length), self.data[where], 0)
+
+    def plain(self, most: int) -> np.ndarray:
+        """Cells of 1 to ``most`` ASCII digits: ``[0-9]{1,most}``."""
+        ok: np.ndarray = (self.others == 0) & (self.length >= 1) & (self.length <= most)
+        return ok
+
+    def decimal(self, most: int, places: int) -> np.ndarray:
+        r"""``[0-9]{1,most}\.[0-9]{1,places}``: one non-digit, a point, digits on both sides."""
+        single = self.others == 1
+        point = self.at(self.other_at, single) == ord(".")
+        fraction = self.length - self.other_at - 1
+        ok: np.ndarray = (
+            single & point & (self.other_at >= 1) & (self.other_at <= most)
+            & (fraction >= 1) & (fraction <= places)
+        )  # fmt: skip
+        return ok
+
+
+def _bytes(text: Any) -> _Bytes:
+    data, start, end = _layout(_single_array(text))
+    other = (data - np.uint8(ord("0"))) > 9  # not an ASCII digit (uint8 arithmetic wraps)
+    before = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum(other, out=before[1:])  # non-digit bytes before each byte
+    others = before[end] - before[start]
+    # The first non-digit byte at or after a cell's start is the (before[start])-th of all.
+    positions = np.flatnonzero(other)
+    single = np.flatnonzero(others == 1)
+    other_at = np.zeros(len(start), dtype=np.int64)
+    other_at[single] = positions[before[start[single]]] - start[single]
+    return _Bytes(data, start, end - start, others, other_at)
+
+
+def _single_array(text: Any) -> Any:
+    """``text`` as one Arrow array (a chunked array of one chunk without a copy)."""
+    if not isinstance(text, pa.ChunkedArray):
+        return text
+    return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
+
+
+def _matching(
+    text: Any, todo: np.ndarray, pattern: str, quick: np.ndarray | None = None
+) -> np.ndarray:
+    """Cells in ``todo`` that fully match ``pattern``: those ``quick`` (a byte-level check whose
+    shapes the pattern contains) says, and the regex on the rest."""
+    found = todo & quick if quick is not None else np.zeros(len(todo), dtype=bool)
+    rest = todo & ~found
+    if rest.any():
+        picked = text.filter(pa.array(rest))
+        hits = _numpy(pc.match_substring_regex(picked, f"^(?:{pattern})$").fill_null(False))
+        found[np.flatnonzero(rest)[hits]] = True
+    return found
 
 
 def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
-    picked = text.filter(pa.array(mask))
-    if drop:
+    picked = _single_array(text.filter(pa.array(mask)))
+    if drop and np.any(_layout(picked)[0] == ord(drop)):  # (an ASCII ``drop``)
         picked = pc.replace_substring(picked, drop, "")
     return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
 
@@ -213,19 +322,100 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
         done = todo.copy()
         cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
     elif kind is FieldType.INTEGER:
-        done = _matching(text, todo, _INTEGER)
+        done = _matching(text, todo, _INTEGER, _bytes(text).plain(15))
         picked = pc.cast(text.filter(pa.array(done)), pa.int64())
         cells.put(np.flatnonzero(done), _numpy(picked))
     elif kind is FieldType.MONEY:
-        done = _matching(text, todo, _MONEY)
+        shapes = _bytes(text)
+        quick = shapes.plain(13) | shapes.decimal(13, 2)
+        done = _matching(text, todo, _MONEY, quick)
         cells.put(np.flatnonzero(done), _scaled(text, done, 100.0, drop=","))
     elif kind is FieldType.RATE:
-        plain = _matching(text, todo, _RATE)
+        shapes = _bytes(text)
+        zero = shapes.at(0, todo) == ord("0")
+        quick = zero & ((shapes.length == 1) | shapes.decimal(1, 6))  # 0 or 0.xxxxxx
+        plain = _matching(text, todo, _RATE, quick)
         cells.put(np.flatnonzero(plain), _scaled(text, plain, 1e6))
         percent = _matching(text, todo & ~plain, _PERCENT)
         cells.put(np.flatnonzero(percent), _scaled(text, percent, 1e4, drop="%"))
         done = plain | percent
+    elif kind is FieldType.ENUM:
+        done = todo & _numpy(pc.is_in(text, value_set=pa.array(field.values, pa.string())))
+        cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
+    elif kind is FieldType.BOOLEAN:
+        words = pa.array(list(_BOOLEAN_TEXTS), pa.string())
+        done = todo & _numpy(pc.is_in(text, value_set=words))
+        truth = np.array(list(_BOOLEAN_TEXTS.values()), dtype=bool)
+        picked = _numpy(pc.index_in(text.filter(pa.array(done)), value_set=words))
+        cells.put(np.flatnonzero(done), truth[picked])
+    elif kind is FieldType.DATE:
+        done = _iso_dates(text, todo, cells)
     return done
+
+
+def _iso_dates(text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
+    """``2023-01-05`` cells: parsed by Arrow, kept only where the date prints back as the
+    same text (so ``2023-02-30``, which Arrow rolls over to March, is left to ``parse_date``
+    and its message) and its year is one the frame holds."""
+    shapes = _bytes(text)
+    dashes = (shapes.at(4, todo) == ord("-")) & (shapes.at(7, todo) == ord("-"))
+    shaped = _matching(text, todo, _ISO_DATE, dashes & (shapes.length == 10) & (shapes.others == 2))
+    picked = text.filter(pa.array(shaped))
+    days = pc.cast(
+        pc.strptime(picked, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
+    )
+    # A date32 prints as ISO text (for the years kept below, exactly YYYY-MM-DD).
+    same = _numpy(pc.equal(pc.cast(days, pa.string()), picked).fill_null(False))
+    values = _numpy(days.fill_null(0)).astype("datetime64[D]")
+    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
+    ok = same & (years >= _YEARS[0]) & (years <= _YEARS[1])
+    positions = np.flatnonzero(shaped)[ok]
+    cells.put(positions, values[ok].astype("datetime64[ns]"))
+    done = np.zeros(len(todo), dtype=bool)
+    done[positions] = True
+    return done
+
+
+def decimals(raw: pd.Series) -> Any:
+    """The Arrow decimals of a decimal column (Parquet, SQL NUMERIC), or None."""
+    kind = raw.dtype
+    if not (isinstance(kind, pd.ArrowDtype) and pa.types.is_decimal(kind.pyarrow_dtype)):
+        return None
+    numbers = pa.array(raw.array)
+    return numbers.combine_chunks() if isinstance(numbers, pa.ChunkedArray) else numbers
+
+
+def decimal_text(numbers: Any) -> pd.Series:
+    """Decimals as their exact text (``12.50``), which the text rules type."""
+    return pd.Series(pc.cast(numbers, pa.string()).to_pandas(), dtype="str")
+
+
+def as_cells(raw: pd.Series) -> pd.Series:
+    """``raw`` as cells a Python rule reads: a decimal column as its text."""
+    numbers = decimals(raw)
+    return raw if numbers is None else decimal_text(numbers)
+
+
+def _decimal_fast(field: Field, numbers: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
+    """Type the non-negative decimal128 cells of a number field whose scale is no finer than
+    the field's, from their unscaled integers (the value as written, so the same as typing its
+    text); the rest go by their text."""
+    kind = field.type
+    done = np.zeros(len(todo), dtype=bool)
+    digits = {FieldType.INTEGER: 0, FieldType.MONEY: 2, FieldType.RATE: 6}.get(kind)
+    scale = numbers.type.scale
+    if digits is None or numbers.type.byte_width != 16 or not 0 <= scale <= digits:
+        return done
+    data = numbers.buffers()[1]
+    words = np.frombuffer(data, dtype=np.int64)[
+        2 * numbers.offset : 2 * (numbers.offset + len(numbers))
+    ]
+    low, high = words[0::2], words[1::2]  # little-endian 128-bit two's complement
+    factor = 10 ** (digits - scale)
+    most = 10**6 // factor if kind is FieldType.RATE else _INT_LIMIT // factor
+    exact: np.ndarray = todo & (high == 0) & (low >= 0) & (low <= most)
+    cells.put(np.flatnonzero(exact), low[exact] * factor)
+    return exact
 
 
 def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -> np.ndarray:
@@ -349,11 +539,19 @@ def type_column(field: Field, raw: pd.Series) -> TypedColumn:
     raw = raw.reset_index(drop=True)
     cells = _Cells(field, n)
     problem = np.full(n, -1, dtype=np.int32)
+    done = np.zeros(n, dtype=bool)
+    numbers = decimals(raw)
+    if numbers is not None:
+        blank = _numpy(pc.is_null(numbers))
+        done = _decimal_fast(field, numbers, ~blank, cells)
+        if not (~blank & ~done).any():
+            return TypedColumn(cells.series(), problem, [], blank)
+        raw = decimal_text(numbers)  # the other cells are typed by their text, as written
     if is_text(raw):
         text = _stripped(raw)
         blank = _blank_text(text)
         column = TypedColumn(pd.Series(dtype=object), problem, [], blank, text)
-        done = _text_fast(field, text, ~blank, cells)
+        done |= _text_fast(field, text, ~blank & ~done, cells)
     else:
         blank = blank_mask(raw)
         column = TypedColumn(pd.Series(dtype=object), problem, [], blank)
@@ -376,8 +574,13 @@ def check_single_line(field: Field, column: TypedColumn) -> None:
     are not files that quotes run away in.)"""
     if field.type not in (FieldType.CODE, FieldType.STRING) or not len(column.values):
         return
-    breaks = column.values.str.contains(BREAK_PATTERN, regex=True, na=False)
-    found = breaks.to_numpy(dtype=bool) & (column.problem < 0)
+    if column.text is not None:  # the same cells as Arrow text: no Python strings
+        if not may_break(column.text):
+            return
+        breaks = _numpy(pc.match_substring_regex(column.text, BREAK_PATTERN).fill_null(False))
+    else:
+        breaks = column.values.str.contains(BREAK_PATTERN, regex=True, na=False).to_numpy(bool)
+    found = breaks & (column.problem < 0)
     if found.any():
         column.add(np.flatnonzero(found), labelled(field, MULTI_LINE))
         column.values = column.values.mask(found, None)
@@ -389,10 +592,10 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
         column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
     codes = column.values.to_numpy(dtype=object)
     present = (column.problem < 0) & ~column.blank
-    if column.text is not None:
-        shaped = present & _numpy(
-            pc.match_substring_regex(column.text, f"^{_USCC}$").fill_null(False)
-        )
+    if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
+        data, start, end = _layout(_single_array(column.text))
+        candidates = np.flatnonzero(present & (end - start == 18))
+        block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
     else:
         import re
 
@@ -402,12 +605,13 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
             bool,
             len(codes),
         )
+        candidates = np.flatnonzero(shaped)
+        block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
+        block = block.reshape(-1, 18)
+    alphabet = _USCC_ALLOWED[block].all(axis=1)
+    candidates, block = candidates[alphabet], block[alphabet]
     valid = np.zeros(len(codes), dtype=bool)
-    candidates = np.flatnonzero(shaped)
-    if len(candidates):
-        raw = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
-        raw = raw.reshape(-1, 18)
-        valid[candidates[raw[:, 17] == uscc_check_bytes(raw)]] = True
+    valid[candidates[block[:, 17] == uscc_check_bytes(block)]] = True
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message

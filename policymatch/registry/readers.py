@@ -46,6 +46,7 @@ from .runaway import (
     DELIMITER,
     Lines,
     line_breaks,
+    may_break,
     pieces,
     reasons,
 )
@@ -210,7 +211,7 @@ def column_letter(index: int) -> str:
 
 def arrow_to_raw(array: Any) -> pd.Series:
     """An Arrow column as a raw Series: text stays text, integers become ``Int64``, decimals
-    become their exact text (so the text rules type them, without a per-cell Decimal path),
+    stay Arrow decimals (:func:`.cells.type_column` reads their integers, or their exact text),
     dates and anything else become Python objects."""
     import pyarrow as pa
     import pyarrow.types as pat
@@ -227,8 +228,8 @@ def arrow_to_raw(array: Any) -> pd.Series:
             )
         except pa.ArrowInvalid:
             pass
-    if pat.is_decimal(kind):
-        return pd.Series(array.cast(pa.string()).to_pandas(), dtype="str").reset_index(drop=True)
+    if pat.is_decimal(kind):  # typed from the decimals where exact, else from their text
+        return pd.Series(pd.arrays.ArrowExtensionArray(array))
     if pat.is_integer(kind) and not pat.is_uint64(kind):
         return pd.Series(array.to_pandas(types_mapper={kind: pd.Int64Dtype()}.get)).astype("Int64")
     if pat.is_floating(kind):
@@ -530,17 +531,9 @@ def _spans_lines(table: Any) -> np.ndarray:
 
     found = np.zeros(table.num_rows, dtype=bool)
     for column in table.columns:
-        if any(_has_break_byte(chunk) for chunk in column.chunks):
+        if may_break(column):
             found |= pc.match_substring_regex(column, BREAK_PATTERN).to_numpy(zero_copy_only=False)
     return found
-
-
-def _has_break_byte(array: Any) -> bool:
-    data = array.buffers()[2]  # a string array's buffers: validity, offsets, data
-    if data is None:
-        return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return bool(np.any(raw == 10) or np.any(raw == 13))
 
 
 @dataclass

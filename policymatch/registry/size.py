@@ -272,6 +272,18 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
     Agrees with :func:`classify_size` row by row; the result is an ``object`` Series of size
     strings or None, on the frame's index.
     """
+    if "size" not in frame.columns:
+        out = _derived(frame)
+    else:  # only the rows without a size are derived (a registry gives most)
+        out = frame["size"].to_numpy(dtype=object, copy=True)
+        missing = np.flatnonzero(frame["size"].isna().to_numpy())
+        if len(missing):
+            out[missing] = _derived(frame.iloc[missing][[*_COLUMN.values(), "industry"]])
+    return pd.Series(out, index=frame.index, name="size", dtype=object)
+
+
+def _derived(frame: pd.DataFrame) -> npt.NDArray[np.object_]:
+    """The size each row's industry and metrics give (None where they do not decide it)."""
     n = len(frame)
     codes, uniques = pd.factorize(frame["industry"].to_numpy(dtype=object), use_na_sentinel=True)
     # Industry codes repeat heavily, so categories are looked up once per distinct code. The
@@ -294,9 +306,5 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
         result[rows] = np.where(seen == _UNSET, sizes, np.where(seen == sizes, seen, _UNKNOWN))
 
     labels = np.array([*SIZES, None], dtype=object)
-    out = labels[np.where(result >= 0, result, len(SIZES))]
-    if "size" in frame.columns:
-        given = frame["size"]
-        keep = given.notna().to_numpy()
-        out[keep] = given.to_numpy(dtype=object)[keep]
-    return pd.Series(out, index=frame.index, name="size", dtype=object)
+    derived: npt.NDArray[np.object_] = labels[np.where(result >= 0, result, len(SIZES))]
+    return derived

@@ -133,8 +133,12 @@ def test_random_rows_never_crash_the_loader(
     path.write_text(out.getvalue(), encoding="utf-8")
     whole = read_registry(path, S)
     records = [r for r in rows if any(c.strip() for c in r)]  # wholly empty rows are layout
-    assert whole.rows_read == len(records) == len(whole.frame) + len(whole.rejected)
-    assert len({r.row for r in whole.rejected}) == len(whole.rejected)
+    # A value over several lines whose later line has a whole record's cells reads as a quote
+    # runaway (docs/registry.md): each such line is set aside too, under the runaway's row.
+    swallowed = [r for r in whole.rejected if r.reason.startswith("被第")]
+    assert whole.rows_read == len(records) + len(swallowed)
+    assert whole.rows_read == len(whole.frame) + len(whole.rejected)
+    assert len({r.row for r in whole.rejected}) == len(whole.rejected) - len(swallowed)
     assert all(r.reason for r in whole.rejected)
     merged = merge_loads(iter_registry(path, S, chunk_rows=chunk_rows))
     pd.testing.assert_frame_equal(merged.frame, whole.frame)

@@ -131,3 +131,19 @@ def test_gb18030_cut_in_the_middle_of_a_character(
     cut = data[: data.rindex("专".encode("gb18030")) + 1]
     message = refusal(write_bytes("cut-gb.csv", cut))
     assert "nor GB18030" in message
+
+
+def test_utf8_checked_in_blocks_keeps_a_character_across_a_block_edge(tmp_path: Path) -> None:
+    # The bytes are validated a block at a time; a character cut by the block edge is carried
+    # over, and the hash is of every byte.
+    from policymatch.registry.encoding import _BLOCK
+
+    body = ("a" * (_BLOCK - 1) + "中文\n" + "x,y\n" * 10).encode("utf-8")
+    path = tmp_path / "r.csv"
+    path.write_bytes(body)
+    detected = detect_encoding(path, "r.csv")
+    assert detected.encoding == "utf-8"
+    assert detected.sha256 == hashlib.sha256(body).hexdigest()
+    path.write_bytes(body[:_BLOCK] + b"\xed\xa0\x80" + body[_BLOCK:])  # an encoded surrogate
+    with pytest.raises(RegistryError, match="UTF-8"):
+        detect_encoding(path, "r.csv")

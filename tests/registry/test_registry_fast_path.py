@@ -1,0 +1,162 @@
+"""The vectorised reader is the old reader: every cell typed in Arrow gives exactly what the
+cell-by-cell parser gives (the same frame cell, or the same problem, byte for byte).
+
+The reference is :func:`policymatch.registry.cells._cell` (``parse_value``, ``to_cell`` and the
+frame's limits), the path every cell took before the Arrow fast paths and the one they fall back
+to; its error text, labelled, is the reason a rejected row shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policymatch.registry.cells import (
+    MULTI_LINE,
+    WHITESPACE,
+    _cell,
+    check_single_line,
+    labelled,
+    type_column,
+)
+from policymatch.registry.readers import arrow_to_raw
+from policymatch.schema import STANDARD_SCHEMA, Field, FieldType
+from policymatch.values import is_blank
+
+S = STANDARD_SCHEMA
+FIELDS = list(S.input_fields)
+NUMBER_FIELDS = [
+    f for f in FIELDS if f.type in (FieldType.INTEGER, FieldType.MONEY, FieldType.RATE)
+]
+SETTINGS = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+
+# Texts each fast path must refuse or take exactly as parse_value does.
+NASTY = [
+    "5.5%%", "1万万", "5%万", "1,,000", "1,000", "1，000", "1,2345", ",100", "100,", "1,000.5",
+    "1,234,567.89", "1,234,567,890,123.45", "12元", "50万", "1.5亿", "3.2%", "100%", "100.0001%",
+    "100.00001%", "0.5%", ".5", "5.", "+5", "-5", "-0", "-5.00", "1e5", "1E5", "NaN", "inf", "0x10",
+    "00012", "0", "1", "1.0", "1.000000", "1.0000001", "0.0000001", "0.000001", "2", "0.1234567",
+    "9" * 13, "9" * 13 + ".99", "9" * 14, "9" * 15, "9" * 16, "9" * 19, "9" * 20, "1_000",
+    "１２３", "٣", "１.５", "2023-01-05", "2023-1-5", "2023-02-30", "2024-02-29", "2023-02-29",
+    "2023-13-01", "2023-00-10", "0000-01-01", "1677-12-31", "1678-01-01", "2261-12-31",
+    "2262-01-01", "9999-12-31", "2023/01/05", "2023.1.5", "2023年1月5日", "20230105",
+    "2023-01-05 10:00", "2023-01-05T10:00:00", "２０２３-０１-０５", "2023-01-5", "是", "否", "Y",
+    "y", "N", "yes", "YES", "Yes", "yEs", "TRUE", "True", "tRUE", "t", "F", "1.0", "İ", "ı",
+    "有限责任公司", "大型", "高新技术企业", "高新技术企业|专精特新", "高新技术企业，专精特新",
+    "91361126MAD43LL9K3", "91361126MAD43LL9K4", "91361126mad43ll9k3", "9136112", "\x00", "a\nb",
+    "a\rb", "\t\n", "\u3000", "\xa0", "\u2028x", "x\u205f", "\x1c5\x1f", '"', "''",
+]  # fmt: skip
+PIECES = ["0", "1", "9", "12", ".", ",", "，", "%", "万", "亿", "元", "-", "+", "/", "年", "月",
+          "日", "e", "是", "否", "Y", "|", "、", "高新技术企业", "大型", "2023", "-01-"]  # fmt: skip
+# Any text Arrow holds (no lone surrogates), with white space of every kind around it.
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+padding = st.sampled_from(["", " ", "\t", "\u3000", "\xa0", " \u2003", "\x85"])
+dates = st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)).flatmap(
+    lambda d: st.sampled_from(
+        [d.isoformat(), f"{d.year}/{d.month}/{d.day}", f"{d.year}年{d.month}月{d.day}日",
+         f"{d.year:04d}{d.month:02d}{d.day:02d}", f"{d.year:04d}-{d.month:02d}-{d.day + 1:02d}"]
+    )
+)  # fmt: skip
+numbers = st.tuples(
+    st.integers(0, 10**16), st.integers(0, 10**7), st.booleans(), st.sampled_from(["", "%", "万"])
+).map(lambda t: f"{t[0]}.{t[1]}{t[3]}" if t[2] else f"{t[0]}{t[3]}")
+core = st.one_of(
+    st.sampled_from(NASTY),
+    st.lists(st.sampled_from(PIECES), max_size=5).map("".join),
+    numbers,
+    dates,
+    any_text,
+)
+cell_text = st.tuples(padding, core, padding).map("".join)
+
+
+def reference(field: Field, raw: object) -> object:
+    """What the cell-by-cell parser makes of ``raw``: ("blank",), the frame cell, or
+    ("error", the labelled reason)."""
+    if is_blank(raw):
+        return ("blank",)
+    try:
+        cell = _cell(field, raw)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        return ("error", labelled(field, str(exc)))
+    return ("blank",) if cell is None else cell
+
+
+def assert_same(field: Field, raws: list[object], column: object) -> None:
+    values = column.values  # type: ignore[attr-defined]
+    for i, raw in enumerate(raws):
+        want = reference(field, raw)
+        problem = column.problem[i]  # type: ignore[attr-defined]
+        got_message = column.messages[problem] if problem >= 0 else None  # type: ignore[attr-defined]
+        if isinstance(want, tuple) and want[0] == "error":
+            assert got_message == want[1], (field.name, raw)
+            continue
+        assert got_message is None, (field.name, raw, got_message)
+        got = values.iloc[i]
+        if want == ("blank",):
+            assert pd.isna(got) or (field.type is FieldType.TAGS and got == 0), (field.name, raw)
+        elif field.type is FieldType.DATE:
+            assert np.datetime64(got, "ns") == want, (field.name, raw, got)
+        else:
+            assert got == want, (field.name, raw, got, want)
+            assert type(got) is not float, (field.name, raw, got)
+
+
+@SETTINGS
+@given(cells=st.lists(cell_text, min_size=1, max_size=12), field=st.sampled_from(FIELDS))
+def test_text_cells_typed_in_arrow_are_the_cell_parser(cells: list[str], field: Field) -> None:
+    assert_same(field, cells, type_column(field, pd.Series(cells, dtype="str")))
+
+
+@SETTINGS
+@given(
+    unscaled=st.lists(
+        st.one_of(st.integers(-(10**20), 10**20), st.integers(0, 10**9), st.none()),
+        min_size=1,
+        max_size=12,
+    ),
+    scale=st.integers(0, 8),
+    field=st.sampled_from(NUMBER_FIELDS),
+)
+def test_decimal_cells_typed_from_their_integers_are_the_cell_parser(
+    unscaled: list[int | None], scale: int, field: Field
+) -> None:
+    # A Parquet or database decimal column: typed from its 128-bit integers where exact, and
+    # otherwise by its text, as it always was.
+    values = [None if u is None else Decimal(u).scaleb(-scale) for u in unscaled]
+    numbers = pa.array(values, pa.decimal128(38, scale))
+    texts = pc.cast(numbers, pa.string()).to_pylist()
+    assert_same(field, texts, type_column(field, arrow_to_raw(numbers)))
+
+
+@SETTINGS
+@given(cells=st.lists(cell_text, min_size=1, max_size=12))
+def test_line_breaks_found_in_arrow_bytes_are_those_python_finds(cells: list[str]) -> None:
+    field = S["name"]
+    column = type_column(field, pd.Series(cells, dtype="str"))
+    check_single_line(field, column)
+    for i, raw in enumerate(cells):
+        broken = "\n" in raw.strip(WHITESPACE) or "\r" in raw.strip(WHITESPACE)
+        message = column.messages[column.problem[i]] if column.problem[i] >= 0 else None
+        assert message == (labelled(field, MULTI_LINE) if broken else None), raw
+
+
+def test_the_nasty_texts_are_refused_with_the_parsers_reasons() -> None:
+    # The examples the readers are known by, through every field at once.
+    for field in FIELDS:
+        assert_same(field, NASTY, type_column(field, pd.Series(NASTY, dtype="str")))
+    revenue = type_column(S["revenue"], pd.Series(["5.5%%", "1万万", "1,,000"], dtype="str"))
+    assert [revenue.messages[p] for p in revenue.problem] == [
+        "上年营业收入: '5.5%%' 不是数字：万、亿、% 只能写一个",
+        "上年营业收入: '1万万' 不是数字：万、亿、% 只能写一个",
+        "上年营业收入: '1,,000' 不是数字：千位分隔符的位置不对（写作 1,234,567.89）",
+    ]
