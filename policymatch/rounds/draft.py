@@ -19,9 +19,8 @@ from ..backends.base import Backend
 from ..engine import Engine, MatchResult
 from ..errors import RegistryError, simple
 from ..rules import PolicySet
-from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
+from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen, capped
 from .held import unpayable_rows
-from .pool import capped
 from .progress import Progress
 
 
