@@ -68,3 +68,8 @@ def test_a_draft_needs_no_ledger_driver() -> None:
     """Matching and allocating in memory do not import SQLAlchemy: only the ledger does."""
     assert "sqlalchemy" not in imported_after("import policymatch.rounds.draft")
     assert "sqlalchemy" not in imported_after("import policymatch.rounds.intake_notes")
+
+
+def test_the_round_imports_the_batch_core_when_it_matches() -> None:
+    """Drafting and writing a round import numba only to match (commit re-checks amounts then)."""
+    assert "numba" not in imported_after("import policymatch.rounds.round")
