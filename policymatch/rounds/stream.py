@@ -30,7 +30,7 @@ from ..engine import DEFAULT_BACKEND, Engine, MatchResult
 from ..registry.assemble import RejectedRow, reconcile
 from ..registry.load import iter_registry
 from ..rules import PolicySet, ir
-from .chunking import CHUNK_ROWS
+from .chunking import CHUNK_ROWS as CHUNK_ROWS  # re-exported: the chunked matcher's default
 from .progress import Progress
 from .round import RoundRequest
 
