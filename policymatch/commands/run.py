@@ -14,23 +14,24 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..backends.nearmiss import with_margin
-from ..engine import BACKENDS, DEFAULT_BACKEND
 from ..errors import UsageError, simple
 from ..money import parse_number
 from ..moneytext import yuan
-from ..registry.intake import allowed_fields
+from ..rounds.chunking import CHUNK_ROWS
 from ..rounds.files import FILES
-from ..rounds.intake_notes import intake_notes
-from ..rounds.lists import BUDGET_REASONS
 from ..rounds.progress import Progress
-from ..rounds.round import STEPS, RoundReport, RoundRequest, run_round
-from ..rounds.shortfall import shortfall_lines
-from ..rounds.stream import CHUNK_ROWS, ChunkedMatcher
-from ..rules import PolicySet, compile_policy_set
 from .arguments import add_ledger_argument, add_registry_arguments, iso_date
+
+if TYPE_CHECKING:
+    from ..rounds.round import RoundReport, RoundRequest
+    from ..rules import PolicySet
+
+#: ``--backend``'s choices, the keys of :data:`policymatch.engine.BACKENDS` (tests/cli): parsing
+#: the command line does not import the engine, nor pandas and numba with it. The round's
+#: modules are imported by :func:`run`, when it needs them.
+BACKEND_NAMES = ("reference", "vectorized")
 
 
 def register(sub: Any) -> None:
@@ -55,7 +56,7 @@ def register(sub: Any) -> None:
         help="run although no registry column gives FIELD, which the policies read: it is "
         "unknown for every enterprise (repeatable; without it such a field stops the run)",
     )
-    p.add_argument("--backend", choices=sorted(BACKENDS), help="matching backend")
+    p.add_argument("--backend", choices=BACKEND_NAMES, help="matching backend")
     p.add_argument(
         "--near-miss-margin",
         type=share,
@@ -105,6 +106,12 @@ def positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..backends.nearmiss import with_margin
+    from ..registry.intake import allowed_fields
+    from ..rounds.round import STEPS, RoundRequest, run_round
+    from ..rounds.stream import ChunkedMatcher
+    from ..rules import compile_policy_set
+
     policy_set = compile_policy_set(args.policies)
     if args.near_miss_margin is not None:
         policies = with_margin(policy_set.policies, args.near_miss_margin)
@@ -138,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
 
 def competing_demand(report: RoundReport) -> int:
     """What competed for the budgets, in fen: the grants, and those the budgets cut to nothing."""
+    from ..rounds.lists import BUDGET_REASONS
+
     alloc = report.draft.allocation
     return sum(g.candidate.demand_fen for g in alloc.grants) + sum(
         e.candidate.demand_fen for e in alloc.excluded if e.reason in BUDGET_REASONS
@@ -155,6 +164,9 @@ def commit_command(folder: Path, ledger: str, policies: str) -> str:
 
 def run_summary(report: RoundReport, ledger: str, policies: str = "policies") -> str:
     """What ``run`` prints: the round in figures, which file to open, what to do next."""
+    from ..rounds.intake_notes import intake_notes
+    from ..rounds.shortfall import shortfall_lines
+
     draft, alloc = report.draft, report.draft.allocation
     reg = draft.registry
     granted = sum(g.amount_fen for g in alloc.grants)
@@ -192,6 +204,8 @@ def _run_on_dask(
     spec: str, policy_set: PolicySet, request: RoundRequest, progress: Progress
 ) -> RoundReport:
     from ..distributed import DaskMatcher, connect
+    from ..engine import DEFAULT_BACKEND
+    from ..rounds.round import run_round
 
     if request.backend not in (None, DEFAULT_BACKEND):
         raise UsageError(

@@ -64,6 +64,15 @@ def budget_fen(budget: Decimal) -> int:
     return int(floor_to_fen(budget) * 100)
 
 
+def capped(budgets: Mapping[str, int | None], limits: Mapping[str, int]) -> dict[str, int | None]:
+    """Each fund's budget for the round: the lower of its per-round budget and its limit."""
+    out = dict(budgets)
+    for fid, limit in limits.items():
+        budget = out.get(fid)
+        out[fid] = limit if budget is None else min(budget, limit)
+    return out
+
+
 class Candidate(NamedTuple):
     """An enterprise due an amount under a policy (eligible, amount > 0, policy in force).
 

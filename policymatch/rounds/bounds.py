@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine import Engine
 from ..errors import LedgerError, simple
 from ..money import to_fen
 from ..moneytext import fen_text
@@ -113,6 +112,8 @@ def computed_demands(
 ) -> dict[tuple[str, str], int]:
     """What each policy computes for each of ``usccs`` from the registry ``frame``: the amount
     every grant's demand must equal (only those enterprises are matched)."""
+    from ..engine import Engine
+
     rows = frame[frame["uscc"].isin(set(usccs))].reset_index(drop=True)
     match = Engine(policy_set).match(rows, as_of)
     return {(c.uscc, c.policy_id): c.demand_fen for c in candidates_of(match)}

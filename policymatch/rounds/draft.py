@@ -9,20 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from ..backends.base import Backend
-from ..engine import Engine, MatchResult
 from ..errors import RegistryError, simple
 from ..rules import PolicySet
-from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen
+from .allocate import Allocation, Candidate, Paid, Terms, allocate, budget_fen, capped
 from .held import unpayable_rows
-from .pool import capped
 from .progress import Progress
+
+if TYPE_CHECKING:
+    from ..engine import MatchResult
 
 
 class RejectedLike(Protocol):
@@ -144,6 +145,8 @@ def draft_round(
     ``due`` is what ``shortfall: carry`` grants still owe (:func:`.pool.carried_due`).
     ``limits`` caps funds' budgets by their pool balance (:func:`policymatch.rounds.pool.pool_limits`).
     """
+    from ..engine import Engine
+
     progress = progress or Progress()
     if match is None:
         _check_unique(registry)

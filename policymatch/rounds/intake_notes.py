@@ -7,8 +7,12 @@ the 汇总 sheet of the review workbook and report.html.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..schema import Schema
-from .draft import RegistryInput
+
+if TYPE_CHECKING:
+    from .draft import RegistryInput
 
 
 def ignored_note(reg: RegistryInput) -> str | None:

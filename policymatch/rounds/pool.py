@@ -131,15 +131,6 @@ def carried_due(ledger: Ledger) -> dict[tuple[str, str, str], int]:
     return carried(_events(ledger))
 
 
-def capped(budgets: Mapping[str, int | None], limits: Mapping[str, int]) -> dict[str, int | None]:
-    """Each fund's budget for the round: the lower of its per-round budget and its limit."""
-    out = dict(budgets)
-    for fid, limit in limits.items():
-        budget = out.get(fid)
-        out[fid] = limit if budget is None else min(budget, limit)
-    return out
-
-
 # --- 回补 -------------------------------------------------------------------------------------
 
 

@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..backends.base import Backend
-from ..engine import MatchResult
 from ..errors import UsageError, simple
 from ..rules import PolicySet, ir
 from .draft import Draft, RegistryInput, draft_round
@@ -41,6 +41,9 @@ from .progress import Progress
 from .report import REPORT, write_report
 from .workbook import write_workbook
 from .xlsx import MAX_ROWS
+
+if TYPE_CHECKING:
+    from ..engine import MatchResult
 
 WORKBOOK = "兑现清单.xlsx"
 PUBLICITY_BOOK = "公示名单.xlsx"
@@ -169,7 +172,7 @@ def _notes(draft: Draft) -> list[str]:
 #: Reads the registry and matches it in one go: chunk by chunk in this process
 #: (:class:`policymatch.rounds.stream.ChunkedMatcher`) or on a Dask cluster
 #: (:class:`policymatch.distributed.DaskMatcher`). Its optional ``label`` names step "read".
-Matcher = Callable[[PolicySet, RoundRequest, Progress], tuple[RegistryInput, MatchResult]]
+Matcher = Callable[[PolicySet, RoundRequest, Progress], tuple[RegistryInput, "MatchResult"]]
 
 
 def run_round(

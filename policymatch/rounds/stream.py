@@ -30,12 +30,9 @@ from ..engine import DEFAULT_BACKEND, Engine, MatchResult
 from ..registry.assemble import RejectedRow, reconcile
 from ..registry.load import iter_registry
 from ..rules import PolicySet, ir
+from .chunking import CHUNK_ROWS as CHUNK_ROWS  # re-exported: the chunked matcher's default
 from .progress import Progress
 from .round import RoundRequest
-
-#: Source rows per chunk by default: a chunk's typed frame and the batch core's working arrays
-#: stay well under a gigabyte against the generated 200-policy set (benchmarks/README.md).
-CHUNK_ROWS = 100_000
 
 #: The registry columns the lists look up by row (:mod:`policymatch.rounds.lists`).
 LOOKED_UP = NAMED + PAYMENT

@@ -48,3 +48,28 @@ def test_a_command_parses_as_before() -> None:
     args = cli.build_parser(only="check").parse_args(["check", "policies/"])
     assert args.command == "check"
     assert args.policies == "policies/"
+
+
+def test_run_parses_without_the_round() -> None:
+    """``policymatch run``'s options are parsed before pandas, numba or SQLAlchemy is imported:
+    the command imports each step's modules when the step comes."""
+    code = "from policymatch.cli import main\ntry:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass"
+    assert imported_after(code) == set()
+
+
+def test_backend_choices_are_the_engines() -> None:
+    from policymatch.commands.run import BACKEND_NAMES
+    from policymatch.engine import BACKENDS
+
+    assert tuple(sorted(BACKENDS)) == BACKEND_NAMES
+
+
+def test_a_draft_needs_no_ledger_driver() -> None:
+    """Matching and allocating in memory do not import SQLAlchemy: only the ledger does."""
+    assert "sqlalchemy" not in imported_after("import policymatch.rounds.draft")
+    assert "sqlalchemy" not in imported_after("import policymatch.rounds.intake_notes")
+
+
+def test_the_round_imports_the_batch_core_when_it_matches() -> None:
+    """Drafting and writing a round import numba only to match (commit re-checks amounts then)."""
+    assert "numba" not in imported_after("import policymatch.rounds.round")
