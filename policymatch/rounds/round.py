@@ -14,16 +14,15 @@ manifest and cannot be committed.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..backends.base import Backend
+from ..collector import collector_paused
 from ..errors import UsageError, simple
 from ..rules import PolicySet, ir
 from .draft import Draft, RegistryInput, draft_round
@@ -211,7 +210,7 @@ def run_round(
     else:
         with progress.step("read", getattr(matcher, "label", "读取登记表并匹配")):
             registry, match = matcher(policy_set, request, progress)
-    with without_cycle_collection():
+    with collector_paused():
         draft = draft_round(
             policy_set,
             registry,
@@ -229,17 +228,3 @@ def run_round(
             draft, request.out_dir, progress=progress, registry_options=options
         )
     return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))
-
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector off for a block: allocation and the lists make a tuple or two per
-    candidate (a million for a province) and no cycles, and the collector would walk them over
-    and over, a third of those steps' time. What the block leaves is collected after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
