@@ -422,6 +422,29 @@ class _TwoValued:
 
     def num(self, expr: ir.Expr) -> Any:
         """A number in yuan (or its own unit) as float64, NaN where null; or a float."""
+        match expr:
+            case ir.Labeled(expr=e):
+                return self.num(e)
+            case ir.Const(value=Decimal() as v):
+                return float(v)
+            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
+                return self.age()
+            case ir.Field(name=name, ftype=ftype):
+                return self.column(name) / SCALE[ftype]
+            case ir.Arith(op="*", left=a, right=b):
+                return self.num(a) * self.num(b)
+            case ir.Arith(op="-", left=a, right=b):
+                return self.num(a) - self.num(b)
+            case ir.Call(func="year", args=(ir.AsOf(),)):
+                return float(self.as_of.year)
+        raise NotImplementedError(expr)
+
+    def column(self, name: str) -> Any:
+        """A number field's column as :meth:`prepare` converted it (in its stored unit)."""
+        raise NotImplementedError
+
+    def age(self) -> Any:
+        """``years_between(registered_on, as_of)``: whole years, NaN where the date is null."""
         raise NotImplementedError
 
     def holds(self, expr: ir.Expr, want: bool) -> Any:
@@ -503,25 +526,13 @@ class PandasBoolMasks(_TwoValued):
                 return _cmp(op, va, vb), np.asarray(pd.notna(va) & pd.notna(vb))
         raise NotImplementedError(expr)
 
-    def num(self, expr: ir.Expr) -> Any:
-        match expr:
-            case ir.Labeled(expr=e):
-                return self.num(e)
-            case ir.Const(value=Decimal() as v):
-                return float(v)
-            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
-                reg = self.frame["registered_on"]
-                before = (reg.dt.month * 100 + reg.dt.day) > self.as_of.month * 100 + self.as_of.day
-                return self.as_of.year - reg.dt.year - before
-            case ir.Field(name=name, ftype=ftype):
-                return self.frame[name] / SCALE[ftype]
-            case ir.Arith(op="*", left=a, right=b):
-                return self.num(a) * self.num(b)
-            case ir.Arith(op="-", left=a, right=b):
-                return self.num(a) - self.num(b)
-            case ir.Call(func="year", args=(ir.AsOf(),)):
-                return float(self.as_of.year)
-        raise NotImplementedError(expr)
+    def column(self, name: str) -> Any:
+        return self.frame[name]
+
+    def age(self) -> Any:
+        reg = self.frame["registered_on"]
+        before = (reg.dt.month * 100 + reg.dt.day) > self.as_of.month * 100 + self.as_of.day
+        return self.as_of.year - reg.dt.year - before
 
 
 class NumpyFloor(_TwoValued):
@@ -600,33 +611,21 @@ class NumpyFloor(_TwoValued):
 
     def num(self, expr: ir.Expr) -> Any:
         if expr not in self.nums:
-            self.nums[expr] = self._num(expr)
+            self.nums[expr] = super().num(expr)
         return self.nums[expr]
 
-    def _num(self, expr: ir.Expr) -> Any:
-        match expr:
-            case ir.Labeled(expr=e):
-                return self.num(e)
-            case ir.Const(value=Decimal() as v):
-                return float(v)
-            case ir.Call(func="years_between", args=(ir.Field(name="registered_on"), ir.AsOf())):
-                day = self.cols["registered_on"].astype("datetime64[D]")
-                month = day.astype("datetime64[M]")
-                years = day.astype("datetime64[Y]").astype(np.int64) + 1970
-                before = (
-                    (month.astype(np.int64) % 12 + 1) * 100 + (day - month).astype(np.int64) + 1
-                ) > (self.as_of.month * 100 + self.as_of.day)
-                age = (self.as_of.year - years - before).astype(np.float64)
-                return np.where(self.known["registered_on"], age, np.nan)
-            case ir.Field(name=name, ftype=ftype):
-                return self.cols[name] / SCALE[ftype]
-            case ir.Arith(op="*", left=a, right=b):
-                return self.num(a) * self.num(b)
-            case ir.Arith(op="-", left=a, right=b):
-                return self.num(a) - self.num(b)
-            case ir.Call(func="year", args=(ir.AsOf(),)):
-                return float(self.as_of.year)
-        raise NotImplementedError(expr)
+    def column(self, name: str) -> Any:
+        return self.cols[name]
+
+    def age(self) -> Any:
+        day = self.cols["registered_on"].astype("datetime64[D]")
+        month = day.astype("datetime64[M]")
+        years = day.astype("datetime64[Y]").astype(np.int64) + 1970
+        before = ((month.astype(np.int64) % 12 + 1) * 100 + (day - month).astype(np.int64) + 1) > (
+            self.as_of.month * 100 + self.as_of.day
+        )
+        age = (self.as_of.year - years - before).astype(np.float64)
+        return np.where(self.known["registered_on"], age, np.nan)
 
 
 def _labels(tops: Sequence[ir.Expr]) -> npt.NDArray[np.str_]:
