@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from policymatch import load
 from policymatch.cli import main
@@ -108,6 +109,17 @@ def commit(folder: Path | str, *more: str, policies: Path | str = "policies") ->
     """``policymatch commit`` of a round folder with the policy set it was run with, as a user
     must give it (the registry is the one the manifest names unless ``more`` says)."""
     return main(["commit", str(folder), "--policies", str(policies), *more])
+
+
+def cli_on(ledger: str, capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
+    """``policymatch ARGV --ledger LEDGER`` in process: what it printed (stdout and stderr), once
+    its exit code is ``code`` and it printed no traceback."""
+    capsys.readouterr()
+    got = main([*argv, "--ledger", ledger])
+    out, err = capsys.readouterr()
+    assert got == code, out + err
+    assert "Traceback" not in err
+    return out + err
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from policymatch.rounds.manifest import read_round
 from policymatch.rounds.pool import carried_due
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.withhold import withhold
-from tests.rounds.helpers import code
+from tests.rounds.helpers import cli_on, code
 from tests.rounds.test_pool_concurrency import _slow_append, events
 
 #: C pays 100.00 to each enterprise and carries what a cut leaves (补发); ``{limit}`` is the
@@ -71,12 +71,7 @@ class Pool:
         write_csv(frame_from_records(people, schema), root / "r.csv", schema)
 
     def cli(self, *argv: str, code: int = 0) -> str:
-        self.capsys.readouterr()
-        got = main([*argv, "--ledger", self.ledger])
-        out, err = self.capsys.readouterr()
-        assert got == code, out + err
-        assert "Traceback" not in err
-        return out + err
+        return cli_on(self.ledger, self.capsys, *argv, code=code)
 
     def run(self, name: str, as_of: str = "2024-03-01") -> Path:
         """A draft round (another ``as_of``: another round, though from the same ledger)."""

@@ -17,10 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from policymatch import load
-from policymatch.cli import main
 from policymatch.registry.frame import frame_from_records
 from policymatch.registry.writers import write_csv
-from tests.rounds.helpers import code
+from tests.rounds.helpers import cli_on, code
 
 POLICIES = """\
 version: 1
@@ -75,12 +74,7 @@ class Year:
         self.schema = load(str(root / "policies")).schema
 
     def cli(self, *argv: str, code: int = 0) -> str:
-        self.capsys.readouterr()
-        got = main([*argv, "--ledger", self.ledger])
-        out, err = self.capsys.readouterr()
-        assert got == code, out + err
-        assert "Traceback" not in err
-        return out + err
+        return cli_on(self.ledger, self.capsys, *argv, code=code)
 
     def run(self, name: str, as_of: str, records: list[dict[str, Any]]) -> Path:
         reg = self.root / f"{name}.csv"
