@@ -75,19 +75,12 @@ def may_break(text: Any) -> bool:
     """Whether Arrow text (an array or a chunked array) may hold a line break: False when the
     UTF-8 bytes of its chunks hold no CR or LF at all, as in almost every column of almost every
     file, which one byte scan shows without looking at cells."""
-    import numpy as np
     import pyarrow as pa
 
+    from ..arrowtext import holds_any
+
     chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
-    for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return True
-        data = chunk.buffers()[2]  # a string array's buffers: validity, offsets, data
-        if data is not None:
-            raw = np.frombuffer(data, dtype=np.uint8)
-            if np.any(raw == 10) or np.any(raw == 13):
-                return True
-    return False
+    return any(holds_any(chunk, b"\r\n") for chunk in chunks)
 
 
 def line_breaks(text: str) -> int:

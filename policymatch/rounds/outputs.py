@@ -27,10 +27,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrowtext import holds_any
 from ..errors import UsageError, simple
 from .tables import Kind, Table, joined
 
@@ -110,24 +110,9 @@ def write_bytes(path: Path, data: bytes) -> None:
         out.write(data)
 
 
-#: The bytes that make a CSV field need quotes (ASCII: never part of another UTF-8 character).
-_SPECIAL = np.frombuffer(b'",\r\n', dtype=np.uint8)
-
-
-def _may_need_quotes(values: pa.Array) -> bool:
-    """Whether any cell holds a quote, a comma or a line break: one pass over the column's bytes
-    (most columns hold none, and a regular expression per cell costs ten times more)."""
-    if not pa.types.is_string(values.type) or values.buffers()[2] is None:
-        return True
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
-    start, stop = offsets[values.offset], offsets[values.offset + len(values)]
-    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[start:stop]
-    return bool(np.isin(data, _SPECIAL).any())
-
-
 def csv_field(values: pa.Array) -> pa.Array:
     """Cells as CSV fields: quoted when needed, empty for null."""
-    needs = pc.match_substring_regex(values, '[",\r\n]') if _may_need_quotes(values) else None
+    needs = pc.match_substring_regex(values, '[",\r\n]') if holds_any(values, b'",\r\n') else None
     if needs is not None and pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
         values = pc.if_else(needs, quoted, values)

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrowtext import cell_bytes
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -204,6 +206,4 @@ def joined(parts: Sequence[pa.Array | str]) -> memoryview:
         line = line.combine_chunks()
     if not isinstance(line, pa.Array) or len(line) == 0:
         return memoryview(b"")
-    offsets = np.frombuffer(line.buffers()[1], dtype=np.int32)
-    start, stop = offsets[line.offset], offsets[line.offset + len(line)]
-    return memoryview(line.buffers()[2])[start:stop]
+    return cell_bytes(line).data
