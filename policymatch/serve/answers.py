@@ -72,27 +72,15 @@ def answer(
     for (pid, title, mode), (status, _, amount, missing, failed) in zip(
         ready.heads, ready.compiled.verdicts(record, as_of), strict=True
     ):
-        if status == "ineligible" and failed:  # nearly every pair: the reason is kept
-            reason = reasons.get(failed)
-            if reason is None:
-                reason = reasons[failed] = "不满足：" + "、".join(failed)
-            out.append(
-                {
-                    "policy_id": pid,
-                    "title": title,
-                    "mode": mode,
-                    "status": status,
-                    "amount_yuan": None,
-                    "amount_fen": None,
-                    "missing_fields": [],
-                    "reason": reason,
-                }
-            )
-            continue
+        reason: str | None
         if status == "eligible":
             reason = "符合"
         elif status == "unknown":
             reason = "数据缺失，待补：" + "、".join(ready.labels.get(f, f) for f in missing)
+        elif failed:  # nearly every pair: the same few reasons, each written once
+            reason = reasons.get(failed)
+            if reason is None:
+                reason = reasons[failed] = "不满足：" + "、".join(failed)
         else:
             reason = "金额为 0，不予兑现"
         shown = amount if status == "eligible" else None
