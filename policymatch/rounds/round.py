@@ -19,23 +19,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from .. import __version__
 from ..backends.base import Backend
 from ..collector import collector_paused
 from ..errors import UsageError, simple
 from ..rules import PolicySet, ir
+from .allocate import Paid
 from .draft import Draft, RegistryInput, draft_round
 from .folder import refuse_committed_folder, refuse_links
 from .intake_notes import intake_notes
-from .ledger import Ledger
+from .ledger_records import GrantKey
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
 from .outputs import sha256_file, write_bytes, write_csv
 from .outreach import PREFIX as OUTREACH_PREFIX
 from .outreach import write_department_files
-from .pool import carried_due, pool_limits
+from .pool import fund_limits
 from .progress import Progress
 from .report import REPORT, write_report
 from .workbook import write_workbook
@@ -188,14 +190,7 @@ def run_round(
     from ..registry.load import read_registry
 
     progress = progress or Progress()
-    ledger = Ledger(request.ledger)
-    try:
-        refuse_committed_folder(request.out_dir, ledger)
-        history = ledger.history()
-        limits = pool_limits(ledger, policy_set, request.as_of)
-        due = carried_due(ledger)
-    finally:
-        ledger.dispose()
+    ledger_display, history, limits, due = _ledger_reads(request, policy_set)
     match: MatchResult | None = None
     if matcher is None:
         with progress.step("read", "读取登记表"):
@@ -217,7 +212,7 @@ def run_round(
             request.as_of,
             history,
             backend=request.backend,
-            ledger=ledger.display,
+            ledger=ledger_display,
             progress=progress,
             match=match,
             limits=limits,
@@ -228,3 +223,36 @@ def run_round(
             draft, request.out_dir, progress=progress, registry_options=options
         )
     return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))
+
+
+def _ledger_reads(
+    request: RoundRequest, policy_set: PolicySet
+) -> tuple[str, list[Paid], dict[str, int], dict[GrantKey, int]]:
+    """What a round reads of its ledger before it matches: the ledger's display URL, the grants
+    it holds, each fund's limit (:func:`.pool.pool_limits`) and what carried grants still owe.
+
+    An embedded ledger whose file does not exist yet (a first round, the demo's) holds nothing:
+    it is not opened, nor SQLAlchemy imported (0.2 s of a round's start-up)."""
+    from ..registry.load import is_database_url
+
+    target = request.ledger
+    if not is_database_url(target) and not Path(target).exists():
+        refuse_committed_folder(request.out_dir)  # no round recorded: the folder's own word
+        return _sqlite_display(target), [], fund_limits([], policy_set, request.as_of), {}
+    from .ledger import Ledger
+    from .pool import carried_due, pool_limits
+
+    ledger = Ledger(target)
+    try:
+        refuse_committed_folder(request.out_dir, ledger)
+        history = ledger.history()
+        limits = pool_limits(ledger, policy_set, request.as_of)
+        return ledger.display, history, limits, carried_due(ledger)
+    finally:
+        ledger.dispose()
+
+
+def _sqlite_display(path: str) -> str:
+    """``Ledger(path).display`` of an embedded ledger, as SQLAlchemy renders the URL of a SQLite
+    file (tests/rounds/test_ledger.py checks they agree): what manifest.json records."""
+    return "sqlite:///" + quote(str(Path(path)), safe=" +/")
