@@ -15,7 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .allocate import Terms
 
@@ -279,3 +281,15 @@ class RoundEntry:
     pool: RoundPool | None = None
     #: Grants of the round held back at commit after an objection (policymatch commit --withhold).
     withheld: Sequence[Withheld] = ()
+
+
+def absent_sqlite(target: str) -> str | None:
+    """The display URL of an embedded ledger (a SQLite file) whose file does not exist yet, as
+    ``Ledger(target).display`` renders it (tests/rounds/test_ledger.py checks they agree); None
+    for a database URL or a file that exists. An absent ledger holds nothing: reading it needs
+    no database, nor SQLAlchemy."""
+    from ..registry.readers import is_database_url
+
+    if is_database_url(target) or Path(target).exists():
+        return None
+    return "sqlite:///" + quote(str(Path(target)), safe=" +/")

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from .. import __version__
 from ..backends.base import Backend
@@ -30,7 +29,7 @@ from .allocate import Paid
 from .draft import Draft, RegistryInput, draft_round
 from .folder import refuse_committed_folder, refuse_links
 from .intake_notes import intake_notes
-from .ledger_records import GrantKey
+from .ledger_records import GrantKey, absent_sqlite
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
@@ -233,16 +232,14 @@ def _ledger_reads(
 
     An embedded ledger whose file does not exist yet (a first round, the demo's) holds nothing:
     it is not opened, nor SQLAlchemy imported (0.2 s of a round's start-up)."""
-    from ..registry.load import is_database_url
-
-    target = request.ledger
-    if not is_database_url(target) and not Path(target).exists():
+    display = absent_sqlite(request.ledger)
+    if display is not None:
         refuse_committed_folder(request.out_dir)  # no round recorded: the folder's own word
-        return _sqlite_display(target), [], fund_limits([], policy_set, request.as_of), {}
+        return display, [], fund_limits([], policy_set, request.as_of), {}
     from .ledger import Ledger
     from .pool import carried_due, pool_limits
 
-    ledger = Ledger(target)
+    ledger = Ledger(request.ledger)
     try:
         refuse_committed_folder(request.out_dir, ledger)
         history = ledger.history()
@@ -250,9 +247,3 @@ def _ledger_reads(
         return ledger.display, history, limits, carried_due(ledger)
     finally:
         ledger.dispose()
-
-
-def _sqlite_display(path: str) -> str:
-    """``Ledger(path).display`` of an embedded ledger, as SQLAlchemy renders the URL of a SQLite
-    file (tests/rounds/test_ledger.py checks they agree): what manifest.json records."""
-    return "sqlite:///" + quote(str(Path(path)), safe=" +/")

@@ -90,6 +90,26 @@ def test_a_first_round_needs_no_ledger_driver(tmp_path: Path) -> None:
     assert "sqlalchemy" in round_imports("o2", ledger)
 
 
+def test_checking_an_absent_ledger_opens_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ledger check`` of a SQLite ledger not created yet (scripts/demo.sh's last step) passes
+    with nothing recorded, as the reconciliation of an empty ledger does, without SQLAlchemy."""
+    ledger = tmp_path / "ledger.sqlite"
+    argv = ["ledger", "check", "--ledger", str(ledger)]
+    assert cli.main(argv) == 0
+    shown = f"sqlite:///{ledger}"
+    assert (
+        capsys.readouterr().out == f"台账核对通过（{shown}）：0 个轮次，0 笔兑现，0 条资金池流水\n"
+    )
+    assert "sqlalchemy" not in imported_after(f"from policymatch.cli import main\nmain({argv!r})")
+    sqlite3.connect(ledger).close()
+    assert cli.main(argv) == 0
+    assert (
+        capsys.readouterr().out == f"台账核对通过（{shown}）：0 个轮次，0 笔兑现，0 条资金池流水\n"
+    )
+
+
 def test_the_round_imports_the_batch_core_when_it_matches() -> None:
     """Drafting and writing a round import numba only to match (commit re-checks amounts then)."""
     assert "numba" not in imported_after("import policymatch.rounds.round")

@@ -336,6 +336,6 @@ def test_a_transaction_aborted_for_a_conflict_is_run_again(monkeypatch: pytest.M
 def test_a_ledger_not_opened_is_named_as_sqlalchemy_names_it(path: str) -> None:
     """A round whose SQLite file does not exist yet names the ledger without SQLAlchemy; its
     manifest says what ``Ledger.display`` would (the round id depends on it)."""
-    from policymatch.rounds.round import _sqlite_display
+    from policymatch.rounds.ledger_records import absent_sqlite
 
-    assert _sqlite_display(path) == Ledger(path).display
+    assert absent_sqlite(path) == Ledger(path).display
