@@ -15,11 +15,24 @@ shared machine only the ratios mean something.
   (``NUMBA_CACHE_DIR``: what a user's first run would pay without the install-time warm-up of
   ``scripts/setup.sh``), then again with that cache filled (every later run, and the first one
   after ``setup.sh``).
+
+The demo round from the command line (``policymatch run`` on the shipped policies and a
+50,000-row sample, a fresh folder and ledger each time), best wall and best user CPU of N::
+
+    .venv/bin/python -m benchmarks.bench_startup --demo 5
+    .venv/bin/python -m benchmarks.bench_startup --demo 5 --against ../main   # alternating
+
+``--against`` runs the same round with another checkout's ``policymatch`` (first on
+``PYTHONPATH``) run by run in turn with this one, and checks both wrote the same files.
 """
 
 from __future__ import annotations
 
+import argparse
+import filecmp
 import os
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,6 +105,51 @@ def measure(repeat: int = 5) -> list[tuple[str, float, str]]:
     return rows
 
 
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None) -> tuple[float, float]:
+    """Wall and user CPU seconds of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, cwd=cwd, env=env, check=True)
+    wall = time.perf_counter() - start
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+
+
+def demo_round(repeat: int, against: Path | None) -> list[str]:
+    """``policymatch run`` on the demo, best wall and user CPU of ``repeat`` runs each."""
+    with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
+        return _demo_round(Path(tmp), repeat, against)
+
+
+def _demo_round(root: Path, repeat: int, against: Path | None) -> list[str]:
+    rows = root / "sample.csv"
+    policies = str(Path(__file__).resolve().parents[1] / "policies")
+    sample = ["sample-registry", "--rows", "50000", "--seed", "1", "--policies", policies]
+    subprocess.run([CLI, *sample, "--out", str(rows)], capture_output=True, check=True)
+    checkouts: dict[str, dict[str, str] | None] = {"this checkout": None}
+    if against is not None:
+        checkouts[str(against)] = {**os.environ, "PYTHONPATH": str(against.resolve())}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in checkouts}
+    out, ledger = root / "out", root / "ledger.sqlite"
+    argv = [PYTHON, "-m", "policymatch.cli", "run", "--registry", str(rows), "--as-of"]
+    argv += ["2024-03-01", "--policies", policies, "--out", str(out), "--ledger", str(ledger)]
+    for _ in range(repeat):
+        for n, (name, env) in enumerate(checkouts.items()):
+            shutil.rmtree(root / f"out{n}", ignore_errors=True)
+            # In a folder of its own: ``python -m`` puts the working folder first on sys.path.
+            times[name].append(timed(argv, root, env))
+            out.rename(root / f"out{n}")  # the same folder and ledger path: the same manifest
+    if against is not None:
+        names = [p.name for p in (root / "out0").iterdir()]
+        _, differ, missing = filecmp.cmpfiles(root / "out0", root / "out1", names, shallow=False)
+        print(f"files that differ from {against}'s: {differ + missing or 'none'}")
+    lines = [
+        f"{'demo round':<40} {'wall':>8} {'user':>8}  (best of {repeat}, load {os.getloadavg()[0]:.1f})"
+    ]
+    for name, t in times.items():
+        lines.append(f"{name:<40} {min(w for w, _ in t):8.3f} {min(u for _, u in t):8.3f}")
+    return lines
+
+
 def table(rows: list[tuple[str, float, str]]) -> list[str]:
     base = rows[0][1]
     lines = [f"{'what':<40} {'seconds':>8} {'x pass':>7}  note"]
@@ -105,5 +163,9 @@ def test_startup() -> None:
 
 
 if __name__ == "__main__":
-    for line in table(measure()):
+    cli = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    cli.add_argument("--demo", type=int, metavar="N", help="time the demo round, best of N")
+    cli.add_argument("--against", type=Path, metavar="CHECKOUT", help="alternate with CHECKOUT")
+    options = cli.parse_args()
+    for line in demo_round(options.demo, options.against) if options.demo else table(measure()):
         print(line)

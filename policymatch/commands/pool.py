@@ -11,8 +11,8 @@ from typing import Any
 from ..errors import UsageError, simple
 from ..moneytext import fen_text
 from ..rounds.csvin import positive_fen
-from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
+from ..rounds.ledger_records import Kind
 from ..rounds.pool import KIND_TEXT, Replenishment, replenish, statements
 from ..rounds.pool_files import write_statement
 from ..rules import compile_policy_set

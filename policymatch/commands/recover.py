@@ -10,8 +10,8 @@ from typing import Any
 from ..errors import UsageError, simple
 from ..moneytext import fen_text
 from ..rounds.afterpay import Action, record
-from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
+from ..rounds.ledger_records import Kind
 from .arguments import add_ledger_argument, iso_date
 from .pool import amount_fen
 

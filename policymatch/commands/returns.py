@@ -11,8 +11,8 @@ from typing import Any
 from ..moneytext import fen_text
 from ..rounds.afterpay import Action, record
 from ..rounds.csvin import positive_fen, read_rows, required_cell
-from ..rounds.journal import Kind
 from ..rounds.ledger import Ledger
+from ..rounds.ledger_records import Kind
 from .arguments import add_ledger_argument, iso_date
 
 COLUMNS = ("uscc", "policy_id", "round", "amount", "reason")

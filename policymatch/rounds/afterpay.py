@@ -21,8 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import Diagnostic, LedgerError, simple
 from ..moneytext import fen_text
 from . import journal
-from .journal import Event, GrantHistory, Kind, State, histories, read_events
+from .journal import read_events
 from .ledger import Ledger, _lock
+from .ledger_records import Event, GrantHistory, Kind, State, histories
 
 #: The shortest round id prefix accepted (``run`` prints 12 characters).
 MIN_ROUND_PREFIX = 8

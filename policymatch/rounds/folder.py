@@ -14,12 +14,14 @@ import datetime as dt
 import json
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LedgerError, simple
-from .ledger import Ledger
 from .manifest import round_id
 from .manifest_model import MANIFEST
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 MARKER = "COMMITTED.json"
 

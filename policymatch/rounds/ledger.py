@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
@@ -38,10 +38,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from ..errors import LedgerError, simple
 from ..moneytext import fen_text
 from ..registry.load import is_database_url
-from .allocate import Candidate, Paid, Terms, ledger_filter
+from .allocate import Candidate, Paid, ledger_filter
 
-if TYPE_CHECKING:
-    from .journal import RoundPool, Withheld
+# What a commit records, without the database; its names are this module's too.
+from .ledger_records import LedgerGrant as LedgerGrant
+from .ledger_records import RoundEntry as RoundEntry
 
 SCHEMA_VERSION = 1
 #: Rows per INSERT batch when recording a round.
@@ -104,35 +105,6 @@ grants_table = sa.Table(
     sa.PrimaryKeyConstraint("policy_id", "uscc", "period", name="pm_grants_once"),
     sa.Index("pm_grants_uscc", "uscc"),
 )
-
-
-@dataclass(frozen=True)
-class LedgerGrant:
-    """One grant of a round, as recorded."""
-
-    uscc: str
-    name: str | None
-    policy_id: str
-    demand_fen: int
-    amount_fen: int
-
-
-@dataclass(frozen=True)
-class RoundEntry:
-    """A reviewed round, as the commit reads it from the round folder."""
-
-    round_id: str
-    as_of: dt.date
-    policy_set_sha256: str
-    registry_sha256: str | None
-    software_version: str
-    folder: str
-    terms: Mapping[str, Terms]
-    grants: Sequence[LedgerGrant]
-    #: The pool terms of the round (scale, appropriations, issuers); None: no pool accounting.
-    pool: RoundPool | None = None
-    #: Grants of the round held back at commit after an objection (policymatch commit --withhold).
-    withheld: Sequence[Withheld] = ()
 
 
 @dataclass(frozen=True)

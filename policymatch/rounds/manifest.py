@@ -28,7 +28,7 @@ from ..rules import PolicySet
 from .allocate import Terms
 from .bounds import check_grants, computed_demands, round_terms
 from .draft import Draft
-from .ledger import LedgerGrant, RoundEntry
+from .ledger_records import LedgerGrant, RoundEntry
 from .manifest_model import FORMAT, MANIFEST, Manifest, parse_manifest, policy_entry
 from .outputs import ENCODING, restore, sha256_file
 from .pool import pool_manifest, round_pool

@@ -16,16 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LedgerError, UsageError, simple
 from ..moneytext import fen_text
 from ..rules import PolicySet
-from . import journal
 from .allocate import budget_fen
-from .journal import (
+from .ledger_records import (
     SIGN,
     Event,
     FundTerms,
@@ -35,9 +32,12 @@ from .journal import (
     balances,
     carried,
     openings,
-    read_events,
 )
-from .ledger import Ledger, _lock
+
+# The ledger's modules bring SQLAlchemy: they are imported where the database is read or
+# written, not by a round that has no ledger yet, nor by its manifest (the pool block).
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 
 def fund_terms(policy_set: PolicySet) -> dict[str, FundTerms]:
@@ -105,6 +105,10 @@ def read_pool(block: Any) -> RoundPool | None:
 
 
 def _events(ledger: Ledger, until: dt.date | None = None) -> list[Event]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .journal import read_events
+
     try:
         if ledger.is_sqlite_file and not ledger._exists():
             return []
@@ -116,7 +120,11 @@ def _events(ledger: Ledger, until: dt.date | None = None) -> list[Event]:
 
 def pool_limits(ledger: Ledger, policy_set: PolicySet, as_of: dt.date) -> dict[str, int]:
     """Per fund with a scale or an appropriation for the year: what a round may pay out now."""
-    events = _events(ledger)
+    return fund_limits(_events(ledger), policy_set, as_of)
+
+
+def fund_limits(events: Sequence[Event], policy_set: PolicySet, as_of: dt.date) -> dict[str, int]:
+    """:func:`pool_limits` from the journal's ``events`` (none: a ledger that does not exist)."""
     terms = fund_terms(policy_set)
     out = {}
     for fid in terms:
@@ -152,6 +160,11 @@ def replenish(ledger: Ledger, policy_set: PolicySet, r: Replenishment) -> int:
     """Record a 回补 in one transaction (the lock held); returns the fund's new balance.
     Refused, with nothing recorded: an unknown fund, a source the fund does not take, a
     department that owes the pool less than the amount."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import journal
+    from .ledger import _lock
+
     terms = fund_terms(policy_set)
     if r.fund not in terms:
         raise _refuse(
@@ -171,7 +184,7 @@ def replenish(ledger: Ledger, policy_set: PolicySet, r: Replenishment) -> int:
         ledger.create()
         with ledger.engine.begin() as conn:
             _lock(conn)
-            events = read_events(conn)
+            events = journal.read_events(conn)
             owed = statement(events, r.fund).owed.get(r.department, 0)
             if r.amount_fen > owed:
                 raise LedgerError(

@@ -6,8 +6,10 @@ time follows (pandas, numpy, numba, pyarrow, pydantic and SQLAlchemy are most of
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +70,44 @@ def test_a_draft_needs_no_ledger_driver() -> None:
     """Matching and allocating in memory do not import SQLAlchemy: only the ledger does."""
     assert "sqlalchemy" not in imported_after("import policymatch.rounds.draft")
     assert "sqlalchemy" not in imported_after("import policymatch.rounds.intake_notes")
+
+
+def test_a_first_round_needs_no_ledger_driver(tmp_path: Path) -> None:
+    """A round whose SQLite ledger does not exist yet (the demo's) reads nothing of it: SQLAlchemy
+    is not imported; the round with a ledger file imports it."""
+    rows = tmp_path / "r.csv"
+    cli.main(["sample-registry", "--rows", "50", "--policies", "policies/", "--out", str(rows)])
+    run = ["run", "--registry", str(rows), "--as-of", "2024-03-01", "--policies", "policies/"]
+
+    def round_imports(out: str, ledger: Path) -> set[str]:
+        argv = [*run, "--out", str(tmp_path / out), "--ledger", str(ledger)]
+        return imported_after(f"from policymatch.cli import main\nmain({argv!r})")
+
+    ledger = tmp_path / "ledger.sqlite"
+    assert "sqlalchemy" not in round_imports("o1", ledger)
+    assert not ledger.exists()
+    sqlite3.connect(ledger).close()  # an empty database: the ledger is read
+    assert "sqlalchemy" in round_imports("o2", ledger)
+
+
+def test_checking_an_absent_ledger_opens_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ledger check`` of a SQLite ledger not created yet (scripts/demo.sh's last step) passes
+    with nothing recorded, as the reconciliation of an empty ledger does, without SQLAlchemy."""
+    ledger = tmp_path / "ledger.sqlite"
+    argv = ["ledger", "check", "--ledger", str(ledger)]
+    assert cli.main(argv) == 0
+    shown = f"sqlite:///{ledger}"
+    assert (
+        capsys.readouterr().out == f"台账核对通过（{shown}）：0 个轮次，0 笔兑现，0 条资金池流水\n"
+    )
+    assert "sqlalchemy" not in imported_after(f"from policymatch.cli import main\nmain({argv!r})")
+    sqlite3.connect(ledger).close()
+    assert cli.main(argv) == 0
+    assert (
+        capsys.readouterr().out == f"台账核对通过（{shown}）：0 个轮次，0 笔兑现，0 条资金池流水\n"
+    )
 
 
 def test_the_round_imports_the_batch_core_when_it_matches() -> None:

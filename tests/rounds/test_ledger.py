@@ -328,3 +328,14 @@ def test_a_transaction_aborted_for_a_conflict_is_run_again(monkeypatch: pytest.M
     with pytest.raises(OperationalError):
         ledger_module.retrying(other)
     assert len(tries) == 1  # not a conflict: not run again
+
+
+@pytest.mark.parametrize(
+    "path", ["ledger.sqlite", "/tmp/l.sqlite", "./a//b.sqlite", "台账 #1?%&+.sqlite", ":memory:"]
+)
+def test_a_ledger_not_opened_is_named_as_sqlalchemy_names_it(path: str) -> None:
+    """A round whose SQLite file does not exist yet names the ledger without SQLAlchemy; its
+    manifest says what ``Ledger.display`` would (the round id depends on it)."""
+    from policymatch.rounds.ledger_records import absent_sqlite
+
+    assert absent_sqlite(path) == Ledger(path).display
