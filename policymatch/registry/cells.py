@@ -64,12 +64,17 @@ _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[_USCC_CHECK] = True
 
 
-def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
+def uscc_check_bytes(bodies: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
     """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
-    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized."""
+    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized. Where a
+    body has a byte outside the alphabet its check is meaningless, and ``allowed`` (a bool per
+    body, if given) is cleared there."""
     total = np.zeros(len(bodies), dtype=np.int32)
     for position, weight in enumerate(_WEIGHTS):  # column by column: no n x 17 temporaries
-        total += _USCC_VALUE[bodies[:, position]] * np.int32(weight)
+        byte = np.ascontiguousarray(bodies[:, position])  # (lookups run faster unstrided)
+        total += _USCC_VALUE[byte] * np.int32(weight)
+        if allowed is not None:
+            allowed &= _USCC_ALLOWED[byte]
     checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
     return checks
 
@@ -626,7 +631,12 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
     if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
         data, start, end = _layout(_single_array(column.text))
         candidates = np.flatnonzero(present & (end - start == 18))
-        block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
+        first = int(start[candidates[0]]) if len(candidates) else 0
+        if len(candidates) and int(end[candidates[-1]]) - first == 18 * len(candidates):
+            # Back to back in the buffer (only empty cells among them, as in a clean file): a view.
+            block = data[first : first + 18 * len(candidates)].reshape(-1, 18)
+        else:
+            block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
     else:
         import re
 
@@ -640,10 +650,10 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
         candidates = np.flatnonzero(shaped)
         block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
         block = block.reshape(-1, 18)
-    alphabet = _USCC_ALLOWED[block].all(axis=1)
-    candidates, block = candidates[alphabet], block[alphabet]
+    alphabet = _USCC_ALLOWED[block[:, 17]]
+    checks = uscc_check_bytes(block, alphabet)
     valid = np.zeros(len(codes), dtype=bool)
-    valid[candidates[block[:, 17] == uscc_check_bytes(block)]] = True
+    valid[candidates[alphabet & (block[:, 17] == checks)]] = True
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message

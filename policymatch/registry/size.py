@@ -280,12 +280,12 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
         missing = np.flatnonzero(given.isna().to_numpy())
         if given.dtype != object:  # Arrow text: the given cells stay Arrow
             if len(missing):
-                derived = _derived(frame.iloc[missing][[*_COLUMN.values(), "industry"]])
+                derived = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
                 given = arrow_text_series(replaced(given, missing, derived), index=frame.index)
             return given.rename("size")
         out = given.to_numpy(dtype=object, copy=True)
         if len(missing):
-            out[missing] = _derived(frame.iloc[missing][[*_COLUMN.values(), "industry"]])
+            out[missing] = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
     return pd.Series(out, index=frame.index, name="size", dtype=object)
 
 
