@@ -32,4 +32,6 @@ def holds_any(values: pa.Array, found: bytes) -> bool:
     UTF-8 character); True when the array is not text, which a caller must then look at."""
     if not is_text(values):
         return True
-    return bool(np.isin(cell_bytes(values), np.frombuffer(found, dtype=np.uint8)).any())
+    data = cell_bytes(values)
+    # One comparison per byte value: np.isin widens every byte to an index first, 3x slower.
+    return any(bool((data == byte).any()) for byte in found)

@@ -102,16 +102,20 @@ class Typed:
     layout: np.ndarray  # bool: wholly empty row, not a record
 
 
-def type_chunk(chunk: RawChunk, cols: Columns, schema: Schema, blank_is_layout: bool) -> Typed:
+def type_chunk(
+    chunk: RawChunk, cols: Columns, schema: Schema, blank_is_layout: bool, arrow_text: bool = False
+) -> Typed:
+    """Type and check a chunk; with ``arrow_text`` its text columns are Arrow strings
+    (:mod:`.frame`)."""
     n = len(chunk)
     typed: dict[str, pd.Series] = {}
     columns: list[TypedColumn] = []
     keys = None
     for index, fld in cols.fields:
-        column = type_column(fld, chunk.columns[index])
+        column = type_column(fld, chunk.columns[index], arrow_text)
         if fld is cols.key_field and column.text is not None:
             # A code typed from text is its stripped text, None where blank: the keys as written.
-            keys = column.values.to_numpy(dtype=object, copy=True)
+            keys = column.values.to_numpy(dtype=object, na_value=None, copy=True)
         check_single_line(fld, column)
         if fld is cols.key_field:
             check_uscc(fld, column)
@@ -137,7 +141,7 @@ def type_chunk(chunk: RawChunk, cols: Columns, schema: Schema, blank_is_layout: 
     # The frame.py contract (conform's columns and dtypes), built without copying or looping.
     frame = pd.DataFrame(
         {
-            f.name: typed[f.name] if f.name in typed else null_column(f, n)
+            f.name: typed[f.name] if f.name in typed else null_column(f, n, arrow_text)
             for f in schema.input_fields
         },
         index=pd.RangeIndex(n),
@@ -186,6 +190,7 @@ class Assembler:
     held: list[Held] = field(default_factory=list)
     parts: list[pd.DataFrame] = field(default_factory=list)  # typed rows of held keys, by chunk
     records: int = 0  # records seen (for the consistency check of chunked reads)
+    arrow_text: bool = False  # text columns as Arrow strings (see :func:`type_chunk`)
 
     def __post_init__(self) -> None:
         self._repeated = np.fromiter(self.repeated, dtype=np.uint64, count=len(self.repeated))
@@ -215,7 +220,9 @@ class Assembler:
 
     def chunk(self, raw: RawChunk) -> RegistryLoad:
         self.records += len(raw) + len(raw.broken)
-        typed = type_chunk(raw, self.cols, self.schema, self.source.blank_rows_are_layout)
+        typed = type_chunk(
+            raw, self.cols, self.schema, self.source.blank_rows_are_layout, self.arrow_text
+        )
         rejected: list[RejectedRow] = []
         broken_keys = np.asarray([broken_key(b, self.cols) for b in raw.broken], dtype=object)
         for b, key, hold in zip(
@@ -286,7 +293,7 @@ class Assembler:
             everything = pd.concat(self.parts, ignore_index=True)
             frame = everything.iloc[[int(sizes[h.part]) + h.offset for h in kept]]
         else:
-            frame = empty_frame(self.schema)
+            frame = empty_frame(self.schema, self.arrow_text)
         return self.load(frame, rejected, len(self.held))
 
     def held_counts(self) -> dict[int, int]:

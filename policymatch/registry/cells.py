@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ..schema import SCALE, Field, FieldType
 from ..values import _FALSE, _TRUE, is_blank, parse_code, parse_value
-from .frame import DTYPES, to_cell
+from .frame import DTYPES, arrow_text_series, to_cell
 from .runaway import BREAK_PATTERN, may_break
 from .uscc import _WEIGHTS, ALPHABET, uscc_problem
 
@@ -64,12 +64,17 @@ _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[_USCC_CHECK] = True
 
 
-def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
+def uscc_check_bytes(bodies: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
     """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
-    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized."""
+    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized. Where a
+    body has a byte outside the alphabet its check is meaningless, and ``allowed`` (a bool per
+    body, if given) is cleared there."""
     total = np.zeros(len(bodies), dtype=np.int32)
     for position, weight in enumerate(_WEIGHTS):  # column by column: no n x 17 temporaries
-        total += _USCC_VALUE[bodies[:, position]] * np.int32(weight)
+        byte = np.ascontiguousarray(bodies[:, position])  # (lookups run faster unstrided)
+        total += _USCC_VALUE[byte] * np.int32(weight)
+        if allowed is not None:
+            allowed &= _USCC_ALLOWED[byte]
     checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
     return checks
 
@@ -201,12 +206,19 @@ def hash_keys(keys: np.ndarray) -> np.ndarray:
 
 
 class _Cells:
-    """The frame cells of one column under construction (a value array and a null mask)."""
+    """The frame cells of one column under construction (a value array and a null mask).
 
-    def __init__(self, field: Field, n: int) -> None:
+    With ``arrow`` a text column is built as Arrow strings (pandas' ``str`` dtype): the cells
+    typed by the fast path are taken from the source's stripped text (:meth:`share`), never
+    turned into Python strings; only the few that ``parse_value`` typed are."""
+
+    def __init__(self, field: Field, n: int, arrow: bool = False) -> None:
         self.field = field
         kind = field.type
         self.null = np.ones(n, dtype=bool)
+        self.arrow = arrow and kind in _TEXT_TYPES
+        self.text: Any = None  # Arrow text whose cells at ``shared`` are the column's
+        self.shared = np.zeros(n, dtype=bool)
         if kind in _TEXT_TYPES:
             self.data: np.ndarray = np.full(n, None, dtype=object)
         elif kind is FieldType.DATE:
@@ -220,8 +232,19 @@ class _Cells:
         self.data[positions] = values
         self.null[positions] = False
 
+    def share(self, done: np.ndarray, text: Any) -> None:
+        """The cells ``done`` are the cells of ``text`` (the column's stripped Arrow text)."""
+        if not self.arrow:
+            self.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
+            return
+        self.text = text
+        self.shared = done
+        self.null[done] = False
+
     def series(self) -> pd.Series:
         kind = self.field.type
+        if self.arrow:
+            return arrow_text_series(self._arrow_text())
         if kind is FieldType.TAGS:
             return pd.Series(self.data)
         if kind in _TEXT_TYPES or kind is FieldType.DATE:
@@ -230,10 +253,22 @@ class _Cells:
             return pd.Series(pd.arrays.BooleanArray(self.data, self.null))
         return pd.Series(pd.arrays.IntegerArray(self.data, self.null))
 
+    def _arrow_text(self) -> Any:
+        put = ~self.null & ~self.shared  # typed by parse_value: Python values already
+        if self.text is None:
+            return pa.array(self.data, pa.large_string(), from_pandas=True)
+        text = _single_array(self.text)
+        if not self.shared.all():
+            text = pc.if_else(pa.array(self.shared), text, pa.scalar(None, text.type))
+        if put.any():
+            values = pa.array(self.data[put], text.type)
+            text = pc.replace_with_mask(text, pa.array(put), values)
+        return text
 
-def null_column(field: Field, n: int) -> pd.Series:
+
+def null_column(field: Field, n: int, arrow_text: bool = False) -> pd.Series:
     """An all-null column of ``field`` (tags: empty sets), built without a Python loop."""
-    return _Cells(field, n).series()
+    return _Cells(field, n, arrow_text).series()
 
 
 # --- vectorized paths -------------------------------------------------------------------------
@@ -320,7 +355,7 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
     done = np.zeros(len(todo), dtype=bool)
     if kind in (FieldType.CODE, FieldType.STRING):
         done = todo.copy()
-        cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
+        cells.share(done, text)
     elif kind is FieldType.INTEGER:
         done = _matching(text, todo, _INTEGER, _bytes(text).plain(15))
         picked = pc.cast(text.filter(pa.array(done)), pa.int64())
@@ -341,7 +376,7 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
         done = plain | percent
     elif kind is FieldType.ENUM:
         done = todo & _numpy(pc.is_in(text, value_set=pa.array(field.values, pa.string())))
-        cells.put(np.flatnonzero(done), _objects(text.filter(pa.array(done))))
+        cells.share(done, text)
     elif kind is FieldType.BOOLEAN:
         words = pa.array(list(_BOOLEAN_TEXTS), pa.string())
         done = todo & _numpy(pc.is_in(text, value_set=words))
@@ -533,11 +568,12 @@ def _slow(
     cells.put(positions[keep], table[where[keep]])
 
 
-def type_column(field: Field, raw: pd.Series) -> TypedColumn:
-    """Type ``raw`` (one source column of a chunk) as ``field``."""
+def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> TypedColumn:
+    """Type ``raw`` (one source column of a chunk) as ``field``; with ``arrow_text`` a code,
+    string or enum field as Arrow strings (see :mod:`.frame`)."""
     n = len(raw)
     raw = raw.reset_index(drop=True)
-    cells = _Cells(field, n)
+    cells = _Cells(field, n, arrow_text)
     problem = np.full(n, -1, dtype=np.int32)
     done = np.zeros(n, dtype=bool)
     numbers = decimals(raw)
@@ -590,15 +626,21 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
     """Add the key problems: missing, or not a valid unified social credit code."""
     if column.blank.any():
         column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
-    codes = column.values.to_numpy(dtype=object)
+    codes: Any = column.values.array  # a cell as Python text only where a message shows it
     present = (column.problem < 0) & ~column.blank
     if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
         data, start, end = _layout(_single_array(column.text))
         candidates = np.flatnonzero(present & (end - start == 18))
-        block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
+        first = int(start[candidates[0]]) if len(candidates) else 0
+        if len(candidates) and int(end[candidates[-1]]) - first == 18 * len(candidates):
+            # Back to back in the buffer (only empty cells among them, as in a clean file): a view.
+            block = data[first : first + 18 * len(candidates)].reshape(-1, 18)
+        else:
+            block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
     else:
         import re
 
+        codes = column.values.to_numpy(dtype=object)
         pattern = re.compile(_USCC)
         shaped = present & np.fromiter(
             (isinstance(c, str) and pattern.fullmatch(c) is not None for c in codes),
@@ -608,10 +650,10 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
         candidates = np.flatnonzero(shaped)
         block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
         block = block.reshape(-1, 18)
-    alphabet = _USCC_ALLOWED[block].all(axis=1)
-    candidates, block = candidates[alphabet], block[alphabet]
+    alphabet = _USCC_ALLOWED[block[:, 17]]
+    checks = uscc_check_bytes(block, alphabet)
     valid = np.zeros(len(codes), dtype=bool)
-    valid[candidates[block[:, 17] == uscc_check_bytes(block)]] = True
+    valid[candidates[alphabet & (block[:, 17] == checks)]] = True
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message

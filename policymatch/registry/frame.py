@@ -13,7 +13,13 @@ boolean             ``boolean``
 tags                ``int64`` bit set: bit *i* is the field's *i*-th value; never null
 ==================  =====================================================================
 
-:func:`to_record` turns a row back into the Python values of :mod:`policymatch.values`.
+A reader asked for ``arrow_text`` (:func:`policymatch.registry.load.iter_registry`, which the
+streaming round uses) gives code, string and enum columns as :data:`ARROW_TEXT` instead: pandas'
+``str`` dtype, Arrow strings with NaN for null, so that no Python string is made for a cell
+nobody reads as Python. Every backend reads both forms.
+
+:func:`to_record` turns a row back into the Python values of :mod:`policymatch.values` (a null
+text cell of either form is None).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import SCALE, Field, FieldType, Schema
 from ..values import Value
@@ -40,6 +48,27 @@ DTYPES: dict[FieldType, str] = {
     FieldType.BOOLEAN: "boolean",
     FieldType.TAGS: "int64",
 }
+
+
+#: pandas' default string dtype (Arrow strings, null NaN, what ``astype("str")`` gives): the
+#: code, string and enum columns of a frame read with ``arrow_text``.
+ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def arrow_text_series(text: Any, index: pd.Index | None = None) -> pd.Series:
+    """Arrow text (one array) as a ``str`` Series; large_string cells are not copied."""
+    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=ARROW_TEXT), index=index)
+
+
+def replaced(column: pd.Series, positions: np.ndarray, values: np.ndarray) -> Any:
+    """The Arrow text of a ``str`` column with the cells at ``positions`` set to ``values``
+    (str or None), no other cell made a Python string."""
+    text = pa.array(column.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    mask = np.zeros(len(text), dtype=bool)
+    mask[positions] = True
+    return pc.replace_with_mask(text, pa.array(mask), pa.array(values, text.type))
 
 
 def tag_bits(field: Field, tags: Iterable[str]) -> int:
@@ -92,12 +121,13 @@ def from_cell(field: Field, cell: Any) -> Value:
     return str(cell)
 
 
-def empty_column(field: Field, n: int) -> pd.Series:
+def empty_column(field: Field, n: int, arrow_text: bool = False) -> pd.Series:
     if field.type is FieldType.TAGS:
         return pd.Series(np.zeros(n, dtype=np.int64))
     if field.type is FieldType.DATE:
         return pd.Series(pd.NaT, index=range(n), dtype=DTYPES[field.type])
-    return pd.Series([None] * n, dtype=DTYPES[field.type])
+    text = arrow_text and field.type.is_text
+    return pd.Series([None] * n, dtype=ARROW_TEXT if text else DTYPES[field.type])
 
 
 def column(field: Field, cells: list[Any]) -> pd.Series:
@@ -126,8 +156,8 @@ def frame_from_records(records: Iterable[Mapping[str, Value]], schema: Schema) -
     return frame
 
 
-def empty_frame(schema: Schema) -> pd.DataFrame:
-    return pd.DataFrame({f.name: empty_column(f, 0) for f in schema.input_fields})
+def empty_frame(schema: Schema, arrow_text: bool = False) -> pd.DataFrame:
+    return pd.DataFrame({f.name: empty_column(f, 0, arrow_text) for f in schema.input_fields})
 
 
 def to_record(frame: pd.DataFrame, position: int, schema: Schema) -> dict[str, Value]:

@@ -146,13 +146,15 @@ def iter_registry(
     chunk_rows: int = 200_000,
     require: Iterable[str] | None = None,
     allow_missing: Iterable[str] = (),
+    arrow_text: bool = False,
 ) -> Iterator[RegistryLoad]:
     """Load a registry in chunks of at most ``chunk_rows`` source rows, in bounded memory.
 
     Each chunk is a :class:`RegistryLoad` for its rows (the last may also hold the rows of
     repeated codes, decided once all are read); together they equal :func:`read_registry`.
     Memory: one chunk, plus 8 bytes a row for the first pass over the code column, plus the
-    rows of repeated codes.
+    rows of repeated codes. ``arrow_text``: code, string and enum columns as Arrow strings
+    (pandas' ``str`` dtype, see :mod:`.frame`), for a consumer that reads them as Arrow.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -163,7 +165,7 @@ def iter_registry(
         before = src.fingerprint()
         hashes, records = _first_pass(src, cols, chunk_rows)
         repeated = repeated_keys(hashes)
-        assembler = Assembler(schema, cols, repeated, src)
+        assembler = Assembler(schema, cols, repeated, src, arrow_text=arrow_text)
         yielded = False
         for chunk in src.chunks(chunk_rows):
             load = assembler.chunk(chunk)
@@ -180,7 +182,7 @@ def iter_registry(
         if final is not None:
             yield final
         elif not yielded:
-            yield assembler.load(empty_frame(schema), [], 0)
+            yield assembler.load(empty_frame(schema, arrow_text), [], 0)
 
 
 def merge_loads(loads: Iterable[RegistryLoad]) -> RegistryLoad:

@@ -44,6 +44,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..schema import SIZES
+from .frame import arrow_text_series, replaced
 
 Metric = Literal["employees", "revenue", "assets"]
 BoolArray = npt.NDArray[np.bool_]
@@ -269,16 +270,22 @@ def _column(frame: pd.DataFrame, name: str) -> tuple[npt.NDArray[np.int64], Bool
 def derive_size(frame: pd.DataFrame) -> pd.Series:
     """The ``size`` column of a typed registry frame: given cells kept, null cells derived.
 
-    Agrees with :func:`classify_size` row by row; the result is an ``object`` Series of size
-    strings or None, on the frame's index.
+    Agrees with :func:`classify_size` row by row; the result is a Series of size strings or
+    None, on the frame's index: ``object``, or ``str`` (Arrow) where the frame's is.
     """
     if "size" not in frame.columns:
         out = _derived(frame)
     else:  # only the rows without a size are derived (a registry gives most)
-        out = frame["size"].to_numpy(dtype=object, copy=True)
-        missing = np.flatnonzero(frame["size"].isna().to_numpy())
+        given = frame["size"]
+        missing = np.flatnonzero(given.isna().to_numpy())
+        if given.dtype != object:  # Arrow text: the given cells stay Arrow
+            if len(missing):
+                derived = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
+                given = arrow_text_series(replaced(given, missing, derived), index=frame.index)
+            return given.rename("size")
+        out = given.to_numpy(dtype=object, copy=True)
         if len(missing):
-            out[missing] = _derived(frame.iloc[missing][[*_COLUMN.values(), "industry"]])
+            out[missing] = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
     return pd.Series(out, index=frame.index, name="size", dtype=object)
 
 

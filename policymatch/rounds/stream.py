@@ -100,6 +100,7 @@ class ChunkedMatcher:
             chunk_rows=self.chunk_rows,
             require=ir.registry_fields(policy_set.in_force(request.as_of)),
             allow_missing=request.allow_missing,
+            arrow_text=True,  # the match and the kept columns read text as Arrow
         )
 
         def frames() -> Iterator[pd.DataFrame]:

@@ -87,3 +87,17 @@ def test_rows_of_late_chunks_outgrow_int32_without_wrapping() -> None:
     late = raw.shifted(2_000_000_000)
     assert late.near["row"][0].tolist() == [2_000_000_005, 2_300_000_000]
     assert late.near["row"][0].dtype == np.int64
+
+
+@pytest.mark.parametrize("backend", ["reference", "vectorized"])
+@FEW
+@given(case=cases(max_policies=3, max_rows=25))
+def test_text_columns_as_arrow_strings_match_the_same(backend: str, case: Case) -> None:
+    """A frame read with ``arrow_text`` (code, string and enum columns of dtype ``str``, null
+    NaN) matches as the frame of Python strings does, whole and in chunks."""
+    engine = Engine(policy_set(case), backend)
+    whole = engine.match(case.frame, case.as_of)
+    text = {f.name: "str" for f in case.schema.input_fields if f.type.is_text}
+    arrow = case.frame.astype({n: t for n, t in text.items() if n in case.frame.columns})
+    assert_same_result(engine.match(arrow, case.as_of), whole)
+    assert_same_result(engine.match_chunks(chunks_of(arrow, [5, 11]), case.as_of), whole)

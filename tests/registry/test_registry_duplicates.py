@@ -3,6 +3,7 @@ across chunks as within one, and every row is accounted for."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,9 +21,11 @@ HEADER = ["统一社会信用代码", "企业名称", "上年营业收入"]
 def loads(path: Path) -> list[object]:
     """The one-shot load, and chunked loads put together, which must agree."""
     whole = read_registry(path, S)
-    for size in (1, 3):
-        merged = merge_loads(iter_registry(path, S, chunk_rows=size))
-        pd.testing.assert_frame_equal(merged.frame, whole.frame)
+    text = {f.name: "str" for f in S.input_fields if f.type.is_text}
+    for size, arrow_text in itertools.product((1, 3), (False, True)):
+        merged = merge_loads(iter_registry(path, S, chunk_rows=size, arrow_text=arrow_text))
+        want = whole.frame.astype(text) if arrow_text else whole.frame
+        pd.testing.assert_frame_equal(merged.frame, want)
         assert merged.rejected == whole.rejected
         assert merged.rows_read == whole.rows_read
     return [whole]

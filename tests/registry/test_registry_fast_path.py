@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from policymatch.registry.cells import (
     labelled,
     type_column,
 )
+from policymatch.registry.frame import ARROW_TEXT
 from policymatch.registry.readers import arrow_to_raw
 from policymatch.schema import STANDARD_SCHEMA, Field, FieldType
 from policymatch.values import is_blank
@@ -112,9 +114,29 @@ def assert_same(field: Field, raws: list[object], column: object) -> None:
 
 
 @SETTINGS
-@given(cells=st.lists(cell_text, min_size=1, max_size=12), field=st.sampled_from(FIELDS))
-def test_text_cells_typed_in_arrow_are_the_cell_parser(cells: list[str], field: Field) -> None:
-    assert_same(field, cells, type_column(field, pd.Series(cells, dtype="str")))
+@given(
+    cells=st.lists(cell_text, min_size=1, max_size=12),
+    field=st.sampled_from(FIELDS),
+    arrow_text=st.booleans(),
+)
+def test_text_cells_typed_in_arrow_are_the_cell_parser(
+    cells: list[str], field: Field, arrow_text: bool
+) -> None:
+    column = type_column(field, pd.Series(cells, dtype="str"), arrow_text)
+    assert_same(field, cells, column)
+    if field.type.is_text:
+        assert column.values.dtype == (ARROW_TEXT if arrow_text else object)
+
+
+@pytest.mark.parametrize("arrow_text", [False, True])
+def test_cells_of_other_types_typed_as_text_fields(arrow_text: bool) -> None:
+    """A code, string or enum column that is not text (an Excel or SQL column of numbers and
+    dates) goes through the cell parser, and with ``arrow_text`` still gives Arrow strings."""
+    cells = [12345, None, 3.5, " 有限责任公司 ", dt.date(2023, 1, 5), True, "  ", "合伙企业"]
+    for field in (f for f in FIELDS if f.type.is_text):
+        column = type_column(field, pd.Series(cells, dtype=object), arrow_text)
+        assert_same(field, cells, column)
+        assert column.values.dtype == (ARROW_TEXT if arrow_text else object)
 
 
 @SETTINGS

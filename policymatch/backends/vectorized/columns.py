@@ -26,6 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
 from . import bits as B
 from .bits import Bits, IntArray
@@ -175,7 +178,18 @@ def known_of(col: Column, rows: Rows) -> Bits:
 
 
 def text_column(values: ObjArray | pd.Series) -> Text:
-    """Text from one str-or-None per row (an Arrow-backed column is factorised by Arrow)."""
+    """Text from one str-or-None per row, or from an Arrow-backed column: that one is
+    factorised by Arrow, and only its distinct values become Python strings."""
+    if isinstance(values, pd.Series) and isinstance(values.array, ArrowStringArray):
+        text = pa.array(values.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        encoded = pc.dictionary_encode(text)
+        # Writable (a copy): the compiled kernels are cached for writable arrays only.
+        indices: npt.NDArray[np.int32] = encoded.indices.fill_null(-1).to_numpy(
+            zero_copy_only=False, writable=True
+        )
+        return Text(indices, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object))
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Narrow codes: every text test gathers through them, and four bytes move faster than eight.
     narrow = np.int32 if len(uniques) < 2**31 else np.int64
