@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,6 +44,8 @@ _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: Characters XML 1.0 cannot carry (RE2 syntax for Arrow, Python's for the rare fix-up).
 _CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: What _escaped changes: the three characters XML escapes, and those.
+_SPECIAL_RE2 = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 #: Rows rendered at a time (bounds memory, and Arrow's 2 GB string arrays).
 CHUNK = 100_000
 
@@ -110,6 +113,11 @@ def too_long(values: pa.Array) -> pa.Array:
     """Which text values exceed :data:`CELL_LIMIT` (a cheap bound first: a character is at
     most two UTF-16 units, so only values over half the limit need counting). A column held as
     row numbers into its values (a dictionary array) is judged on its values."""
+    held = values.dictionary if pa.types.is_dictionary(values.type) else values
+    # A character is never fewer UTF-8 bytes than UTF-16 units: a column whose longest value
+    # fits in bytes fits in a cell, seen from its offsets alone (the usual case).
+    if len(held) == 0 or (pc.max(pc.binary_length(held)).as_py() or 0) <= CELL_LIMIT:
+        return pa.array(np.zeros(len(values), dtype=bool))
     if pa.types.is_dictionary(values.type):
         if len(values.dictionary) > len(values):  # a few rows of a registry column: those rows
             return too_long(values.dictionary_decode())
@@ -170,6 +178,9 @@ class PageSetup:
 def _escaped(values: pa.Array) -> pa.Array:
     """Text safe inside an XML element: & < > escaped; characters XML cannot carry written
     the way Excel does (``_x0001_``), which is rare enough to do in Python."""
+    # One pass says whether there is anything to do: most text holds none of them.
+    if not pc.any(pc.match_substring_regex(values, _SPECIAL_RE2)).as_py():
+        return values
     for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         if pc.any(pc.match_substring(values, raw)).as_py():
             values = pc.replace_substring(values, raw, entity)
