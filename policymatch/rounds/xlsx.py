@@ -2,11 +2,13 @@
 
 Why not XlsxWriter: it spends some 20 µs of Python per cell, and the lists of a county-sized
 round hold around a million cells (20 s, against a 5 s budget for the whole round). This writer
-does what the round's workbook needs (inline strings, numbers with a built-in format, a bold
+does what the round's workbook needs (shared strings, numbers with a built-in format, a bold
 header, frozen header rows, column widths, an autofilter), building the XML of whole columns at
-once in Arrow's compute kernels and streaming each sheet straight into the zip, so memory stays
-flat. Output is deterministic: fixed zip dates and a creation date given by the caller. Excel,
-LibreOffice and openpyxl read it.
+once in Arrow's compute kernels. The cells are kept (as Arrow arrays, the lists' own text) until
+the workbook closes, when its strings are numbered in one pass; then each sheet is streamed into
+the zip a block of rows at a time, deflated on a thread of its own. Output is deterministic:
+fixed zip dates and a creation date given by the caller. Excel, LibreOffice and openpyxl read
+it.
 """
 
 from __future__ import annotations
