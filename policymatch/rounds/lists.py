@@ -396,9 +396,10 @@ def _funds(draft: Draft) -> list[tuple[Any, ...]]:
     """One row per fund: what its 免申即享 policies asked of it and what it paid."""
     paying = {pid for pid, t in draft.terms.items() if t.draws_on_budget}
     fund_of = {pid: t.fund for pid, t in draft.terms.items()}
-    eligible = Counter(
-        fund_of[pid] for pid in draft.match.batch.grants["policy_id"] if pid in paying
-    )
+    eligible: Counter[str] = Counter()
+    for pid, n in draft.match.batch.grants["policy_id"].value_counts().items():
+        if pid in paying:  # counted by policy first: one step a policy, not one an enterprise
+            eligible[fund_of[pid]] += int(n)
     grants = Counter(fund_of[g.candidate.policy_id] for g in draft.allocation.grants)
     rows: list[tuple[Any, ...]] = []
     for use in draft.allocation.fund_budgets:

@@ -220,8 +220,9 @@ def _codes(column: pd.Series, rows: Sequence[int]) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
-def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
-    """The page's HTML."""
+def page(draft: Draft, lists: RoundLists, list_id: str) -> tuple[str, str]:
+    """The page's HTML before and after the round id, which is known only once the manifest is
+    written: the page is made beside the lists, and :func:`write_report` puts the id in."""
     alloc = draft.allocation
     reg = draft.registry
     rows = [g.candidate.row for g in alloc.grants]
@@ -232,13 +233,15 @@ def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
     regions = [v or "（空）" for v in _codes(frame["region"], rows)]
     industries = [v[:1].upper() or "（空）" for v in _codes(frame["industry"], rows)]
     granted, demand = sum(amounts), sum(demands)
-    s: list[str] = [
+    head = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>兑现轮次报告 {draft.as_of.isoformat()}</title><style>{_CSS}</style></head><body>",
         f"<h1>惠企政策兑现轮次报告（基准日期 {draft.as_of.isoformat()}）</h1>",
-        f'<p class="meta">轮次编号 <code data-figure="round_id">{round_id[:12]}</code>'
-        f" · 清单编号（打印页脚） <code>{list_id[:12]}</code> · 登记表 "
+        '<p class="meta">轮次编号 <code data-figure="round_id">',
+    ]
+    s: list[str] = [
+        f"</code> · 清单编号（打印页脚） <code>{list_id[:12]}</code> · 登记表 "
         f"{html.escape(str(reg.source))}：读入 {reg.rows_read:,} 行，参与匹配 {len(frame):,} 行，"
         f"数据问题 {len(reg.rejected):,} 行。本报告只供阅读；支付以 grants.csv 和台账为准。</p>",
         '<div class="cards">'
@@ -270,7 +273,7 @@ def render(draft: Draft, lists: RoundLists, round_id: str, list_id: str) -> str:
     s.append("<h2>本轮文件</h2>")
     s.append(_files())
     s.append("</body></html>\n")
-    return "".join(s)
+    return "".join(head), "".join(s)
 
 
 def _funds(funds: Table) -> str:
@@ -444,9 +447,9 @@ def _files() -> str:
     )
 
 
-def write_report(
-    draft: Draft, lists: RoundLists, folder: Path, round_id: str, list_id: str
-) -> Path:
+def write_report(folder: Path, made: tuple[str, str], round_id: str) -> Path:
+    """``report.html`` from what :func:`page` made, with the round's id."""
     path = folder / REPORT
-    write_bytes(path, render(draft, lists, round_id, list_id).encode("utf-8"))
+    before, after = made
+    write_bytes(path, f"{before}{round_id[:12]}{after}".encode())
     return path

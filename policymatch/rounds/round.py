@@ -38,7 +38,7 @@ from .outreach import PREFIX as OUTREACH_PREFIX
 from .outreach import write_department_files
 from .pool import fund_limits
 from .progress import Progress
-from .report import REPORT, write_report
+from .report import REPORT, page, write_report
 from .workbook import write_workbook
 from .xlsx import MAX_ROWS
 
@@ -122,13 +122,14 @@ def write_draft(
         hashes = {t.file: write_csv(t, out_dir) for t in lists.csv_tables() if t.file}
         for path in write_department_files(lists.near_miss, out_dir, draft.as_of, footer):
             hashes[path.name] = sha256_file(path)
+        report = page(draft, lists, lid)  # while the workbooks are being written
         hashes[WORKBOOK] = sha256_file(book.result())
         hashes[PUBLICITY_BOOK] = sha256_file(public.result())
     data = manifest_bytes(build_manifest(draft, hashes, registry_options))
     write_bytes(out_dir / MANIFEST, data)
     rid = round_id(data)
     # After the manifest, so that it can name the round: a view of the lists, not one of them.
-    write_report(draft, lists, out_dir, rid, lid)
+    write_report(out_dir, report, rid)
     return rid, [*sorted(hashes), MANIFEST, REPORT]
 
 

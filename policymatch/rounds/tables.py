@@ -10,6 +10,7 @@ in the workbook and in files meant for the public.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,6 +29,11 @@ class Kind(StrEnum):
     COUNT = "count"  # integer
     PERCENT = "percent"  # integer ten-thousandths of one, written 0.8532 (85.32%)
 
+
+#: The most rows of a table made into text at once: what a sheet holds (Excel's 1,048,576 rows,
+#: less the header), the most the workbook's writer makes at once anyway (text arrays hold
+#: at most 2 GB).
+WHOLE_ROWS = 1_048_575
 
 #: Decimal places of the integer each number kind is held as.
 PLACES = {Kind.MONEY: 2, Kind.COUNT: 0, Kind.PERCENT: 4}
@@ -66,6 +72,11 @@ class Table:
     shown: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: What one row is, for the 合计 row (``共 3,554 笔``).
     unit: str = "笔"
+    #: Every column as text, made once for the CSV file and the sheet (:meth:`texts`).
+    _texts: list[pa.Array] = field(default_factory=list, init=False, compare=False, repr=False)
+    _making: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
+    )
 
     @property
     def num_rows(self) -> int:
@@ -73,8 +84,17 @@ class Table:
 
     def texts(self, start: int = 0, stop: int | None = None) -> list[pa.Array]:
         """Rows ``start:stop`` of every column as text (null where empty)."""
-        part = self.data.slice(start, None if stop is None else stop - start)
-        return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
+        if self.num_rows > WHOLE_ROWS:  # a part at a time, never all of it at once
+            part = self.data.slice(start, None if stop is None else stop - start)
+            return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
+        # The CSV file and the workbook, written on two threads, ask for the same text: the
+        # first makes it (the other waits for it rather than making it again).
+        with self._making:
+            if not self._texts:
+                self._texts.extend(
+                    as_text(c.kind, self.data.column(i)) for i, c in enumerate(self.columns)
+                )
+        return [t.slice(start, None if stop is None else stop - start) for t in self._texts]
 
     @property
     def people_columns(self) -> tuple[Column, ...]:

@@ -2,11 +2,13 @@
 
 Why not XlsxWriter: it spends some 20 µs of Python per cell, and the lists of a county-sized
 round hold around a million cells (20 s, against a 5 s budget for the whole round). This writer
-does what the round's workbook needs (inline strings, numbers with a built-in format, a bold
+does what the round's workbook needs (shared strings, numbers with a built-in format, a bold
 header, frozen header rows, column widths, an autofilter), building the XML of whole columns at
-once in Arrow's compute kernels and streaming each sheet straight into the zip, so memory stays
-flat. Output is deterministic: fixed zip dates and a creation date given by the caller. Excel,
-LibreOffice and openpyxl read it.
+once in Arrow's compute kernels. The cells are kept (as Arrow arrays, the lists' own text) until
+the workbook closes, when its strings are numbered in one pass; then each sheet is streamed into
+the zip a block of rows at a time, deflated on a thread of its own. Output is deterministic:
+fixed zip dates and a creation date given by the caller. Excel, LibreOffice and openpyxl read
+it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from types import TracebackType
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,6 +46,8 @@ _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 #: Characters XML 1.0 cannot carry (RE2 syntax for Arrow, Python's for the rare fix-up).
 _CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: What _escaped changes: the three characters XML escapes, and those.
+_SPECIAL_RE2 = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 #: Rows rendered at a time (bounds memory, and Arrow's 2 GB string arrays).
 CHUNK = 100_000
 
@@ -110,6 +115,11 @@ def too_long(values: pa.Array) -> pa.Array:
     """Which text values exceed :data:`CELL_LIMIT` (a cheap bound first: a character is at
     most two UTF-16 units, so only values over half the limit need counting). A column held as
     row numbers into its values (a dictionary array) is judged on its values."""
+    held = values.dictionary if pa.types.is_dictionary(values.type) else values
+    # A character is never fewer UTF-8 bytes than UTF-16 units: a column whose longest value
+    # fits in bytes fits in a cell, seen from its offsets alone (the usual case).
+    if len(held) == 0 or (pc.max(pc.binary_length(held)).as_py() or 0) <= CELL_LIMIT:
+        return pa.array(np.zeros(len(values), dtype=bool))
     if pa.types.is_dictionary(values.type):
         if len(values.dictionary) > len(values):  # a few rows of a registry column: those rows
             return too_long(values.dictionary_decode())
@@ -170,6 +180,9 @@ class PageSetup:
 def _escaped(values: pa.Array) -> pa.Array:
     """Text safe inside an XML element: & < > escaped; characters XML cannot carry written
     the way Excel does (``_x0001_``), which is rare enough to do in Python."""
+    # One pass says whether there is anything to do: most text holds none of them.
+    if not pc.any(pc.match_substring_regex(values, _SPECIAL_RE2)).as_py():
+        return values
     for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         if pc.any(pc.match_substring(values, raw)).as_py():
             values = pc.replace_substring(values, raw, entity)
@@ -183,54 +196,75 @@ def _escaped(values: pa.Array) -> pa.Array:
     return values
 
 
+#: Whitespace at either end of a text, which XML keeps only when told to: tab, line feed, form
+#: feed, carriage return and space (the ``\s`` of the regular expression this replaces).
+_SPACES = np.frombuffer(b"\t\n\f\r ", dtype=np.uint8)
+
+
+def _spaced(texts: pa.Array) -> pa.Array:
+    """Which of ``texts`` (no nulls) start or end with :data:`_SPACES`, read from their first
+    and last bytes (an ASCII byte is never part of another UTF-8 character)."""
+    _, offsets, data = texts.buffers()
+    if offsets is None or data is None or not len(texts):
+        return pa.array(np.zeros(len(texts), dtype=bool))
+    ends = np.frombuffer(offsets, dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
+    starts, stops = ends[:-1], ends[1:]
+    filled = stops > starts
+    raw = np.frombuffer(data, dtype=np.uint8)
+    first = np.zeros(len(texts), dtype=np.uint8)
+    last = np.zeros(len(texts), dtype=np.uint8)
+    first[filled] = raw[starts[filled]]
+    last[filled] = raw[stops[filled] - 1]
+    return pa.array(np.isin(first, _SPACES) | np.isin(last, _SPACES))
+
+
 class SharedStrings:
     """The workbook's table of strings: each text is written once, cells refer to it by number.
 
     The same enterprises and policies appear on several sheets, and a title down a whole
     column; numbers instead of repeated text make the sheets' XML (and the time to compress
     it) about half as large.
+
+    Strings are numbered in order of first use, all at once when every cell is known
+    (:meth:`number`): one hash pass of Arrow's over the workbook's text cells, where numbering
+    them a column at a time meant a Python dictionary entry per distinct text.
     """
 
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+        self._parts: list[pa.Array] = []
+        self._starts: list[int] = []
+        self._used = 0
+        self._ids = pa.array([], pa.int32())
+        self.texts = pa.array([], pa.string())
 
-    def ids(self, values: pa.Array) -> pa.Array:
-        """The shared-string number of each value (null stays null), adding new strings."""
-        coded = values.dictionary_encode()
-        index = self.index
-        texts = coded.dictionary.to_pylist()
-        new = [v for v in texts if v not in index]  # numbered in order of first use
-        index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
-        return pc.take(pa.array(list(map(index.__getitem__, texts)), pa.int64()), coded.indices)
+    def add(self, values: pa.Array) -> int:
+        """Cells to number, in the order they are used; returns what :meth:`ids` takes."""
+        self._parts.append(values if values.type == pa.string() else values.cast(pa.string()))
+        self._starts.append(self._used)
+        self._used += len(values)
+        return len(self._parts) - 1
 
-    def xml(self) -> str:
-        texts = pa.array(list(self.index), pa.string())
-        items = ""
-        if len(texts):
-            open_tag = pc.if_else(
-                pc.match_substring_regex(texts, r"^\s|\s$"),
-                '<si><t xml:space="preserve">',
-                "<si><t>",
-            )
-            items = bytes(joined([open_tag, _escaped(texts), "</t></si>"])).decode("utf-8")
-        return _HEAD + f'<sst {_NS} uniqueCount="{len(texts)}">{items}</sst>'
+    def number(self) -> None:
+        coded = pa.chunked_array(self._parts, pa.string()).dictionary_encode()
+        self._parts = []
+        if coded.num_chunks:
+            self.texts = coded.chunk(0).dictionary
+            self._ids = pa.concat_arrays([c.indices for c in coded.chunks])
 
+    def ids(self, added: int) -> pa.Array:
+        """The shared-string numbers of the cells :meth:`add` returned ``added`` for (null stays
+        null)."""
+        start = self._starts[added]
+        stop = self._starts[added + 1] if added + 1 < len(self._starts) else self._used
+        return self._ids.slice(start, stop - start)
 
-def _cells(
-    letter: str, style: Style, values: pa.Array, rows: pa.Array, shared: SharedStrings
-) -> list[pa.Array | str]:
-    """The XML of one column's cells, as parts of the rows' join (empty text for an empty cell:
-    a column without any is left to the one join of the whole row, which is cheaper)."""
-    blank = pc.equal(values, "")
-    empty = values.null_count > 0 or pc.any(blank).as_py()
-    s = f' s="{int(style)}"' if style else ""
-    if style in TEXT_STYLES:
-        s += ' t="s"'
-        values = pc.cast(shared.ids(_fit(values)), pa.string())
-    parts: list[pa.Array | str] = [f'<c r="{letter}', rows, f'"{s}><v>', values, "</v></c>"]
-    if not empty:
-        return parts
-    return [pc.if_else(blank, "", pc.binary_join_element_wise(*parts, "")).fill_null("")]
+    def xml(self) -> bytes:
+        texts = self.texts
+        head = (_HEAD + f'<sst {_NS} uniqueCount="{len(texts)}">').encode()
+        if not len(texts):
+            return head + b"</sst>"
+        open_tag = pc.if_else(_spaced(texts), '<si><t xml:space="preserve">', "<si><t>")
+        return head + bytes(joined([open_tag, _escaped(texts), "</t></si>"])) + b"</sst>"
 
 
 def _sheet_name(name: str) -> str:
@@ -271,25 +305,54 @@ class _Compressing:
             raise self._error
 
 
+@dataclass(frozen=True)
+class _Column:
+    """One column of a block of rows, kept until the workbook's strings are numbered."""
+
+    style: Style
+    #: The cells as text (number styles), or what :meth:`SharedStrings.add` returned.
+    cells: pa.Array | int
+    #: Which cells are empty (null or ""), when some are.
+    blank: pa.Array | None
+
+
+def _cells(
+    letter: str, column: _Column, rows: pa.Array, shared: SharedStrings
+) -> list[pa.Array | str]:
+    """The XML of one column's cells, as parts of the rows' join (empty text for an empty cell:
+    a column without any is left to the one join of the whole row, which is cheaper)."""
+    s = f' s="{int(column.style)}"' if column.style else ""
+    if isinstance(column.cells, int):
+        s += ' t="s"'
+        values = pc.cast(shared.ids(column.cells), pa.string())
+    else:
+        values = column.cells
+    parts: list[pa.Array | str] = [f'<c r="{letter}', rows, f'"{s}><v>', values, "</v></c>"]
+    if column.blank is None:
+        return parts
+    return [pc.if_else(column.blank, "", pc.binary_join_element_wise(*parts, "")).fill_null("")]
+
+
 class Sheet:
-    """One worksheet being streamed; rows are appended in order."""
+    """One worksheet; rows are appended in order, and its XML is written when the workbook
+    closes (its text cells refer to shared strings numbered then)."""
 
     def __init__(
         self,
-        out: _Compressing,
         widths: Sequence[float],
         rows: int,
         freeze_rows: int,
         shared: SharedStrings,
         page: PageSetup | None = None,
     ) -> None:
-        self._out = out
         self.page = page
         self._shared = shared
         self.rows = 0
         self.planned = rows
         self.width = max(len(widths), 1)
         self.filter_rows: int | None = None
+        #: Blocks of rows: the first row's number, the row attributes, the columns.
+        self._blocks: list[tuple[int, str, list[_Column]]] = []
         views = '<sheetView workbookViewId="0"/>'
         if freeze_rows:
             top = f"A{freeze_rows + 1}"
@@ -302,7 +365,7 @@ class Sheet:
             f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
             for i, w in enumerate(widths)
         )
-        self._write(
+        self._head = (
             _HEAD
             + f"<worksheet {_NS} {_NS_R}>"
             + ('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if page else "")
@@ -313,9 +376,6 @@ class Sheet:
             + (f"<cols>{cols}</cols>" if cols else "")
             + "<sheetData>"
         )
-
-    def _write(self, data: str | memoryview) -> None:
-        self._out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
     def row(
         self, values: Sequence[str | None], styles: Sequence[Style], height: float | None = None
@@ -333,21 +393,17 @@ class Sheet:
         without passing through a float.
         """
         n = len(columns[0]) if columns else 1
+        tall = "" if height is None else f' ht="{height:g}" customHeight="1"'
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            rows = pc.cast(
-                pa.array(range(self.rows + 1, self.rows + 1 + stop - start)), pa.string()
-            )
-            tall = "" if height is None else f' ht="{height:g}" customHeight="1"'
-            parts: list[pa.Array | str] = ['<row r="', rows, f'"{tall}>']
-            for i, (col, style) in enumerate(zip(columns, styles, strict=True)):
+            block = []
+            for col, style in zip(columns, styles, strict=True):
                 part = col.slice(start, stop - start)
-                for piece in _cells(column_letter(i), style, part, rows, self._shared):
-                    if isinstance(piece, str) and isinstance(parts[-1], str):
-                        parts[-1] += piece
-                    else:
-                        parts.append(piece)
-            self._write(joined([*parts, "</row>"]))
+                blank = pc.equal(part, "")
+                empty = part.null_count > 0 or pc.any(blank).as_py()
+                cells = self._shared.add(_fit(part)) if style in TEXT_STYLES else part
+                block.append(_Column(style, cells, blank if empty else None))
+            self._blocks.append((self.rows + 1, tall, block))
             self.rows += stop - start
 
     def autofilter(self) -> None:
@@ -357,6 +413,25 @@ class Sheet:
     def close(self) -> None:
         if self.rows != self.planned:
             raise ValueError(f"sheet planned for {self.planned} rows got {self.rows}")
+
+    def render(self, out: _Compressing) -> None:
+        """The sheet's XML into ``out`` (the workbook's strings numbered)."""
+
+        def put(data: str | memoryview) -> None:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+        put(self._head)
+        ends = [first for first, _, _ in self._blocks[1:]] + [self.rows + 1]
+        for (first, tall, block), end in zip(self._blocks, ends, strict=True):
+            rows = pc.cast(pa.array(range(first, end)), pa.string())
+            parts: list[pa.Array | str] = ['<row r="', rows, f'"{tall}>']
+            for i, column in enumerate(block):
+                for piece in _cells(column_letter(i), column, rows, self._shared):
+                    if isinstance(piece, str) and isinstance(parts[-1], str):
+                        parts[-1] += piece
+                    else:
+                        parts.append(piece)
+            put(joined([*parts, "</row>"]))
         tail = "</sheetData>"
         if self.filter_rows is not None:
             tail += f'<autoFilter ref="{self.filter_ref}"/>'
@@ -367,7 +442,7 @@ class Sheet:
             )
         else:
             tail += self.page.xml()
-        self._write(tail + "</worksheet>")
+        put(tail + "</worksheet>")
 
     @property
     def filter_ref(self) -> str:
@@ -388,16 +463,17 @@ class Workbook:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_LEVEL)
         self._filters: dict[int, str] = {}
         self._titles: dict[int, int] = {}
-        self._next = 0
-        self._open: tuple[Sheet, _Compressing] | None = None
+        self._sheets: list[Sheet] = []
         self._created = created
         self.shared = SharedStrings()
 
-    def _put(self, name: str, text: str) -> None:
+    def _put(self, name: str, data: str | bytes) -> None:
         # A ZipInfo of our own: writestr would stamp a name alone with the current time.
         info = zipfile.ZipInfo(name, _ZIP_DATE)
         info.compress_type = zipfile.ZIP_DEFLATED
-        self._zip.writestr(info, text.encode("utf-8"), compresslevel=_LEVEL)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self._zip.writestr(info, data, compresslevel=_LEVEL)
 
     def sheet(
         self,
@@ -408,33 +484,36 @@ class Workbook:
     ) -> Sheet:
         """The next sheet (closing the previous one), which will hold ``rows`` rows."""
         self._close_sheet()
-        index = self._next
+        index = len(self._sheets)
         if index >= len(self.names):
             raise ValueError("more sheets than names")
-        self._next += 1
-        # Opened by name: the entry gets ZipInfo's fixed 1980 date and the archive's level.
-        out = _Compressing(self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w"))
-        sheet = Sheet(out, widths, rows, freeze_rows, self.shared, page)
+        sheet = Sheet(widths, rows, freeze_rows, self.shared, page)
         if page is not None and page.title_rows:
             self._titles[index] = page.title_rows
-        self._open = (sheet, out)
+        self._sheets.append(sheet)
         return sheet
 
     def _close_sheet(self) -> None:
-        if self._open is None:
+        if not self._sheets:
             return
-        sheet, out = self._open
+        sheet = self._sheets[-1]
         sheet.close()
-        out.close()
         if sheet.filter_rows is not None:
-            self._filters[self._next - 1] = sheet.filter_ref
-        self._open = None
+            self._filters[len(self._sheets) - 1] = sheet.filter_ref
 
     def close(self) -> None:
         self._close_sheet()
-        while self._next < len(self.names):
+        while len(self._sheets) < len(self.names):
             self.sheet((), 0)
             self._close_sheet()
+        self.shared.number()
+        for index, sheet in enumerate(self._sheets):
+            # Opened by name: the entry gets ZipInfo's fixed 1980 date and the archive's level.
+            out = _Compressing(self._zip.open(f"xl/worksheets/sheet{index + 1}.xml", "w"))
+            try:
+                sheet.render(out)
+            finally:
+                out.close()
         self._write_parts()
         self._zip.close()
 
@@ -450,10 +529,8 @@ class Workbook:
         if kind is None:
             self.close()
             return
-        # Failing already: release the open sheet and the file, and let that error through.
+        # Failing already: release the file, and let that error through.
         with contextlib.suppress(Exception):
-            if self._open is not None:
-                self._open[1].close()
             self._zip.close()
 
     def _write_parts(self) -> None:
