@@ -27,13 +27,13 @@ import hashlib
 import os
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,7 @@ from .runaway import (
 _STRADDLING = "straddling object straddles two block boundaries"
 #: Rows per chunk when a caller asks for "everything at once".
 _ALL = 1 << 62
+T = TypeVar("T")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -97,6 +98,21 @@ class RawChunk:
         return len(self.rows)
 
 
+class Reread(Exception):
+    """A pass over some columns of a CSV file found that it may not have seen the records a
+    pass over every column sees (a value spans lines, or the file ends inside quotes); the
+    caller asks again, and the source then parses every column."""
+
+
+def narrow_pass(work: Callable[[], T]) -> T:
+    """Run ``work``, a pass over some columns of a source, once more if it ends in
+    :class:`Reread` (the second time the source parses every column)."""
+    try:
+        return work()
+    except Reread:
+        return work()
+
+
 class RawSource(Protocol):
     """An opened registry source."""
 
@@ -109,7 +125,8 @@ class RawSource(Protocol):
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
     ) -> Iterator[RawChunk]:
         """Records in order, ``chunk_rows`` at a time (None: all in one chunk), with only the
-        source ``columns`` given (None: all)."""
+        source ``columns`` given (None: all). A pass over some columns may end in
+        :class:`Reread`: the chunks it gave are void, and the next pass parses every column."""
         ...
 
     def fingerprint(self) -> object:
@@ -276,24 +293,59 @@ def python_to_raw(values: Sequence[Any]) -> pd.Series:
 
 
 class CsvSource:
-    """A CSV file, parsed by pyarrow (single-threaded, so every bad row gets its record number)."""
+    """A CSV file, parsed by pyarrow (single-threaded, so every bad row gets its record number).
+
+    pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself. A GB18030 file is decoded once,
+    by detection (which proves it clean on every byte), into a temporary UTF-8 copy that the
+    passes parse; the file's own bytes give its SHA-256 and its row numbers (the line ends are
+    the same bytes in both encodings).
+
+    A pass over some columns (the first pass of a chunked read, over the codes) converts only
+    those and the last: pyarrow still splits every record, so it finds the same records and the
+    same rows with a wrong cell count, but a quote runaway shows only in the cells it spans. The
+    pass therefore trusts itself only when no value spans lines (the records it parsed, bad
+    ones included, are exactly the file's physical lines) and the file does not end inside
+    quotes; otherwise it raises :class:`Reread`, and every later pass parses every column.
+    """
 
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
+        import tempfile
+
         self.path = path
         self.display = display
-        detected = detect_encoding(path, display)
-        self.sha256: str | None = detected.sha256
-        # pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself; GB18030 goes through Python's
-        # codec, which detection has already proven clean on every byte.
-        self._encoding = "utf8" if detected.encoding.startswith("utf-8") else detected.encoding
-        self.headers = self._read_header()
+        handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
+        os.close(handle)
+        self._copy: Path | None = Path(copy)
+        try:
+            detected = detect_encoding(path, display, utf8_copy=self._copy)
+            if detected.encoding != "gb18030":
+                self.close()
+            self._text = self._copy or path
+            self.sha256: str | None = detected.sha256
+            self._lines = detected.lines
+            self._light = True  # a pass over some columns may convert those alone
+            self.headers = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._copy is not None:
+            self._copy.unlink(missing_ok=True)
+            self._copy = None
 
     def fingerprint(self) -> object:
         return _stat(self.path)
 
-    def _open(self, width: int, sink: list[Any], block: int | None = None) -> Any:
+    def _open(
+        self,
+        width: int,
+        sink: list[Any],
+        block: int | None = None,
+        include: Sequence[int] | None = None,
+    ) -> Any:
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
@@ -303,11 +355,10 @@ class CsvSource:
 
         names = [f"f{i}" for i in range(width)]
         return pacsv.open_csv(
-            self.path,
+            self._text,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 block_size=block or limits().csv_block,
-                encoding=self._encoding,
                 autogenerate_column_names=True,
             ),
             parse_options=pacsv.ParseOptions(
@@ -316,6 +367,7 @@ class CsvSource:
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
+                include_columns=None if include is None else [names[i] for i in include],
             ),
         )
 
@@ -350,9 +402,17 @@ class CsvSource:
 
         width = len(self.headers)
         invalid: list[Any] = []
-        # Every column is parsed, also for a pass over one: a quote runaway shows in any cell,
-        # and both passes of a chunked read must count the same records.
-        reader = self._open(width, invalid)
+        light = columns is not None and self._light
+        if light:
+            assert columns is not None
+            # The requested columns, then the last, whose final value shows an open quote.
+            include = list(dict.fromkeys([*columns, width - 1]))
+            select: Sequence[int] | None = [include.index(c) for c in columns]
+            last = include.index(width - 1)
+            reader = self._open(width, invalid, include=include)
+        else:
+            select, last = columns, width - 1
+            reader = self._open(width, invalid)
         numbering = _Numbering(first=1)
         lines = Lines()
         skip_header = True
@@ -382,7 +442,7 @@ class CsvSource:
                     taken = [r for r in invalid[emitted:] if r.number <= upto]
                     emitted += len(taken)
                     yielded = True
-                    yield self._split(head, rows, taken, columns, lines, open_last=False)
+                    yield self._split(head, rows, taken, select, lines, open_last=False)
         except pa.ArrowInvalid as exc:
             if _STRADDLING in str(exc):  # the next record does not fit in a block
                 raise self._too_long(parsed + len(invalid) + 1) from None
@@ -397,15 +457,18 @@ class CsvSource:
             table is not None
             and n > 0
             and not any(r.number > rows[-1] for r in taken)
-            and self._ends_inside_quotes(table.column(width - 1)[n - 1].as_py())
+            and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
+        if light and (open_last or parsed + len(invalid) != self._lines):
+            self._light = False
+            raise Reread
         if n or taken or not yielded:
             if table is None:
                 count = width if columns is None else len(columns)
                 broken = self._broken_rows([], taken, lines)
                 yield RawChunk([pd.Series([], dtype="str")] * count, rows, broken)
             else:
-                yield self._split(table, rows, taken, columns, lines, open_last=open_last)
+                yield self._split(table, rows, taken, select, lines, open_last=open_last)
 
     def _too_long(self, row: int) -> RegistryError:
         block = limits().csv_block
@@ -425,9 +488,8 @@ class CsvSource:
         )
 
     def _ends_inside_quotes(self, last_value: str) -> bool:
-        codec = "utf-8" if self._encoding == "utf8" else self._encoding
-        opened = ('"' + last_value.replace('"', '""')).encode(codec)
-        with self.path.open("rb") as f:
+        opened = ('"' + last_value.replace('"', '""')).encode()
+        with self._text.open("rb") as f:
             f.seek(max(f.seek(0, os.SEEK_END) - len(opened), 0))
             return f.read() == opened
 
