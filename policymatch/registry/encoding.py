@@ -35,11 +35,12 @@ on each pass.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -111,13 +112,6 @@ def _error(message: str, display: str) -> RegistryError:
 
 def _non_ascii(text: str) -> int:
     return len(text) - len(text.encode("ascii", "ignore"))
-
-
-def _outside_gb2312(text: str) -> int:
-    """How many characters of ``text`` are neither ASCII nor in GB2312 (fast, in C)."""
-    ascii_count = len(text.encode("ascii", "ignore"))
-    gb2312_count = (len(text.encode("gb2312", "ignore")) - ascii_count) // 2
-    return len(text) - ascii_count - gb2312_count
 
 
 def _line_at(path: Path, offset: int) -> int:
@@ -212,23 +206,42 @@ def _clean_utf8(path: Path, skip: int) -> _Bytes | None:
     return None if carry else seen
 
 
-class _RareCounter:
-    """Counts non-ASCII and non-GB2312 characters, and finds the line of the first rare one."""
+@functools.cache
+def _gb2312() -> np.ndarray:
+    """Whether each code point of the Basic Multilingual Plane is a GB2312 character (every
+    character of GB2312 is in it), from the codec's own table of two-byte codes."""
+    table = np.zeros(0x10000, dtype=bool)
+    for high in range(0xA1, 0xFF):
+        for low in range(0xA1, 0xFF):
+            try:
+                table[ord(bytes((high, low)).decode("gb2312"))] = True
+            except UnicodeDecodeError:
+                continue
+    return table
 
-    def __init__(self) -> None:
+
+class _RareCounter:
+    """Counts non-ASCII and non-GB2312 characters (in numpy, over code points), and finds the
+    line of the first rare one; ``out``, if given, is sent the text as UTF-8."""
+
+    def __init__(self, out: BinaryIO | None = None) -> None:
         self.non_ascii = 0
         self.rare = 0
         self.first: tuple[int, str] | None = None
+        self.out = out
 
     def __call__(self, text: str, line: int) -> None:
-        self.non_ascii += _non_ascii(text)
-        rare = _outside_gb2312(text)
-        if rare and self.first is None:
-            for i, ch in enumerate(text):
-                if ord(ch) > 127 and _outside_gb2312(ch):
-                    self.first = (line + text.count("\n", 0, i), ch)
-                    break
-        self.rare += rare
+        if self.out is not None:
+            self.out.write(text.encode("utf-8"))
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        wide = np.flatnonzero(points > 0x7F)
+        # U+FFFF is no GB2312 character; it stands for every character beyond the BMP.
+        rare = wide[~_gb2312()[np.minimum(points[wide], 0xFFFF)]]
+        self.non_ascii += len(wide)
+        self.rare += len(rare)
+        if len(rare) and self.first is None:
+            at = int(rare[0])
+            self.first = (line + text.count("\n", 0, at), text[at])
 
 
 def _where(failure: _Failure) -> str:
@@ -261,8 +274,10 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
                 display,
             )
         return seen.detected("utf-8-sig", size)
-    utf8 = _decode_all(path, "utf-8", digest=seen)
-    if utf8 is None:
+    # The bytes are hashed and counted by the GB18030 decoding, which reads them all anyway.
+    utf8 = _decode_all(path, "utf-8")
+    if utf8 is None:  # Python's decoder accepts what Arrow refused: no file known does this
+        _decode_all(path, "utf-8", digest=seen)
         return seen.detected("utf-8", size)
     if utf8.at_end:
         raise _error(
@@ -275,17 +290,13 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             f"the file is UTF-8 up to an invalid byte at {_where(utf8)}: it looks damaged",
             display,
         )
-    counter = _RareCounter()
     if utf8_copy is None:
-        gb = _decode_all(path, "gb18030", counter)
+        counter = _RareCounter()
+        gb = _decode_all(path, "gb18030", counter, seen)
     else:
         with utf8_copy.open("wb") as out:
-
-            def copy(text: str, line: int) -> None:
-                counter(text, line)
-                out.write(text.encode("utf-8"))
-
-            gb = _decode_all(path, "gb18030", copy)
+            counter = _RareCounter(out)
+            gb = _decode_all(path, "gb18030", counter, seen)
     if gb is not None:
         raise _error(
             f"the file is neither UTF-8 (invalid at {_where(utf8)}) nor GB18030 "
