@@ -29,7 +29,7 @@ records it parses: when they agree, no value spans lines). Rules 2 and 3 are fir
 Arrow's UTF-8 validation, which makes no Python text; a file it refuses is decoded by Python's
 codecs, which say where it fails. The decoding of rule 5 can also write the text out as UTF-8
 (``utf8_copy``), so that the CSV parser reads UTF-8 natively instead of decoding the file again
-on each pass.
+on each pass; a copy that cannot be written (a full disk) is given up, and the parser decodes.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class Detected:
     sha256: str
     size: int
     lines: int  # line ends (LF, CR or CR LF) plus a last line without one
+    copied: bool = False  # a GB18030 file's whole text is in ``utf8_copy``, as UTF-8
 
 
 class _Bytes:
@@ -93,9 +94,41 @@ class _Bytes:
             self.ends -= 1
         self.last = block[-1:]
 
-    def detected(self, encoding: str, size: int) -> Detected:
+    def detected(self, encoding: str, size: int, copied: bool = False) -> Detected:
         lines = self.ends + (self.last not in (b"", b"\n", b"\r"))
-        return Detected(encoding, self.digest.hexdigest(), size, lines)
+        return Detected(encoding, self.digest.hexdigest(), size, lines, copied)
+
+
+class _Copy:
+    """The UTF-8 copy of a GB18030 file, written as it is decoded (``path`` None: none). One
+    that cannot be written is given up: it only spares the parser its own decoding."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.out: BinaryIO | None = None
+        self.whole = path is not None
+        if path is not None:
+            try:
+                self.out = path.open("wb")
+            except OSError:
+                self.whole = False
+
+    def write(self, text: str) -> None:
+        if self.out is not None:
+            try:
+                self.out.write(text.encode("utf-8"))
+            except OSError:
+                self.close()
+                self.whole = False
+
+    def close(self) -> bool:
+        """Whether the copy holds the whole text."""
+        if self.out is not None:
+            out, self.out = self.out, None
+            try:
+                out.close()
+            except OSError:
+                self.whole = False
+        return self.whole
 
 
 @dataclass
@@ -222,17 +255,16 @@ def _gb2312() -> np.ndarray:
 
 class _RareCounter:
     """Counts non-ASCII and non-GB2312 characters (in numpy, over code points), and finds the
-    line of the first rare one; ``out``, if given, is sent the text as UTF-8."""
+    line of the first rare one; ``copy`` is sent the text."""
 
-    def __init__(self, out: BinaryIO | None = None) -> None:
+    def __init__(self, copy: _Copy) -> None:
         self.non_ascii = 0
         self.rare = 0
         self.first: tuple[int, str] | None = None
-        self.out = out
+        self.copy = copy
 
     def __call__(self, text: str, line: int) -> None:
-        if self.out is not None:
-            self.out.write(text.encode("utf-8"))
+        self.copy.write(text)
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         wide = np.flatnonzero(points > 0x7F)
         # U+FFFF is no GB2312 character; it stands for every character beyond the BMP.
@@ -253,7 +285,7 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
 
     Raises :class:`RegistryError` (PM502) when the file is neither clean UTF-8 nor plausible
     GB18030; ``display`` names the file in the message. A GB18030 file's text is also written
-    to ``utf8_copy`` as UTF-8, when given (it is not written for a UTF-8 file).
+    to ``utf8_copy`` as UTF-8, when given (``Detected.copied`` says whether all of it was).
     """
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -290,13 +322,12 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             f"the file is UTF-8 up to an invalid byte at {_where(utf8)}: it looks damaged",
             display,
         )
-    if utf8_copy is None:
-        counter = _RareCounter()
+    copy = _Copy(utf8_copy)
+    counter = _RareCounter(copy)
+    try:
         gb = _decode_all(path, "gb18030", counter, seen)
-    else:
-        with utf8_copy.open("wb") as out:
-            counter = _RareCounter(out)
-            gb = _decode_all(path, "gb18030", counter, seen)
+    finally:
+        copied = copy.close()
     if gb is not None:
         raise _error(
             f"the file is neither UTF-8 (invalid at {_where(utf8)}) nor GB18030 "
@@ -311,4 +342,4 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             "its encoding cannot be told (Shift-JIS? Latin-1?)",
             display,
         )
-    return seen.detected("gb18030", size)
+    return seen.detected("gb18030", size, copied)

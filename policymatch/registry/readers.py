@@ -297,15 +297,18 @@ class CsvSource:
 
     pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself. A GB18030 file is decoded once,
     by detection (which proves it clean on every byte), into a temporary UTF-8 copy that the
-    passes parse; the file's own bytes give its SHA-256 and its row numbers (the line ends are
-    the same bytes in both encodings).
+    passes parse (in the system's temporary folder, ``TMPDIR``); the file's own bytes give its
+    SHA-256, and its line ends are the same bytes in both encodings.
 
     A pass over some columns (the first pass of a chunked read, over the codes) converts only
     those and the last: pyarrow still splits every record, so it finds the same records and the
     same rows with a wrong cell count, but a quote runaway shows only in the cells it spans. The
     pass therefore trusts itself only when no value spans lines (the records it parsed, bad
     ones included, are exactly the file's physical lines) and the file does not end inside
-    quotes; otherwise it raises :class:`Reread`, and every later pass parses every column.
+    quotes; otherwise it raises :class:`Reread`, and every later pass parses every column. A
+    narrow pass that trusted itself has shown that no value spans lines, so later passes do not
+    look for runaways (were the file changed in between, the chunked read's check of the file
+    and of its record count stops it, PM509).
     """
 
     blank_rows_are_layout = True
@@ -315,17 +318,26 @@ class CsvSource:
 
         self.path = path
         self.display = display
-        handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
-        os.close(handle)
-        self._copy: Path | None = Path(copy)
+        self._copy: Path | None = None
+        try:
+            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
+            os.close(handle)
+            self._copy = Path(copy)
+        except OSError:  # no temporary folder to write in: pyarrow decodes a GB18030 file
+            pass
         try:
             detected = detect_encoding(path, display, utf8_copy=self._copy)
-            if detected.encoding != "gb18030":
+            if not detected.copied:
                 self.close()
             self._text = self._copy or path
+            # Detection has proven every byte clean; pyarrow decodes GB18030 (through Python's
+            # codec) only when the copy could not be written.
+            plain = detected.copied or detected.encoding.startswith("utf-8")
+            self._encoding = "utf8" if plain else detected.encoding
             self.sha256: str | None = detected.sha256
             self._lines = detected.lines
             self._light = True  # a pass over some columns may convert those alone
+            self._flat = False  # no value spans lines, as a narrow pass has shown
             self.headers = self._read_header()
         except BaseException:
             self.close()
@@ -359,6 +371,7 @@ class CsvSource:
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 block_size=block or limits().csv_block,
+                encoding=self._encoding,
                 autogenerate_column_names=True,
             ),
             parse_options=pacsv.ParseOptions(
@@ -459,9 +472,11 @@ class CsvSource:
             and not any(r.number > rows[-1] for r in taken)
             and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
-        if light and (open_last or parsed + len(invalid) != self._lines):
-            self._light = False
-            raise Reread
+        if light:
+            if open_last or parsed + len(invalid) != self._lines:
+                self._light = False
+                raise Reread
+            self._flat = True
         if n or taken or not yielded:
             if table is None:
                 count = width if columns is None else len(columns)
@@ -488,7 +503,8 @@ class CsvSource:
         )
 
     def _ends_inside_quotes(self, last_value: str) -> bool:
-        opened = ('"' + last_value.replace('"', '""')).encode()
+        codec = "utf-8" if self._encoding == "utf8" else self._encoding
+        opened = ('"' + last_value.replace('"', '""')).encode(codec)
         with self._text.open("rb") as f:
             f.seek(max(f.seek(0, os.SEEK_END) - len(opened), 0))
             return f.read() == opened
@@ -508,7 +524,11 @@ class CsvSource:
         import pyarrow as pa
 
         n, width = table.num_rows, len(self.headers)
-        spanning = np.flatnonzero(_spans_lines(table)) if n else np.empty(0, dtype=np.int64)
+        spanning = (
+            np.flatnonzero(_spans_lines(table))
+            if n and not self._flat
+            else np.empty(0, dtype=np.int64)
+        )
         out: list[tuple[int, list[str], str | None]] = []  # (position, cells, reason if one)
         truncated = "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"
         for position in spanning:

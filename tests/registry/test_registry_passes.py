@@ -115,3 +115,52 @@ def test_detection_counts_physical_lines(tmp_path: Path, data: bytes, lines: int
     path = tmp_path / "r.csv"
     path.write_bytes(data)
     assert detect_encoding(path, "r.csv").lines == lines
+
+
+def test_a_runaway_written_between_the_passes_is_refused(
+    write_text: Callable[..., Path], code: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second pass does not look for runaways in a file the first found flat: the check of
+    the file and of its record count must stop the read."""
+    from policymatch.errors import RegistryError
+    from policymatch.registry import load as load_module
+
+    path = write_text(HEADER + records(code, [1, 2, 3, 4]))
+    first = load_module._first_pass
+
+    def then_damage(*args: Any) -> Any:
+        out = first(*args)
+        path.write_text(
+            HEADER + records(code, [1]) + f'{code(2)},"乙,x,1\r\n' + records(code, [3, 4])
+        )
+        return out
+
+    monkeypatch.setattr(load_module, "_first_pass", then_damage)
+    with pytest.raises(RegistryError) as info:
+        list(iter_registry(path, S, chunk_rows=2))
+    assert info.value.diagnostics[0].code == "PM509"
+
+
+def test_gb18030_without_room_for_the_copy_is_decoded_by_the_parser(
+    write_text: Callable[..., Path],
+    code: Callable[[int], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from policymatch.registry import readers
+
+    real = readers.detect_encoding
+
+    def nowhere(path: Path, display: str, utf8_copy: Path | None = None) -> Any:
+        detected = real(path, display, tmp_path / "missing" / "copy.csv")
+        assert not detected.copied
+        return detected
+
+    monkeypatch.setattr(readers, "detect_encoding", nowhere)
+    text = HEADER + records(code, [1, 2, 1]) + f'{code(5)},乙,x,"1002'
+    gb = write_text(text, "gb.csv", encoding="gb18030")
+    agree(gb)
+    expected = read_registry(write_text(text, "utf8.csv"), S)
+    got = read_registry(gb, S)
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
+    assert got.rejected == expected.rejected
