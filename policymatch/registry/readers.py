@@ -55,7 +55,6 @@ from .runaway import (
 _STRADDLING = "straddling object straddles two block boundaries"
 #: Rows per chunk when a caller asks for "everything at once".
 _ALL = 1 << 62
-T = TypeVar("T")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
@@ -96,6 +95,9 @@ class RawChunk:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+T = TypeVar("T")
 
 
 class Reread(Exception):
