@@ -24,10 +24,9 @@ with heuristics whose thresholds change between versions, may answer Big5 or cp1
 file, and gives no byte offset to report. A registry must read the same way on every machine and
 every version, and a refusal must say where the file is broken, so strict decoding in a fixed
 order wins. The whole file is read in blocks (memory stays bounded); the same pass computes
-the file's SHA-256 for the run's manifest and counts its lines (a reader compares them with the
-records it parses: when they agree, no value spans lines). Rules 2 and 3 are first checked by
-Arrow's UTF-8 validation, which makes no Python text; a file it refuses is decoded by Python's
-codecs, which say where it fails. The decoding of rule 5 can also write the text out as UTF-8
+the file's SHA-256 for the run's manifest. Rules 2 and 3 are first checked by Arrow's UTF-8
+validation, which makes no Python text; a file it refuses is decoded by Python's codecs, which
+say where it fails. The decoding of rule 5 can also write the text out as UTF-8
 (``utf8_copy``), so that the CSV parser reads UTF-8 natively instead of decoding the file again
 on each pass; a copy that cannot be written (a full disk) is given up, and the parser decodes.
 """
@@ -61,42 +60,12 @@ _HINT = 'save the registry as "CSV UTF-8" from the office software and read it a
 
 @dataclass(frozen=True)
 class Detected:
-    """The outcome of detection: a Python codec name, the file's SHA-256, its size and lines."""
+    """The outcome of detection: a Python codec name, the file's SHA-256 and its size."""
 
     encoding: str  # "utf-8-sig", "utf-8" or "gb18030"
     sha256: str
     size: int
-    lines: int  # line ends (LF, CR or CR LF) plus a last line without one
     copied: bool = False  # a GB18030 file's whole text is in ``utf8_copy``, as UTF-8
-
-
-class _Bytes:
-    """The SHA-256 of a stream of bytes and its physical lines, fed block by block.
-
-    Lines end as a CSV parser ends records: at LF, CR, or CR LF. Neither byte occurs inside a
-    multi-byte character of UTF-8 or GB18030, so counting bytes counts lines in both."""
-
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-        self.ends = 0
-        self.last = b""
-
-    def update(self, block: bytes) -> None:
-        if not block:
-            return
-        self.digest.update(block)
-        # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
-        # are counted only where memchr finds one.
-        self.ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
-        if b"\r" in block:
-            self.ends += block.count(b"\r") - block.count(b"\r\n")
-        if self.last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
-            self.ends -= 1
-        self.last = block[-1:]
-
-    def detected(self, encoding: str, size: int, copied: bool = False) -> Detected:
-        lines = self.ends + (self.last not in (b"", b"\n", b"\r"))
-        return Detected(encoding, self.digest.hexdigest(), size, lines, copied)
 
 
 class _Copy:
@@ -217,17 +186,17 @@ def _char_start(data: bytes) -> int:
     return len(data)
 
 
-def _clean_utf8(path: Path, skip: int) -> _Bytes | None:
-    """The file's bytes (SHA-256 and lines) if every byte after the first ``skip`` is valid
-    UTF-8, else None. Arrow validates the bytes without making Python text (a tenth of the time
-    of the decoder); a file it refuses is decoded again by :func:`_decode_all`, which says where."""
+def _clean_utf8(path: Path, skip: int) -> str | None:
+    """The SHA-256 of the file if every byte after the first ``skip`` is valid UTF-8, else
+    None. Arrow validates the bytes without making Python text (a tenth of the time of the
+    decoder); a file it refuses is decoded again by :func:`_decode_all`, which says where."""
     import pyarrow as pa
 
-    seen = _Bytes()
+    digest = hashlib.sha256()
     carry = b""
     with path.open("rb") as f:
         while block := f.read(_BLOCK):
-            seen.update(block)
+            digest.update(block)
             data = carry + block[skip:]
             skip = 0
             cut = _char_start(data)  # pieces cut at a character's start are valid together
@@ -236,7 +205,7 @@ def _clean_utf8(path: Path, skip: int) -> _Bytes | None:
                 pa.array([data[:cut]], pa.binary()).cast(pa.string())
             except pa.ArrowInvalid:
                 return None
-    return None if carry else seen
+    return None if carry else digest.hexdigest()
 
 
 @functools.cache
@@ -295,22 +264,22 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
     bom = head.startswith(codecs.BOM_UTF8)
     clean = _clean_utf8(path, len(codecs.BOM_UTF8) if bom else 0)
     if clean is not None:
-        return clean.detected("utf-8-sig" if bom else "utf-8", size)
-    seen = _Bytes()
+        return Detected("utf-8-sig" if bom else "utf-8", clean, size)
+    digest = hashlib.sha256()
     if bom:
-        failure = _decode_all(path, "utf-8-sig", digest=seen)
+        failure = _decode_all(path, "utf-8-sig", digest=digest)
         if failure is not None:
             raise _error(
                 f"the file starts with a UTF-8 BOM but is not valid UTF-8 at {_where(failure)}"
                 + (": it ends in the middle of a character (truncated?)" if failure.at_end else ""),
                 display,
             )
-        return seen.detected("utf-8-sig", size)
-    # The bytes are hashed and counted by the GB18030 decoding, which reads them all anyway.
+        return Detected("utf-8-sig", digest.hexdigest(), size)
+    # The bytes are hashed by the GB18030 decoding, which reads them all anyway.
     utf8 = _decode_all(path, "utf-8")
     if utf8 is None:  # Python's decoder accepts what Arrow refused: no file known does this
-        _decode_all(path, "utf-8", digest=seen)
-        return seen.detected("utf-8", size)
+        _decode_all(path, "utf-8", digest=digest)
+        return Detected("utf-8", digest.hexdigest(), size)
     if utf8.at_end:
         raise _error(
             f"the file ends in the middle of a UTF-8 character at {_where(utf8)}: "
@@ -325,7 +294,7 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
     copy = _Copy(utf8_copy)
     counter = _RareCounter(copy)
     try:
-        gb = _decode_all(path, "gb18030", counter, seen)
+        gb = _decode_all(path, "gb18030", counter, digest)
     finally:
         copied = copy.close()
     if gb is not None:
@@ -342,4 +311,4 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             "its encoding cannot be told (Shift-JIS? Latin-1?)",
             display,
         )
-    return seen.detected("gb18030", size, copied)
+    return Detected("gb18030", digest.hexdigest(), size, copied)

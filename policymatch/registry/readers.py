@@ -337,7 +337,6 @@ class CsvSource:
             plain = detected.copied or detected.encoding.startswith("utf-8")
             self._encoding = "utf8" if plain else detected.encoding
             self.sha256: str | None = detected.sha256
-            self._lines = detected.lines
             self._light = True  # a pass over some columns may convert those alone
             self._flat = False  # no value spans lines, as a narrow pass has shown
             self.headers = self._read_header()
@@ -475,7 +474,7 @@ class CsvSource:
             and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
         if light:
-            if open_last or parsed + len(invalid) != self._lines:
+            if open_last or parsed + len(invalid) != _physical_lines(self._text):
                 self._light = False
                 raise Reread
             self._flat = True
@@ -595,6 +594,23 @@ class CsvSource:
     def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
         columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
         return RawChunk(columns, rows, broken)
+
+
+def _physical_lines(path: Path) -> int:
+    """The line ends of a file (LF, CR or CR LF: where a CSV parser ends records), plus a last
+    line without one. Neither byte occurs inside a character of UTF-8 or GB18030."""
+    ends, last = 0, b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
+            # are counted only where memchr finds one.
+            ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
+            if b"\r" in block:
+                ends += block.count(b"\r") - block.count(b"\r\n")
+            if last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
+                ends -= 1
+            last = block[-1:]
+    return ends + (last not in (b"", b"\n", b"\r"))
 
 
 def _first(cells: list[str]) -> bool:

@@ -12,7 +12,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from policymatch.registry.encoding import detect_encoding
 from policymatch.registry.load import iter_registry, merge_loads, read_registry
 from policymatch.registry.readers import CsvSource
 from policymatch.schema import STANDARD_SCHEMA
@@ -109,12 +108,15 @@ def test_gb18030_is_decoded_once_into_a_copy_that_is_removed(
         (b"a\r\nb", 2),
         (b"a\r\rb\n\n", 4),
         (b"\xef\xbb\xbfa,b\r\n1,2\r\n", 2),
+        (b"x" * ((1 << 20) - 1) + b"\r\nb", 2),  # a CR LF cut by the reading block
     ],
 )
-def test_detection_counts_physical_lines(tmp_path: Path, data: bytes, lines: int) -> None:
+def test_physical_lines_end_as_records_do(tmp_path: Path, data: bytes, lines: int) -> None:
+    from policymatch.registry.readers import _physical_lines
+
     path = tmp_path / "r.csv"
     path.write_bytes(data)
-    assert detect_encoding(path, "r.csv").lines == lines
+    assert _physical_lines(path) == lines
 
 
 def test_a_runaway_written_between_the_passes_is_refused(
