@@ -26,7 +26,7 @@ import numpy as np
 
 from ..engine import MatchResult
 from ..registry.columns import map_columns
-from ..registry.readers import Format, detect_format, open_source
+from ..registry.readers import Format, detect_format, narrow_pass, open_source
 from ..rounds.progress import Progress
 from ..rounds.round import RoundRequest
 from ..rules import PolicySet, ir
@@ -97,7 +97,9 @@ def match_registry(
             del passes, repeated
             parts = planned
         else:
-            first = [keys.key_pass(c, cols) for c in src.chunks(partition_rows, [cols.key])]
+            first = narrow_pass(
+                lambda: [keys.key_pass(c, cols) for c in src.chunks(partition_rows, [cols.key])]
+            )
             counts = keys.repeated(first)
             records = sum(p.records for p in first)
             parts = inline_partitions(src.chunks(partition_rows))

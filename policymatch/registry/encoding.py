@@ -26,17 +26,22 @@ every version, and a refusal must say where the file is broken, so strict decodi
 order wins. The whole file is read in blocks (memory stays bounded); the same pass computes
 the file's SHA-256 for the run's manifest. Rules 2 and 3 are first checked by Arrow's UTF-8
 validation, which makes no Python text; a file it refuses is decoded by Python's codecs, which
-say where it fails.
+say where it fails. The decoding of rule 5 can also write the text out as UTF-8
+(``utf8_copy``), so that the CSV parser reads UTF-8 natively instead of decoding the file again
+on each pass; a copy that cannot be written (a full disk) is given up, and the parser decodes.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from ..errors import RegistryError, simple
 
@@ -60,6 +65,39 @@ class Detected:
     encoding: str  # "utf-8-sig", "utf-8" or "gb18030"
     sha256: str
     size: int
+    copied: bool = False  # a GB18030 file's whole text is in ``utf8_copy``, as UTF-8
+
+
+class _Copy:
+    """The UTF-8 copy of a GB18030 file, written as it is decoded (``path`` None: none). One
+    that cannot be written is given up: it only spares the parser its own decoding."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.out: BinaryIO | None = None
+        self.whole = path is not None
+        if path is not None:
+            try:
+                self.out = path.open("wb")
+            except OSError:
+                self.whole = False
+
+    def write(self, text: str) -> None:
+        if self.out is not None:
+            try:
+                self.out.write(text.encode("utf-8"))
+            except OSError:
+                self.close()
+                self.whole = False
+
+    def close(self) -> bool:
+        """Whether the copy holds the whole text."""
+        if self.out is not None:
+            out, self.out = self.out, None
+            try:
+                out.close()
+            except OSError:
+                self.whole = False
+        return self.whole
 
 
 @dataclass
@@ -76,13 +114,6 @@ def _error(message: str, display: str) -> RegistryError:
 
 def _non_ascii(text: str) -> int:
     return len(text) - len(text.encode("ascii", "ignore"))
-
-
-def _outside_gb2312(text: str) -> int:
-    """How many characters of ``text`` are neither ASCII nor in GB2312 (fast, in C)."""
-    ascii_count = len(text.encode("ascii", "ignore"))
-    gb2312_count = (len(text.encode("gb2312", "ignore")) - ascii_count) // 2
-    return len(text) - ascii_count - gb2312_count
 
 
 def _line_at(path: Path, offset: int) -> int:
@@ -177,34 +208,53 @@ def _clean_utf8(path: Path, skip: int) -> str | None:
     return None if carry else digest.hexdigest()
 
 
-class _RareCounter:
-    """Counts non-ASCII and non-GB2312 characters, and finds the line of the first rare one."""
+@functools.cache
+def _gb2312() -> np.ndarray:
+    """Whether each code point of the Basic Multilingual Plane is a GB2312 character (every
+    character of GB2312 is in it), from the codec's own table of two-byte codes."""
+    table = np.zeros(0x10000, dtype=bool)
+    for high in range(0xA1, 0xFF):
+        for low in range(0xA1, 0xFF):
+            try:
+                table[ord(bytes((high, low)).decode("gb2312"))] = True
+            except UnicodeDecodeError:
+                continue
+    return table
 
-    def __init__(self) -> None:
+
+class _RareCounter:
+    """Counts non-ASCII and non-GB2312 characters (in numpy, over code points), and finds the
+    line of the first rare one; ``copy`` is sent the text."""
+
+    def __init__(self, copy: _Copy) -> None:
         self.non_ascii = 0
         self.rare = 0
         self.first: tuple[int, str] | None = None
+        self.copy = copy
 
     def __call__(self, text: str, line: int) -> None:
-        self.non_ascii += _non_ascii(text)
-        rare = _outside_gb2312(text)
-        if rare and self.first is None:
-            for i, ch in enumerate(text):
-                if ord(ch) > 127 and _outside_gb2312(ch):
-                    self.first = (line + text.count("\n", 0, i), ch)
-                    break
-        self.rare += rare
+        self.copy.write(text)
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        wide = np.flatnonzero(points > 0x7F)
+        # U+FFFF is no GB2312 character; it stands for every character beyond the BMP.
+        rare = wide[~_gb2312()[np.minimum(points[wide], 0xFFFF)]]
+        self.non_ascii += len(wide)
+        self.rare += len(rare)
+        if len(rare) and self.first is None:
+            at = int(rare[0])
+            self.first = (line + text.count("\n", 0, at), text[at])
 
 
 def _where(failure: _Failure) -> str:
     return f"byte offset {failure.offset} (line {failure.line})"
 
 
-def detect_encoding(path: Path, display: str) -> Detected:
+def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> Detected:
     """Detect the encoding of the CSV file at ``path`` (see the module docstring).
 
     Raises :class:`RegistryError` (PM502) when the file is neither clean UTF-8 nor plausible
-    GB18030; ``display`` names the file in the message.
+    GB18030; ``display`` names the file in the message. A GB18030 file's text is also written
+    to ``utf8_copy`` as UTF-8, when given (``Detected.copied`` says whether all of it was).
     """
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -225,10 +275,11 @@ def detect_encoding(path: Path, display: str) -> Detected:
                 display,
             )
         return Detected("utf-8-sig", digest.hexdigest(), size)
-    utf8 = _decode_all(path, "utf-8", digest=digest)
-    sha = digest.hexdigest()
-    if utf8 is None:
-        return Detected("utf-8", sha, size)
+    # The bytes are hashed by the GB18030 decoding, which reads them all anyway.
+    utf8 = _decode_all(path, "utf-8")
+    if utf8 is None:  # Python's decoder accepts what Arrow refused: no file known does this
+        _decode_all(path, "utf-8", digest=digest)
+        return Detected("utf-8", digest.hexdigest(), size)
     if utf8.at_end:
         raise _error(
             f"the file ends in the middle of a UTF-8 character at {_where(utf8)}: "
@@ -240,8 +291,12 @@ def detect_encoding(path: Path, display: str) -> Detected:
             f"the file is UTF-8 up to an invalid byte at {_where(utf8)}: it looks damaged",
             display,
         )
-    counter = _RareCounter()
-    gb = _decode_all(path, "gb18030", counter)
+    copy = _Copy(utf8_copy)
+    counter = _RareCounter(copy)
+    try:
+        gb = _decode_all(path, "gb18030", counter, digest)
+    finally:
+        copied = copy.close()
     if gb is not None:
         raise _error(
             f"the file is neither UTF-8 (invalid at {_where(utf8)}) nor GB18030 "
@@ -256,4 +311,4 @@ def detect_encoding(path: Path, display: str) -> Detected:
             "its encoding cannot be told (Shift-JIS? Latin-1?)",
             display,
         )
-    return Detected("gb18030", sha, size)
+    return Detected("gb18030", digest.hexdigest(), size, copied)

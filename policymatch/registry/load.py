@@ -70,7 +70,7 @@ from .assemble import Assembler, RegistryLoad, RejectedRow, chunk_keys, repeated
 from .cells import hash_keys
 from .columns import Columns, map_columns
 from .frame import empty_frame
-from .readers import RawSource, is_database_url, open_source
+from .readers import RawSource, is_database_url, narrow_pass, open_source
 
 __all__ = [
     "RegistryLoad",
@@ -163,7 +163,7 @@ def iter_registry(
             src.headers, schema, src.display, require=require, allow_missing=allow_missing
         )
         before = src.fingerprint()
-        hashes, records = _first_pass(src, cols, chunk_rows)
+        hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
         repeated = repeated_keys(hashes)
         assembler = Assembler(schema, cols, repeated, src, arrow_text=arrow_text)
         yielded = False

@@ -27,13 +27,13 @@ import hashlib
 import os
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -97,6 +97,24 @@ class RawChunk:
         return len(self.rows)
 
 
+T = TypeVar("T")
+
+
+class Reread(Exception):
+    """A pass over some columns of a CSV file found that it may not have seen the records a
+    pass over every column sees (a value spans lines, or the file ends inside quotes); the
+    caller asks again, and the source then parses every column."""
+
+
+def narrow_pass(work: Callable[[], T]) -> T:
+    """Run ``work``, a pass over some columns of a source, once more if it ends in
+    :class:`Reread` (the second time the source parses every column)."""
+    try:
+        return work()
+    except Reread:
+        return work()
+
+
 class RawSource(Protocol):
     """An opened registry source."""
 
@@ -109,7 +127,8 @@ class RawSource(Protocol):
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
     ) -> Iterator[RawChunk]:
         """Records in order, ``chunk_rows`` at a time (None: all in one chunk), with only the
-        source ``columns`` given (None: all)."""
+        source ``columns`` given (None: all). A pass over some columns may end in
+        :class:`Reread`: the chunks it gave are void, and the next pass parses every column."""
         ...
 
     def fingerprint(self) -> object:
@@ -276,24 +295,70 @@ def python_to_raw(values: Sequence[Any]) -> pd.Series:
 
 
 class CsvSource:
-    """A CSV file, parsed by pyarrow (single-threaded, so every bad row gets its record number)."""
+    """A CSV file, parsed by pyarrow (single-threaded, so every bad row gets its record number).
+
+    pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself. A GB18030 file is decoded once,
+    by detection (which proves it clean on every byte), into a temporary UTF-8 copy that the
+    passes parse (in the system's temporary folder, ``TMPDIR``); the file's own bytes give its
+    SHA-256, and its line ends are the same bytes in both encodings.
+
+    A pass over some columns (the first pass of a chunked read, over the codes) converts only
+    those and the last: pyarrow still splits every record, so it finds the same records and the
+    same rows with a wrong cell count, but a quote runaway shows only in the cells it spans. The
+    pass therefore trusts itself only when no value spans lines (the records it parsed, bad
+    ones included, are exactly the file's physical lines) and the file does not end inside
+    quotes; otherwise it raises :class:`Reread`, and every later pass parses every column. A
+    narrow pass that trusted itself has shown that no value spans lines, so later passes do not
+    look for runaways (were the file changed in between, the chunked read's check of the file
+    and of its record count stops it, PM509).
+    """
 
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
+        import tempfile
+
         self.path = path
         self.display = display
-        detected = detect_encoding(path, display)
-        self.sha256: str | None = detected.sha256
-        # pyarrow reads UTF-8 natively and skips a UTF-8 BOM itself; GB18030 goes through Python's
-        # codec, which detection has already proven clean on every byte.
-        self._encoding = "utf8" if detected.encoding.startswith("utf-8") else detected.encoding
-        self.headers = self._read_header()
+        self._copy: Path | None = None
+        try:
+            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
+            os.close(handle)
+            self._copy = Path(copy)
+        except OSError:  # no temporary folder to write in: pyarrow decodes a GB18030 file
+            pass
+        try:
+            detected = detect_encoding(path, display, utf8_copy=self._copy)
+            if not detected.copied:
+                self.close()
+            self._text = self._copy or path
+            # Detection has proven every byte clean; pyarrow decodes GB18030 (through Python's
+            # codec) only when the copy could not be written.
+            plain = detected.copied or detected.encoding.startswith("utf-8")
+            self._encoding = "utf8" if plain else detected.encoding
+            self.sha256: str | None = detected.sha256
+            self._light = True  # a pass over some columns may convert those alone
+            self._flat = False  # no value spans lines, as a narrow pass has shown
+            self.headers = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._copy is not None:
+            self._copy.unlink(missing_ok=True)
+            self._copy = None
 
     def fingerprint(self) -> object:
         return _stat(self.path)
 
-    def _open(self, width: int, sink: list[Any], block: int | None = None) -> Any:
+    def _open(
+        self,
+        width: int,
+        sink: list[Any],
+        block: int | None = None,
+        include: Sequence[int] | None = None,
+    ) -> Any:
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
@@ -303,7 +368,7 @@ class CsvSource:
 
         names = [f"f{i}" for i in range(width)]
         return pacsv.open_csv(
-            self.path,
+            self._text,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 block_size=block or limits().csv_block,
@@ -316,6 +381,7 @@ class CsvSource:
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
+                include_columns=None if include is None else [names[i] for i in include],
             ),
         )
 
@@ -350,9 +416,17 @@ class CsvSource:
 
         width = len(self.headers)
         invalid: list[Any] = []
-        # Every column is parsed, also for a pass over one: a quote runaway shows in any cell,
-        # and both passes of a chunked read must count the same records.
-        reader = self._open(width, invalid)
+        light = columns is not None and self._light
+        if light:
+            assert columns is not None
+            # The requested columns, then the last, whose final value shows an open quote.
+            include = list(dict.fromkeys([*columns, width - 1]))
+            select: Sequence[int] | None = [include.index(c) for c in columns]
+            last = include.index(width - 1)
+            reader = self._open(width, invalid, include=include)
+        else:
+            select, last = columns, width - 1
+            reader = self._open(width, invalid)
         numbering = _Numbering(first=1)
         lines = Lines()
         skip_header = True
@@ -382,7 +456,7 @@ class CsvSource:
                     taken = [r for r in invalid[emitted:] if r.number <= upto]
                     emitted += len(taken)
                     yielded = True
-                    yield self._split(head, rows, taken, columns, lines, open_last=False)
+                    yield self._split(head, rows, taken, select, lines, open_last=False)
         except pa.ArrowInvalid as exc:
             if _STRADDLING in str(exc):  # the next record does not fit in a block
                 raise self._too_long(parsed + len(invalid) + 1) from None
@@ -397,15 +471,20 @@ class CsvSource:
             table is not None
             and n > 0
             and not any(r.number > rows[-1] for r in taken)
-            and self._ends_inside_quotes(table.column(width - 1)[n - 1].as_py())
+            and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
+        if light:
+            if open_last or parsed + len(invalid) != _physical_lines(self._text):
+                self._light = False
+                raise Reread
+            self._flat = True
         if n or taken or not yielded:
             if table is None:
                 count = width if columns is None else len(columns)
                 broken = self._broken_rows([], taken, lines)
                 yield RawChunk([pd.Series([], dtype="str")] * count, rows, broken)
             else:
-                yield self._split(table, rows, taken, columns, lines, open_last=open_last)
+                yield self._split(table, rows, taken, select, lines, open_last=open_last)
 
     def _too_long(self, row: int) -> RegistryError:
         block = limits().csv_block
@@ -427,7 +506,7 @@ class CsvSource:
     def _ends_inside_quotes(self, last_value: str) -> bool:
         codec = "utf-8" if self._encoding == "utf8" else self._encoding
         opened = ('"' + last_value.replace('"', '""')).encode(codec)
-        with self.path.open("rb") as f:
+        with self._text.open("rb") as f:
             f.seek(max(f.seek(0, os.SEEK_END) - len(opened), 0))
             return f.read() == opened
 
@@ -446,7 +525,11 @@ class CsvSource:
         import pyarrow as pa
 
         n, width = table.num_rows, len(self.headers)
-        spanning = np.flatnonzero(_spans_lines(table)) if n else np.empty(0, dtype=np.int64)
+        spanning = (
+            np.flatnonzero(_spans_lines(table))
+            if n and not self._flat
+            else np.empty(0, dtype=np.int64)
+        )
         out: list[tuple[int, list[str], str | None]] = []  # (position, cells, reason if one)
         truncated = "文件在本行一个带引号的值中结束（引号未闭合）：文件可能被截断"
         for position in spanning:
@@ -511,6 +594,23 @@ class CsvSource:
     def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
         columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
         return RawChunk(columns, rows, broken)
+
+
+def _physical_lines(path: Path) -> int:
+    """The line ends of a file (LF, CR or CR LF: where a CSV parser ends records), plus a last
+    line without one. Neither byte occurs inside a character of UTF-8 or GB18030."""
+    ends, last = 0, b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
+            # are counted only where memchr finds one.
+            ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
+            if b"\r" in block:
+                ends += block.count(b"\r") - block.count(b"\r\n")
+            if last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
+                ends -= 1
+            last = block[-1:]
+    return ends + (last not in (b"", b"\n", b"\r"))
 
 
 def _first(cells: list[str]) -> bool:
