@@ -25,6 +25,7 @@ import pandas as pd
 from ...rules import ir
 from ...schema import Schema
 from ..base import BatchResult
+from .amounts import Stacked
 from .bits import MAX_ROWS
 from .evaluate import Pass, Schedule, schedule
 from .outcomes import BLOCK, Blame, match_block
@@ -135,7 +136,8 @@ def _run(
     blame = Blame(source, raw, program.fields)
     plans = program.plans
     last = shard.first + len(shard.steps)
+    values = Stacked(source, plans[shard.first : last])
     for first in range(shard.first, last, BLOCK):
         end = min(first + BLOCK, last)
-        match_block(plans[first:end], first, program, run, source, raw, blame, near=near)
+        match_block(plans[first:end], first, program, run, source, raw, blame, values, near=near)
     return raw

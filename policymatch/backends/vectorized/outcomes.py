@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import bits as B
 from . import scan
-from .amounts import INELIGIBLE, UNKNOWN, amounts
-from .bits import Bits, IntArray
-from .columns import Column, Day, Num, Rows, Tri
+from .amounts import INELIGIBLE, UNKNOWN, Stacked, amounts
+from .bits import Bits, BoolArray, Index, IntArray
+from .columns import Column, Rows, Tri
+from .compiled import compiled
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
 from .program import Plan, Program
@@ -121,6 +123,7 @@ def match_block(
     source: FrameSource,
     raw: Raw,
     blame: Blame,
+    values: Stacked,
     *,
     near: bool = True,
 ) -> None:
@@ -147,7 +150,7 @@ def match_block(
     )
     texts = blame.texts(blame.blamed(unknown_rows, read))
     whole = Evaluator(program.nodes, source)
-    grants, lost = amounts(plans, program, whole, source, B.pairs_of(t, roots), counts)
+    grants, lost = amounts(plans, program, whole, source, values, t, roots, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
         unknown_rows = np.concatenate([unknown_rows, lost[1]])
@@ -165,7 +168,7 @@ def match_block(
         tier=grants[3],
     )
     if near:
-        _near_misses(plans, t, f, stack, source, raw, first)
+        _near_misses(plans, t, f, stack, values, raw, first)
 
 
 def _near_misses(
@@ -173,7 +176,7 @@ def _near_misses(
     t: Bits,
     f: Bits,
     stack: _Stack,
-    source: FrameSource,
+    values: Stacked,
     raw: Raw,
     first: int,
 ) -> None:
@@ -184,30 +187,54 @@ def _near_misses(
     if lines.size == 0:
         return
     found = [th for plan in plans for th in plan.thresholds]
-    codes = _ints([c for plan in plans for c in plan.top_codes])
-    names = sorted({th.field for th in found if th is not None})
-    field = _ints([names.index(th.field) if th else -1 for th in found])[which]
-    value = np.zeros(rows.size, dtype=np.int64)
-    for i, name in enumerate(names):
-        at = np.flatnonzero(field == i)
-        column = source.field(name)
-        assert isinstance(column, Num | Day)
-        value[at] = np.broadcast_to(column.v, (source.rows.n,))[rows[at]]
-    limit = _ints([th.limit if th else 0 for th in found])[which]
-    upward = np.array([th is not None and th.op in (">=", ">") for th in found])[which]
-    gap = np.where(upward, limit - value, value - limit)
-    size = _ints([th.size if th else 1 for th in found])[which]
-    texts = _ints([raw.text(name) for name in names])
-    raw.add(
-        raw.near,
-        lines + first,
-        row=rows,
-        text=codes[which],
-        field=texts[field],
-        value=value,
-        gap=gap,
-        ratio=gap / size,
+    code, field, value, gap, ratio = _measure(
+        rows,
+        which,
+        _ints([c for plan in plans for c in plan.top_codes]),
+        _ints([values.line[th.field] if th else -1 for th in found]),
+        _ints([raw.text(th.field) if th else -1 for th in found]),
+        _ints([th.limit if th else 0 for th in found]),
+        np.array([th is not None and th.op in (">=", ">") for th in found]),
+        _ints([th.size if th else 1 for th in found]),
+        values.values,
     )
+    raw.add(
+        raw.near, lines + first, row=rows, text=code, field=field, value=value, gap=gap,
+        ratio=ratio,
+    )  # fmt: skip
+
+
+@compiled
+def _measure(
+    rows: Index,
+    which: Index,
+    codes: IntArray,
+    lines: IntArray,
+    names: IntArray,
+    limit: IntArray,
+    upward: BoolArray,
+    size: IntArray,
+    values: IntArray,
+) -> tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]]:
+    """Per near miss (``rows``, failed condition ``which``): the condition's label code, its
+    field's name code, the field's value (line ``lines[which]`` of ``values``), the gap to the
+    limit and the gap over the limit's size."""
+    n = rows.size
+    code = np.empty(n, dtype=np.int32)
+    field = np.empty(n, dtype=np.int32)
+    value = np.empty(n, dtype=np.int64)
+    gap = np.empty(n, dtype=np.int64)
+    ratio = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        w = which[i]
+        code[i] = codes[w]
+        field[i] = names[w]
+        v = values[lines[w], rows[i]]
+        value[i] = v
+        g = limit[w] - v if upward[w] else v - limit[w]
+        gap[i] = g
+        ratio[i] = g / size[w]
+    return code, field, value, gap, ratio
 
 
 def _ints(values: Sequence[int]) -> IntArray:
