@@ -108,8 +108,9 @@ def amounts(
         if kind[i] != GENERAL:
             general_start.append(general_start[-1])
     width = t.shape[1]
-    when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(-1, width)
-    when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(-1, width)
+    shape = (len(tier_masks), width)
+    when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(shape)
+    when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(shape)
     parts = [_policy_parts(plan) for plan in plans]
     reads = np.array([part.mask for own in parts for part in own], dtype=np.int64)
     read_start = np.cumsum([0] + [len(own) for own in parts])
@@ -210,7 +211,7 @@ def _grants(
             total += _COUNT[t[roots[p], j]]
     g_lines = np.empty(total, dtype=np.int32)
     # The eligible rows of a line are first written here from ``at`` on, without a branch per
-    # bit (as :func:`.bits.pairs_of`); the grants then overwrite them in place, never ahead of
+    # bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never ahead of
     # the row they read. The padding takes the last byte's extra writes.
     g_rows = np.empty(total + 8, dtype=np.int32)
     fens = np.empty(total, dtype=np.int64)

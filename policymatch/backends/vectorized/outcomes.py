@@ -1,16 +1,16 @@
 """From the policies' condition columns to their results: grants, unknowns, near misses, counts.
 
 Everything the reference evaluator decides per enterprise is decided here, for a block of
-policies at a time: their masks are stacked (one line per distinct condition) so that finding
-the eligible rows (:func:`.bits.pairs_of`), the unknown and near-miss rows with their missing
+policies at a time: their masks are stacked (one line per distinct condition) so that the
+grants with their amounts (:mod:`.amounts`), the unknown and near-miss rows with their missing
 fields and failed conditions (:mod:`.scan`), and counting are a few compiled passes per block
-rather than numpy operations per policy. Amounts are computed per policy, on its
-eligible rows only (:mod:`.amounts`).
+rather than numpy operations per policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -21,7 +21,7 @@ from . import bits as B
 from . import scan
 from .amounts import INELIGIBLE, UNKNOWN, Stacked, amounts
 from .bits import Bits, BoolArray, Index, IntArray
-from .columns import Column, Rows, Tri
+from .columns import Tri
 from .compiled import compiled
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
@@ -74,49 +74,64 @@ def _names(fields: tuple[str, ...], mask: int) -> str:
     return ",".join(name for i, name in enumerate(fields) if mask >> i & 1)
 
 
-class _Stack:
-    """The condition masks of one block of policies, one line per distinct condition node."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a block's conditions go in its stacked masks, one line per distinct condition node
+    (worked out once per policy set): a condition that is a policy's eligibility, one of its
+    top-level conditions and one of its leaves is one line."""
 
-    def __init__(self, rows: Rows) -> None:
-        self.rows = rows
-        self.line: dict[int, int] = {}
-        self.t: list[Bits] = []
-        self.f: list[Bits] = []
-        self.roots: list[int] = []
-        self.tops: list[int] = []
-        self.within: list[int] = []
-        self.top_start = [0]
-        self.leaves: list[int] = []
-        self.leaf_start = [0]
+    lines: int
+    #: Per plan: (index into its :func:`.evaluate.entries`, line) of the conditions it is the
+    #: first in the block to read.
+    new: tuple[tuple[tuple[int, int], ...], ...]
+    roots: IntArray
+    tops: IntArray
+    within: IntArray
+    top_start: IntArray
+    leaves: IntArray
+    leaf_start: IntArray
+    #: The fields of each leaf (bit sets), then of each policy's whole eligibility.
+    reads: IntArray
 
-    def add(self, plan: Plan, columns: Sequence[Column]) -> None:
-        """A policy's conditions: the columns of :func:`.evaluate.entries` of ``plan``."""
+
+def layout(plans: Sequence[Plan]) -> Layout:
+    """The :class:`Layout` of a block of plans."""
+    line: dict[int, int] = {}
+    new: list[tuple[tuple[int, int], ...]] = []
+    roots: list[int] = []
+    tops: list[int] = []
+    within: list[int] = []
+    top_start = [0]
+    leaves: list[int] = []
+    leaf_start = [0]
+    for plan in plans:
         found = []
-        for nid, col in zip(entries(plan), columns, strict=True):
-            at = self.line.get(nid)
+        first: list[tuple[int, int]] = []
+        for i, nid in enumerate(entries(plan)):
+            at = line.get(nid)
             if at is None:
-                tri = col if type(col) is Tri else as_tri(col, self.rows)
-                at = self.line[nid] = len(self.t)
-                self.t.append(tri.t)
-                self.f.append(tri.f)
+                at = line[nid] = len(line)
+                first.append((i, at))
             found.append(at)
-        tops = len(plan.tops)
-        self.roots.append(found[0])
-        self.tops.extend(found[1 : 1 + tops])
-        margins = iter(found[1 + tops :])
-        self.within.extend(-1 if n < 0 else next(margins) for n in plan.within)
-        self.top_start.append(len(self.tops))
-        self.leaves.extend(found[1 + tops + sum(n >= 0 for n in plan.within) :])
-        self.leaf_start.append(len(self.leaves))
-
-    def stacked(self) -> tuple[Bits, Bits]:
-        """The ``t`` and ``f`` masks, one line per condition."""
-        shape = (len(self.t), self.rows.none.size)
-        return np.concatenate(self.t).reshape(shape), np.concatenate(self.f).reshape(shape)
+        new.append(tuple(first))
+        count = len(plan.tops)
+        roots.append(found[0])
+        tops.extend(found[1 : 1 + count])
+        margins = iter(found[1 + count :])
+        within.extend(-1 if n < 0 else next(margins) for n in plan.within)
+        top_start.append(len(tops))
+        leaves.extend(found[1 + count + sum(n >= 0 for n in plan.within) :])
+        leaf_start.append(len(leaves))
+    reads = [leaf.mask for plan in plans for leaf in plan.leaves]
+    return Layout(
+        len(line), tuple(new), _ints(roots), _ints(tops), _ints(within), _ints(top_start),
+        _ints(leaves), _ints(leaf_start), _ints(reads + [plan.root.mask for plan in plans]),
+    )  # fmt: skip
 
 
 def match_block(
     plans: Sequence[Plan],
+    block: Layout,
     first: int,
     program: Program,
     run: Pass,
@@ -127,26 +142,24 @@ def match_block(
     *,
     near: bool = True,
 ) -> None:
-    """Evaluate a block of policies (``first`` is the first one's index) into ``raw``; the near
-    misses too if ``near``."""
+    """Evaluate a block of policies (laid out as ``block``; ``first`` is the first one's index)
+    into ``raw``; the near misses too if ``near``."""
     rows = source.rows
-    stack = _Stack(rows)
+    t = np.empty((block.lines, rows.none.size), dtype=np.uint8)
+    f = np.empty_like(t)
     for i, plan in enumerate(plans):
-        stack.add(plan, run.conditions(first + i, plan))
-    t, f = stack.stacked()
-    roots = np.array(stack.roots, dtype=np.int64)
+        columns = run.conditions(first + i, plan)
+        for at, line in block.new[i]:
+            col = columns[at]
+            tri = col if type(col) is Tri else as_tri(col, rows)
+            t[line] = tri.t
+            f[line] = tri.f
+    roots = block.roots
     counts = raw.counts[first : first + len(plans)]
     counts[:, INELIGIBLE] = B.counts(f, roots)
 
-    leaves = [leaf.mask for plan in plans for leaf in plan.leaves]
     lines, unknown_rows, read = scan.unknowns(
-        t,
-        f,
-        rows.all,
-        roots,
-        _ints(stack.leaves),
-        _ints(stack.leaf_start),
-        _ints(leaves + [plan.root.mask for plan in plans]),
+        t, f, rows.all, roots, block.leaves, block.leaf_start, block.reads
     )
     texts = blame.texts(blame.blamed(unknown_rows, read))
     whole = Evaluator(program.nodes, source)
@@ -168,22 +181,20 @@ def match_block(
         tier=grants[3],
     )
     if near:
-        _near_misses(plans, t, f, stack, values, raw, first)
+        _near_misses(plans, t, f, block, values, raw, first)
 
 
 def _near_misses(
     plans: Sequence[Plan],
     t: Bits,
     f: Bits,
-    stack: _Stack,
+    block: Layout,
     values: Stacked,
     raw: Raw,
     first: int,
 ) -> None:
     """The block's near misses with their field, value, gap and ratio (see :mod:`..nearmiss`)."""
-    lines, rows, which = scan.near_misses(
-        t, f, _ints(stack.tops), _ints(stack.within), _ints(stack.top_start)
-    )
+    lines, rows, which = scan.near_misses(t, f, block.tops, block.within, block.top_start)
     if lines.size == 0:
         return
     found = [th for plan in plans for th in plan.thresholds]
