@@ -26,7 +26,7 @@ from .compiled import compiled
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
 from .program import Plan, Program
-from .results import Codes, Raw
+from .results import Raw
 from .source import FrameSource
 
 #: Policies whose masks are stacked together: bounds the memory of the stacks (a block of 64
@@ -52,11 +52,9 @@ class Blame:
         """Per row, the bit set of its null fields."""
         return self.source.nulls(self.fields)
 
-    def blamed(self, rows: Codes, read: IntArray) -> IntArray:
+    def blamed(self, rows: Index, read: IntArray) -> IntArray:
         """The fields blamed in ``rows`` for unknown parts that read ``read`` (bit sets)."""
-        null = self.nulls()[rows] & read
-        out: IntArray = np.where(null != 0, null, read)
-        return out
+        return _blamed(self.nulls(), rows, read)
 
     def texts(self, blamed: IntArray) -> IntArray:
         """Codes of the field lists (``"revenue,size"``) of bit sets of fields."""
@@ -67,6 +65,16 @@ class Blame:
         table = np.array([self.raw.text(_names(self.fields, int(m))) for m in unique])
         out: IntArray = table[inverse].astype(np.int64)
         return out
+
+
+@compiled
+def _blamed(nulls: IntArray, rows: Index, read: IntArray) -> IntArray:
+    """Per pair: the null fields of its row among ``read``, or all of ``read`` if none is."""
+    out = np.empty(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        null = nulls[rows[i]] & read[i]
+        out[i] = null if null else read[i]
+    return out
 
 
 @lru_cache(maxsize=1 << 12)
