@@ -294,7 +294,8 @@ def _cut_tests(
     f = np.empty((tests, width), dtype=np.uint8)
     for i in range(tests):
         hit = above[first[i] + 1]
-        # Where a row is known, truth is 0 or 1 per bit: the masks below keep only known bits.
+        # Negating sets the bits of unknown rows and of the padding too: ANDing with ``known``
+        # clears them again.
         flip = 255 if negated[i] else 0
         if second[i] >= 0:
             miss = above[second[i] + 1]
