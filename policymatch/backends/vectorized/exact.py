@@ -256,9 +256,9 @@ def compare_constants(nodes: Sequence[Node], a: Column, rows: Rows) -> dict[int,
     first = np.array([at[cut] for cut, _, _ in specs], dtype=np.int64)
     second = np.array([-1 if upper is None else at[upper] for _, upper, _ in specs], dtype=np.int64)
     negated = np.array([neg for _, _, neg in specs], dtype=np.bool_)
-    t, f = _cut_tests(
-        np.ascontiguousarray(a.v), a.known, cuts.astype(np.int64), first, second, negated
-    )
+    # Contiguous and writable (a copy only otherwise): the cached machine code is for those.
+    values = np.require(a.v, np.int64, ["C", "W"])
+    t, f = _cut_tests(values, a.known, cuts.astype(np.int64), first, second, negated)
     return {nid: Tri(t[i], f[i]) for i, nid in enumerate(ids)}
 
 
