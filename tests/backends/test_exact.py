@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from policymatch.backends.reference import DIVISION, ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend, exact
-from policymatch.backends.vectorized.amounts import linear_amounts
+from policymatch.backends.vectorized.amounts import linear_factors, linear_fen
 from policymatch.backends.vectorized.columns import Dec, Num, Rows, narrowed
 from policymatch.backends.vectorized.program import Linear
 from policymatch.money import to_fen
@@ -52,18 +52,13 @@ def vectorized(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[in
 
 
 def compiled(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[int] | None:
-    """The compiled loop of a field-times-constant amount on every row; None where it declines
-    (a step might leave int64: the general path above takes those)."""
-    n = len(fens)
-    fen = np.zeros(n, dtype=np.int64)
-    known = np.ones(n, dtype=np.bool_)
-    culprit = np.full(n, -1, dtype=np.int64)
+    """The compiled arithmetic of a field-times-constant amount on every row; None where it
+    declines (a step might leave int64: the general path above takes those)."""
     shape = Linear("revenue", *exact.scaled(factor))
-    rows = np.arange(n, dtype=np.int64)
-    if not linear_amounts(shape, cap, money_column(fens, Rows(n)), rows, fen, known, culprit):
+    factors = linear_factors(shape, cap, money_column(fens, Rows(len(fens))))
+    if factors is None:
         return None
-    assert known.all()
-    return [int(x) for x in fen]
+    return [int(linear_fen(f, *factors)) for f in fens]
 
 
 @pytest.mark.parametrize(

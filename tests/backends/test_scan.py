@@ -98,9 +98,6 @@ def test_set_bits_and_counts_read_the_chosen_lines(
 ) -> None:
     n, t, _, policies = case
     chosen = _flat(policies)
-    index, rows = B.pairs_of(t, chosen)
-    want = [(i, row) for i, c in enumerate(chosen) for row in range(n) if _bit(t[c], row)]
-    assert list(zip(index.tolist(), rows.tolist(), strict=True)) == want
     assert B.counts(t, chosen).tolist() == [
         sum(_bit(t[c], row) for row in range(n)) for c in chosen
     ]

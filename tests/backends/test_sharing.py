@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from policymatch.backends.nearmiss import with_margin
-from policymatch.backends.vectorized import VectorizedBackend, kernels
+from policymatch.backends.vectorized import VectorizedBackend, evaluate, kernels
 from policymatch.backends.vectorized.evaluate import Pass, schedule
 from policymatch.backends.vectorized.program import compile_program
 from policymatch.testing.policygen import generate_policy_set
@@ -57,6 +57,14 @@ def test_shared_predicates_are_one_node_evaluated_once(
             return kernel(node, args, src)
 
         monkeypatch.setitem(kernels.KERNELS, kind, counted)
+    together = evaluate.compare_constants
+
+    def counted_together(nodes: Any, subject: Any, rows: Any) -> Any:
+        out = together(nodes, subject, rows)
+        calls["compare_constant"] += len(out)  # the comparisons run together, each once
+        return out
+
+    monkeypatch.setattr(evaluate, "compare_constants", counted_together)
     frame = frame_of([{"region": "361126", "employees": e} for e in range(60)], ps)
     VectorizedBackend(workers=1).match(policies, frame, AS_OF, ps.schema)
     assert calls["text_in"] == calls["has_tag"] == calls["not"] == 1
@@ -68,14 +76,16 @@ def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
     ps = generate_policy_set(60, seed=3)
     program = compile_program(ps.policies)
     frame = frame_of([{"region": "361126"}] * 10, ps)
-    from policymatch.backends.vectorized.outcomes import BLOCK, Blame, match_block
+    from policymatch.backends.vectorized.amounts import Stacked
+    from policymatch.backends.vectorized.outcomes import BLOCK, Blame, layout, match_block
     from policymatch.backends.vectorized.results import Raw
     from policymatch.backends.vectorized.source import FrameSource
 
     source = FrameSource(frame, ps.schema, AS_OF)
     raw = Raw(tuple(p.policy.id for p in program.plans), list(program.texts))
     run = Pass(schedule(program, 0, len(program.plans)), source)
+    blame, values = Blame(source, raw, program.fields), Stacked(source, program.plans)
     for first in range(0, len(program.plans), BLOCK):
         block = program.plans[first : first + BLOCK]
-        match_block(block, first, program, run, source, raw, Blame(source, raw, program.fields))
+        match_block(block, layout(block), first, program, run, source, raw, blame, values)
     assert run.memo == {}

@@ -25,9 +25,10 @@ import pandas as pd
 from ...rules import ir
 from ...schema import Schema
 from ..base import BatchResult
+from .amounts import Stacked
 from .bits import MAX_ROWS
 from .evaluate import Pass, Schedule, schedule
-from .outcomes import BLOCK, Blame, match_block
+from .outcomes import BLOCK, Blame, Layout, layout, match_block
 from .program import Program, compile_program
 from .results import Raw, merge, to_batch
 from .source import FrameSource
@@ -51,13 +52,13 @@ class VectorizedBackend:
     def __init__(self, workers: int | None = None, *, near_misses: bool = True) -> None:
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.near_misses = near_misses
-        self._cached: tuple[tuple[ir.Policy, ...], Program, dict[int, list[Schedule]]] | None = None
+        self._cached: tuple[tuple[ir.Policy, ...], Program, dict[int, list[Shard]]] | None = None
 
     def program(self, policies: Sequence[ir.Policy]) -> Program:
         """The compiled program of ``policies`` (the last one is kept: a run reuses its set)."""
         return self._compiled(policies)[0]
 
-    def _compiled(self, policies: Sequence[ir.Policy]) -> tuple[Program, dict[int, list[Schedule]]]:
+    def _compiled(self, policies: Sequence[ir.Policy]) -> tuple[Program, dict[int, list[Shard]]]:
         if self._cached is not None:
             seen, program, shards = self._cached
             if len(seen) == len(policies) and all(
@@ -120,22 +121,36 @@ class VectorizedBackend:
 PARALLEL_PAIRS = 20_000_000
 
 
-def _shards(program: Program, threads: int) -> list[Schedule]:
+#: The policies one thread matches: its schedule, and the layout of each of its blocks.
+Shard = tuple[Schedule, tuple[Layout, ...]]
+
+
+def _shards(program: Program, threads: int) -> list[Shard]:
     """The policies split into ``threads`` consecutive ranges, each with its schedule."""
     n = len(program.plans)
     size = -(-n // max(threads, 1)) or 1
-    return [schedule(program, first, min(first + size, n)) for first in range(0, max(n, 1), size)]
+    out: list[Shard] = []
+    for first in range(0, max(n, 1), size):
+        last = min(first + size, n)
+        blocks = range(first, last, BLOCK)
+        layouts = tuple(layout(program.plans[b : min(b + BLOCK, last)]) for b in blocks)
+        out.append((schedule(program, first, last), layouts))
+    return out
 
 
 def _run(
-    program: Program, source: FrameSource, shard: Schedule, ids: tuple[str, ...], near: bool
+    program: Program, source: FrameSource, shard: Shard, ids: tuple[str, ...], near: bool
 ) -> Raw:
     raw = Raw(ids, list(program.texts))
-    run = Pass(shard, source)
+    sched, layouts = shard
+    run = Pass(sched, source)
     blame = Blame(source, raw, program.fields)
     plans = program.plans
-    last = shard.first + len(shard.steps)
-    for first in range(shard.first, last, BLOCK):
+    last = sched.first + len(sched.steps)
+    values = Stacked(source, plans[sched.first : last])
+    for block, first in zip(layouts, range(sched.first, last, BLOCK), strict=True):
         end = min(first + BLOCK, last)
-        match_block(plans[first:end], first, program, run, source, raw, blame, near=near)
+        match_block(
+            plans[first:end], block, first, program, run, source, raw, blame, values, near=near
+        )
     return raw

@@ -1,13 +1,15 @@
 """The amounts of a block's eligible pairs: fen, tier, and the pairs whose amount is unknown.
 
 A dense policy set grants hundreds of thousands of pairs per batch, so the common shapes never
-gather columns per policy: a constant is written as it is (computed at compile time), a field
-times a constant (``rd_expense * 5%``, capped) and tiers with constant values are one compiled
-loop over the policy's eligible rows each, reading the whole-frame column (or the tiers'
-condition masks) at those rows and writing the fen into the result. Exactness is that of
-:mod:`.exact`: integers at a common scale, the cap, then half-up (away from zero) to the fen;
-the loop runs only when the column's bound proves that no row can leave int64. Any other
-amount is evaluated on the policy's eligible rows by the general kernels.
+gather columns per policy, and no array as long as the eligible pairs is made but the results:
+a constant is written as it is (computed at compile time), a field times a constant
+(``rd_expense * 5%``, capped) and tiers with constant values are computed in one compiled pass
+over the block's eligible bits, which reads the whole-frame column (or the tiers' condition
+masks) at those rows and writes the grants, the unknown amounts and the counts. Exactness is
+that of :mod:`.exact`: integers at a common scale, the cap, then half-up (away from zero) to the
+fen; a field times a constant is computed so only when the column's bound proves that no row
+can leave int64. Any other amount is evaluated on the policy's eligible rows by the general
+kernels first, and the pass copies its results.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 
 from . import bits as B
 from . import exact
-from .bits import Bits, BoolArray, Index, IntArray
-from .columns import INT64_MAX, Column, Num
+from .bits import _BIT_COUNT as _COUNT
+from .bits import _POSITIONS, Bits, BoolArray, Index, IntArray
+from .columns import INT64_MAX, Column, Day, Num
 from .compiled import compiled
 from .evaluate import Evaluator
 from .kernels import as_tri
@@ -30,8 +34,30 @@ from .source import FrameSource, SubsetSource
 
 ELIGIBLE, UNKNOWN, INELIGIBLE, ZERO = range(4)
 
-Grants = tuple[Index, Index, IntArray, IntArray]
+Grants = tuple[Index, Index, IntArray, npt.NDArray[np.int16]]
 Lost = tuple[Index, Index, IntArray]
+
+
+class Stacked:
+    """The number and date fields the compiled passes read by row, one line each, copied once
+    per batch: the amounts' fields and the near misses' thresholds."""
+
+    def __init__(self, source: FrameSource, plans: Sequence[Plan]) -> None:
+        names = {plan.linear.field for plan in plans if plan.linear is not None}
+        names.update(th.field for plan in plans for th in plan.thresholds if th is not None)
+        self.line = {name: i for i, name in enumerate(sorted(names))}
+        rows = source.rows
+        self.values = np.empty((len(names), rows.n), dtype=np.int64)
+        self.known = np.empty((len(names), rows.none.size), dtype=np.uint8)
+        for name, at in self.line.items():
+            col = source.field(name)
+            assert isinstance(col, Num | Day)
+            self.values[at] = col.v
+            self.known[at] = col.known
+
+
+#: How a policy's amount is found in :func:`_grants`.
+CONSTANT, LINEAR, TIERED, GENERAL = range(4)
 
 
 def amounts(
@@ -39,71 +65,88 @@ def amounts(
     program: Program,
     whole: Evaluator,
     source: FrameSource,
-    eligible: tuple[IntArray, IntArray],
+    stacked: Stacked,
+    t: Bits,
+    roots: IntArray,
     counts: IntArray,
 ) -> tuple[Grants, Lost]:
-    """Grants (line, row, fen, tier) of the eligible pairs, and the pairs whose amount is
-    unknown (line, row, the fields its unknown part reads); ``counts`` gets the eligible and
-    zero counts. ``whole`` evaluates nodes over every row of ``source`` (tier conditions)."""
-    lines, rows = eligible
-    n = rows.size
-    bounds = np.searchsorted(lines, np.arange(len(plans) + 1))
-    fen = np.zeros(n, dtype=np.int64)
-    known = np.ones(n, dtype=np.bool_)
-    tier = np.full(n, NO_TIER, dtype=np.int64)
-    # Read only where an amount is unknown, and written wherever one becomes unknown.
-    culprit = np.empty(n, dtype=np.int64)
+    """Grants (line, row, fen, tier) of the pairs where line ``roots[p]`` of ``t`` is set (the
+    eligible ones), and the pairs whose amount is unknown (line, row, the fields its unknown
+    part reads); ``counts`` gets the eligible and zero counts. ``whole`` evaluates nodes over
+    every row of ``source`` (tier conditions).
+
+    Every policy's amount is settled in one compiled pass over the eligible bits: only an
+    amount of no common shape is computed before it, by the general kernels on its rows."""
+    n = len(plans)
+    kind = np.full(n, CONSTANT, dtype=np.int64)
+    const = np.zeros(n, dtype=np.int64)
+    linear = np.zeros((n, 6), dtype=np.int64)
+    tier_start = [0]
+    tier_fen: list[int] = []
+    tier_masks: list[tuple[Bits, Bits]] = []
+    general: list[tuple[IntArray, BoolArray, IntArray, IntArray]] = []
+    general_start = [0]
     for i, plan in enumerate(plans):
-        lo, hi = int(bounds[i]), int(bounds[i + 1])
-        if lo == hi:
-            continue
         if plan.fen is not None:
-            fen[lo:hi] = plan.fen
-            continue
-        at = slice(lo, hi)
-        if plan.linear is not None and linear_amounts(
-            plan.linear, plan.policy.cap, source.field(plan.linear.field), rows[at],
-            fen[at], known[at], culprit[at],
-        ):  # fmt: skip
-            continue
-        if plan.tier_fen is not None:
-            t, f = _tier_masks(plan, whole)
-            _tiers(rows[at], t, f, np.array(plan.tier_fen, dtype=np.int64),
-                   fen[at], known[at], tier[at], culprit[at])  # fmt: skip
-            continue
-        fen[at], known[at], tier[at], culprit[at] = _amount(plan, program, source, rows[at])
-    g_lines, g_rows, g_fen, g_tier, lost, per_line = _settle(
-        lines, rows, fen, known, tier, len(plans)
-    )
-    counts[:, ELIGIBLE] = per_line[0]
-    counts[:, ZERO] = per_line[1]
-    lost_lines = lines[lost].astype(np.int32)
+            const[i] = plan.fen
+        elif not t[roots[i]].any():  # nobody eligible: the amount's columns are not needed
+            pass
+        elif plan.linear is not None and (
+            factors := linear_factors(plan.linear, plan.policy.cap, source.field(plan.linear.field))
+        ):
+            kind[i] = LINEAR
+            linear[i] = (stacked.line[plan.linear.field], *factors)
+        elif plan.tier_fen is not None:
+            kind[i] = TIERED
+            tier_masks.extend(_tier_masks(plan, whole))
+            tier_fen.extend(plan.tier_fen)
+        else:
+            kind[i] = GENERAL
+            general.append(_amount(plan, program, source, B.rows_of(t[roots[i]])))
+            general_start.append(general_start[-1] + general[-1][0].size)
+        tier_start.append(len(tier_fen))
+        if kind[i] != GENERAL:
+            general_start.append(general_start[-1])
+    width = t.shape[1]
+    shape = (len(tier_masks), width)
+    when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(shape)
+    when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(shape)
     parts = [_policy_parts(plan) for plan in plans]
     reads = np.array([part.mask for own in parts for part in own], dtype=np.int64)
-    starts = np.cumsum([0] + [len(own) for own in parts])
-    read = reads[starts[lost_lines] + culprit[lost]]
-    return (g_lines, g_rows, g_fen, g_tier), (lost_lines, rows[lost].astype(np.int32), read)
+    read_start = np.cumsum([0] + [len(own) for own in parts])
+    g_fen, g_known, g_tier, g_culprit = (
+        [np.concatenate(c) for c in zip(*general, strict=True)]
+        if general
+        else (_NO_INTS, np.empty(0, dtype=np.bool_), _NO_INTS, _NO_INTS)
+    )
+    grants, lost, per_line = _grants(
+        t, roots, kind, const, linear, stacked.values, stacked.known,
+        np.array(tier_start, dtype=np.int64), when_t, when_f, np.array(tier_fen, dtype=np.int64),
+        np.array(general_start, dtype=np.int64), g_fen, g_known, g_tier, g_culprit,
+        reads, read_start,
+    )  # fmt: skip
+    counts[:, ELIGIBLE] = per_line[0]
+    counts[:, ZERO] = per_line[1]
+    return grants, lost
 
 
-def _tier_masks(plan: Plan, whole: Evaluator) -> tuple[Bits, Bits]:
-    """The tiers' conditions over every row, one line each (``t`` and ``f``)."""
+_NO_INTS = np.empty(0, dtype=np.int64)
+
+
+def _tier_masks(plan: Plan, whole: Evaluator) -> list[tuple[Bits, Bits]]:
+    """The tiers' conditions over every row (``t`` and ``f``)."""
     tris = [as_tri(whole.get(t.when.node), whole.source.rows) for t in plan.tiers]
-    return np.stack([c.t for c in tris]), np.stack([c.f for c in tris])
+    return [(c.t, c.f) for c in tris]
 
 
-def linear_amounts(
-    shape: Linear,
-    cap: Decimal | None,
-    col: Column,
-    rows: IntArray,
-    fen: IntArray,
-    known: BoolArray,
-    culprit: IntArray,
-) -> bool:
-    """``col × shape`` capped and rounded on ``rows``, into the outputs; False (nothing written)
-    when int64 might not hold a step of it (the general path then takes it)."""
+def linear_factors(
+    shape: Linear, cap: Decimal | None, col: Column
+) -> tuple[int, int, int, int, int] | None:
+    """The integers :func:`linear_fen` computes ``col × shape`` (capped, rounded) with: factor,
+    limit, capped, times, down; None when int64 might not hold a step of it (the general path
+    then takes the policy)."""
     if not (isinstance(col, Num) and isinstance(col.v, np.ndarray) and col.v.ndim == 1):
-        return False
+        return None
     k = col.k + shape.k
     limit, cap_k = exact.scaled(cap) if cap is not None else (0, k)
     scale = max(k, cap_k)
@@ -112,107 +155,142 @@ def linear_amounts(
     times, down = (10 ** (2 - scale), 1) if scale <= 2 else (1, 10 ** (scale - 2))
     top = max(col.bound * abs(shape.num) * up, abs(limit))
     if max(top * times + down // 2, abs(shape.num) * up) > INT64_MAX:
-        return False
-    _linear_fen(rows, col.v, col.known, shape.num * up, limit, cap is not None, times, down,
-                fen, known, culprit)  # fmt: skip
-    return True
+        return None
+    return shape.num * up, limit, int(cap is not None), times, down
 
 
 @compiled
-def _linear_fen(
-    rows: IntArray,
+def linear_fen(value: int, factor: int, limit: int, capped: int, times: int, down: int) -> int:
+    """``value × factor``, capped at ``limit``, times ``times`` or divided by ``down`` half-up
+    (away from zero): the fen of a :class:`.program.Linear` amount (see :func:`linear_factors`)."""
+    x = value * factor
+    if capped and x > limit:
+        x = limit
+    if down == 1:
+        return x * times
+    q = (abs(x) + down // 2) // down
+    return -q if x < 0 else q
+
+
+@compiled
+def _grants(
+    t: Bits,
+    roots: IntArray,
+    kind: IntArray,
+    const: IntArray,
+    linear: IntArray,
     values: IntArray,
     present: Bits,
-    factor: int,
-    limit: int,
-    capped: bool,
-    times: int,
-    down: int,
-    fen: IntArray,
-    known: BoolArray,
-    culprit: IntArray,
-) -> None:
-    """``values[row] × factor``, capped at ``limit``, times ``times`` or divided by ``down``
-    half-up (away from zero); a row absent from ``present`` is unknown (culprit 0)."""
-    half = down // 2
-    for i in range(rows.size):
-        r = rows[i]
-        if not (present[r >> 3] >> (7 - (r & 7))) & 1:
-            known[i] = False
-            culprit[i] = 0
-            continue
-        x = values[r] * factor
-        if capped and x > limit:
-            x = limit
-        if down == 1:
-            fen[i] = x * times
-        else:
-            q = (abs(x) + half) // down
-            fen[i] = -q if x < 0 else q
+    tier_start: IntArray,
+    when_t: Bits,
+    when_f: Bits,
+    tier_fen: IntArray,
+    general_start: IntArray,
+    g_fen: IntArray,
+    g_known: BoolArray,
+    g_tier: IntArray,
+    g_culprit: IntArray,
+    reads: IntArray,
+    read_start: IntArray,
+) -> tuple[Grants, Lost, IntArray]:
+    """Grants, unknown amounts and per line the eligible and zero counts, in one pass over the
+    eligible bits, in (line, row) order.
 
-
-@compiled
-def _tiers(
-    rows: IntArray,
-    t: Bits,
-    f: Bits,
-    fens: IntArray,
-    fen: IntArray,
-    known: BoolArray,
-    tier: IntArray,
-    culprit: IntArray,
-) -> None:
-    """The first tier whose condition holds (``t``) gives the fen; a tier whose condition is
-    unknown before any holds makes the amount unknown (culprit ``2 * tier``); none: zero."""
-    for i in range(rows.size):
-        r = rows[i]
-        byte, shift = r >> 3, 7 - (r & 7)
-        for j in range(fens.size):
-            if (t[j, byte] >> shift) & 1:
-                fen[i] = fens[j]
-                tier[i] = j
-                break
-            if not (f[j, byte] >> shift) & 1:
-                known[i] = False
-                culprit[i] = 2 * j
-                break
-
-
-@compiled
-def _settle(
-    lines: IntArray,
-    rows: IntArray,
-    fen: IntArray,
-    known: BoolArray,
-    tier: IntArray,
-    policies: int,
-) -> tuple[Index, Index, IntArray, IntArray, IntArray, IntArray]:
-    """The grants (a known amount above zero) as narrow columns, the positions of the unknown
-    amounts, and per line the eligible and zero counts, in one pass (the outputs are made as
-    long as the input and cut to what was found: views, no copies)."""
-    n = lines.size
+    Per line ``p`` (``kind[p]``): a constant ``const[p]``; ``linear[p]``: the column of
+    ``values`` (known where ``present``) and :func:`linear_fen`'s integers; tiers
+    ``tier_start[p]`` to ``tier_start[p + 1]`` of the masks ``when_t``/``when_f`` with their
+    fen (the first that holds gives it; one unknown before it makes the amount unknown, blamed
+    on part ``2 * tier``; none: zero); or, for any other amount, the eligible rows' results
+    from ``general_start[p]`` on. An unknown amount's fields are ``reads[read_start[p] + part]``.
+    """
+    policies = roots.size
+    width = t.shape[1]
+    total = 0
+    for p in range(policies):
+        for j in range(width):
+            total += _COUNT[t[roots[p], j]]
+    g_lines = np.empty(total, dtype=np.int32)
+    # The eligible rows of a line are first written here from ``at`` on, without a branch per
+    # bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never ahead of
+    # the row they read. The padding takes the last byte's extra writes.
+    g_rows = np.empty(total + 8, dtype=np.int32)
+    fens = np.empty(total, dtype=np.int64)
+    tiers = np.empty(total, dtype=np.int16)
+    l_lines = np.empty(total, dtype=np.int32)
+    l_rows = np.empty(total, dtype=np.int32)
+    l_read = np.empty(total, dtype=np.int64)
     per_line = np.zeros((2, policies), dtype=np.int64)
-    g_lines = np.empty(n, dtype=np.int32)
-    g_rows = np.empty(n, dtype=np.int32)
-    g_fen = np.empty(n, dtype=np.int64)
-    g_tier = np.empty(n, dtype=np.int64)
-    lost = np.empty(n, dtype=np.int64)
     at = 0
     out = 0
-    for i in range(n):
-        if not known[i]:
-            lost[out] = i
-            out += 1
-        elif fen[i] > 0:
-            per_line[0, lines[i]] += 1
-            g_lines[at] = lines[i]
-            g_rows[at] = rows[i]
-            g_fen[at] = fen[i]
-            g_tier[at] = tier[i]
-            at += 1
-        else:
-            per_line[1, lines[i]] += 1
-    return g_lines[:at], g_rows[:at], g_fen[:at], g_tier[:at], lost[:out], per_line
+    for p in range(policies):
+        r = roots[p]
+        end = at
+        for j in range(width):
+            byte = t[r, j]
+            for b in range(8):
+                g_rows[end + b] = 8 * j + _POSITIONS[byte, b]
+            end += _COUNT[byte]
+        how = kind[p]
+        if how == CONSTANT:
+            if const[p] > 0:
+                g_lines[at:end] = p
+                fens[at:end] = const[p]
+                tiers[at:end] = NO_TIER
+                per_line[0, p] = end - at
+                at = end
+            else:
+                per_line[1, p] = end - at
+            continue
+        column = linear[p, 0]
+        nth = general_start[p]
+        for i in range(at, end):
+            row = g_rows[i]
+            j, b = row >> 3, 7 - (row & 7)
+            fen = 0
+            tier = NO_TIER
+            part = -1
+            if how == LINEAR:
+                if (present[column, j] >> b) & 1:
+                    fen = linear_fen(
+                        values[column, row], linear[p, 1], linear[p, 2], linear[p, 3],
+                        linear[p, 4], linear[p, 5],
+                    )  # fmt: skip
+                else:
+                    part = 0
+            elif how == TIERED:
+                for k in range(tier_start[p], tier_start[p + 1]):
+                    if (when_t[k, j] >> b) & 1:
+                        fen = tier_fen[k]
+                        tier = k - tier_start[p]
+                        break
+                    if not (when_f[k, j] >> b) & 1:
+                        part = 2 * (k - tier_start[p])
+                        break
+            else:
+                fen = g_fen[nth]
+                tier = g_tier[nth]
+                if not g_known[nth]:
+                    part = g_culprit[nth]
+                nth += 1
+            if part >= 0:
+                l_lines[out] = p
+                l_rows[out] = row
+                l_read[out] = reads[read_start[p] + part]
+                out += 1
+            elif fen > 0:
+                per_line[0, p] += 1
+                g_lines[at] = p
+                g_rows[at] = row
+                fens[at] = fen
+                tiers[at] = tier
+                at += 1
+            else:
+                per_line[1, p] += 1
+    return (
+        (g_lines[:at], g_rows[:at], fens[:at], tiers[:at]),
+        (l_lines[:out], l_rows[:out], l_read[:out]),
+        per_line,
+    )
 
 
 def _policy_parts(plan: Plan) -> list[Part]:

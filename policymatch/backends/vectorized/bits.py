@@ -62,36 +62,26 @@ _POSITIONS = np.array(
 )
 
 
-@compiled
-def _set_bits(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
-    """(i, position) of the set bits of the lines ``lines[i]`` of a 2-D packed array."""
-    total = counts(matrix, lines).sum()
-    index = np.empty(total, dtype=np.int64)
-    # A byte's eight positions are written whether set or not (no branch per bit), and the
-    # cursor moves by its count: the padding past the end takes the last byte's extra writes.
-    position = np.empty(total + 8, dtype=np.int64)
-    at = 0
-    for i in range(lines.size):
-        start = at
-        for j in range(matrix.shape[1]):
-            byte = matrix[lines[i], j]
-            if byte:
-                for b in range(8):
-                    position[at + b] = 8 * j + _POSITIONS[byte, b]
-                at += _BIT_COUNT[byte]
-        index[start:at] = i
-    return index, position[:total]
-
-
 def rows_of(bits: Bits) -> IntArray:
     """Ascending row numbers of the set bits."""
-    return _set_bits(bits.reshape(1, -1), np.zeros(1, dtype=np.int64))[1]
+    return _rows_of(np.ascontiguousarray(bits))
 
 
-def pairs_of(matrix: Bits, lines: IntArray) -> tuple[IntArray, IntArray]:
-    """The set bits of the lines ``lines`` of stacked masks as (i, row): ``i`` indexes
-    ``lines``, in that order."""
-    return _set_bits(matrix, lines)
+@compiled
+def _rows_of(bits: Bits) -> IntArray:
+    total = 0
+    for byte in bits:
+        total += _BIT_COUNT[byte]
+    # A byte's eight positions are written whether set or not (no branch per bit), and the
+    # cursor moves by its count: the padding past the end takes the last byte's extra writes.
+    out = np.empty(total + 8, dtype=np.int64)
+    at = 0
+    for j in range(bits.size):
+        byte = bits[j]
+        for b in range(8):
+            out[at + b] = 8 * j + _POSITIONS[byte, b]
+        at += _BIT_COUNT[byte]
+    return out[:total]
 
 
 @compiled

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .columns import Column
+from .exact import compare_constants
 from .kernels import KERNELS, Kernel, Source
 from .program import Node, Plan, Program
 
@@ -31,6 +32,9 @@ class Schedule:
     steps: tuple[tuple[Step, ...], ...]
     #: Per plan: the nodes to drop once it has read its conditions.
     frees: tuple[tuple[int, ...], ...]
+    #: Comparisons of one subject with constants, run together when the first is due (by the
+    #: first's node id): see :func:`.exact.compare_constants`.
+    groups: dict[int, tuple[Node, ...]]
 
 
 def entries(plan: Plan) -> list[int]:
@@ -69,7 +73,16 @@ def schedule(program: Program, first: int, last: int) -> Schedule:
     frees: list[list[int]] = [[] for _ in steps]
     for nid, p in last_reader.items():
         frees[p].append(nid)
-    return Schedule(first, tuple(steps), tuple(tuple(f) for f in frees))
+    return Schedule(first, tuple(steps), tuple(tuple(f) for f in frees), _groups(steps))
+
+
+def _groups(steps: list[tuple[Step, ...]]) -> dict[int, tuple[Node, ...]]:
+    by_subject: dict[int, list[Node]] = {}
+    for segment in steps:
+        for _, _, node, args in segment:
+            if node.kind == "compare_constant":
+                by_subject.setdefault(args[0], []).append(node)
+    return {group[0].id: tuple(group) for group in by_subject.values() if len(group) > 1}
 
 
 class Pass:
@@ -79,13 +92,18 @@ class Pass:
         self.sched = sched
         self.source = source
         self.memo: dict[int, Column] = {}
+        #: Columns of nodes computed with their group, until their own step.
+        self.ready: dict[int, Column] = {}
 
     def conditions(self, index: int, plan: Plan) -> list[Column]:
         """The columns of :func:`entries` of plan ``index`` (a program-wide index)."""
         p = index - self.sched.first
-        memo, source = self.memo, self.source
+        memo, source, ready, groups = self.memo, self.source, self.ready, self.sched.groups
         for nid, kernel, node, args in self.sched.steps[p]:
-            memo[nid] = kernel(node, [memo[a] for a in args], source)
+            if nid in groups:
+                ready.update(compare_constants(groups[nid], memo[args[0]], source.rows))
+            col = ready.pop(nid, None)
+            memo[nid] = kernel(node, [memo[a] for a in args], source) if col is None else col
         out = [memo[nid] for nid in entries(plan)]
         for nid in self.sched.frees[p]:
             del memo[nid]

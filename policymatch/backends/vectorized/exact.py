@@ -22,7 +22,7 @@ import operator
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import lru_cache, reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,10 @@ from ..reference import DIVISION, finish_amount
 from . import bits as B
 from .bits import Bits, BoolArray, IntArray
 from .columns import INT64_MAX, NARROW, Column, Dec, Ints, Null, Num, ObjArray, Rows, Tri
+from .compiled import compiled
+
+if TYPE_CHECKING:
+    from .program import Node
 
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq,
@@ -220,6 +224,91 @@ def compare_constant(op: str, a: Num | Dec, value: Decimal, num: int, k: int, ro
                     values, edge = a.narrow, a.narrow.dtype.type(edge)
             return holds(fn(values, edge), a.known, rows)
     return compare(op, a, constant(value, rows), rows)
+
+
+def compare_constants(nodes: Sequence[Node], a: Column, rows: Rows) -> dict[int, Tri]:
+    """The ``compare_constant`` nodes of one subject ``a`` at once (by node id): every node
+    that :func:`compare_constant` would test as ``v op edge`` on the column's integers (the
+    others are left out, for it).
+
+    Each such test is ``v >= c`` for one or two cut points ``c`` (``v > e`` is ``v >= e + 1``,
+    ``v < e`` is not ``v >= e``, ``v == e`` is ``v >= e`` and not ``v >= e + 1``), so every row
+    is placed once among the sorted cuts and each test's mask is an OR of the rows placed at or
+    above its cut: one pass over the rows for all of a field's thresholds, instead of one
+    comparison and one packing per threshold."""
+    if not (isinstance(a, Num) and isinstance(a.v, np.ndarray) and a.v.ndim == 1):
+        return {}
+    ids: list[int] = []
+    specs: list[tuple[int, int | None, bool]] = []
+    for node in nodes:
+        op, _, num, k = node.param
+        test = _integer_test(op, num, k, a.k)
+        if test is None or test[1] is None or int(test[1]) == INT64_MAX:
+            continue
+        edge = int(test[1])
+        cut = edge + 1 if op in (">", "<=") else edge
+        ids.append(node.id)
+        specs.append((cut, edge + 1 if op in ("==", "!=") else None, op in ("<", "<=", "!=")))
+    if not ids:
+        return {}
+    cuts = np.unique([c for cut, upper, _ in specs for c in (cut, upper) if c is not None])
+    at = {int(c): i for i, c in enumerate(cuts)}
+    first = np.array([at[cut] for cut, _, _ in specs], dtype=np.int64)
+    second = np.array([-1 if upper is None else at[upper] for _, upper, _ in specs], dtype=np.int64)
+    negated = np.array([neg for _, _, neg in specs], dtype=np.bool_)
+    # Contiguous and writable (a copy only otherwise): the cached machine code is for those.
+    values = np.require(a.v, np.int64, ["C", "W"])
+    t, f = _cut_tests(values, a.known, cuts.astype(np.int64), first, second, negated)
+    return {nid: Tri(t[i], f[i]) for i, nid in enumerate(ids)}
+
+
+@compiled
+def _cut_tests(
+    values: IntArray, known: Bits, cuts: IntArray, first: IntArray, second: IntArray,
+    negated: BoolArray,
+) -> tuple[Bits, Bits]:  # fmt: skip
+    """Per test ``i``: ``t`` and ``f`` of ``values >= cuts[first[i]]`` (and not ``>=
+    cuts[second[i]]`` where ``second[i] >= 0``), negated where ``negated[i]``, known where
+    ``known``. ``cuts`` ascending."""
+    width = known.size
+    size = cuts.size
+    # Line r: the rows with r cuts at or below their value; then, from the top, line r
+    # collects every line above it: the rows >= cuts[r - 1].
+    above = np.zeros((size + 1, width), dtype=np.uint8)
+    for i in range(values.size):
+        v = values[i]
+        lo, n = 0, size
+        while n > 0:
+            half = n >> 1
+            if cuts[lo + half] <= v:
+                lo += half + 1
+                n -= half + 1
+            else:
+                n = half
+        above[lo, i >> 3] |= 128 >> (i & 7)
+    for r in range(size - 1, -1, -1):
+        for j in range(width):
+            above[r, j] |= above[r + 1, j]
+    tests = first.size
+    t = np.empty((tests, width), dtype=np.uint8)
+    f = np.empty((tests, width), dtype=np.uint8)
+    for i in range(tests):
+        hit = above[first[i] + 1]
+        # Negating sets the bits of unknown rows and of the padding too: ANDing with ``known``
+        # clears them again.
+        flip = 255 if negated[i] else 0
+        if second[i] >= 0:
+            miss = above[second[i] + 1]
+            for j in range(width):
+                truth = (hit[j] & ~miss[j]) ^ flip
+                t[i, j] = truth & known[j]
+                f[i, j] = known[j] & ~truth
+        else:
+            for j in range(width):
+                truth = hit[j] ^ flip
+                t[i, j] = truth & known[j]
+                f[i, j] = known[j] & ~truth
+    return t, f
 
 
 def _never(v: Ints) -> BoolArray:

@@ -1,30 +1,32 @@
 """From the policies' condition columns to their results: grants, unknowns, near misses, counts.
 
 Everything the reference evaluator decides per enterprise is decided here, for a block of
-policies at a time: their masks are stacked (one line per distinct condition) so that finding
-the eligible rows (:func:`.bits.pairs_of`), the unknown and near-miss rows with their missing
+policies at a time: their masks are stacked (one line per distinct condition) so that the
+grants with their amounts (:mod:`.amounts`), the unknown and near-miss rows with their missing
 fields and failed conditions (:mod:`.scan`), and counting are a few compiled passes per block
-rather than numpy operations per policy. Amounts are computed per policy, on its
-eligible rows only (:mod:`.amounts`).
+rather than numpy operations per policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from . import bits as B
 from . import scan
-from .amounts import INELIGIBLE, UNKNOWN, amounts
-from .bits import Bits, IntArray
-from .columns import Column, Day, Num, Rows, Tri
+from .amounts import INELIGIBLE, UNKNOWN, Stacked, amounts
+from .bits import Bits, BoolArray, Index, IntArray
+from .columns import Tri
+from .compiled import compiled
 from .evaluate import Evaluator, Pass, entries
 from .kernels import as_tri
 from .program import Plan, Program
-from .results import Codes, Raw
+from .results import Raw
 from .source import FrameSource
 
 #: Policies whose masks are stacked together: bounds the memory of the stacks (a block of 64
@@ -50,11 +52,9 @@ class Blame:
         """Per row, the bit set of its null fields."""
         return self.source.nulls(self.fields)
 
-    def blamed(self, rows: Codes, read: IntArray) -> IntArray:
+    def blamed(self, rows: Index, read: IntArray) -> IntArray:
         """The fields blamed in ``rows`` for unknown parts that read ``read`` (bit sets)."""
-        null = self.nulls()[rows] & read
-        out: IntArray = np.where(null != 0, null, read)
-        return out
+        return _blamed(self.nulls(), rows, read)
 
     def texts(self, blamed: IntArray) -> IntArray:
         """Codes of the field lists (``"revenue,size"``) of bit sets of fields."""
@@ -67,87 +67,111 @@ class Blame:
         return out
 
 
+@compiled
+def _blamed(nulls: IntArray, rows: Index, read: IntArray) -> IntArray:
+    """Per pair: the null fields of its row among ``read``, or all of ``read`` if none is."""
+    out = np.empty(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        null = nulls[rows[i]] & read[i]
+        out[i] = null if null else read[i]
+    return out
+
+
 @lru_cache(maxsize=1 << 12)
 def _names(fields: tuple[str, ...], mask: int) -> str:
     return ",".join(name for i, name in enumerate(fields) if mask >> i & 1)
 
 
-class _Stack:
-    """The condition masks of one block of policies, one line per distinct condition node."""
+@dataclass(frozen=True)
+class Layout:
+    """Where a block's conditions go in its stacked masks, one line per distinct condition node
+    (worked out once per policy set): a condition that is a policy's eligibility, one of its
+    top-level conditions and one of its leaves is one line."""
 
-    def __init__(self, rows: Rows) -> None:
-        self.rows = rows
-        self.line: dict[int, int] = {}
-        self.t: list[Bits] = []
-        self.f: list[Bits] = []
-        self.roots: list[int] = []
-        self.tops: list[int] = []
-        self.within: list[int] = []
-        self.top_start = [0]
-        self.leaves: list[int] = []
-        self.leaf_start = [0]
+    lines: int
+    #: Per plan: (index into its :func:`.evaluate.entries`, line) of the conditions it is the
+    #: first in the block to read.
+    new: tuple[tuple[tuple[int, int], ...], ...]
+    roots: IntArray
+    tops: IntArray
+    within: IntArray
+    top_start: IntArray
+    leaves: IntArray
+    leaf_start: IntArray
+    #: The fields of each leaf (bit sets), then of each policy's whole eligibility.
+    reads: IntArray
 
-    def add(self, plan: Plan, columns: Sequence[Column]) -> None:
-        """A policy's conditions: the columns of :func:`.evaluate.entries` of ``plan``."""
+
+def layout(plans: Sequence[Plan]) -> Layout:
+    """The :class:`Layout` of a block of plans."""
+    line: dict[int, int] = {}
+    new: list[tuple[tuple[int, int], ...]] = []
+    roots: list[int] = []
+    tops: list[int] = []
+    within: list[int] = []
+    top_start = [0]
+    leaves: list[int] = []
+    leaf_start = [0]
+    for plan in plans:
         found = []
-        for nid, col in zip(entries(plan), columns, strict=True):
-            at = self.line.get(nid)
+        first: list[tuple[int, int]] = []
+        for i, nid in enumerate(entries(plan)):
+            at = line.get(nid)
             if at is None:
-                tri = col if type(col) is Tri else as_tri(col, self.rows)
-                at = self.line[nid] = len(self.t)
-                self.t.append(tri.t)
-                self.f.append(tri.f)
+                at = line[nid] = len(line)
+                first.append((i, at))
             found.append(at)
-        tops = len(plan.tops)
-        self.roots.append(found[0])
-        self.tops.extend(found[1 : 1 + tops])
-        margins = iter(found[1 + tops :])
-        self.within.extend(-1 if n < 0 else next(margins) for n in plan.within)
-        self.top_start.append(len(self.tops))
-        self.leaves.extend(found[1 + tops + sum(n >= 0 for n in plan.within) :])
-        self.leaf_start.append(len(self.leaves))
-
-    def stacked(self) -> tuple[Bits, Bits]:
-        """The ``t`` and ``f`` masks, one line per condition."""
-        shape = (len(self.t), self.rows.none.size)
-        return np.concatenate(self.t).reshape(shape), np.concatenate(self.f).reshape(shape)
+        new.append(tuple(first))
+        count = len(plan.tops)
+        roots.append(found[0])
+        tops.extend(found[1 : 1 + count])
+        margins = iter(found[1 + count :])
+        within.extend(-1 if n < 0 else next(margins) for n in plan.within)
+        top_start.append(len(tops))
+        leaves.extend(found[1 + count + sum(n >= 0 for n in plan.within) :])
+        leaf_start.append(len(leaves))
+    reads = [leaf.mask for plan in plans for leaf in plan.leaves]
+    return Layout(
+        len(line), tuple(new), _ints(roots), _ints(tops), _ints(within), _ints(top_start),
+        _ints(leaves), _ints(leaf_start), _ints(reads + [plan.root.mask for plan in plans]),
+    )  # fmt: skip
 
 
 def match_block(
     plans: Sequence[Plan],
+    block: Layout,
     first: int,
     program: Program,
     run: Pass,
     source: FrameSource,
     raw: Raw,
     blame: Blame,
+    values: Stacked,
     *,
     near: bool = True,
 ) -> None:
-    """Evaluate a block of policies (``first`` is the first one's index) into ``raw``; the near
-    misses too if ``near``."""
+    """Evaluate a block of policies (laid out as ``block``; ``first`` is the first one's index)
+    into ``raw``; the near misses too if ``near``."""
     rows = source.rows
-    stack = _Stack(rows)
+    t = np.empty((block.lines, rows.none.size), dtype=np.uint8)
+    f = np.empty_like(t)
     for i, plan in enumerate(plans):
-        stack.add(plan, run.conditions(first + i, plan))
-    t, f = stack.stacked()
-    roots = np.array(stack.roots, dtype=np.int64)
+        columns = run.conditions(first + i, plan)
+        for at, line in block.new[i]:
+            col = columns[at]
+            tri = col if type(col) is Tri else as_tri(col, rows)
+            t[line] = tri.t
+            f[line] = tri.f
+    roots = block.roots
     counts = raw.counts[first : first + len(plans)]
     counts[:, INELIGIBLE] = B.counts(f, roots)
 
-    leaves = [leaf.mask for plan in plans for leaf in plan.leaves]
     lines, unknown_rows, read = scan.unknowns(
-        t,
-        f,
-        rows.all,
-        roots,
-        _ints(stack.leaves),
-        _ints(stack.leaf_start),
-        _ints(leaves + [plan.root.mask for plan in plans]),
+        t, f, rows.all, roots, block.leaves, block.leaf_start, block.reads
     )
     texts = blame.texts(blame.blamed(unknown_rows, read))
     whole = Evaluator(program.nodes, source)
-    grants, lost = amounts(plans, program, whole, source, B.pairs_of(t, roots), counts)
+    grants, lost = amounts(plans, program, whole, source, values, t, roots, counts)
     if lost[0].size:
         lines = np.concatenate([lines, lost[0]])
         unknown_rows = np.concatenate([unknown_rows, lost[1]])
@@ -165,49 +189,71 @@ def match_block(
         tier=grants[3],
     )
     if near:
-        _near_misses(plans, t, f, stack, source, raw, first)
+        _near_misses(plans, t, f, block, values, raw, first)
 
 
 def _near_misses(
     plans: Sequence[Plan],
     t: Bits,
     f: Bits,
-    stack: _Stack,
-    source: FrameSource,
+    block: Layout,
+    values: Stacked,
     raw: Raw,
     first: int,
 ) -> None:
     """The block's near misses with their field, value, gap and ratio (see :mod:`..nearmiss`)."""
-    lines, rows, which = scan.near_misses(
-        t, f, _ints(stack.tops), _ints(stack.within), _ints(stack.top_start)
-    )
+    lines, rows, which = scan.near_misses(t, f, block.tops, block.within, block.top_start)
     if lines.size == 0:
         return
     found = [th for plan in plans for th in plan.thresholds]
-    codes = _ints([c for plan in plans for c in plan.top_codes])
-    names = sorted({th.field for th in found if th is not None})
-    field = _ints([names.index(th.field) if th else -1 for th in found])[which]
-    value = np.zeros(rows.size, dtype=np.int64)
-    for i, name in enumerate(names):
-        at = np.flatnonzero(field == i)
-        column = source.field(name)
-        assert isinstance(column, Num | Day)
-        value[at] = np.broadcast_to(column.v, (source.rows.n,))[rows[at]]
-    limit = _ints([th.limit if th else 0 for th in found])[which]
-    upward = np.array([th is not None and th.op in (">=", ">") for th in found])[which]
-    gap = np.where(upward, limit - value, value - limit)
-    size = _ints([th.size if th else 1 for th in found])[which]
-    texts = _ints([raw.text(name) for name in names])
-    raw.add(
-        raw.near,
-        lines + first,
-        row=rows,
-        text=codes[which],
-        field=texts[field],
-        value=value,
-        gap=gap,
-        ratio=gap / size,
+    code, field, value, gap, ratio = _measure(
+        rows,
+        which,
+        _ints([c for plan in plans for c in plan.top_codes]),
+        _ints([values.line[th.field] if th else -1 for th in found]),
+        _ints([raw.text(th.field) if th else -1 for th in found]),
+        _ints([th.limit if th else 0 for th in found]),
+        np.array([th is not None and th.op in (">=", ">") for th in found]),
+        _ints([th.size if th else 1 for th in found]),
+        values.values,
     )
+    raw.add(
+        raw.near, lines + first, row=rows, text=code, field=field, value=value, gap=gap,
+        ratio=ratio,
+    )  # fmt: skip
+
+
+@compiled
+def _measure(
+    rows: Index,
+    which: Index,
+    codes: IntArray,
+    lines: IntArray,
+    names: IntArray,
+    limit: IntArray,
+    upward: BoolArray,
+    size: IntArray,
+    values: IntArray,
+) -> tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]]:
+    """Per near miss (``rows``, failed condition ``which``): the condition's label code, its
+    field's name code, the field's value (line ``lines[which]`` of ``values``), the gap to the
+    limit and the gap over the limit's size."""
+    n = rows.size
+    code = np.empty(n, dtype=np.int32)
+    field = np.empty(n, dtype=np.int32)
+    value = np.empty(n, dtype=np.int64)
+    gap = np.empty(n, dtype=np.int64)
+    ratio = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        w = which[i]
+        code[i] = codes[w]
+        field[i] = names[w]
+        v = values[lines[w], rows[i]]
+        value[i] = v
+        g = limit[w] - v if upward[w] else v - limit[w]
+        gap[i] = g
+        ratio[i] = g / size[w]
+    return code, field, value, gap, ratio
 
 
 def _ints(values: Sequence[int]) -> IntArray:

@@ -171,6 +171,18 @@ def _take(table: Codes, codes: Codes) -> Codes:
     return out
 
 
+@compiled
+def _tiers(tier: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The tier column's values (0 where none) and its mask of :data:`NO_TIER`, in one pass."""
+    values = np.empty(tier.size, dtype=np.int64)
+    none = np.empty(tier.size, dtype=np.bool_)
+    for i in range(tier.size):
+        t = tier[i]
+        none[i] = t == NO_TIER
+        values[i] = 0 if t == NO_TIER else t
+    return values, none
+
+
 def compile_code_widths() -> None:
     """Compile the loops of :func:`labels` for every width of codes a run can hand them (a
     small match meets only some: a run with more than 127 distinct labels needs int16 ranks),
@@ -234,11 +246,8 @@ def _frame(part: dict[str, list[Codes]], raw: Raw, text: str | None, release: bo
     elif text is not None:
         out[text] = labels(raw.texts, c.get("text"))
     else:
-        tier = c.get("tier")
         out["amount_fen"] = c.get("fen")
-        out["tier"] = pd.arrays.IntegerArray(
-            np.where(tier == NO_TIER, 0, tier).astype(np.int64), tier == NO_TIER
-        )
+        out["tier"] = pd.arrays.IntegerArray(*_tiers(c.get("tier", np.int16)))
     if release:
         part["pid"] = []
     columns = {None: GRANT_COLUMNS, "fields": UNKNOWN_COLUMNS, "condition": NEAR_COLUMNS}[text]
