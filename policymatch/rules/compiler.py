@@ -173,8 +173,10 @@ class _Compiler:
     def expression(self, src: SourceFile, path: PathKey, raw: Any, kind: str) -> ir.Expr | None:
         """Compile the expression at ``path``; ``kind`` is condition, number or any."""
         text = self.expr_text(src, path, raw)
-        if text is None:
-            return None
+        return None if text is None else self.compiled(src, path, text, kind)
+
+    def compiled(self, src: SourceFile, path: PathKey, text: str, kind: str) -> ir.Expr | None:
+        """The expression ``text`` written at ``path``, or None once its errors are reported."""
         outcome = self.outcomes.get((text, kind))
         if outcome is None:
             outcome = self.outcomes[text, kind] = self.compile_text(text, kind)
@@ -321,12 +323,14 @@ class _Compiler:
                 hint="write all: [...] or any: [...]",
             )
             return None
-        expr = self.expression(src, path, raw, "condition")
-        if expr is None:
+        text = self.expr_text(src, path, raw)
+        if text is None:
             return None
-        text = str(self.expr_text(src, path, raw))
         leaf = self.leaves.get(text)
         if leaf is None:
+            expr = self.compiled(src, path, text, "condition")
+            if expr is None:
+                return None
             leaf = self.leaves[text] = ir.Labeled(text.strip(), expr)
         return leaf
 

@@ -116,36 +116,22 @@ _KIND: dict[type[ir.Expr], str] = {
 }
 
 
-def _split(cls: type[ir.Expr]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of a node class's sub-expression fields, in :func:`ir.children` order, and of
-    its own parameters (op, constant, field name...), from its annotations."""
-    subs: list[str] = []
-    own: list[str] = []
-    for f in dataclasses.fields(cls):
-        (subs if f.type in ("Expr", "Field", "tuple[Expr, ...]") else own).append(f.name)
-    return tuple(subs), tuple(own)
+def _own_names(cls: type[ir.Expr]) -> tuple[str, ...]:
+    """The names of a node class's own parameters (op, constant, field name...): its fields
+    that are not sub-expressions, from their annotations."""
+    subs = ("Expr", "Field", "tuple[Expr, ...]")
+    return tuple(f.name for f in dataclasses.fields(cls) if f.type not in subs)
 
 
 _NO_ARGS: tuple[int, ...] = ()
 
-_SPLIT = {cls: _split(cls) for cls in (*_KIND, ir.Labeled)}
-
-
-def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    out: list[ir.Expr] = []
-    for name in _SPLIT[type(expr)][0]:
-        value = getattr(expr, name)
-        if isinstance(value, tuple):
-            out.extend(value)
-        else:
-            out.append(value)
-    return tuple(out)
+_OWN = {cls: _own_names(cls) for cls in (*_KIND, ir.Labeled)}
 
 
 def _own(expr: ir.Expr) -> tuple[Any, ...]:
     """The parameters of a node that are not sub-expressions."""
     # type() keeps True apart from Decimal(1), which compare equal.
-    return tuple((type(v), v) for v in (getattr(expr, n) for n in _SPLIT[type(expr)][1]))
+    return tuple([(type(v), v) for v in [getattr(expr, n) for n in _OWN[type(expr)]]])
 
 
 class _Builder:
@@ -211,7 +197,7 @@ class _Builder:
                 (self.intern(expr.needle),),
                 (frozenset(expr.items), expr.negated),
             )
-        return _KIND[kind], tuple(self.intern(c) for c in _children(expr)), None
+        return _KIND[kind], tuple(self.intern(c) for c in ir.children(expr)), None
 
     def leaves(self, expr: ir.Expr) -> tuple[int, ...]:
         """The nodes of :func:`ir.leaves` of ``expr``, in its order, each once."""
@@ -220,7 +206,7 @@ class _Builder:
             if isinstance(expr, ir.Labeled) and not self._has_label(expr.expr):
                 found = (self.intern(expr),)
             elif self._has_label(expr):
-                found = tuple(dict.fromkeys(n for c in _children(expr) for n in self.leaves(c)))
+                found = tuple(dict.fromkeys(n for c in ir.children(expr) for n in self.leaves(c)))
             else:
                 found = ()
             self.found_leaves[id(expr)] = found
@@ -230,7 +216,7 @@ class _Builder:
         found = self.labelled.get(id(expr))
         if found is None:
             found = self.labelled[id(expr)] = isinstance(expr, ir.Labeled) or any(
-                self._has_label(c) for c in _children(expr)
+                self._has_label(c) for c in ir.children(expr)
             )
         return found
 
