@@ -111,6 +111,7 @@ class _Compiler:
     #: The labelled condition of each text written as a condition: one object for all the
     #: policies that write it, so that the batch core interns it once.
     leaves: dict[str, ir.Labeled] = field(default_factory=dict)
+    made_checker: Checker | None = None
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -153,7 +154,18 @@ class _Compiler:
 
     @property
     def checker(self) -> Checker:
-        return Checker(self.schema, self.resolve_define, tuple(self.defines))
+        """The checker of the schema and defines as they stand (one for all the expressions of
+        a set: both are complete before the first expression is compiled)."""
+        found = self.made_checker
+        if (
+            found is None
+            or found.schema is not self.schema
+            or found.define_names != tuple(self.defines)
+        ):
+            found = self.made_checker = Checker(
+                self.schema, self.resolve_define, tuple(self.defines)
+            )
+        return found
 
     def expr_text(self, src: SourceFile, path: PathKey, raw: Any) -> str | None:
         if isinstance(raw, bool):
