@@ -13,7 +13,10 @@ profile, written out as YAML files, and the shipped ``policies/``. For each, in 
   limits);
 * compiling: ``compile_policy_set`` on the folder, everything a ``policymatch check`` does
   before printing (loading, the model, expressions parsed and type-checked, examples, the
-  PM35x warnings).
+  PM35x warnings);
+* the program: the checked IR to the batch core's program (``compile_program``: shared nodes,
+  near-miss thresholds, plans), alone and after compiling (YAML to program, what a run does
+  before its first match: issue 15's "compiling 200 policies" target).
 
 Each figure is the best CPU time (``time.process_time``) of ``repeat`` runs in this process
 after one warm-up run, beside the best wall time; the target (50 ms for 200 policies on a quiet
@@ -37,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from policymatch.backends.vectorized.program import compile_program
 from policymatch.rules import compile_policy_set
 from policymatch.rules.compiler import _source_files
 from policymatch.rules.loader import SourceFile, load_yaml, read_text
@@ -75,10 +79,13 @@ def load(paths: list[Path]) -> None:
 
 def measure(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
     paths = _source_files(folder)
+    policies = compile_policy_set(folder).policies
     steps: dict[str, Callable[[], Any]] = {
         "yaml.load, CSafeLoader (floor)": lambda: floor(paths),
         "loading (read_text + load_yaml)": lambda: load(paths),
         "compile_policy_set (YAML to IR)": lambda: compile_policy_set(folder),
+        "compile_program (IR to program)": lambda: compile_program(policies),
+        "YAML to program": lambda: compile_program(compile_policy_set(folder).policies),
     }
     timed = best(list(steps.values()), repeat)
     return [(what, cpu, wall) for what, (cpu, wall) in zip(steps, timed, strict=True)]

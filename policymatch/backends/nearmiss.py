@@ -114,15 +114,41 @@ def margin_of(policy: ir.Policy, run: Decimal | None = None) -> Decimal:
     return DEFAULT_MARGIN if run is None else run
 
 
-def thresholds(policy: ir.Policy, run: Decimal | None = None) -> tuple[Threshold | None, ...]:
+def thresholds(
+    policy: ir.Policy,
+    run: Decimal | None = None,
+    memo: dict[tuple[int, str], Threshold | None] | None = None,
+) -> tuple[Threshold | None, ...]:
     """Per top-level condition, its threshold; empty when the policy can have no near miss
-    (fewer than two top-level conditions: every enterprise that fails would be "near")."""
+    (fewer than two top-level conditions: every enterprise that fails would be "near").
+
+    ``memo`` keeps each condition's threshold by the condition object (under its labels) and
+    the margin as written, for the policies of one set: policies that write a condition alike
+    share its object, and its ``within`` test is then one expression too. The caller keeps
+    the policies alive while it uses the memo (the keys are object ids).
+    """
     top = ir.top_conditions(policy.eligibility)
     if len(top) < 2:
         return ()
     margin = margin_of(policy, run)
-    found = tuple(threshold_of(c, margin) for c in top)
+    if memo is None:
+        found = tuple(threshold_of(c, margin) for c in top)
+    else:
+        found = tuple(_remembered(c, margin, memo) for c in top)
     return found if any(t is not None for t in found) else ()
+
+
+def _remembered(
+    condition: ir.Expr, margin: Decimal, memo: dict[tuple[int, str], Threshold | None]
+) -> Threshold | None:
+    while isinstance(condition, ir.Labeled):
+        condition = condition.expr
+    # str: 0.2 and 0.20 are equal Decimals, but move a limit to edges written differently.
+    key = (id(condition), str(margin))
+    if key in memo:
+        return memo[key]
+    found = memo[key] = threshold_of(condition, margin)
+    return found
 
 
 def with_margin(policies: Sequence[ir.Policy], margin: Decimal | None) -> tuple[ir.Policy, ...]:

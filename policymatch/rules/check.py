@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..errors import suggest
@@ -100,6 +100,9 @@ class Checker:
     schema: Schema
     resolve_define: DefineResolver
     define_names: tuple[str, ...] = ()
+    #: One node per field read: the expressions of a set share them (the batch core interns
+    #: each expression object once).
+    fields: dict[str, ir.Field] = field(default_factory=dict, repr=False)
 
     def check(self, node: s.Node) -> ir.Expr:
         return self._check(node)
@@ -167,7 +170,10 @@ class Checker:
         if field is not None and field.derived:
             return _DERIVED[field.name]
         if field is not None:
-            return ir.Field(field.name, field.type)
+            found = self.fields.get(field.name)
+            if found is None:
+                found = self.fields[field.name] = ir.Field(field.name, field.type)
+            return found
         resolved = self.resolve_define(node.name)
         if resolved is not None:
             return resolved

@@ -13,9 +13,10 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,17 @@ class PolicySet:
     schema: Schema
     sources: tuple[tuple[str, str], ...]
     digest: str
-    #: Problems that do not stop the set from compiling (PM35x); ``--strict`` makes them errors.
-    warnings: tuple[Diagnostic, ...] = ()
+    #: Finds :attr:`warnings`, the first time they are read: only ``check`` and ``test`` show
+    #: them, and a run that compiles the set only to match does not pay for them.
+    find_warnings: Callable[[], tuple[Diagnostic, ...]] = field(
+        default=tuple, repr=False, compare=False
+    )
+
+    @cached_property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        """Problems that do not stop the set from compiling (PM35x); ``--strict`` makes them
+        errors."""
+        return self.find_warnings()
 
     def policy(self, policy_id: str) -> ir.Policy:
         for p in self.policies:
@@ -91,13 +101,17 @@ class _Compiler:
     #: Names and aliases of schema fields whose declaration failed (already reported): their
     #: uses are not reported again as unknown names.
     poisoned: set[str] = field(default_factory=set)
-    #: Where each compiled policy is written, to place the warnings about it.
-    placed: dict[str, tuple[SourceFile, PathKey]] = field(default_factory=dict)
+    #: Where each compiled policy is written (file and path), to place the warnings about it.
+    placed: dict[str, tuple[str, PathKey]] = field(default_factory=dict)
     #: What each (text, kind) of expression came to: a predicate shared by many policies is
     #: parsed and checked once. Sound because the schema and the define names are complete
     #: before the first expression is compiled, and a define, once resolved (or failed),
     #: always gives the same answer.
     outcomes: dict[tuple[str, str], ir.Expr | Exception] = field(default_factory=dict)
+    #: The labelled condition of each text written as a condition: one object for all the
+    #: policies that write it, so that the batch core interns it once.
+    leaves: dict[str, ir.Labeled] = field(default_factory=dict)
+    made_checker: Checker | None = None
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -140,7 +154,18 @@ class _Compiler:
 
     @property
     def checker(self) -> Checker:
-        return Checker(self.schema, self.resolve_define, tuple(self.defines))
+        """The checker of the schema and defines as they stand (one for all the expressions of
+        a set: both are complete before the first expression is compiled)."""
+        found = self.made_checker
+        if (
+            found is None
+            or found.schema is not self.schema
+            or found.define_names != tuple(self.defines)
+        ):
+            found = self.made_checker = Checker(
+                self.schema, self.resolve_define, tuple(self.defines)
+            )
+        return found
 
     def expr_text(self, src: SourceFile, path: PathKey, raw: Any) -> str | None:
         if isinstance(raw, bool):
@@ -160,8 +185,10 @@ class _Compiler:
     def expression(self, src: SourceFile, path: PathKey, raw: Any, kind: str) -> ir.Expr | None:
         """Compile the expression at ``path``; ``kind`` is condition, number or any."""
         text = self.expr_text(src, path, raw)
-        if text is None:
-            return None
+        return None if text is None else self.compiled(src, path, text, kind)
+
+    def compiled(self, src: SourceFile, path: PathKey, text: str, kind: str) -> ir.Expr | None:
+        """The expression ``text`` written at ``path``, or None once its errors are reported."""
         outcome = self.outcomes.get((text, kind))
         if outcome is None:
             outcome = self.outcomes[text, kind] = self.compile_text(text, kind)
@@ -308,11 +335,16 @@ class _Compiler:
                 hint="write all: [...] or any: [...]",
             )
             return None
-        expr = self.expression(src, path, raw, "condition")
-        if expr is None:
+        text = self.expr_text(src, path, raw)
+        if text is None:
             return None
-        text = str(self.expr_text(src, path, raw)).strip()
-        return ir.Labeled(text, expr)
+        leaf = self.leaves.get(text)
+        if leaf is None:
+            expr = self.compiled(src, path, text, "condition")
+            if expr is None:
+                return None
+            leaf = self.leaves[text] = ir.Labeled(text.strip(), expr)
+        return leaf
 
     def constant_amount(
         self, src: SourceFile, path: PathKey, raw: Any, what: str
@@ -588,14 +620,31 @@ def _compile(root: Path) -> PolicySet:
         )
     comp.bag.raise_if_any()
     digest = hashlib.sha256("\n".join(f"{p}\t{h}" for p, h in hashes).encode()).hexdigest()
-    warnings = _warnings(comp, policies)
-    return PolicySet(tuple(policies), funds, comp.schema, tuple(hashes), digest, warnings)
+    done = tuple(policies)
+    texts = {f.src.path: f.src.text for f in files}
+    warnings = partial(_warnings, done, comp.schema, comp.placed, texts)
+    return PolicySet(done, funds, comp.schema, tuple(hashes), digest, warnings)
 
 
-def _warnings(comp: _Compiler, policies: list[ir.Policy]) -> tuple[Diagnostic, ...]:
+def _warnings(
+    policies: tuple[ir.Policy, ...],
+    schema: Schema,
+    placed: dict[str, tuple[str, PathKey]],
+    texts: dict[str, str],
+) -> tuple[Diagnostic, ...]:
+    """The PM35x warnings of a compiled set. The files' YAML is composed again for the
+    positions of the few policies warned about: keeping every file's node graph alive until
+    the warnings are asked for (if ever) would cost the collector more than this costs."""
     out: list[Diagnostic] = []
-    for found in findings(policies, comp.schema):
-        src, base = comp.placed[found.policy.id]
+    with collector_paused():
+        found_all = findings(policies, schema)
+    sources: dict[str, SourceFile] = {}
+    for found in found_all:
+        file, base = placed[found.policy.id]
+        src = sources.get(file)
+        if src is None:
+            src = sources[file] = SourceFile(file, texts[file])
+            load_yaml(src.text, src)
         path = (*base, *found.path)
         pos = src.key_pos(path) if found.at_key else src.value_pos(path)
         out.append(src.diag(found.code, found.message, pos, found.hint, severity="warning"))
@@ -818,7 +867,7 @@ def _compile_policies(
                 )
                 continue
             seen[policy.id] = f.src.path
-            comp.placed[policy.id] = (f.src, ("policies", i))
+            comp.placed[policy.id] = (f.src.path, ("policies", i))
             out.append(policy)
     return out
 

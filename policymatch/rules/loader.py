@@ -191,6 +191,8 @@ def read_text(path: Path, display: str) -> str:
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 #: The safe constructors of the other tags a plain scalar resolves to, called directly:
 #: ``construct_object``'s bookkeeping (for aliases and recursion) is no use for a scalar.
 _SCALARS = {
@@ -368,14 +370,39 @@ def _check_size(node: yaml.Node, source: SourceFile) -> None:
         )
 
 
+class _PlainTags:
+    """PyYAML's resolver, with the tag of each plain scalar remembered by its text: libyaml
+    calls it from C for every scalar, and a policy file writes the same keys and values many
+    times over. The tag of a plain scalar depends only on its text (the safe loaders have no
+    path resolvers)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
+        self.plain_tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode:
+            return _MAP_TAG if kind is yaml.MappingNode else _SEQ_TAG
+        if not implicit[0]:
+            return _STR_TAG  # quoted or a block: text
+        tag = self.plain_tags.get(value)
+        if tag is None:
+            tag = self.plain_tags[value] = super().resolve(kind, value, implicit)  # type: ignore[misc]
+        return tag
+
+
+_FAST: Any = getattr(yaml, "CSafeLoader", None)
+if _FAST is not None:
+    _FAST = type("_FastLoader", (_PlainTags, _FAST), {})
+
+
 def _compose(text: str) -> yaml.Node | None:
     """The node graph of ``text``, by libyaml where PyYAML has it (most of the time of compiling
     a policy set was PyYAML's pure-Python scanner). A text libyaml rejects is composed again by
     PyYAML, so that syntax errors read the same with or without libyaml."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
+    if _FAST is not None:
         try:
-            return yaml.compose(text, Loader=fast)
+            return yaml.compose(text, Loader=_FAST)
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)

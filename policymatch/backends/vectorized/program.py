@@ -116,36 +116,22 @@ _KIND: dict[type[ir.Expr], str] = {
 }
 
 
-def _split(cls: type[ir.Expr]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of a node class's sub-expression fields, in :func:`ir.children` order, and of
-    its own parameters (op, constant, field name...), from its annotations."""
-    subs: list[str] = []
-    own: list[str] = []
-    for f in dataclasses.fields(cls):
-        (subs if f.type in ("Expr", "Field", "tuple[Expr, ...]") else own).append(f.name)
-    return tuple(subs), tuple(own)
+def _own_names(cls: type[ir.Expr]) -> tuple[str, ...]:
+    """The names of a node class's own parameters (op, constant, field name...): its fields
+    that are not sub-expressions, from their annotations."""
+    subs = ("Expr", "Field", "tuple[Expr, ...]")
+    return tuple(f.name for f in dataclasses.fields(cls) if f.type not in subs)
 
 
 _NO_ARGS: tuple[int, ...] = ()
 
-_SPLIT = {cls: _split(cls) for cls in (*_KIND, ir.Labeled)}
-
-
-def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    out: list[ir.Expr] = []
-    for name in _SPLIT[type(expr)][0]:
-        value = getattr(expr, name)
-        if isinstance(value, tuple):
-            out.extend(value)
-        else:
-            out.append(value)
-    return tuple(out)
+_OWN = {cls: _own_names(cls) for cls in (*_KIND, ir.Labeled)}
 
 
 def _own(expr: ir.Expr) -> tuple[Any, ...]:
     """The parameters of a node that are not sub-expressions."""
     # type() keeps True apart from Decimal(1), which compare equal.
-    return tuple((type(v), v) for v in (getattr(expr, n) for n in _SPLIT[type(expr)][1]))
+    return tuple([(type(v), v) for v in [getattr(expr, n) for n in _OWN[type(expr)]]])
 
 
 class _Builder:
@@ -153,33 +139,43 @@ class _Builder:
         self.nodes: list[Node] = []
         self.fields: list[frozenset[str]] = []
         self.index: dict[tuple[Any, ...], int] = {}
-        # The same expression object (a define used everywhere) is interned once; the IR is
-        # immutable and the policies keep every node alive while this builder lives.
+        # Each expression object is looked at once: the compiler gives every policy that writes
+        # a condition alike (or uses a define) the same object. The IR is immutable and the
+        # policies keep every node alive while this builder lives, so ids stay theirs.
         self.seen: dict[int, int] = {}
         self.labelled: dict[int, bool] = {}
+        self.found_leaves: dict[int, tuple[int, ...]] = {}
         self.bit: dict[str, int] = {}
-        self.masks: dict[int, int] = {}
+        self.parts: dict[int, Part] = {}
+        #: Thresholds by condition object and margin (:func:`..nearmiss.thresholds`).
+        self.thresholds: dict[tuple[int, str], Threshold | None] = {}
 
     def intern(self, expr: ir.Expr) -> int:
         found = self.seen.get(id(expr))
         if found is not None:
             return found
-        inner = expr
-        while isinstance(inner, ir.Labeled):
-            inner = inner.expr
-        if type(inner) is ir.Field:  # the most common node: its key without the generic walk
-            kind, args, param = "field", _NO_ARGS, None
-            key: tuple[Any, ...] = (kind, ir.Field, (inner.name, inner.ftype), args, param)
+        if isinstance(expr, ir.Labeled):  # transparent: the node of what it labels
+            found = self.intern(expr.expr)
         else:
-            kind, args, param = self._shape(inner)
-            key = (kind, type(inner), _own(inner), args, param)
-        found = self.index.get(key)
-        if found is None:
-            found = len(self.nodes)
-            self.nodes.append(Node(found, kind, inner, args, param))
-            read = {inner.name} if isinstance(inner, ir.Field) else set()
-            self.fields.append(frozenset(read.union(*(self.fields[a] for a in args))))
-            self.index[key] = found
+            if isinstance(expr, ir.Field):  # the most common node: its key without the generic walk
+                kind, args, param = "field", _NO_ARGS, None
+                key: tuple[Any, ...] = (kind, ir.Field, (expr.name, expr.ftype), args, param)
+            else:
+                kind, args, param = self._shape(expr)
+                key = (kind, type(expr), _own(expr), args, param)
+            found = self.index.get(key)
+            if found is None:
+                found = len(self.nodes)
+                self.nodes.append(Node(found, kind, expr, args, param))
+                fields = self.fields
+                fields.append(
+                    frozenset((expr.name,))
+                    if isinstance(expr, ir.Field)
+                    else fields[args[0]].union(*(fields[a] for a in args[1:]))
+                    if args
+                    else frozenset()
+                )
+                self.index[key] = found
         self.seen[id(expr)] = found
         return found
 
@@ -201,25 +197,26 @@ class _Builder:
                 (self.intern(expr.needle),),
                 (frozenset(expr.items), expr.negated),
             )
-        return _KIND[kind], tuple(self.intern(c) for c in _children(expr)), None
+        return _KIND[kind], tuple(self.intern(c) for c in ir.children(expr)), None
 
-    def leaves(self, expr: ir.Expr) -> list[int]:
-        """The nodes of :func:`ir.leaves` of ``expr``, in its order."""
-        out: list[int] = []
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ir.Labeled) and not self._has_label(node.expr):
-                out.append(self.intern(node))
-            elif self._has_label(node):
-                stack.extend(reversed(_children(node)))
-        return list(dict.fromkeys(out))
+    def leaves(self, expr: ir.Expr) -> tuple[int, ...]:
+        """The nodes of :func:`ir.leaves` of ``expr``, in its order, each once."""
+        found = self.found_leaves.get(id(expr))
+        if found is None:
+            if isinstance(expr, ir.Labeled) and not self._has_label(expr.expr):
+                found = (self.intern(expr),)
+            elif self._has_label(expr):
+                found = tuple(dict.fromkeys(n for c in ir.children(expr) for n in self.leaves(c)))
+            else:
+                found = ()
+            self.found_leaves[id(expr)] = found
+        return found
 
     def _has_label(self, expr: ir.Expr) -> bool:
         found = self.labelled.get(id(expr))
         if found is None:
             found = self.labelled[id(expr)] = isinstance(expr, ir.Labeled) or any(
-                self._has_label(c) for c in _children(expr)
+                self._has_label(c) for c in ir.children(expr)
             )
         return found
 
@@ -228,10 +225,10 @@ class _Builder:
         self.bit = {name: 1 << i for i, name in enumerate(fields)}
 
     def part(self, node: int) -> Part:
-        mask = self.masks.get(node)
-        if mask is None:
-            mask = self.masks[node] = sum(self.bit[n] for n in self.fields[node])
-        return Part(node, mask)
+        found = self.parts.get(node)
+        if found is None:
+            found = self.parts[node] = Part(node, sum(self.bit[n] for n in self.fields[node]))
+        return found
 
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -275,7 +272,7 @@ def compile_program(policies: Sequence[ir.Policy]) -> Program:
     # First every node, then the fields they read (numbered in sorted order), then the parts.
     shapes = []
     for policy in ordered:
-        found = thresholds(policy)
+        found = thresholds(policy, memo=b.thresholds)
         tops = ir.top_conditions(policy.eligibility) if found else ()
         amount = policy.amount
         shapes.append(
