@@ -70,7 +70,8 @@ from .assemble import Assembler, RegistryLoad, RejectedRow, chunk_keys, repeated
 from .cells import hash_keys
 from .columns import Columns, map_columns
 from .frame import empty_frame
-from .readers import RawSource, is_database_url, narrow_pass, open_source
+from .readers import RawSource, narrow_pass, open_source
+from .urls import is_database_url
 
 __all__ = [
     "RegistryLoad",

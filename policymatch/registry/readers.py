@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import string
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -50,13 +49,12 @@ from .runaway import (
     pieces,
     reasons,
 )
+from .urls import is_database_url, mask_url
 
 #: What pyarrow says when a record does not fit in one block.
 _STRADDLING = "straddling object straddles two block boundaries"
 #: Rows per chunk when a caller asks for "everything at once".
 _ALL = 1 << 62
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 class Format(Enum):
@@ -134,21 +132,6 @@ class RawSource(Protocol):
     def fingerprint(self) -> object:
         """Something that changes when the source changes between two passes."""
         ...
-
-
-def is_database_url(source: str) -> bool:
-    """Whether ``source`` is a SQLAlchemy URL (``postgresql+psycopg://...``) rather than a path."""
-    return bool(_URL.match(source))
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages and manifests)."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is still shown, minus anything like a password
-        return _PASSWORD.sub(r"\1***@", url)
 
 
 def _fail(code: str, message: str, display: str | None, hint: str | None = None) -> RegistryError:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 
 from ..errors import LedgerError, simple
 from ..moneytext import fen_text
-from ..registry.load import is_database_url
+from ..registry.urls import is_database_url
 from .allocate import Candidate, Paid, ledger_filter
 
 # What a commit records, without the database; its names are this module's too.

@@ -288,7 +288,7 @@ def absent_sqlite(target: str) -> str | None:
     ``Ledger(target).display`` renders it (tests/rounds/test_ledger.py checks they agree); None
     for a database URL or a file that exists. An absent ledger holds nothing: reading it needs
     no database, nor SQLAlchemy."""
-    from ..registry.readers import is_database_url
+    from ..registry.urls import is_database_url
 
     if is_database_url(target) or Path(target).exists():
         return None
