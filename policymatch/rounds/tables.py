@@ -88,12 +88,12 @@ class Table:
             part = self.data.slice(start, None if stop is None else stop - start)
             return [as_text(c.kind, part.column(i)) for i, c in enumerate(self.columns)]
         # The CSV file and the workbook, written on two threads, ask for the same text: the
-        # first makes it (the other waits for it rather than making it again).
+        # first makes it (the other waits for it rather than making it again). Kept only when
+        # whole: after a failure the other thread makes it again and meets the same error.
         with self._making:
             if not self._texts:
-                self._texts.extend(
-                    as_text(c.kind, self.data.column(i)) for i, c in enumerate(self.columns)
-                )
+                made = [as_text(c.kind, self.data.column(i)) for i, c in enumerate(self.columns)]
+                self._texts.extend(made)
         return [t.slice(start, None if stop is None else stop - start) for t in self._texts]
 
     @property
