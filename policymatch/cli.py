@@ -8,11 +8,14 @@ as its diagnostics (no traceback) and exits 1; a usage error exits 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import contextvars
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from . import __version__
 from .commands.flags import in_flags
@@ -97,7 +100,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A command may choose the language of its messages (--lang): in a copy of the context, so
     # the choice ends with the command (tests call main() many times in one process).
-    return contextvars.copy_context().run(_dispatch, args)
+    with _terminable():
+        return contextvars.copy_context().run(_dispatch, args)
+
+
+class _Terminated(BaseException):
+    """SIGTERM (a service manager or ``kill`` stopping a run), raised in the main thread so that
+    every ``finally`` runs: a file half-written to its temporary name, or the UTF-8 copy of a
+    GB18030 registry (the whole registry, bank accounts included), is removed as on Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _terminable() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a handler (a caller running main() on a thread)
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -112,6 +138,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except _Terminated:
+        sys.stderr.write("terminated\n")
+        return 143
     except BrokenPipeError:
         # The reader went away (``policymatch explain ... | head``): not an error of ours.
         # Point stdout at devnull so the interpreter's final flush does not fail again.
