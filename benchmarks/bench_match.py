@@ -62,7 +62,8 @@ def timed(benchmark: Any, key: str, fn: Callable[[], Any], rounds: int, scale: f
         return out
 
     out = benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1 if rounds > 2 else 0)
-    record(key, benchmark.stats.stats.min * scale, min(cpu) * scale)
+    if benchmark.stats is not None:  # None under --benchmark-disable: each ran once, untimed
+        record(key, benchmark.stats.stats.min * scale, min(cpu) * scale)
     return out
 
 
