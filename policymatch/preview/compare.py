@@ -55,6 +55,13 @@ class PolicyRow:
     granted: Pair
     unknown: Pair
 
+    @property
+    def round_demand(self) -> Pair | None:
+        """What the policy asks of a round (应兑现); None for a push-list policy, which asks
+        nothing of one (what it would pay is the push list's 推送测算金额): shown blank, as in
+        the round's summary.csv, never as a misleading 0.00."""
+        return self.demand if self.mode == ir.Mode.AUTOMATIC.value else None
+
 
 @dataclass(frozen=True)
 class FundRow:

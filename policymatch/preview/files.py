@@ -12,7 +12,6 @@ from ..moneytext import fen_text
 from ..rounds.manifest_model import MANIFEST
 from ..rounds.outputs import write_csv
 from ..rounds.tables import Column, Kind, rows_table
-from ..rules import ir
 from .compare import EnterpriseRow, GroupRow, PolicyRow, Preview
 
 C = Column
@@ -118,10 +117,8 @@ def check_out(out_dir: Path) -> None:
 
 
 def _demand(p: PolicyRow) -> tuple[int | None, int | None]:
-    """A push-list policy asks nothing of a round: its demand is blank, as in the round's
-    summary.csv (what it would pay is the push list's 推送测算金额), not a misleading 0.00."""
-    automatic = p.mode == ir.Mode.AUTOMATIC.value
-    return (p.demand.before, p.demand.after) if automatic else (None, None)
+    shown = p.round_demand
+    return (None, None) if shown is None else (shown.before, shown.after)
 
 
 def write_files(pv: Preview, out_dir: Path) -> list[str]:

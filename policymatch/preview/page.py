@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import UsageError, simple
 from ..moneytext import fen_text
-from .compare import EnterpriseRow, GroupRow, Preview
+from .compare import EnterpriseRow, GroupRow, PolicyRow, Preview
 from .files import changes_text
 from .terminal import percent, signed
 
@@ -131,6 +131,11 @@ class _Money:
         self.fen, self.signed = fen, signed
 
 
+def _demand(p: PolicyRow) -> tuple[_Money, _Money] | tuple[str, str]:
+    shown = p.round_demand
+    return ("—", "—") if shown is None else (_Money(shown.before), _Money(shown.after))
+
+
 def _people(rows: Sequence[EnterpriseRow]) -> str:
     shown = [
         (e.uscc, e.name, e.region, e.section, _Money(e.granted.before), _Money(e.granted.after),
@@ -199,7 +204,7 @@ def render(pv: Preview) -> str:
          "应兑现 现行", "拟议", "兑现 现行", "拟议", "变化", "待补数据 现行", "拟议"),
         [
             (p.id, p.title, p.status, p.fund, p.eligible.before, p.eligible.after,
-             p.grants.before, p.grants.after, _Money(p.demand.before), _Money(p.demand.after),
+             p.grants.before, p.grants.after, *_demand(p),
              _Money(p.granted.before), _Money(p.granted.after), _Money(p.granted.delta, True),
              p.unknown.before, p.unknown.after)
             for p in pv.policies

@@ -384,3 +384,30 @@ def test_fund_shortfall_is_demand_less_granted(previewed: tuple[Path, str]) -> N
             fund[f"granted_{side}"]
         )
     assert Decimal(fund["shortfall_after"]) > Decimal(fund["shortfall_before"]) > 0
+
+
+def _policy_rows(page: str) -> dict[str, list[str]]:
+    """The policies table of the page: each row's cells as shown, by policy id."""
+    table = page[page.index("<th>政策编号</th>") :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    return {row[0]: row for row in cells if row}
+
+
+def test_a_push_list_policy_shows_no_demand(previewed: tuple[Path, str]) -> None:
+    """A push-list policy (承诺兑现, 即申即享) asks nothing of a round: its 应兑现 cells on the
+    page are a dash, as they are blank in policies.csv and the round's summary.csv, never a
+    0.00 a reader would take for "nothing owed"."""
+    out, _ = previewed
+    rows = _policy_rows((out / "preview.html").read_text(encoding="utf-8"))
+    csv_rows = {r["policy_id"]: r for r in _read(out / "policies.csv")}
+    push = [pid for pid, r in csv_rows.items() if r["mode"] != "免申即享"]
+    assert push  # the shipped set has both kinds
+    for pid, row in rows.items():
+        demand = row[8:10]  # 应兑现 现行, 拟议
+        if pid in push:
+            assert demand == ["—", "—"]
+            assert csv_rows[pid]["demand_before"] == csv_rows[pid]["demand_after"] == ""
+        else:
+            assert demand == [csv_rows[pid]["demand_before"], csv_rows[pid]["demand_after"]]
