@@ -92,9 +92,11 @@ def summary_text(pv: Preview, files: list[str]) -> str:
         p = r.policy
         where = "、".join(f"{k} {n} 户" for k, n, _ in r.regions[:3]) or "无"
         trades = "、".join(f"{k} 门类 {n} 户" for k, n, _ in r.sections[:3]) or "无"
+        asked = p.round_demand
+        demand = "—（推送清单政策，不占预算）" if asked is None else f"{fen_text(asked.after)} 元"
         out.append(
             f"新政策 {p.id} {p.title}：符合条件 {p.eligible.after} 户，兑现 {p.grants.after} 户，"
-            f"应兑现 {fen_text(p.demand.after)} 元，兑现 {fen_text(p.granted.after)} 元；"
+            f"应兑现 {demand}，兑现 {fen_text(p.granted.after)} 元；"
             f"待补数据 {p.unknown.after} 户，临界 {r.near_miss} 户。主要乡镇：{where}；"
             f"主要行业：{trades}。"
         )

@@ -411,3 +411,20 @@ def test_a_push_list_policy_shows_no_demand(previewed: tuple[Path, str]) -> None
             assert csv_rows[pid]["demand_before"] == csv_rows[pid]["demand_after"] == ""
         else:
             assert demand == [csv_rows[pid]["demand_before"], csv_rows[pid]["demand_after"]]
+
+
+def test_a_new_push_list_policy_is_summarised_without_a_demand(
+    case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The terminal's line for a new 即申即享 policy says it takes no budget, not 应兑现 0.00."""
+    pushed = case / "pushed"
+    shutil.copytree(case / "base", pushed)
+    keji = pushed / "keji.yaml"
+    policy = NEW_POLICY.replace("    frequency:", "    mode: 即申即享\n    frequency:")
+    keji.write_text(keji.read_text(encoding="utf-8") + policy, "utf-8")
+    argv = ["preview", "--policies", str(pushed), "--base", str(case / "base")]
+    argv += ["--registry", str(case / "registry.csv"), "--as-of", str(AS_OF)]
+    text = _run([*argv, "--out", str(case / "out-pushed")], capsys)
+    line = next(x for x in text.splitlines() if x.startswith("新政策 YY-KJ-2024-09"))
+    assert "应兑现 —（推送清单政策，不占预算），兑现 0.00 元" in line
+    assert re.search(r"符合条件 [1-9]\d* 户", line)
