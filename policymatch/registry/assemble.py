@@ -18,14 +18,17 @@ import pandas as pd
 
 from ..schema import Schema
 from .cells import (
+    Keys,
     TypedColumn,
     blank_mask,
     check_single_line,
     check_uscc,
     hash_keys,
+    key_column,
     null_column,
     source_keys,
     type_column,
+    typed_keys,
 )
 from .columns import Columns
 from .frame import empty_frame
@@ -38,6 +41,7 @@ __all__ = [
     "RegistryLoad",
     "RejectedRow",
     "SourceFacts",
+    "chunk_key_hashes",
     "chunk_keys",
     "repeated_keys",
     "type_chunk",
@@ -97,7 +101,7 @@ class Typed:
 
     frame: pd.DataFrame  # typed, conformed; a cell with a problem is null
     rows: np.ndarray
-    keys: np.ndarray  # key as written, or None
+    keys: Keys  # key as written, or None
     problems: dict[int, list[str]]  # position -> problems in schema order
     layout: np.ndarray  # bool: wholly empty row, not a record
 
@@ -110,12 +114,11 @@ def type_chunk(
     n = len(chunk)
     typed: dict[str, pd.Series] = {}
     columns: list[TypedColumn] = []
-    keys = None
+    keys: Keys | None = None
     for index, fld in cols.fields:
         column = type_column(fld, chunk.columns[index], arrow_text)
         if fld is cols.key_field and column.text is not None:
-            # A code typed from text is its stripped text, None where blank: the keys as written.
-            keys = column.values.to_numpy(dtype=object, na_value=None, copy=True)
+            keys = typed_keys(column, arrow_text)
         check_single_line(fld, column)
         if fld is cols.key_field:
             check_uscc(fld, column)
@@ -148,7 +151,7 @@ def type_chunk(
         copy=False,
     )
     if keys is None:
-        keys = source_keys(chunk.columns[cols.key]) if n else np.empty(0, dtype=object)
+        keys = key_column(chunk.columns[cols.key])
     return Typed(frame, chunk.rows, keys, problems, layout)
 
 
@@ -211,12 +214,11 @@ class Assembler:
             sha256=self.source.sha256,
         )
 
-    def _isrepeated_keys(self, keys: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(keys), dtype=bool)
-        if len(self._repeated):
-            present = np.flatnonzero(np.fromiter((k is not None for k in keys), bool, len(keys)))
-            out[present] = np.isin(hash_keys(keys[present]), self._repeated)
-        return out
+    def _isrepeated_keys(self, keys: Keys) -> np.ndarray:
+        if not len(self._repeated):
+            return np.zeros(len(keys), dtype=bool)
+        held: np.ndarray = keys.present & np.isin(keys.hashes, self._repeated)
+        return held
 
     def chunk(self, raw: RawChunk) -> RegistryLoad:
         self.records += len(raw) + len(raw.broken)
@@ -224,9 +226,9 @@ class Assembler:
             raw, self.cols, self.schema, self.source.blank_rows_are_layout, self.arrow_text
         )
         rejected: list[RejectedRow] = []
-        broken_keys = np.asarray([broken_key(b, self.cols) for b in raw.broken], dtype=object)
+        broken_keys = _broken_keys(raw, self.cols)
         for b, key, hold in zip(
-            raw.broken, broken_keys, self._isrepeated_keys(broken_keys), strict=True
+            raw.broken, broken_keys, self._isrepeated_keys(Keys.of(broken_keys)), strict=True
         ):
             if hold:
                 self.held.append(Held(b.row, key, [b.reason], -1, 0, None))
@@ -239,12 +241,14 @@ class Assembler:
             part = typed.frame.iloc[positions].reset_index(drop=True)
             digests = _row_hashes(part)
             for offset, position in enumerate(positions):
+                key = typed.keys[int(position)]
+                assert key is not None  # a row is held for its key
                 problems = typed.problems.get(int(position), [])
                 digest = None if problems else (int(digests[offset, 0]), int(digests[offset, 1]))
                 self.held.append(
                     Held(
                         int(typed.rows[position]),
-                        typed.keys[position],
+                        key,
                         problems,
                         len(self.parts),
                         offset,
@@ -256,7 +260,8 @@ class Assembler:
         bad[list(typed.problems)] = True
         for position in np.flatnonzero(bad & ~hold & records):
             reason = "; ".join(typed.problems[int(position)])
-            rejected.append(RejectedRow(int(typed.rows[position]), typed.keys[position], reason))
+            row = int(typed.rows[position])
+            rejected.append(RejectedRow(row, typed.keys[int(position)], reason))
         keep = ~bad & ~hold & records
         frame = typed.frame if keep.all() else typed.frame[keep]
         return self.load(frame, rejected, int(keep.sum()) + len(rejected))
@@ -311,7 +316,16 @@ def repeated_keys(hashes: np.ndarray) -> dict[int, int]:
     return {int(v): int(c) for v, c in zip(values[many], counts[many], strict=True)}
 
 
+def _broken_keys(chunk: RawChunk, cols: Columns) -> np.ndarray:
+    return np.asarray([broken_key(b, cols) for b in chunk.broken], dtype=object)
+
+
 def chunk_keys(chunk: RawChunk, cols: Columns, column: int) -> np.ndarray:
     keys = source_keys(chunk.columns[column]) if len(chunk) else np.empty(0, dtype=object)
-    broken = np.asarray([broken_key(b, cols) for b in chunk.broken], dtype=object)
-    return np.concatenate([keys, broken])
+    return np.concatenate([keys, _broken_keys(chunk, cols)])
+
+
+def chunk_key_hashes(chunk: RawChunk, cols: Columns, column: int) -> np.ndarray:
+    """``hash_keys(chunk_keys(...))``, without a Python string per key of a text column."""
+    keys = key_column(chunk.columns[column])
+    return np.concatenate([keys.hashes[keys.present], hash_keys(_broken_keys(chunk, cols))])

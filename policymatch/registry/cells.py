@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -107,8 +108,9 @@ _EDGE_LAST[[ch.encode()[-1] for ch in WHITESPACE]] = True
 
 
 def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of Arrow text (one array) and where each cell starts and ends in them."""
-    if not pa.types.is_large_string(text.type):
+    """The UTF-8 bytes of Arrow text (one array, or large binary) and where each cell starts and
+    ends in them."""
+    if not (pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)):
         text = text.cast(pa.large_string())
     _, offsets_buffer, data_buffer = text.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
@@ -197,12 +199,94 @@ def source_keys(raw: pd.Series) -> np.ndarray:
 
 
 def hash_keys(keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each non-null key: Python's own string hash (SipHash), which is
-    stable within a process, and both passes of a chunked read run in one. Two keys that
-    share a hash are only held back together and then told apart by their text, so a
-    collision costs time, never a wrong result."""
-    present = [k for k in keys if k is not None]
-    return np.fromiter(map(hash, present), dtype=np.int64, count=len(present)).view(np.uint64)
+    """The hash of each non-null key (:func:`text_hashes` of its UTF-8 bytes), the same as
+    :class:`Keys` gives a key read as Arrow text. Two keys that share a hash are only held back
+    together and then told apart by their text, so a collision costs time, never a wrong
+    result."""
+    # surrogatepass: a str that is no valid Unicode still hashes (Arrow text never holds one).
+    present = [k.encode("utf-8", "surrogatepass") for k in keys if k is not None]
+    return text_hashes(pa.array(present, pa.large_binary()))
+
+
+def _hash_cells(data: np.ndarray, start: np.ndarray, end: np.ndarray, out: np.ndarray) -> None:
+    for i in range(len(start)):
+        h = np.uint64(14695981039346656037)  # FNV-1a over the bytes ...
+        for j in range(start[i], end[i]):
+            h = (h ^ np.uint64(data[j])) * np.uint64(1099511628211)
+        h ^= h >> np.uint64(33)  # ... and a final mix (MurmurHash3's), so every bit counts
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        out[i] = h
+
+
+@cache
+def _compiled_hash() -> Any:
+    # Compiled on first use: reading a registry must not import numba before it hashes a key.
+    from ..backends.vectorized.compiled import compiled
+
+    return compiled(_hash_cells)
+
+
+def text_hashes(text: Any) -> np.ndarray:
+    """A 64-bit hash (uint64) of each cell's UTF-8 bytes, computed over Arrow's buffers in place:
+    the same in every process, and no Python string per cell. Null cells get a meaningless hash."""
+    data, start, end = _layout(_single_array(text))
+    out = np.empty(len(start), dtype=np.uint64)
+    if len(out):
+        _compiled_hash()(data, start, end, out)
+    return out
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The key of each row of a chunk: its hash (:func:`text_hashes`), and its text as a Python
+    string only for the rows that ask (rejected and held back rows), few in a clean registry."""
+
+    hashes: np.ndarray  # uint64; meaningless where there is no key
+    present: np.ndarray  # bool: the row has a key
+    shown: Any  # the keys as written: an object array or Arrow text
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+    def __getitem__(self, position: int) -> str | None:
+        if not self.present[position]:
+            return None
+        key: str = (
+            self.shown[position]
+            if isinstance(self.shown, np.ndarray)
+            else self.shown[position].as_py()
+        )
+        return key
+
+    @classmethod
+    def of(cls, keys: np.ndarray) -> Keys:
+        """Keys given as an object array of str, or None."""
+        present = np.fromiter((k is not None for k in keys), bool, len(keys))
+        hashes = np.zeros(len(keys), dtype=np.uint64)
+        hashes[present] = hash_keys(keys)
+        return cls(hashes, present, keys)
+
+
+def key_column(raw: pd.Series) -> Keys:
+    """:func:`source_keys` as :class:`Keys`: text is hashed and stripped as Arrow text."""
+    raw = as_cells(raw)
+    if not len(raw) or not is_text(raw):
+        return Keys.of(source_keys(raw))
+    stripped = _stripped(raw)
+    return Keys(text_hashes(stripped), ~_blank_text(stripped), stripped)
+
+
+def typed_keys(column: TypedColumn, arrow_text: bool) -> Keys:
+    """The keys of a key column typed from text (``column.text``), taken before any check masks
+    its values: a code typed from text is its stripped text, None where blank."""
+    values = column.values
+    shown = (
+        pa.array(values.array)
+        if arrow_text
+        else values.to_numpy(dtype=object, na_value=None, copy=True)
+    )
+    return Keys(text_hashes(column.text), values.notna().to_numpy(dtype=bool), shown)
 
 
 class _Cells:

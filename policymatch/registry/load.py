@@ -66,8 +66,7 @@ import pandas as pd
 
 from ..errors import RegistryError, simple
 from ..schema import Schema
-from .assemble import Assembler, RegistryLoad, RejectedRow, chunk_keys, repeated_keys
-from .cells import hash_keys
+from .assemble import Assembler, RegistryLoad, RejectedRow, chunk_key_hashes, repeated_keys
 from .columns import Columns, map_columns
 from .frame import empty_frame
 from .readers import RawSource, narrow_pass, open_source
@@ -90,7 +89,7 @@ def _first_pass(source: RawSource, cols: Columns, chunk_rows: int) -> tuple[np.n
     records = 0
     for chunk in source.chunks(chunk_rows, columns=[cols.key]):
         records += len(chunk) + len(chunk.broken)
-        parts.append(hash_keys(chunk_keys(chunk, cols, 0)))
+        parts.append(chunk_key_hashes(chunk, cols, 0))
     return np.concatenate(parts), records
 
 
@@ -129,8 +128,8 @@ def read_registry(
             src.headers, schema, src.display, require=require, allow_missing=allow_missing
         )
         chunks = list(src.chunks(None))
-        keys = np.concatenate([chunk_keys(c, cols, cols.key) for c in chunks])
-        assembler = Assembler(schema, cols, repeated_keys(hash_keys(keys)), src)
+        hashes = np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in chunks])
+        assembler = Assembler(schema, cols, repeated_keys(hashes), src)
         loads = [assembler.chunk(c) for c in chunks]
         final = assembler.finish()
     if final is not None:

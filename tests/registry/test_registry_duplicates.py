@@ -130,6 +130,15 @@ def test_chunks_hold_repeated_codes_until_the_end(
     assert len(whole.rejected) == 20 - 8
 
 
+def collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key hashes alike, in both passes and for broken rows."""
+    import numpy as np
+
+    from policymatch.registry import cells
+
+    monkeypatch.setattr(cells, "text_hashes", lambda text: np.zeros(len(text), dtype=np.uint64))
+
+
 def test_keys_that_only_share_a_hash_are_told_apart(
     write_text: Callable[..., Path],
     csv_of: Csv,
@@ -137,20 +146,61 @@ def test_keys_that_only_share_a_hash_are_told_apart(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Duplicate detection keeps 8-byte hashes; a collision must cost time, never rows."""
-    import numpy as np
-
-    from policymatch.registry import assemble
-    from policymatch.registry import load as load_module
-
-    def colliding(keys: np.ndarray) -> np.ndarray:
-        return np.zeros(sum(k is not None for k in keys), dtype=np.uint64)
-
-    monkeypatch.setattr(load_module, "hash_keys", colliding)
-    monkeypatch.setattr(assemble, "hash_keys", colliding)
+    collide(monkeypatch)
     rows = [[code(1), "甲", "1"], [code(2), "乙", "2"], [code(2), "乙", "2"], [code(3), "丙", "3"]]
     load = read(write_text, csv_of, rows)
     assert load.rejected == [RejectedRow(4, code(2), "与第 3 行完全重复")]
     assert list(load.frame["uscc"]) == [code(1), code(2), code(3)]
+
+
+def test_colliding_hashes_change_no_result(
+    write_text: Callable[..., Path], code: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every key sharing one hash, each row is held back until the end: the same rows are
+    set aside, with the same reasons, row numbers and keys shown (only the kept rows' order, the
+    rows of repeated codes last, may differ)."""
+    lines = [
+        "统一社会信用代码,企业名称,上年营业收入",
+        f"{code(1)},甲,1",
+        f"{code(2)},乙,2",
+        f" {code(2)} ,乙,2.00",  # an exact duplicate, written differently
+        f"{code(3)},丙,3",
+        f"{code(3)},丙,4",  # different data
+        f"{code(4)},丁,1x",  # a bad value, its code not repeated
+        "bad,戊,5",
+        "bad,戊,5",
+        ",己,6",
+        f"{code(5)},庚,7,多",  # a broken row, its code repeated below
+        f"{code(5)},庚,7",
+        f"{code(6)},辛,8,多",  # a broken row alone
+        f"{code(7)},壬,9",
+    ]
+    path = write_text("\r\n".join(lines) + "\r\n")
+
+    def results() -> list[tuple[list[RejectedRow], pd.DataFrame]]:
+        out = []
+        for chunks in (None, 1, 4):
+            for arrow_text in (False, True):
+                if chunks is None and arrow_text:
+                    continue
+                load = (
+                    read_registry(path, S)
+                    if chunks is None
+                    else merge_loads(
+                        iter_registry(path, S, chunk_rows=chunks, arrow_text=arrow_text)
+                    )
+                )
+                frame = load.frame.sort_values("uscc").reset_index(drop=True)
+                out.append((load.rejected, frame))
+        return out
+
+    before = results()
+    assert [r.row for r in before[0][0]] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    collide(monkeypatch)
+    after = results()
+    for (rejected, frame), (want_rejected, want_frame) in zip(after, before, strict=True):
+        assert rejected == want_rejected
+        pd.testing.assert_frame_equal(frame, want_frame)
 
 
 def test_a_file_changed_between_passes_is_refused(
