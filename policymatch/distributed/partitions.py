@@ -130,8 +130,9 @@ def inline_partitions(chunks: Iterator[RawChunk]) -> Iterator[Inline]:
 def stable_hashes(keys: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each non-null key that is the same in every process.
 
-    The reader's own key hash is Python's string hash, which differs between processes; the
-    passes of a distributed read run in many, so they compare keys by this one.
+    The passes of a distributed read run in many processes and compare keys by this one; the
+    reader's own key hash (:func:`policymatch.registry.cells.text_hashes`) is the same in every
+    process too, but came later: using it here instead would drop a conversion.
     """
     present = np.asarray([k for k in keys if k is not None], dtype=object)
     if not len(present):

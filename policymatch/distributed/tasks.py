@@ -134,8 +134,8 @@ def load_and_match(part: Partition, job: Job) -> PartResult:
 def _local_repeated(raw: RawChunk, job: Job) -> dict[int, int]:
     """The repeated codes of this partition, keyed as the assembler keys them in this process.
 
-    Which codes are repeated was decided with hashes that are the same in every process; the
-    assembler asks by Python's string hash, which is this process's own.
+    Which codes are repeated was decided with :func:`.partitions.stable_hashes`; the assembler
+    asks by the reader's own key hash (:func:`policymatch.registry.cells.hash_keys`).
     """
     keys = chunk_keys(raw, job.cols, job.cols.key)
     present = np.asarray([k for k in keys if k is not None], dtype=object)
