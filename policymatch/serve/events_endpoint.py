@@ -7,29 +7,14 @@ their explanations, as in every answer of the service.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from typing import Any
 
 from ..registry.frame import iter_records
-from ..rounds.masking import MASKED_FIELDS, mask_value
 from ..rules import PolicySet
 from .config import ServeConfig
 from .problems import ApiError
 from .registry_index import Registry
-
-#: ``name=value`` of a masked field in an explanation line (the watcher's form, ``null`` for
-#: none).
-_SHOWN = re.compile(r"\b(" + "|".join(MASKED_FIELDS) + r")=([^,)]*)")
-
-
-def masked(note: dict[str, Any]) -> dict[str, Any]:
-    """``note`` with the bank accounts and phone numbers its explanation shows masked."""
-
-    def hide(m: re.Match[str]) -> str:
-        return m[0] if m[2] == "null" else f"{m[1]}={mask_value(m[1], m[2])}"
-
-    return {**note, "explanation": [_SHOWN.sub(hide, line) for line in note["explanation"]]}
 
 
 class EventsEndpoint:
@@ -61,7 +46,7 @@ class EventsEndpoint:
                 if self.config.ledger is None
                 else LedgerHistory.read(Ledger(self.config.ledger), policy_set.policies)
             )
-            watcher = Watcher(policy_set, as_of, ledger=ledger)
+            watcher = Watcher(policy_set, as_of, ledger=ledger, masked=True)
             if self.registry is not None:
                 watcher.load(iter_records(self.registry.frame, policy_set.schema))
             self._watcher, self._key = watcher, key
@@ -82,7 +67,7 @@ class EventsEndpoint:
                 except EventError as exc:
                     errors.append({"line": number, "code": exc.code, "message": exc.message})
                     continue
-                notes.extend(masked(notification_json(n, number)) for n in found)
+                notes.extend(notification_json(n, number) for n in found)
         return {"as_of": as_of.isoformat(), "notifications": notes, "errors": errors}
 
     def close(self) -> None:

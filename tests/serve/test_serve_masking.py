@@ -36,6 +36,8 @@ RECORD = {
     "联系电话": PHONE,
     "银行账号": ACCOUNT,
 }
+#: An account as a clerk may type it, with commas: every character between its ends is hidden.
+COMMAS = {**RECORD, "统一社会信用代码": "91361126MA35X00021", "银行账号": "6222,0212,3456,1234"}
 
 
 def test_a_policy_reading_phone_and_account_shows_them_masked(tmp_path: Path) -> None:
@@ -49,7 +51,9 @@ def test_a_policy_reading_phone_and_account_shows_them_masked(tmp_path: Path) ->
         tokens=(Token("read", READ), Token("events", EVENTS)),
     )
     with running(config, tmp_path) as server:
-        line = json.dumps({"op": "update", "record": RECORD}, ensure_ascii=False)
+        line = "\n".join(
+            json.dumps({"op": "update", "record": r}, ensure_ascii=False) for r in (RECORD, COMMAS)
+        )
         status, events = server.request("POST", f"/v1/events?as_of={AS_OF}", line, token=EVENTS)
         assert status == 200, events
         status, match = server.request("POST", "/v1/match", {"record": RECORD, "as_of": AS_OF})
@@ -59,8 +63,11 @@ def test_a_policy_reading_phone_and_account_shows_them_masked(tmp_path: Path) ->
     shown = " ".join(due[0]["explanation"])
     assert "contact_phone=138****5678" in shown
     assert "bank_account=6222********1234" in shown
+    (commas,) = [n for n in due if n["uscc"] == COMMAS["统一社会信用代码"]]
+    assert "bank_account=6222***********1234" in " ".join(commas["explanation"])
     assert [r["status"] for r in match["results"] if r["policy_id"] == "ZZ-PHONE"] == ["eligible"]
     for answer in (events, match):
         text = json.dumps(answer, ensure_ascii=False)
         assert PHONE not in text
         assert ACCOUNT not in text
+        assert "0212" not in text

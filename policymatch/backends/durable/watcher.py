@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 
+from ...rounds.masking import mask_value
 from ...rules import PolicySet, ir
 from ...values import Value
 from ..reference import Env, Outcome, evaluate, evaluate_amount, evaluate_policy, finish_amount
@@ -75,12 +76,16 @@ def show(value: Value) -> str:
     return str(value)
 
 
-def grant_explanation(outcome: Outcome) -> tuple[str, ...]:
-    """Each labelled condition with the values it saw, then how the amount came about."""
+def grant_explanation(outcome: Outcome, masked: bool = False) -> tuple[str, ...]:
+    """Each labelled condition with the values it saw (bank accounts and phone numbers masked if
+    ``masked``), then how the amount came about."""
     lines = []
     for leaf in outcome.leaves:
         verdict = {True: "yes", False: "no", None: "unknown"}[leaf.value]
-        inputs = ", ".join(f"{name}={show(value)}" for name, value in leaf.inputs)
+        inputs = ", ".join(
+            f"{name}={show(mask_value(name, value) if masked else value)}"
+            for name, value in leaf.inputs
+        )
         lines.append(f"{leaf.label}: {verdict}" + (f" ({inputs})" if inputs else ""))
     how = f"amount {outcome.amount}"
     if outcome.tier is not None:
@@ -129,10 +134,17 @@ class Watcher:
     """Grants made due and revoked by registry changes, for one policy set and as-of date."""
 
     def __init__(
-        self, policy_set: PolicySet, as_of: dt.date, *, ledger: PaidLedger | None = None
+        self,
+        policy_set: PolicySet,
+        as_of: dt.date,
+        *,
+        ledger: PaidLedger | None = None,
+        masked: bool = False,
     ) -> None:
         self.policy_set = policy_set
         self.as_of = as_of
+        #: Bank accounts and phone numbers masked in explanations (the HTTP service's answers).
+        self.masked = masked
         self.ledger: PaidLedger = ledger if ledger is not None else NothingPaid()
         self.program: Program = compile_program(
             policy_set.in_force(as_of), policy_set.schema, as_of
@@ -249,7 +261,11 @@ class Watcher:
             assert record is not None
             policy = self._policy(pid)
             traced = evaluate_policy(policy, record, self.as_of, trace=True)
-            notes.append(Notification("grant", uscc, policy, due[pid], grant_explanation(traced)))
+            notes.append(
+                Notification(
+                    "grant", uscc, policy, due[pid], grant_explanation(traced, self.masked)
+                )
+            )
         return notes
 
     def _policy(self, policy_id: str) -> ir.Policy:
