@@ -133,20 +133,12 @@ def run_round(
     """
     from .results import RoundResult
     from .rounds.draft import draft_round
-    from .rounds.ledger import Ledger
+    from .rounds.ledger_records import read_history
 
     day = as_date(as_of)
     pset = policy_set(policies)
     load = read_registry(registry, pset)
-    history = []
-    shown = ""
-    if ledger is not None:
-        book = Ledger(ledger)
-        try:
-            history = book.history()
-            shown = book.display
-        finally:
-            book.dispose()
+    history, shown = read_history(ledger) if ledger is not None else ([], "")
     return RoundResult(draft_round(pset, load, day, history, backend=backend, ledger=shown))
 
 

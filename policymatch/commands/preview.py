@@ -14,7 +14,7 @@ from typing import Any
 
 from ..registry.load import read_registry
 from ..rounds.allocate import Paid
-from ..rounds.ledger import Ledger
+from ..rounds.ledger_records import read_history
 from ..rules import compile_policy_set
 from .arguments import add_registry_arguments, iso_date
 
@@ -49,13 +49,7 @@ def register(sub: Any) -> None:
 
 
 def _history(ledger: str | None) -> list[Paid]:
-    if ledger is None:
-        return []
-    book = Ledger(ledger)
-    try:
-        return book.history()
-    finally:
-        book.dispose()
+    return [] if ledger is None else read_history(ledger)[0]
 
 
 def run(args: argparse.Namespace) -> int:

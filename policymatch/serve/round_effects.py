@@ -34,14 +34,9 @@ class RoundEffects:
         if self.ledger is None:
             return None, False
         from ..rounds.draft import draft_round
-        from ..rounds.ledger import Ledger
+        from ..rounds.ledger_records import read_history
 
-        book = Ledger(self.ledger)
-        try:
-            history = book.history()
-            shown = book.display
-        finally:
-            book.dispose()
+        history, shown = read_history(self.ledger)
         key = (policy_set.digest, as_of, tuple(history))
         with self._lock:  # one draft at a time: a round on the whole registry is the cost
             if key != self._key:
