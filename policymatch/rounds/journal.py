@@ -53,8 +53,6 @@ from .ledger_records import carried as carried
 from .ledger_records import histories as histories
 from .ledger_records import opened as opened
 
-# The events' names are this module's too (other modules and the tests import them from here).
-
 journal_table = sa.Table(
     "pm_journal",
     metadata,

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrowtext import cell_bytes
+from ..registry.writers import XLSX_MAX_ROWS
 
 
 class Kind(StrEnum):
@@ -30,10 +31,9 @@ class Kind(StrEnum):
     PERCENT = "percent"  # integer ten-thousandths of one, written 0.8532 (85.32%)
 
 
-#: The most rows of a table made into text at once: what a sheet holds (Excel's 1,048,576 rows,
-#: less the header), the most the workbook's writer makes at once anyway (text arrays hold
-#: at most 2 GB).
-WHOLE_ROWS = 1_048_575
+#: The most rows of a table made into text at once: what a sheet holds below its header, the
+#: most the workbook's writer makes at once anyway (text arrays hold at most 2 GB).
+WHOLE_ROWS = XLSX_MAX_ROWS
 
 #: Decimal places of the integer each number kind is held as.
 PLACES = {Kind.MONEY: 2, Kind.COUNT: 0, Kind.PERCENT: 4}
