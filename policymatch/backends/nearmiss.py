@@ -70,9 +70,7 @@ class Threshold:
 
 def threshold_of(condition: ir.Expr, margin: Decimal) -> Threshold | None:
     """The threshold a top-level condition is, or None (not a number or date threshold)."""
-    expr = condition
-    while isinstance(expr, ir.Labeled):
-        expr = expr.expr
+    expr = ir.unlabeled(condition)
     if not isinstance(expr, ir.Compare) or expr.op not in _FLIPPED:
         return None
     if isinstance(expr.left, ir.Field) and isinstance(expr.right, ir.Const):
@@ -141,8 +139,7 @@ def thresholds(
 def _remembered(
     condition: ir.Expr, margin: Decimal, memo: dict[tuple[int, str], Threshold | None]
 ) -> Threshold | None:
-    while isinstance(condition, ir.Labeled):
-        condition = condition.expr
+    condition = ir.unlabeled(condition)
     # str: 0.2 and 0.20 are equal Decimals, but move a limit to edges written differently.
     key = (id(condition), str(margin))
     if key in memo:

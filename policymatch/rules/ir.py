@@ -266,6 +266,13 @@ _CHILDREN: dict[type[Expr], Callable[[Any], tuple[Expr, ...]]] = {
 }
 
 
+def unlabeled(expr: Expr) -> Expr:
+    """``expr`` without the labels around it (what a labelled condition tests)."""
+    while isinstance(expr, Labeled):
+        expr = expr.expr
+    return expr
+
+
 def children(expr: Expr) -> tuple[Expr, ...]:
     """Direct sub-expressions, for generic walks."""
     get = _CHILDREN.get(type(expr))

@@ -190,8 +190,7 @@ def domain(schema: Schema, keys: set[str]) -> Region:
 
 
 def _conjuncts(expr: ir.Expr) -> list[ir.Expr]:
-    while isinstance(expr, ir.Labeled):
-        expr = expr.expr
+    expr = ir.unlabeled(expr)
     if isinstance(expr, ir.And):
         return [p for op in expr.operands for p in _conjuncts(op)]
     return [expr]
@@ -206,8 +205,7 @@ def _scalar(value: object) -> Decimal | None:
 
 
 def _atom(expr: ir.Expr, negated: bool) -> tuple[str, Constraint] | None:
-    while isinstance(expr, ir.Labeled):
-        expr = expr.expr
+    expr = ir.unlabeled(expr)
     if isinstance(expr, ir.Not):
         return _atom(expr.operand, not negated)
     if isinstance(expr, ir.Field) and expr.ftype is FieldType.BOOLEAN:

@@ -334,7 +334,7 @@ def _fen(value: Decimal, cap: Decimal | None) -> int:
 
 
 def _tier_fen(policy: ir.Policy) -> tuple[int, ...] | None:
-    values = [_unlabeled(t.value) for t in policy.amount.tiers]
+    values = [ir.unlabeled(t.value) for t in policy.amount.tiers]
     if not values or not all(
         isinstance(v, ir.Const) and isinstance(v.value, Decimal) for v in values
     ):
@@ -344,14 +344,14 @@ def _tier_fen(policy: ir.Policy) -> tuple[int, ...] | None:
 
 def _linear(expr: ir.Expr | None) -> Linear | None:
     """The :class:`Linear` shape of an amount expression, if it has it."""
-    expr = _unlabeled(expr) if expr is not None else None
+    expr = ir.unlabeled(expr) if expr is not None else None
     if _number_field(expr):
         assert isinstance(expr, ir.Field)
         return Linear(expr.name, 1, 0)
     if not (isinstance(expr, ir.Arith) and expr.op == "*"):
         return None
     for field, factor in ((expr.left, expr.right), (expr.right, expr.left)):
-        field, factor = _unlabeled(field), _unlabeled(factor)
+        field, factor = ir.unlabeled(field), ir.unlabeled(factor)
         if (
             _number_field(field)
             and isinstance(factor, ir.Const)
@@ -364,9 +364,3 @@ def _linear(expr: ir.Expr | None) -> Linear | None:
 
 def _number_field(expr: ir.Expr | None) -> bool:
     return isinstance(expr, ir.Field) and expr.ftype in SCALE
-
-
-def _unlabeled(expr: ir.Expr) -> ir.Expr:
-    while isinstance(expr, ir.Labeled):
-        expr = expr.expr
-    return expr
