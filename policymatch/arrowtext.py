@@ -15,16 +15,26 @@ def is_text(values: pa.Array) -> bool:
     return bool(pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
 
 
+def layout(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The data buffer of a string or binary array (whole, no copy), and where each of the
+    array's own cells (a slice's only) starts and ends in it: int64 positions for the large
+    types, int32 for the others."""
+    _, offsets, data = values.buffers()
+    large = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    width = np.int64 if large else np.int32
+    if offsets is None or not len(values):
+        ends = np.zeros(1, dtype=width)
+    else:
+        ends = np.frombuffer(offsets, dtype=width)[values.offset : values.offset + len(values) + 1]
+    cells = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return cells, ends[:-1], ends[1:]
+
+
 def cell_bytes(values: pa.Array) -> np.ndarray:
     """The bytes of the cells of a string array (:func:`is_text`), a view of its data buffer (no
     copy) from its first cell to its last: a slice's own cells only."""
-    _, offsets, data = values.buffers()
-    if offsets is None or data is None or not len(values):
-        return np.zeros(0, dtype=np.uint8)
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    ends = np.frombuffer(offsets, dtype=width)
-    start, stop = ends[values.offset], ends[values.offset + len(values)]
-    return np.frombuffer(data, dtype=np.uint8)[start:stop]
+    data, starts, ends = layout(values)
+    return data[starts[0] : ends[-1]] if len(starts) else data[:0]
 
 
 def holds_any(values: pa.Array, found: bytes) -> bool:

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrowtext import holds_any, layout
 from ..schema import SCALE, Field, FieldType
 from ..values import _FALSE, _TRUE, is_blank, parse_code, parse_value
 from .frame import DTYPES, arrow_text_series, to_cell
@@ -111,15 +112,11 @@ def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The UTF-8 bytes of Arrow text (one array, or large binary) and where each cell starts and
     ends in them."""
     if not (pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)):
-        text = text.cast(pa.large_string())
-    _, offsets_buffer, data_buffer = text.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        text.offset : text.offset + len(text) + 1
-    ]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
-    if data is None or not len(data):  # one byte, so that edge lookups need no special case
+        text = text.cast(pa.large_string())  # int64 positions: one signature for compiled loops
+    data, start, end = layout(text)
+    if not len(data):  # one byte, so that edge lookups need no special case
         data = np.zeros(1, dtype=np.uint8)
-    return data, offsets[:-1], offsets[1:]
+    return data, start, end
 
 
 def _stripped(raw: pd.Series) -> Any:
@@ -428,7 +425,7 @@ def _matching(
 
 def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
     picked = _single_array(text.filter(pa.array(mask)))
-    if drop and np.any(_layout(picked)[0] == ord(drop)):  # (an ASCII ``drop``)
+    if drop and holds_any(picked, drop.encode()):  # (an ASCII ``drop``)
         picked = pc.replace_substring(picked, drop, "")
     return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
 

@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrowtext import layout
 from ..registry.readers import column_letter
 from .tables import joined
 
@@ -204,13 +205,8 @@ _SPACES = np.frombuffer(b"\t\n\f\r ", dtype=np.uint8)
 def _spaced(texts: pa.Array) -> pa.Array:
     """Which of ``texts`` (no nulls) start or end with :data:`_SPACES`, read from their first
     and last bytes (an ASCII byte is never part of another UTF-8 character)."""
-    _, offsets, data = texts.buffers()
-    if offsets is None or data is None or not len(texts):
-        return pa.array(np.zeros(len(texts), dtype=bool))
-    ends = np.frombuffer(offsets, dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
-    starts, stops = ends[:-1], ends[1:]
+    raw, starts, stops = layout(texts)
     filled = stops > starts
-    raw = np.frombuffer(data, dtype=np.uint8)
     first = np.zeros(len(texts), dtype=np.uint8)
     last = np.zeros(len(texts), dtype=np.uint8)
     first[filled] = raw[starts[filled]]
