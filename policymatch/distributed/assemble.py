@@ -13,7 +13,6 @@ Everything here is global and done once, over the partitions' small results:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -26,7 +25,6 @@ from ..backends.base import BatchResult
 from ..backends.vectorized import merge, to_batch
 from ..errors import RegistryError, simple
 from ..registry.assemble import RegistryLoad, RejectedRow, reconcile
-from .partitions import stable_hashes
 from .tasks import NAMED, PAYMENT, Job, Matched, PartResult
 from .tasks import assembler as make_assembler
 
@@ -66,8 +64,7 @@ def finish_held(
         assembler.held.extend(replace(h, part=h.part + base) if h.part >= 0 else h for h in r.held)
         assembler.parts.extend(r.held_frames)
         assembler.records += r.records
-    held = stable_hashes(np.asarray([h.key for h in assembler.held], dtype=object))
-    if assembler.records != records or Counter(held.tolist()) != Counter(repeated):
+    if assembler.records != records or assembler.held_counts() != repeated:
         raise changed(job.source.display)
     return assembler.finish()
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry.assemble import chunk_keys, repeated_keys
+from ..registry.assemble import chunk_key_hashes, repeated_keys
 from ..registry.columns import Columns
 from ..registry.readers import RawChunk
-from .partitions import Partition, stable_hashes
+from .partitions import Partition
 
 
 @dataclass(frozen=True)
 class KeyPass:
-    """A partition's first pass: its records and the stable hashes of their codes."""
+    """A partition's first pass: its records and the hashes of their codes (the reader's, the same
+    in every process)."""
 
     records: int
     hashes: np.ndarray
@@ -29,7 +30,7 @@ class KeyPass:
 
 def key_pass(chunk: RawChunk, cols: Columns) -> KeyPass:
     """The first pass over a chunk that holds the code column alone."""
-    return KeyPass(len(chunk) + len(chunk.broken), stable_hashes(chunk_keys(chunk, cols, 0)))
+    return KeyPass(len(chunk) + len(chunk.broken), chunk_key_hashes(chunk, cols, 0))
 
 
 def partition_key_pass(part: Partition, cols: Columns) -> KeyPass:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 
 from ..errors import RegistryError, simple
 from ..registry.readers import RawChunk, arrow_to_raw
@@ -125,17 +124,3 @@ def inline_partitions(chunks: Iterator[RawChunk]) -> Iterator[Inline]:
         if len(chunk) or chunk.broken:
             yield Inline(index, chunk)
             index += 1
-
-
-def stable_hashes(keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each non-null key that is the same in every process.
-
-    The passes of a distributed read run in many processes and compare keys by this one; the
-    reader's own key hash (:func:`policymatch.registry.cells.text_hashes`) is the same in every
-    process too, but came later: using it here instead would drop a conversion.
-    """
-    present = np.asarray([k for k in keys if k is not None], dtype=object)
-    if not len(present):
-        return np.empty(0, dtype=np.uint64)
-    hashed: np.ndarray = pd.util.hash_array(present, categorize=False)
-    return hashed

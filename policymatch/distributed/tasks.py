@@ -17,13 +17,11 @@ import pandas as pd
 
 from ..backends.vectorized import VectorizedBackend
 from ..backends.vectorized.results import Raw
-from ..registry.assemble import Assembler, Held, RejectedRow, chunk_keys
-from ..registry.cells import hash_keys
+from ..registry.assemble import Assembler, Held, RejectedRow
 from ..registry.columns import Columns
-from ..registry.readers import RawChunk
 from ..rules import ir
 from ..schema import Schema
-from .partitions import Partition, stable_hashes
+from .partitions import Partition
 
 #: The registry columns the lists look up by row (``policymatch.rounds.lists``): of every row a
 #: result names (the contact phone too: the push list and the departments' near-miss lists call
@@ -49,7 +47,7 @@ class Job:
     schema: Schema
     cols: Columns
     source: SourceInfo
-    repeated: np.ndarray  # stable hashes of the codes on more than one row, sorted
+    repeated: np.ndarray  # the reader's hashes of the codes on more than one row, sorted
     policies: tuple[ir.Policy, ...]
     as_of: dt.date
     policy_digest: str
@@ -117,7 +115,7 @@ def assembler(job: Job, repeated: dict[int, int]) -> Assembler:
 def load_and_match(part: Partition, job: Job) -> PartResult:
     """Read, type, validate and match one partition (a task)."""
     raw = part.read()
-    loader = assembler(job, _local_repeated(raw, job))
+    loader = assembler(job, dict.fromkeys(job.repeated.tolist(), 0))
     load = loader.chunk(raw)
     return PartResult(
         index=part.index,
@@ -129,15 +127,3 @@ def load_and_match(part: Partition, job: Job) -> PartResult:
         held_frames=loader.parts,
         matched=match_rows(load.frame, job),
     )
-
-
-def _local_repeated(raw: RawChunk, job: Job) -> dict[int, int]:
-    """The repeated codes of this partition, keyed as the assembler keys them in this process.
-
-    Which codes are repeated was decided with :func:`.partitions.stable_hashes`; the assembler
-    asks by the reader's own key hash (:func:`policymatch.registry.cells.hash_keys`).
-    """
-    keys = chunk_keys(raw, job.cols, job.cols.key)
-    present = np.asarray([k for k in keys if k is not None], dtype=object)
-    held = present[np.isin(stable_hashes(present), job.repeated)] if len(present) else present
-    return dict.fromkeys(hash_keys(held).tolist(), 0)

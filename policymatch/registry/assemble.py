@@ -26,7 +26,6 @@ from .cells import (
     hash_keys,
     key_column,
     null_column,
-    source_keys,
     type_column,
     typed_keys,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "RejectedRow",
     "SourceFacts",
     "chunk_key_hashes",
-    "chunk_keys",
     "repeated_keys",
     "type_chunk",
 ]
@@ -320,12 +318,11 @@ def _broken_keys(chunk: RawChunk, cols: Columns) -> np.ndarray:
     return np.asarray([broken_key(b, cols) for b in chunk.broken], dtype=object)
 
 
-def chunk_keys(chunk: RawChunk, cols: Columns, column: int) -> np.ndarray:
-    keys = source_keys(chunk.columns[column]) if len(chunk) else np.empty(0, dtype=object)
-    return np.concatenate([keys, _broken_keys(chunk, cols)])
-
-
 def chunk_key_hashes(chunk: RawChunk, cols: Columns, column: int) -> np.ndarray:
-    """``hash_keys(chunk_keys(...))``, without a Python string per key of a text column."""
+    """The hashes (:func:`.cells.hash_keys`) of the keys of a chunk's records and then of its
+    broken rows, none for a blank key; no Python string per key of a text column."""
+    broken = hash_keys(_broken_keys(chunk, cols))
+    if not len(chunk):
+        return broken
     keys = key_column(chunk.columns[column])
-    return np.concatenate([keys.hashes[keys.present], hash_keys(_broken_keys(chunk, cols))])
+    return np.concatenate([keys.hashes[keys.present], broken])
