@@ -40,6 +40,7 @@ from .reference import (
     evaluate_policy,
     finish_amount,
     label_of,
+    waiting_for,
     years_between,
 )
 
@@ -314,9 +315,7 @@ class CompiledPolicy:
         for fn, read in self.leaves:
             if fn(row) is None:
                 names |= read
-        names = names or self.fields
-        null = {n for n in names if env.record.get(n) is None and n != "tags"}
-        return ("unknown", None, None, tuple(sorted(null or names)), ())
+        return ("unknown", None, None, waiting_for(names or self.fields, env), ())
 
 
 #: Most remembered verdicts a policy keeps (3 ** conditions could be many; few occur).

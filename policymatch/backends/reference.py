@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
 from decimal import Decimal
 from functools import singledispatch
@@ -265,8 +265,14 @@ def _null_fields(exprs: list[ir.Expr], env: Env) -> tuple[str, ...]:
     names: set[str] = set()
     for e in exprs:
         names |= ir.fields_of(e)
+    return waiting_for(names, env)
+
+
+def waiting_for(names: Collection[str], env: Env) -> tuple[str, ...]:
+    """Of the fields ``names`` an unknown part reads, the null ones (tags are never null), sorted;
+    all of them when none is."""
     null = {n for n in names if env.get(n) is None and n != "tags"}
-    return tuple(sorted(null or set(names)))
+    return tuple(sorted(null or names))
 
 
 def evaluate_amount(
