@@ -271,9 +271,9 @@ def create_app(
     def explain_one(uscc: str, policy_id: str, as_of: dt.date | None = None) -> dict[str, Any]:
         """Why the enterprise does or does not qualify for the policy (docs/json-schema.md)."""
         policy_set = store.current.policy_set
-        if registry is None or rounds_of is None:
+        if rounds_of is None:  # no registry configured
             raise ApiError(404, "PM623", "no registry is configured")
-        record = registry.lookup(uscc)
+        record = rounds_of.registry.lookup(uscc)
         try:
             policy = find_policy(policy_set.policies, policy_id, "in the policy set")
         except PolicymatchError as exc:
