@@ -129,17 +129,17 @@ def run_round(
     """A disbursement round in memory, as ``policymatch run`` makes it, nothing written.
 
     ``ledger``: the ledger to check frequency and stacking against (a SQLite path or a URL;
-    None: nothing paid before).
+    None: a ledger that holds nothing yet), whose pool balances cap the funds and whose 补发
+    due is paid, as ``policymatch run`` on it would.
     """
     from .results import RoundResult
-    from .rounds.draft import draft_round
-    from .rounds.ledger_records import read_history
+    from .rounds.ledger_reads import LedgerReads, read_ledger
 
     day = as_date(as_of)
     pset = policy_set(policies)
     load = read_registry(registry, pset)
-    history, shown = read_history(ledger) if ledger is not None else ([], "")
-    return RoundResult(draft_round(pset, load, day, history, backend=backend, ledger=shown))
+    reads = LedgerReads() if ledger is None else read_ledger(ledger)
+    return RoundResult(reads.draft(pset, load, day, backend=backend))
 
 
 def read_ledger(target: str) -> LedgerView:

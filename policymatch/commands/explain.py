@@ -26,11 +26,9 @@ from ..errors import RegistryError, UsageError, simple, suggest
 from ..explain import JSON_VERSION, explain
 from ..registry.frame import to_record
 from ..registry.load import read_registry
-from ..rounds.allocate import Paid
-from ..rounds.draft import draft_round
 from ..rounds.effects import effect_of
 from ..rounds.ledger import Ledger
-from ..rounds.pool import carried_due, pool_limits
+from ..rounds.ledger_reads import ledger_reads
 from ..rules import compile_policy_set
 from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
@@ -199,18 +197,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ledger = Ledger(inputs.ledger)
     try:
-        history: list[Paid] = ledger.history()
+        reads = ledger_reads(ledger)
         committed = ledger.committed(inputs.round_id) if inputs.round_id else None
-        # The same pool limits and 补发 a run on this ledger would apply.
-        limits, due = pool_limits(ledger, policy_set, as_of), carried_due(ledger)
     finally:
         ledger.dispose()
     if inputs.round_id is not None:
-        # A committed round is explained as it was paid, not as "already paid" by itself.
-        history = [p for p in history if p.round_id != inputs.round_id]
-    draft = draft_round(
-        policy_set, registry, as_of, history, ledger=ledger.display, limits=limits, due=due
-    )
+        reads = reads.without_round(inputs.round_id)
+    draft = reads.draft(policy_set, registry, as_of)
     record = to_record(registry.frame, int(rows[0]), policy_set.schema)
     chosen = [
         explain(
@@ -226,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     skipped = len(policy_set.policies) - len(in_force) if args.policy is None else 0
     if as_json:
-        report["ledger"] = {"url": ledger.display, "grants_seen": len(history)}
+        report["ledger"] = {"url": ledger.display, "grants_seen": len(reads.history)}
         report["committed_at"] = None if committed is None else committed.isoformat()
         report["explanations"] = [e.to_dict() for e in chosen]
         report["not_in_force"] = skipped
@@ -234,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out.write(
         f"企业 {uscc} {record.get('name') or ''}  截至 {as_of.isoformat()}  "
-        f"台账 {ledger.display}（已记录 {len(history)} 笔）"
+        f"台账 {ledger.display}（已记录 {len(reads.history)} 笔）"
         + (f"  轮次 {inputs.round_id[:12]}" if inputs.round_id else "")
         + (f"（已于 {committed:%Y-%m-%d %H:%M} UTC 记入台账）" if committed else "")
         + "\n"

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..registry.load import read_registry
-from ..rounds.allocate import Paid
-from ..rounds.ledger_records import read_history
+from ..rounds.ledger_reads import read_ledger
 from ..rules import compile_policy_set
 from .arguments import add_registry_arguments, iso_date
 
@@ -48,10 +47,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _history(ledger: str | None) -> list[Paid]:
-    return [] if ledger is None else read_history(ledger)[0]
-
-
 def run(args: argparse.Namespace) -> int:
     from ..preview.compare import preview
     from ..preview.files import check_out, write_files
@@ -75,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         base,
         registry,
         args.as_of,
-        _history(args.ledger),
+        None if args.ledger is None else read_ledger(args.ledger),
         labels=(base_label, "拟议"),
     )
     files = [*write_files(pv, args.out), write_page(pv, args.out)]

@@ -1,7 +1,7 @@
 """Two drafts of the same round, one per policy set, and what differs between them.
 
 Each side is an ordinary :func:`~policymatch.rounds.draft.draft_round` (match, ledger,
-stacking, budgets) on the same registry read and ledger history; nothing is written. The
+stacking, budgets, pool limits) on the same registry read and ledger; nothing is written. The
 figures per policy and fund are those of the round's summary (:func:`summary_rows`,
 :func:`fund_rows`), so a preview says what the two rounds would say.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -20,8 +20,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..backends.base import Backend
-from ..rounds.allocate import BudgetUse, Paid
-from ..rounds.draft import Draft, RegistryInput, draft_round
+from ..rounds.allocate import BudgetUse
+from ..rounds.draft import Draft, RegistryInput
+from ..rounds.ledger_reads import LedgerReads
 from ..rounds.lists import FUNDS, SUMMARY, fund_rows, summary_rows
 from ..rules import PolicySet, ir
 from .sources import on_schema, shared_schema
@@ -147,15 +148,18 @@ def preview(
     base: PolicySet,
     registry: RegistryInput,
     as_of: dt.date,
-    history: Sequence[Paid] = (),
+    ledger: LedgerReads | None = None,
     *,
     backend: str | Backend | None = None,
     labels: tuple[str, str] = ("现行", "拟议"),
 ) -> Preview:
-    """Both rounds in memory on ``registry`` (typed by :func:`shared_schema`) and their deltas."""
+    """Both rounds in memory on ``registry`` (typed by :func:`shared_schema`) and their deltas;
+    ``ledger``: what each reads of the ledger (None: one that holds nothing yet), the pool
+    limits by each side's own funds."""
     schema = shared_schema(proposed, base)
-    before = draft_round(on_schema(base, schema), registry, as_of, history, backend=backend)
-    after = draft_round(on_schema(proposed, schema), registry, as_of, history, backend=backend)
+    reads = ledger or LedgerReads()
+    before = reads.draft(on_schema(base, schema), registry, as_of, backend=backend)
+    after = reads.draft(on_schema(proposed, schema), registry, as_of, backend=backend)
     return compare(before, after, labels)
 
 

@@ -143,7 +143,7 @@ def draft_round(
     :mod:`policymatch.distributed`, reads and matches the registry on a cluster and keeps only
     the columns the lists look up; its reader already set repeated codes aside, globally).
     ``due`` is what ``shortfall: carry`` grants still owe (:func:`.pool.carried_due`).
-    ``limits`` caps funds' budgets by their pool balance (:func:`policymatch.rounds.pool.pool_limits`).
+    ``limits`` caps funds' budgets by their pool balance (:meth:`.ledger_reads.LedgerReads.limits`).
     """
     from ..engine import Engine
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .allocate import Paid, Terms
+from .allocate import Terms
 
 
 class Kind(StrEnum):
@@ -293,18 +293,3 @@ def absent_sqlite(target: str) -> str | None:
     if is_database_url(target) or Path(target).exists():
         return None
     return "sqlite:///" + quote(str(Path(target)), safe=" +/")
-
-
-def read_history(target: str) -> tuple[list[Paid], str]:
-    """The grants a ledger holds (who was paid what, for the stacking and pay-once rules) and its
-    display URL; a SQLite ledger whose file does not exist yet is not opened (:func:`absent_sqlite`)."""
-    display = absent_sqlite(target)
-    if display is not None:
-        return [], display
-    from .ledger import Ledger
-
-    book = Ledger(target)
-    try:
-        return book.history(), book.display
-    finally:
-        book.dispose()

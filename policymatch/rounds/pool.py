@@ -104,7 +104,7 @@ def read_pool(block: Any) -> RoundPool | None:
 # --- what a round may spend ------------------------------------------------------------------
 
 
-def _events(ledger: Ledger, until: dt.date | None = None) -> list[Event]:
+def journal_events(ledger: Ledger, until: dt.date | None = None) -> list[Event]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from .journal import read_events
@@ -118,13 +118,9 @@ def _events(ledger: Ledger, until: dt.date | None = None) -> list[Event]:
         raise ledger._error("cannot read", exc) from exc
 
 
-def pool_limits(ledger: Ledger, policy_set: PolicySet, as_of: dt.date) -> dict[str, int]:
-    """Per fund with a scale or an appropriation for the year: what a round may pay out now."""
-    return fund_limits(_events(ledger), policy_set, as_of)
-
-
 def fund_limits(events: Sequence[Event], policy_set: PolicySet, as_of: dt.date) -> dict[str, int]:
-    """:func:`pool_limits` from the journal's ``events`` (none: a ledger that does not exist)."""
+    """Per fund with a scale or an appropriation for the year: what a round may pay out now,
+    from the journal's ``events`` (none: a ledger that does not exist)."""
     terms = fund_terms(policy_set)
     out = {}
     for fid in terms:
@@ -136,7 +132,7 @@ def fund_limits(events: Sequence[Event], policy_set: PolicySet, as_of: dt.date) 
 
 def carried_due(ledger: Ledger) -> dict[tuple[str, str, str], int]:
     """What ``shortfall: carry`` policies still owe, by (policy, enterprise, period)."""
-    return carried(_events(ledger))
+    return carried(journal_events(ledger))
 
 
 # --- 回补 -------------------------------------------------------------------------------------
@@ -314,7 +310,7 @@ def statement(events: Sequence[Event], fund: str) -> Statement:
 
 def statements(ledger: Ledger, fund: str | None, as_of: dt.date | None) -> list[Statement]:
     """The statement of every fund in the journal (or of ``fund``), up to ``as_of``."""
-    events = _events(ledger, as_of)
+    events = journal_events(ledger, as_of)
     funds = sorted({e.fund for e in events})
     if fund is not None:
         if fund not in funds:

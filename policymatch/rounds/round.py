@@ -25,18 +25,16 @@ from ..backends.base import Backend
 from ..collector import collector_paused
 from ..errors import UsageError, simple
 from ..rules import PolicySet, ir
-from .allocate import Paid
-from .draft import Draft, RegistryInput, draft_round
+from .draft import Draft, RegistryInput
 from .folder import refuse_committed_folder, refuse_links
 from .intake_notes import intake_notes
-from .ledger_records import GrantKey, absent_sqlite
+from .ledger_reads import read_ledger
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
 from .outputs import sha256_file, write_bytes, write_csv
 from .outreach import PREFIX as OUTREACH_PREFIX
 from .outreach import write_department_files
-from .pool import fund_limits
 from .progress import Progress
 from .report import REPORT, page, write_report
 from .workbook import write_workbook
@@ -190,7 +188,9 @@ def run_round(
     from ..registry.load import read_registry
 
     progress = progress or Progress()
-    ledger_display, history, limits, due = _ledger_reads(request, policy_set)
+    reads = read_ledger(
+        request.ledger, check=lambda ledger: refuse_committed_folder(request.out_dir, ledger)
+    )
     match: MatchResult | None = None
     if matcher is None:
         with progress.step("read", "读取登记表"):
@@ -206,45 +206,16 @@ def run_round(
         with progress.step("read", getattr(matcher, "label", "读取登记表并匹配")):
             registry, match = matcher(policy_set, request, progress)
     with collector_paused():
-        draft = draft_round(
+        draft = reads.draft(
             policy_set,
             registry,
             request.as_of,
-            history,
             backend=request.backend,
-            ledger=ledger_display,
             progress=progress,
             match=match,
-            limits=limits,
-            due=due,
         )
         options = {k: v for k, v in (("table", request.table), ("query", request.query)) if v}
         rid, files = write_draft(
             draft, request.out_dir, progress=progress, registry_options=options
         )
     return RoundReport(draft, request.out_dir, rid, files, dict(progress.timings))
-
-
-def _ledger_reads(
-    request: RoundRequest, policy_set: PolicySet
-) -> tuple[str, list[Paid], dict[str, int], dict[GrantKey, int]]:
-    """What a round reads of its ledger before it matches: the ledger's display URL, the grants
-    it holds, each fund's limit (:func:`.pool.pool_limits`) and what carried grants still owe.
-
-    An embedded ledger whose file does not exist yet (a first round, the demo's) holds nothing:
-    it is not opened, nor SQLAlchemy imported (0.2 s of a round's start-up)."""
-    display = absent_sqlite(request.ledger)
-    if display is not None:
-        refuse_committed_folder(request.out_dir)  # no round recorded: the folder's own word
-        return display, [], fund_limits([], policy_set, request.as_of), {}
-    from .ledger import Ledger
-    from .pool import carried_due, pool_limits
-
-    ledger = Ledger(request.ledger)
-    try:
-        refuse_committed_folder(request.out_dir, ledger)
-        history = ledger.history()
-        limits = pool_limits(ledger, policy_set, request.as_of)
-        return ledger.display, history, limits, carried_due(ledger)
-    finally:
-        ledger.dispose()

@@ -2,7 +2,7 @@
 ``GET /v1/explain``: the same effect ``policymatch.explain_enterprise(..., ledger=...)`` gives.
 
 The round is drafted (in memory, nothing written) once per policy set, date and state of the
-ledger, and kept: an explanation after a commit sees the new ledger. A service configured
+ledger (its grants, pool balances and 补发 due: :mod:`policymatch.rounds.ledger_reads`), and kept: an explanation after a commit sees the new ledger. A service configured
 without a ledger explains without a round, and says so (``"round": null``).
 """
 
@@ -12,7 +12,6 @@ import datetime as dt
 import threading
 from typing import Any
 
-from ..rounds.allocate import Paid
 from ..rounds.effects import RoundEffect, effect_of
 from ..rules import PolicySet
 from .registry_index import Registry
@@ -23,7 +22,7 @@ class RoundEffects:
         self.ledger = ledger
         self.registry = registry
         self._lock = threading.Lock()
-        self._key: tuple[str, dt.date, tuple[Paid, ...]] | None = None
+        self._key: tuple[object, ...] | None = None
         self._draft: Any = None
 
     def effect(
@@ -33,16 +32,13 @@ class RoundEffects:
         at all (False without a ledger)."""
         if self.ledger is None:
             return None, False
-        from ..rounds.draft import draft_round
-        from ..rounds.ledger_records import read_history
+        from ..rounds.ledger_reads import read_ledger
 
-        history, shown = read_history(self.ledger)
-        key = (policy_set.digest, as_of, tuple(history))
+        reads = read_ledger(self.ledger)
+        key = (policy_set.digest, as_of, reads.history, reads.events)
         with self._lock:  # one draft at a time: a round on the whole registry is the cost
             if key != self._key:
-                self._draft = draft_round(
-                    policy_set, self.registry.load, as_of, history, ledger=shown
-                )
+                self._draft = reads.draft(policy_set, self.registry.load, as_of)
                 self._key = key
             draft = self._draft
         return effect_of(draft, uscc.strip().upper(), policy_id), True

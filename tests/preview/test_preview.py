@@ -428,3 +428,58 @@ def test_a_new_push_list_policy_is_summarised_without_a_demand(
     line = next(x for x in text.splitlines() if x.startswith("新政策 YY-KJ-2024-09"))
     assert "应兑现 —（推送清单政策，不占预算），兑现 0.00 元" in line
     assert re.search(r"符合条件 [1-9]\d* 户", line)
+
+
+POOLED = """\
+version: 1
+funds:
+  - id: pool
+    title: 资金池
+    scale: 200
+policies:
+  - id: P
+    title: 稳岗奖励
+    issuer: 县人社局
+    fund: pool
+    eligibility: ui_paid > 0
+    amount: 100
+"""
+
+
+def test_the_pool_caps_both_sides_as_a_round_on_the_ledger_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fund's pool (its scale, less what the ledger paid from it) caps the preview's rounds
+    exactly as it caps ``policymatch run``: a sandbox must not promise more than the pool."""
+    from policymatch.registry.frame import frame_from_records
+    from tests.rounds.helpers import code
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "p.yaml").write_text(POOLED, encoding="utf-8")
+    schema = load("policies").schema
+    people = [
+        {"uscc": code(n), "name": f"企业{n}", "ui_paid": Decimal(1), "bank_account": "6228480001"}
+        for n in (1, 2, 3, 4)
+    ]
+    write_csv(frame_from_records(people, schema), tmp_path / "r.csv", schema)
+
+    def previewed(out: str) -> dict[str, str]:
+        _run(
+            ["preview", "--policies", "policies", "--base", "policies", "--registry", "r.csv",
+             "--as-of", str(AS_OF), "--out", out, "--ledger", "ledger.sqlite"],
+            capsys,
+        )  # fmt: skip
+        (row,) = _read(tmp_path / out / "funds.csv")
+        return row
+
+    def granted(out: str) -> Decimal:
+        _run(["run", "--registry", "r.csv", "--as-of", str(AS_OF), "--out", out], capsys)
+        return sum((Decimal(r["amount"]) for r in _read(tmp_path / out / "grants.csv")), Decimal())
+
+    # 400.00 asked of a pool of 200.00, then of what the first round left (nothing)
+    for out, pool in (("p1", "200.00"), ("p2", "0.00")):
+        fund = previewed(out)
+        assert Decimal(fund["granted_before"]) == Decimal(fund["granted_after"]) == Decimal(pool)
+        assert granted(f"r-{out}") == Decimal(pool)
+        _run(["commit", f"r-{out}", "--ledger", "ledger.sqlite"], capsys)

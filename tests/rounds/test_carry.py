@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import policymatch
 from policymatch import load
 from policymatch.cli import main
 from policymatch.registry.frame import frame_from_records
@@ -42,22 +43,39 @@ def grants(folder: Path) -> dict[tuple[str, str], str]:
         return {(r["uscc"], r["policy_id"]): r["amount"] for r in csv.DictReader(f)}
 
 
-def test_the_remainder_is_paid_later_and_only_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies" / "p.yaml").write_text(POLICIES, encoding="utf-8")
-    schema = load("policies").schema
+def write_county(folder: Path) -> None:
+    """policies/ (a pool of 200.00 for two policies of 100.00) and r.csv (two enterprises)."""
+    (folder / "policies").mkdir()
+    (folder / "policies" / "p.yaml").write_text(POLICIES, encoding="utf-8")
+    schema = load(folder / "policies").schema
     people = [
         {"uscc": code(n), "name": f"企业{n}", "ui_paid": Decimal(1), "bank_account": "62284800001"}
         for n in (1, 2)
     ]
-    write_csv(frame_from_records(people, schema), tmp_path / "r.csv", schema)
+    write_csv(frame_from_records(people, schema), folder / "r.csv", schema)
+
+
+def test_the_remainder_is_paid_later_and_only_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_county(tmp_path)
 
     def run(out: str) -> dict[tuple[str, str], str]:
         assert main(["run", "--registry", "r.csv", "--as-of", "2024-03-01", "--out", out]) == 0
-        return grants(tmp_path / out)
+        paid = grants(tmp_path / out)
+        # The library's round, and the explanation, read the ledger's pool and 补发 as run does
+        library = policymatch.run_round("policies", "r.csv", "2024-03-01", ledger="ledger.sqlite")
+        granted = library.granted
+        assert paid == {
+            (u, p): f"{a:.2f}"
+            for u, p, a in zip(granted.uscc, granted.policy_id, granted.amount_yuan, strict=True)
+        }
+        why = policymatch.explain_enterprise(
+            "policies", "r.csv", code(1), "C", "2024-03-01", ledger="ledger.sqlite"
+        ).to_dict()
+        assert why["read_out"]["amount_yuan"] == paid.get((code(1), "C"), "0.00")
+        return paid
 
     # 400.00 asked of a pool of 200.00: every grant scaled to 50.00
     assert set(run("r1").values()) == {"50.00"}

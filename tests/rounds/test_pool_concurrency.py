@@ -20,10 +20,10 @@ from policymatch import load
 from policymatch.errors import LedgerError
 from policymatch.rounds import journal as journal_module
 from policymatch.rounds.afterpay import Action, record
-from policymatch.rounds.draft import draft_round
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.pool import Replenishment, pool_limits, replenish
+from policymatch.rounds.ledger_reads import ledger_reads
+from policymatch.rounds.pool import Replenishment, replenish
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
 from tests.rounds.helpers import AS_OF, GOLDEN_RECORDS, POLICY_SET, read_entry, write_policies
@@ -39,14 +39,7 @@ def make_round(root: Path, out: str, ledger: Ledger, records: Any) -> Path:
     from tests.rounds.helpers import registry
 
     policy_set = load(str(write_policies(root / "policies", POOLED)))
-    draft = draft_round(
-        policy_set,
-        registry(records, policy_set),
-        AS_OF,
-        ledger.history(),
-        ledger=ledger.display,
-        limits=pool_limits(ledger, policy_set, AS_OF),
-    )
+    draft = ledger_reads(ledger).draft(policy_set, registry(records, policy_set), AS_OF)
     write_draft(draft, root / out)
     return root / out
 

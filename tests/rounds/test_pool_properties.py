@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from policymatch import load
 from policymatch.errors import PolicymatchError
 from policymatch.rounds.afterpay import Action, record
-from policymatch.rounds.draft import draft_round
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.pool import Replenishment, pool_limits, replenish, statement
+from policymatch.rounds.ledger_reads import ledger_reads
+from policymatch.rounds.pool import Replenishment, replenish, statement
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
 from policymatch.rules import PolicySet
@@ -40,13 +40,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list
     root = tmp_path_factory.mktemp("prop")
     policy_set = load(str(write_policies(root / "policies", POOLED)))
     ledger = Ledger(str(root / "ledger.sqlite"))
-    draft = draft_round(
-        policy_set,
-        registry(GOLDEN_RECORDS, policy_set),
-        AS_OF,
-        [],
-        limits=pool_limits(ledger, policy_set, AS_OF),
-    )
+    draft = ledger_reads(ledger).draft(policy_set, registry(GOLDEN_RECORDS, policy_set), AS_OF)
     write_draft(draft, root / "r1")
     entry = read_entry(root / "r1")
     ledger.commit(entry)

@@ -13,6 +13,7 @@ import policymatch
 from policymatch.cli import main
 from policymatch.serve.config import ServeConfig, Token
 from tests.rounds.helpers import code
+from tests.rounds.test_carry import write_county
 from tests.serve.conftest import AS_OF, READ, running
 
 
@@ -63,3 +64,32 @@ def test_without_a_ledger_there_is_no_round(county: Path) -> None:
         assert "未计台账" in body["headline"]
         assert server.request("GET", "/v1/rounds")[1] == {"ledger": None, "rounds": []}
         assert all(f["paid"] == [] for f in server.request("GET", "/v1/pool")[1]["funds"])
+
+
+def test_explain_applies_the_pool_and_the_carried_remainder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The round /v1/explain drafts reads the pool and the 补发 due as ``policymatch run``
+    does, and a 回补 (which changes the pool journal, not the grants) is seen at once."""
+    monkeypatch.chdir(tmp_path)
+    write_county(tmp_path)
+    ledger = str(tmp_path / "ledger.sqlite")
+    config = ServeConfig(
+        policies=tmp_path / "policies",
+        registry=str(tmp_path / "r.csv"),
+        ledger=ledger,
+        tokens=(Token("read", READ),),
+    )
+    # Round 1 asks 400.00 of a pool of 200.00: C is paid 50.00 of 100.00, the rest carried.
+    main(["run", "--registry", "r.csv", "--as-of", AS_OF, "--out", "r1"])
+    main(["commit", "r1", "--ledger", ledger])
+    path = f"/v1/explain/{code(1)}/C?as_of={AS_OF}"
+    with running(config, tmp_path) as server:
+        empty = server.request("GET", path)[1]
+        main(["pool", "replenish", "--fund", "pool", "--amount", "200", "--from", "县工信局", "--ref", "x", "--ledger", ledger])  # fmt: skip
+        refilled = server.request("GET", path)[1]
+    capsys.readouterr()
+    assert empty["read_out"]["amount_yuan"] == "0.00"  # the pool is empty: the rest waits
+    assert refilled["read_out"]["amount_yuan"] == "50.00"  # 补发 from the 回补
+    why = policymatch.explain_enterprise("policies", "r.csv", code(1), "C", AS_OF, ledger=ledger)
+    assert refilled == json.loads(json.dumps(why.to_dict()))
