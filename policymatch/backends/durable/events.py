@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ...explain_json import fen
 from ...moneytext import format_money
 from ...registry.uscc import uscc_problem
 
@@ -181,6 +182,10 @@ def notification_json(note: Notification, line: int) -> dict[str, object]:
         "policy_id": note.policy.id,
         "title": note.policy.title,
         "mode": note.policy.mode.value,
+        # "amount" (yuan text) is kept for existing consumers; the unit-named pair is what
+        # every other JSON the project writes carries (explain_json).
         "amount": format_money(note.amount),
+        "amount_yuan": format_money(note.amount),
+        "amount_fen": fen(note.amount),
         "explanation": list(note.explanation),
     }

@@ -93,7 +93,10 @@ def test_no_bad_line_exits_zero(
     write_policies(tmp_path / "policies")
     (tmp_path / "events.jsonl").write_text(EVENTS[0] + "\n", encoding="utf-8")
     assert main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"]) == 0
-    assert json.loads(capsys.readouterr().out)["amount"] == "100000.00"
+    note = json.loads(capsys.readouterr().out)
+    # the unit-named pair, as every JSON of the project; "amount" kept for older consumers
+    assert (note["amount_yuan"], note["amount_fen"]) == ("100000.00", 10000000)
+    assert note["amount"] == "100000.00"
 
 
 def test_unreadable_input_and_usage(
