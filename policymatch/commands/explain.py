@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
             record,
             as_of,
             policy_set.schema,
-            effect_of(draft, uscc, policy.id),
+            effect_of(draft, uscc, policy.id, committed=committed is not None),
             with_round=True,
         )
         for policy in sorted(in_force, key=lambda p: p.id)

@@ -20,6 +20,8 @@ from .held import missing_text
 
 BUDGET = (Reason.POLICY_BUDGET, Reason.FUND_BUDGET)
 NOTE = "（草稿：复核、公示后经 policymatch commit 记入台账才算兑现）"
+#: The same line of a round already committed (``policymatch explain --round`` on it).
+COMMITTED_NOTE = "（本轮已记入台账）"
 
 
 def _yuan(fen: int) -> str:
@@ -72,8 +74,10 @@ def _budget_steps(draft: Draft, c: Candidate) -> tuple[int, list[str]]:
     return amount, lines
 
 
-def round_effects(draft: Draft, uscc: str) -> dict[str, list[str]]:
-    """Lines per policy id for the enterprise ``uscc``: what the round pays it, or why not."""
+def round_effects(draft: Draft, uscc: str, *, committed: bool = False) -> dict[str, list[str]]:
+    """Lines per policy id for the enterprise ``uscc``: what the round pays it, or why not;
+    ``committed``: the round is in the ledger (its grants are not a draft any more)."""
+    note = COMMITTED_NOTE if committed else NOTE
     alloc = draft.allocation
     out: dict[str, list[str]] = {}
     for g in alloc.grants:
@@ -81,7 +85,7 @@ def round_effects(draft: Draft, uscc: str) -> dict[str, list[str]]:
         if c.uscc == uscc:
             amount, lines = _budget_steps(draft, c)
             assert amount == g.amount_fen  # the words say what the allocation did
-            out[c.policy_id] = [*lines, f"  本轮兑现 {_yuan(g.amount_fen)}{NOTE}"]
+            out[c.policy_id] = [*lines, f"  本轮兑现 {_yuan(g.amount_fen)}{note}"]
     for c in alloc.push:
         if c.uscc == uscc:
             mode = draft.policy_set.policy(c.policy_id).mode.value
@@ -134,10 +138,13 @@ class RoundEffect:
     ledger: str
 
 
-def effect_of(draft: Draft, uscc: str, policy_id: str) -> RoundEffect | None:
+def effect_of(
+    draft: Draft, uscc: str, policy_id: str, *, committed: bool = False
+) -> RoundEffect | None:
     """The round's effect on ``uscc`` x ``policy_id``; None when the pair is not due anything
-    (not eligible, an amount of zero, or the policy not in force)."""
-    lines = tuple(round_effects(draft, uscc).get(policy_id, ()))
+    (not eligible, an amount of zero, or the policy not in force). ``committed``: as
+    :func:`round_effects`."""
+    lines = tuple(round_effects(draft, uscc, committed=committed).get(policy_id, ()))
     alloc = draft.allocation
     for g in alloc.grants:
         c = g.candidate

@@ -56,10 +56,12 @@ class LedgerReads:
         )
 
     def without_round(self, round_id: str) -> LedgerReads:
-        """The grants less those of ``round_id``: a committed round explained as it was paid,
-        not as "already paid" by itself."""
-        kept = tuple(p for p in self.history if p.round_id != round_id)
-        return LedgerReads(self.display, kept, self.events, self.due)
+        """The ledger less what the committed round ``round_id`` recorded (its grants, and the
+        advances and 补发 due its commit put in the pool journal): the round explained as it
+        was paid, neither "already paid" by itself nor short of the money it spent."""
+        grants = tuple(p for p in self.history if p.round_id != round_id)
+        events = tuple(e for e in self.events if e.round_id != round_id)
+        return LedgerReads(self.display, grants, events, carried(events))
 
 
 def ledger_reads(ledger: Ledger) -> LedgerReads:

@@ -14,6 +14,7 @@ import pytest
 from policymatch.cli import main
 from tests.golden import assert_golden
 from tests.rounds.helpers import code
+from tests.rounds.test_carry import write_county
 
 GOLDEN = Path(__file__).parent / "golden"
 EXPLAIN = ("explain", "--registry", "registry.csv", "--as-of", "2024-03-01", "--uscc", code(1))
@@ -62,6 +63,26 @@ def test_round_folder_gives_date_registry_policies_and_ledger(
     # Without --round, the committed grant is "already paid".
     plain = _run(capsys, *EXPLAIN, "--policy", "Z2")
     assert "本轮兑现 0.00 元（已享受过本政策（一次性））" in plain
+
+
+def test_a_committed_round_is_explained_with_the_pool_it_had(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After commit, the round's own advances do not empty the pool it is explained with, nor
+    does its own 补发 due count again; and its grant is no longer called a draft."""
+    monkeypatch.chdir(tmp_path)
+    write_county(tmp_path)  # a pool of 200.00 for 400.00 asked: C is paid 50.00, 50.00 carried
+    _run(capsys, "run", "--registry", "r.csv", "--as-of", "2024-03-01", "--out", "r1")
+    argv = ("explain", "--round", "r1", "--uscc", code(1), "--policy", "C")
+    before = _run(capsys, *argv)
+    _run(capsys, "commit", "r1")
+    after = _run(capsys, *argv)
+    for text in (before, after):
+        assert "剩余预算 200.00 元" in text
+        assert "本轮兑现 50.00 元" in text
+    assert "草稿" in before
+    assert "草稿" not in after
+    assert "本轮已记入台账" in after
 
 
 def test_round_folder_refuses_other_policies(
