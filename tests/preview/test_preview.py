@@ -27,6 +27,7 @@ from policymatch.registry.generate import generate_frame
 from policymatch.registry.writers import write_csv
 from policymatch.rounds.round import RoundRequest, run_round
 from tests.golden import assert_golden
+from tests.rounds.test_carry import write_county
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2024, 3, 1)
@@ -430,39 +431,13 @@ def test_a_new_push_list_policy_is_summarised_without_a_demand(
     assert re.search(r"符合条件 [1-9]\d* 户", line)
 
 
-POOLED = """\
-version: 1
-funds:
-  - id: pool
-    title: 资金池
-    scale: 200
-policies:
-  - id: P
-    title: 稳岗奖励
-    issuer: 县人社局
-    fund: pool
-    eligibility: ui_paid > 0
-    amount: 100
-"""
-
-
 def test_the_pool_caps_both_sides_as_a_round_on_the_ledger_would(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fund's pool (its scale, less what the ledger paid from it) caps the preview's rounds
     exactly as it caps ``policymatch run``: a sandbox must not promise more than the pool."""
-    from policymatch.registry.frame import frame_from_records
-    from tests.rounds.helpers import code
-
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies" / "p.yaml").write_text(POOLED, encoding="utf-8")
-    schema = load("policies").schema
-    people = [
-        {"uscc": code(n), "name": f"企业{n}", "ui_paid": Decimal(1), "bank_account": "6228480001"}
-        for n in (1, 2, 3, 4)
-    ]
-    write_csv(frame_from_records(people, schema), tmp_path / "r.csv", schema)
+    write_county(tmp_path)  # a pool of 200.00 for two policies of 100.00 and two enterprises
 
     def previewed(out: str) -> dict[str, str]:
         _run(
