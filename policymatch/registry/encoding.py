@@ -24,11 +24,13 @@ with heuristics whose thresholds change between versions, may answer Big5 or cp1
 file, and gives no byte offset to report. A registry must read the same way on every machine and
 every version, and a refusal must say where the file is broken, so strict decoding in a fixed
 order wins. The whole file is read in blocks (memory stays bounded); the same pass computes
-the file's SHA-256 for the run's manifest. Rules 2 and 3 are first checked by Arrow's UTF-8
+the file's SHA-256 for the run's manifest and counts its physical lines (the CSV reader's check
+that no record spans lines), so that no later step reads the file only to count. Rules 2 and 3 are first checked by Arrow's UTF-8
 validation, which makes no Python text; a file it refuses is decoded by Python's codecs, which
 say where it fails. The decoding of rule 5 can also write the text out as UTF-8
-(``utf8_copy``), so that the CSV parser reads UTF-8 natively instead of decoding the file again
-on each pass; a copy that cannot be written (a full disk) is given up, and the parser decodes.
+(``utf8_copy``, asked for its path only then: a UTF-8 file makes no temporary file), so that the
+CSV parser reads UTF-8 natively instead of decoding the file again on each pass; a copy that
+cannot be written (a full disk) is given up, and the parser decodes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
@@ -60,20 +62,54 @@ _HINT = 'save the registry as "CSV UTF-8" from the office software and read it a
 
 @dataclass(frozen=True)
 class Detected:
-    """The outcome of detection: a Python codec name, the file's SHA-256 and its size."""
+    """The outcome of detection: a Python codec name, the file's SHA-256, its size and its
+    physical lines (:class:`Scan`)."""
 
     encoding: str  # "utf-8-sig", "utf-8" or "gb18030"
     sha256: str
     size: int
+    lines: int
     copied: bool = False  # a GB18030 file's whole text is in ``utf8_copy``, as UTF-8
+
+
+class Scan:
+    """The SHA-256 and the physical lines of the bytes fed to it in order: its line ends (LF,
+    CR or CR LF: where a CSV parser ends records) plus a last line without one. Neither byte
+    occurs inside a character of UTF-8 or GB18030, so the count holds in both."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self._ends = 0
+        self._last = b""
+
+    def update(self, block: bytes) -> None:
+        self.digest.update(block)
+        if not block:
+            return
+        # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
+        # are counted only where memchr finds one.
+        self._ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
+        if b"\r" in block:
+            self._ends += block.count(b"\r") - block.count(b"\r\n")
+        if self._last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
+            self._ends -= 1
+        self._last = block[-1:]
+
+    @property
+    def lines(self) -> int:
+        return self._ends + (self._last not in (b"", b"\n", b"\r"))
+
+    def detected(self, encoding: str, size: int, copied: bool = False) -> Detected:
+        return Detected(encoding, self.digest.hexdigest(), size, self.lines, copied)
 
 
 class _Copy:
     """The UTF-8 copy of a GB18030 file, written as it is decoded (``path`` None: none). One
     that cannot be written is given up: it only spares the parser its own decoding."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, where: Callable[[], Path | None] | None) -> None:
         self.out: BinaryIO | None = None
+        path = where() if where is not None else None
         self.whole = path is not None
         if path is not None:
             try:
@@ -133,7 +169,7 @@ def _decode_all(
     path: Path,
     encoding: str,
     on_text: Callable[[str, int], None] | None = None,
-    digest: Any = None,
+    digest: Scan | None = None,
 ) -> _Failure | None:
     """Strictly decode the whole file; the first failure, or None. ``on_text(text, line)``
     sees each decoded block and the line number it starts on; ``digest`` is fed every byte."""
@@ -186,13 +222,13 @@ def _char_start(data: bytes) -> int:
     return len(data)
 
 
-def _clean_utf8(path: Path, skip: int) -> str | None:
-    """The SHA-256 of the file if every byte after the first ``skip`` is valid UTF-8, else
+def _clean_utf8(path: Path, skip: int) -> Scan | None:
+    """The file's :class:`Scan` if every byte after the first ``skip`` is valid UTF-8, else
     None. Arrow validates the bytes without making Python text (a tenth of the time of the
     decoder); a file it refuses is decoded again by :func:`_decode_all`, which says where."""
     import pyarrow as pa
 
-    digest = hashlib.sha256()
+    digest = Scan()
     carry = b""
     with path.open("rb") as f:
         while block := f.read(_BLOCK):
@@ -205,7 +241,7 @@ def _clean_utf8(path: Path, skip: int) -> str | None:
                 pa.array([data[:cut]], pa.binary()).cast(pa.string())
             except pa.ArrowInvalid:
                 return None
-    return None if carry else digest.hexdigest()
+    return None if carry else digest
 
 
 @functools.cache
@@ -249,12 +285,15 @@ def _where(failure: _Failure) -> str:
     return f"byte offset {failure.offset} (line {failure.line})"
 
 
-def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> Detected:
+def detect_encoding(
+    path: Path, display: str, utf8_copy: Callable[[], Path | None] | None = None
+) -> Detected:
     """Detect the encoding of the CSV file at ``path`` (see the module docstring).
 
     Raises :class:`RegistryError` (PM502) when the file is neither clean UTF-8 nor plausible
     GB18030; ``display`` names the file in the message. A GB18030 file's text is also written
-    to ``utf8_copy`` as UTF-8, when given (``Detected.copied`` says whether all of it was).
+    as UTF-8 to the path ``utf8_copy()`` gives, when it gives one (``Detected.copied`` says
+    whether all of it was); it is called only for such a file.
     """
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -264,8 +303,8 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
     bom = head.startswith(codecs.BOM_UTF8)
     clean = _clean_utf8(path, len(codecs.BOM_UTF8) if bom else 0)
     if clean is not None:
-        return Detected("utf-8-sig" if bom else "utf-8", clean, size)
-    digest = hashlib.sha256()
+        return clean.detected("utf-8-sig" if bom else "utf-8", size)
+    digest = Scan()
     if bom:
         failure = _decode_all(path, "utf-8-sig", digest=digest)
         if failure is not None:
@@ -274,12 +313,12 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
                 + (": it ends in the middle of a character (truncated?)" if failure.at_end else ""),
                 display,
             )
-        return Detected("utf-8-sig", digest.hexdigest(), size)
+        return digest.detected("utf-8-sig", size)
     # The bytes are hashed by the GB18030 decoding, which reads them all anyway.
     utf8 = _decode_all(path, "utf-8")
     if utf8 is None:  # Python's decoder accepts what Arrow refused: no file known does this
         _decode_all(path, "utf-8", digest=digest)
-        return Detected("utf-8", digest.hexdigest(), size)
+        return digest.detected("utf-8", size)
     if utf8.at_end:
         raise _error(
             f"the file ends in the middle of a UTF-8 character at {_where(utf8)}: "
@@ -311,4 +350,4 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             "its encoding cannot be told (Shift-JIS? Latin-1?)",
             display,
         )
-    return Detected("gb18030", digest.hexdigest(), size, copied)
+    return digest.detected("gb18030", size, copied)

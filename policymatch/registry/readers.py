@@ -133,6 +133,11 @@ class RawSource(Protocol):
         """Something that changes when the source changes between two passes."""
         ...
 
+    def most_records(self) -> int | None:
+        """At least as many as the records (broken rows included) of the source, known without
+        reading it (None: not known)."""
+        ...
+
 
 def _fail(code: str, message: str, display: str | None, hint: str | None = None) -> RegistryError:
     return RegistryError([simple(code, message, file=display, hint=hint)])
@@ -299,19 +304,13 @@ class CsvSource:
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
-        import tempfile
-
         self.path = path
         self.display = display
         self._copy: Path | None = None
+        # The file as detection read it: the line count is trusted only for that file.
+        self._opened = _stat(path)
         try:
-            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
-            os.close(handle)
-            self._copy = Path(copy)
-        except OSError:  # no temporary folder to write in: pyarrow decodes a GB18030 file
-            pass
-        try:
-            detected = detect_encoding(path, display, utf8_copy=self._copy)
+            detected = detect_encoding(path, display, utf8_copy=self._make_copy)
             if not detected.copied:
                 self.close()
             self._text = self._copy or path
@@ -320,12 +319,26 @@ class CsvSource:
             plain = detected.copied or detected.encoding.startswith("utf-8")
             self._encoding = "utf8" if plain else detected.encoding
             self.sha256: str | None = detected.sha256
+            self._lines = detected.lines
             self._light = True  # a pass over some columns may convert those alone
             self._flat = False  # no value spans lines, as a narrow pass has shown
             self.headers = self._read_header()
         except BaseException:
             self.close()
             raise
+
+    def _make_copy(self) -> Path | None:
+        """A new temporary file for the UTF-8 copy of a GB18030 file, or None when there is no
+        temporary folder to write in (pyarrow then decodes the file itself)."""
+        import tempfile
+
+        try:
+            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
+        except OSError:
+            return None
+        os.close(handle)
+        self._copy = Path(copy)
+        return self._copy
 
     def close(self) -> None:
         if self._copy is not None:
@@ -334,6 +347,10 @@ class CsvSource:
 
     def fingerprint(self) -> object:
         return _stat(self.path)
+
+    def most_records(self) -> int | None:
+        # Each record (each piece of a runaway) is one physical line or more, after the header.
+        return max(self._lines - 1, 0)
 
     def _open(
         self,
@@ -457,7 +474,11 @@ class CsvSource:
             and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
         if light:
-            if open_last or parsed + len(invalid) != _physical_lines(self._text):
+            if (
+                open_last
+                or parsed + len(invalid) != self._lines
+                or _stat(self.path) != self._opened
+            ):
                 self._light = False
                 raise Reread
             self._flat = True
@@ -577,23 +598,6 @@ class CsvSource:
     def _chunk(table: Any, rows: np.ndarray, broken: list[BrokenRow]) -> RawChunk:
         columns = [arrow_to_raw(table.column(i)) for i in range(table.num_columns)]
         return RawChunk(columns, rows, broken)
-
-
-def _physical_lines(path: Path) -> int:
-    """The line ends of a file (LF, CR or CR LF: where a CSV parser ends records), plus a last
-    line without one. Neither byte occurs inside a character of UTF-8 or GB18030."""
-    ends, last = 0, b""
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
-            # are counted only where memchr finds one.
-            ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
-            if b"\r" in block:
-                ends += block.count(b"\r") - block.count(b"\r\n")
-            if last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
-                ends -= 1
-            last = block[-1:]
-    return ends + (last not in (b"", b"\n", b"\r"))
 
 
 def _first(cells: list[str]) -> bool:
@@ -723,6 +727,9 @@ class XlsxSource:
     def fingerprint(self) -> object:
         return _stat(self.path)
 
+    def most_records(self) -> int | None:
+        return None  # the size a sheet records may be wrong (see _rows)
+
     def _rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
         sheet = self._book.worksheets[0]
         # Some writers record a wrong sheet size; without it openpyxl reads every stored row.
@@ -827,6 +834,9 @@ class ParquetSource:
 
     def fingerprint(self) -> object:
         return _stat(self.path)
+
+    def most_records(self) -> int | None:
+        return int(self._file.metadata.num_rows)
 
     def chunks(
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
@@ -948,6 +958,9 @@ class SqlSource:
         self._engine.dispose()
 
     def fingerprint(self) -> object:
+        return None
+
+    def most_records(self) -> int | None:
         return None
 
     def _select(self, columns: Sequence[int] | None) -> Any:
