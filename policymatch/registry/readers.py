@@ -23,7 +23,6 @@ runaway (:mod:`.runaway`: a quote left open that swallowed the records after it)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import string
 from collections.abc import Callable, Iterator, Sequence
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RegistryError, simple
-from .encoding import detect_encoding
+from .encoding import FileDigest, detect_encoding
 from .limits import limits
 from .runaway import (
     BREAK_PATTERN,
@@ -118,8 +117,10 @@ class RawSource(Protocol):
 
     display: str  # path, or URL with the password masked
     headers: list[str]  # as written (not yet stripped)
-    sha256: str | None
     blank_rows_are_layout: bool  # wholly empty rows are not records (CSV, Excel)
+
+    @property
+    def sha256(self) -> str | None: ...
 
     def chunks(
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
@@ -188,14 +189,6 @@ def detect_format(
             hint="name the file .csv, .xlsx or .parquet, or give a database URL with table= or query=",
         )
     return EXTENSIONS[suffix]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -702,27 +695,43 @@ class XlsxSource:
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
-        import openpyxl
-
         self.path = path
         self.display = display
-        self.sha256: str | None = _file_sha256(path)
-        _check_expansion(path, display)
+        self._digest = FileDigest(path)
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            _check_expansion(path, display)
+            self._book = self._open_book()
+        except BaseException:
+            self._digest.cancel()
+            raise
+        try:
+            if not self._book.worksheets:
+                raise _fail("PM507", "the workbook has no worksheet", display)
+            self._header_row, self.headers = self._find_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_book(self) -> Any:
+        import openpyxl
+
+        try:
+            return openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is unreadable
             raise _fail(
                 "PM508",
                 f"cannot read the file as an Excel workbook: {exc}",
-                display,
+                self.display,
                 hint="open it in Excel or WPS and save it as .xlsx (or as CSV UTF-8)",
             ) from None
-        if not self._book.worksheets:
-            raise _fail("PM507", "the workbook has no worksheet", display)
-        self._header_row, self.headers = self._find_header()
 
     def close(self) -> None:
+        self._digest.cancel()
         self._book.close()
+
+    @property
+    def sha256(self) -> str | None:
+        return self._digest.hexdigest()
 
     def fingerprint(self) -> object:
         return _stat(self.path)
@@ -822,15 +831,21 @@ class ParquetSource:
 
         self.path = path
         self.display = display
-        self.sha256: str | None = _file_sha256(path)
+        self._digest = FileDigest(path)  # hashed while the file is read
         try:
             self._file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
+            self._digest.cancel()
             raise _fail("PM508", f"cannot read the file as Parquet: {exc}", display) from None
         self.headers = list(self._file.schema_arrow.names)
 
     def close(self) -> None:
+        self._digest.cancel()
         self._file.close()
+
+    @property
+    def sha256(self) -> str | None:
+        return self._digest.hexdigest()
 
     def fingerprint(self) -> object:
         return _stat(self.path)
