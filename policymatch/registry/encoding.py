@@ -23,12 +23,15 @@ Why not charset-normalizer (installed, and used by many tools): it scores candid
 with heuristics whose thresholds change between versions, may answer Big5 or cp1252 for a short
 file, and gives no byte offset to report. A registry must read the same way on every machine and
 every version, and a refusal must say where the file is broken, so strict decoding in a fixed
-order wins. The whole file is read in blocks (memory stays bounded); the same pass computes
-the file's SHA-256 for the run's manifest. Rules 2 and 3 are first checked by Arrow's UTF-8
+order wins. The whole file is read in blocks (memory stays bounded); the same pass counts its
+physical lines (the CSV reader's check that no record spans lines), so that no later step reads
+the file only to count, while a second thread computes its SHA-256 for the run's manifest
+(:class:`FileDigest`). Rules 2 and 3 are first checked by Arrow's UTF-8
 validation, which makes no Python text; a file it refuses is decoded by Python's codecs, which
 say where it fails. The decoding of rule 5 can also write the text out as UTF-8
-(``utf8_copy``), so that the CSV parser reads UTF-8 natively instead of decoding the file again
-on each pass; a copy that cannot be written (a full disk) is given up, and the parser decodes.
+(``utf8_copy``, asked for its path only then: a UTF-8 file makes no temporary file), so that the
+CSV parser reads UTF-8 natively instead of decoding the file again on each pass; a copy that
+cannot be written (a full disk) is given up, and the parser decodes.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from __future__ import annotations
 import codecs
 import functools
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
@@ -60,20 +64,90 @@ _HINT = 'save the registry as "CSV UTF-8" from the office software and read it a
 
 @dataclass(frozen=True)
 class Detected:
-    """The outcome of detection: a Python codec name, the file's SHA-256 and its size."""
+    """The outcome of detection: a Python codec name, the file's SHA-256, its size and its
+    physical lines (:class:`Scan`)."""
 
     encoding: str  # "utf-8-sig", "utf-8" or "gb18030"
     sha256: str
     size: int
+    lines: int
     copied: bool = False  # a GB18030 file's whole text is in ``utf8_copy``, as UTF-8
+
+
+class FileDigest:
+    """The SHA-256 of a file, computed by a background thread that reads the file on its own
+    while the caller reads it for its own ends (hashlib releases the GIL): a second core hashes.
+    :meth:`hexdigest` waits for it; :meth:`cancel` stops it (a source closed, a read refused),
+    after which there is no digest to ask for."""
+
+    def __init__(self, path: Path) -> None:
+        self._digest = hashlib.sha256()
+        self._stop = False
+        self._done = False
+        self._error: OSError | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(path,), name="policymatch-sha256", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            with path.open("rb") as f:
+                while not self._stop and (block := f.read(_BLOCK)):
+                    self._digest.update(block)
+                self._done = not self._stop
+        except OSError as exc:  # raised where the digest is asked for
+            self._error = exc
+
+    def hexdigest(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise RuntimeError("the file's digest was cancelled")
+        return self._digest.hexdigest()
+
+    def cancel(self) -> None:
+        self._stop = True
+        self._thread.join()
+
+
+class LineEnds:
+    """The physical lines of the bytes fed to it in order: its line ends (LF, CR or CR LF:
+    where a CSV parser ends records) plus a last line without one. Neither byte occurs inside a
+    character of UTF-8 or GB18030, so the count holds in both."""
+
+    def __init__(self) -> None:
+        self._ends = 0
+        self._last = b""
+
+    def update(self, data: bytes | bytearray, start: int = 0, end: int | None = None) -> None:
+        """Feed ``data[start:end]`` (read in place: a block is not copied)."""
+        end = len(data) if end is None else end
+        if end <= start:
+            return
+        # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
+        # are counted only where memchr finds one.
+        bytes_ = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        self._ends += int(np.count_nonzero(bytes_ == 0x0A))
+        if data.find(b"\r", start, end) >= 0:
+            self._ends += data.count(b"\r", start, end) - data.count(b"\r\n", start, end)
+        if self._last == b"\r" and data[start] == 0x0A:  # a CR LF cut by the block boundary
+            self._ends -= 1
+        self._last = bytes(data[end - 1 : end])
+
+    @property
+    def lines(self) -> int:
+        return self._ends + (self._last not in (b"", b"\n", b"\r"))
 
 
 class _Copy:
     """The UTF-8 copy of a GB18030 file, written as it is decoded (``path`` None: none). One
     that cannot be written is given up: it only spares the parser its own decoding."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, where: Callable[[], Path | None] | None) -> None:
         self.out: BinaryIO | None = None
+        path = where() if where is not None else None
         self.whole = path is not None
         if path is not None:
             try:
@@ -133,24 +207,19 @@ def _decode_all(
     path: Path,
     encoding: str,
     on_text: Callable[[str, int], None] | None = None,
-    digest: Any = None,
+    ends: LineEnds | None = None,
 ) -> _Failure | None:
     """Strictly decode the whole file; the first failure, or None. ``on_text(text, line)``
-    sees each decoded block and the line number it starts on; ``digest`` is fed every byte."""
+    sees each decoded block and the line number it starts on; ``ends`` is fed every byte."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = 0  # of the current block in the file
     lines = 0  # newlines before the current block (kept only for on_text)
     valid = 0  # non-ASCII characters decoded so far, counted up to UTF8_EVIDENCE
-    failure: _Failure | None = None
     with path.open("rb") as f:
         while True:
             block = f.read(_BLOCK)
-            if digest is not None:
-                digest.update(block)
-            if failure is not None:
-                if not block:
-                    return failure
-                continue
+            if ends is not None:
+                ends.update(block)
             final = not block
             pending = decoder.getstate()[0]
             try:
@@ -159,10 +228,7 @@ def _decode_all(
                 # exc.start counts from the bytes the decoder held back from the last block.
                 at = offset - len(pending) + exc.start
                 valid += _non_ascii((pending + block)[: exc.start].decode(encoding, "ignore"))
-                failure = _Failure(at, _line_at(path, at), final, valid)
-                if digest is None or final:
-                    return failure
-                continue
+                return _Failure(at, _line_at(path, at), final, valid)
             if on_text is not None:
                 on_text(text, lines + 1)
                 lines += block.count(b"\n")
@@ -173,7 +239,7 @@ def _decode_all(
             offset += len(block)
 
 
-def _char_start(data: bytes) -> int:
+def _char_start(data: bytes | memoryview) -> int:
     """Where the last, possibly incomplete, UTF-8 character of ``data`` starts (``len(data)``
     when the data ends on a complete one), looking back at most three bytes."""
     for back in range(1, min(4, len(data)) + 1):
@@ -186,26 +252,37 @@ def _char_start(data: bytes) -> int:
     return len(data)
 
 
-def _clean_utf8(path: Path, skip: int) -> str | None:
-    """The SHA-256 of the file if every byte after the first ``skip`` is valid UTF-8, else
+def _clean_utf8(path: Path, skip: int) -> LineEnds | None:
+    """The file's :class:`LineEnds` if every byte after the first ``skip`` is valid UTF-8, else
     None. Arrow validates the bytes without making Python text (a tenth of the time of the
-    decoder); a file it refuses is decoded again by :func:`_decode_all`, which says where."""
+    decoder), in place: each block is read into one buffer, after the bytes of a character
+    the block before cut. A file it refuses is decoded again by :func:`_decode_all`, which
+    says where."""
     import pyarrow as pa
 
-    digest = hashlib.sha256()
-    carry = b""
-    with path.open("rb") as f:
-        while block := f.read(_BLOCK):
-            digest.update(block)
-            data = carry + block[skip:]
-            skip = 0
-            cut = _char_start(data)  # pieces cut at a character's start are valid together
-            carry = data[cut:]
+    ends = LineEnds()
+    buffer = bytearray(_BLOCK + 4)
+    view = memoryview(buffer)
+    carry = 0  # buffer[:carry]: the start of a character the last block cut
+    offsets = pa.py_buffer(np.zeros(2, dtype=np.int32))
+    with path.open("rb", buffering=0) as f:
+        while read := f.readinto(view[carry : carry + _BLOCK]):
+            end = carry + read
+            ends.update(buffer, carry, end)
+            # Pieces cut at a character's start are valid together.
+            cut = skip + _char_start(view[skip:end])
+            np.frombuffer(offsets, dtype=np.int32)[1] = cut - skip
+            text = pa.Array.from_buffers(
+                pa.string(), 1, [None, offsets, pa.py_buffer(view[skip:cut])]
+            )
             try:
-                pa.array([data[:cut]], pa.binary()).cast(pa.string())
+                text.validate(full=True)
             except pa.ArrowInvalid:
                 return None
-    return None if carry else digest.hexdigest()
+            del text
+            buffer[: end - cut] = buffer[cut:end]
+            carry, skip = end - cut, 0
+    return None if carry else ends
 
 
 @functools.cache
@@ -249,14 +326,30 @@ def _where(failure: _Failure) -> str:
     return f"byte offset {failure.offset} (line {failure.line})"
 
 
-def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> Detected:
+def detect_encoding(
+    path: Path, display: str, utf8_copy: Callable[[], Path | None] | None = None
+) -> Detected:
     """Detect the encoding of the CSV file at ``path`` (see the module docstring).
 
     Raises :class:`RegistryError` (PM502) when the file is neither clean UTF-8 nor plausible
     GB18030; ``display`` names the file in the message. A GB18030 file's text is also written
-    to ``utf8_copy`` as UTF-8, when given (``Detected.copied`` says whether all of it was).
+    as UTF-8 to the path ``utf8_copy()`` gives, when it gives one (``Detected.copied`` says
+    whether all of it was); it is called only for such a file.
     """
     size = path.stat().st_size
+    digest = FileDigest(path)
+    try:
+        encoding, ends, copied = _detect(path, display, utf8_copy)
+    except BaseException:
+        digest.cancel()
+        raise
+    return Detected(encoding, digest.hexdigest(), size, ends.lines, copied)
+
+
+def _detect(
+    path: Path, display: str, utf8_copy: Callable[[], Path | None] | None
+) -> tuple[str, LineEnds, bool]:
+    """The encoding, the line ends and whether the UTF-8 copy was written."""
     with path.open("rb") as f:
         head = f.read(4)
     if head.startswith(_BOMS_UTF16):
@@ -264,22 +357,21 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
     bom = head.startswith(codecs.BOM_UTF8)
     clean = _clean_utf8(path, len(codecs.BOM_UTF8) if bom else 0)
     if clean is not None:
-        return Detected("utf-8-sig" if bom else "utf-8", clean, size)
-    digest = hashlib.sha256()
+        return "utf-8-sig" if bom else "utf-8", clean, False
+    ends = LineEnds()
     if bom:
-        failure = _decode_all(path, "utf-8-sig", digest=digest)
+        failure = _decode_all(path, "utf-8-sig", ends=ends)
         if failure is not None:
             raise _error(
                 f"the file starts with a UTF-8 BOM but is not valid UTF-8 at {_where(failure)}"
                 + (": it ends in the middle of a character (truncated?)" if failure.at_end else ""),
                 display,
             )
-        return Detected("utf-8-sig", digest.hexdigest(), size)
-    # The bytes are hashed by the GB18030 decoding, which reads them all anyway.
-    utf8 = _decode_all(path, "utf-8")
+        return "utf-8-sig", ends, False
+    # The lines are counted by the GB18030 decoding, which reads every byte anyway.
+    utf8 = _decode_all(path, "utf-8", ends=ends)
     if utf8 is None:  # Python's decoder accepts what Arrow refused: no file known does this
-        _decode_all(path, "utf-8", digest=digest)
-        return Detected("utf-8", digest.hexdigest(), size)
+        return "utf-8", ends, False
     if utf8.at_end:
         raise _error(
             f"the file ends in the middle of a UTF-8 character at {_where(utf8)}: "
@@ -294,7 +386,7 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
     copy = _Copy(utf8_copy)
     counter = _RareCounter(copy)
     try:
-        gb = _decode_all(path, "gb18030", counter, digest)
+        gb = _decode_all(path, "gb18030", counter, ends := LineEnds())
     finally:
         copied = copy.close()
     if gb is not None:
@@ -311,4 +403,4 @@ def detect_encoding(path: Path, display: str, utf8_copy: Path | None = None) -> 
             "its encoding cannot be told (Shift-JIS? Latin-1?)",
             display,
         )
-    return Detected("gb18030", digest.hexdigest(), size, copied)
+    return "gb18030", ends, copied

@@ -24,7 +24,8 @@ Duplicate codes
     rows is set aside, naming the others. Rows whose typed data are identical are one entity
     listed twice: the first is kept, the others are set aside as "与第 N 行完全重复", so
     the counts still reconcile. Detection is global, also across chunks: :func:`iter_registry`
-    first reads the code column alone, and holds back the rows of repeated codes until the end.
+    reads the code column alone first (unless the registry is one chunk, whose codes are all
+    there are), and holds back the rows of repeated codes until the end.
     Kept rows of repeated codes therefore come last in the frame (in row order), in both
     functions, so that the chunks of :func:`iter_registry` put together equal
     :func:`read_registry`.
@@ -59,7 +60,11 @@ Quote runaways in CSV are set aside record by record (:mod:`.runaway`); ``docs/r
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import closing
+from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -69,7 +74,7 @@ from ..schema import Schema
 from .assemble import Assembler, RegistryLoad, RejectedRow, chunk_key_hashes, repeated_keys
 from .columns import Columns, map_columns
 from .frame import empty_frame
-from .readers import RawSource, narrow_pass, open_source
+from .readers import RawChunk, RawSource, narrow_pass, open_source
 from .urls import is_database_url
 
 __all__ = [
@@ -81,6 +86,72 @@ __all__ = [
     "merge_loads",
     "read_registry",
 ]
+
+
+T = TypeVar("T")
+
+
+class ReadAhead(Generic[T]):
+    """The items of ``items`` produced by a background thread, one ahead of the consumer: while
+    the consumer works on one chunk (typing it: numpy, pyarrow), the thread reads the next (a
+    parse or a decode that releases the GIL), so two cores work.
+
+    At most one item is produced beyond the one the consumer took last: the next is asked for
+    when the consumer takes one. An exception raised producing an item is raised, the same
+    object, where the consumer takes that item. :meth:`close` (leaving ``with closing(...)``,
+    also on an exception or a generator closed early) stops the thread, waiting for the item
+    it is producing, then closes ``items`` in the caller's thread: the source may be closed (a
+    temporary copy removed) once it returns.
+    """
+
+    _ITEM, _END, _ERROR = range(3)
+
+    def __init__(self, items: Iterator[T]) -> None:
+        self._items = items
+        self._out: queue.SimpleQueue[tuple[int, object]] = queue.SimpleQueue()
+        self._wanted = threading.Semaphore(1)  # the first item is wanted at once
+        self._closing = False
+        self._thread = threading.Thread(
+            target=self._produce, name="policymatch-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _produce(self) -> None:
+        while True:
+            self._wanted.acquire()
+            if self._closing:
+                return
+            try:
+                item = next(self._items)
+            except StopIteration:
+                self._out.put((self._END, None))
+                return
+            except BaseException as exc:  # raised in the consumer's thread
+                self._out.put((self._ERROR, exc))
+                return
+            self._out.put((self._ITEM, item))
+
+    def __iter__(self) -> ReadAhead[T]:
+        return self
+
+    def __next__(self) -> T:
+        kind, value = self._out.get()
+        if kind != self._ITEM:
+            self._out.put((kind, value))  # the end (or the error) again to a later call
+            if kind == self._END:
+                raise StopIteration
+            assert isinstance(value, BaseException)
+            raise value
+        self._wanted.release()  # the next is read while the consumer works on this one
+        return value  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._closing = True
+        self._wanted.release()
+        self._thread.join()
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
 
 
 def _first_pass(source: RawSource, cols: Columns, chunk_rows: int) -> tuple[np.ndarray, int]:
@@ -152,9 +223,12 @@ def iter_registry(
 
     Each chunk is a :class:`RegistryLoad` for its rows (the last may also hold the rows of
     repeated codes, decided once all are read); together they equal :func:`read_registry`.
-    Memory: one chunk, plus 8 bytes a row for the first pass over the code column, plus the
-    rows of repeated codes. ``arrow_text``: code, string and enum columns as Arrow strings
-    (pandas' ``str`` dtype, see :mod:`.frame`), for a consumer that reads them as Arrow.
+    A registry the source shows to be one chunk (``RawSource.most_records``) is read once; a
+    longer one is read over its code column first, then one chunk ahead of the typing, by a
+    background thread (:class:`ReadAhead`). Memory: two chunks (the one being typed and the
+    one being read), plus 8 bytes a row for the pass over the code column, plus the rows of
+    repeated codes. ``arrow_text``: code, string and enum columns as Arrow strings (pandas'
+    ``str`` dtype, see :mod:`.frame`), for a consumer that reads them as Arrow.
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -163,15 +237,26 @@ def iter_registry(
             src.headers, schema, src.display, require=require, allow_missing=allow_missing
         )
         before = src.fingerprint()
-        hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
+        most = src.most_records()
+        chunks: Iterator[RawChunk]
+        if most is not None and most <= chunk_rows:
+            # The registry is one chunk, read once: its codes are all there are.
+            whole = list(src.chunks(chunk_rows))
+            hashes = np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in whole])
+            records = sum(len(c) + len(c.broken) for c in whole)
+            chunks = _drain(whole)
+        else:
+            hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
+            chunks = ReadAhead(src.chunks(chunk_rows))
         repeated = repeated_keys(hashes)
         assembler = Assembler(schema, cols, repeated, src, arrow_text=arrow_text)
         yielded = False
-        for chunk in src.chunks(chunk_rows):
-            load = assembler.chunk(chunk)
-            if len(chunk) or chunk.broken:
-                yielded = True
-                yield load
+        with closing(chunks):  # type: ignore[type-var]
+            for chunk in chunks:
+                load = assembler.chunk(chunk)
+                if len(chunk) or chunk.broken:
+                    yielded = True
+                    yield load
         final = assembler.finish()
         if (
             assembler.records != records
@@ -183,6 +268,13 @@ def iter_registry(
             yield final
         elif not yielded:
             yield assembler.load(empty_frame(schema, arrow_text), [], 0)
+
+
+def _drain(chunks: list[RawChunk]) -> Iterator[RawChunk]:
+    """The chunks in order, each let go of once handed out."""
+    chunks.reverse()
+    while chunks:
+        yield chunks.pop()
 
 
 def merge_loads(loads: Iterable[RegistryLoad]) -> RegistryLoad:

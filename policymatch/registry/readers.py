@@ -23,7 +23,6 @@ runaway (:mod:`.runaway`: a quote left open that swallowed the records after it)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import string
 from collections.abc import Callable, Iterator, Sequence
@@ -38,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RegistryError, simple
-from .encoding import detect_encoding
+from .encoding import FileDigest, detect_encoding
 from .limits import limits
 from .runaway import (
     BREAK_PATTERN,
@@ -118,8 +117,10 @@ class RawSource(Protocol):
 
     display: str  # path, or URL with the password masked
     headers: list[str]  # as written (not yet stripped)
-    sha256: str | None
     blank_rows_are_layout: bool  # wholly empty rows are not records (CSV, Excel)
+
+    @property
+    def sha256(self) -> str | None: ...
 
     def chunks(
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
@@ -131,6 +132,11 @@ class RawSource(Protocol):
 
     def fingerprint(self) -> object:
         """Something that changes when the source changes between two passes."""
+        ...
+
+    def most_records(self) -> int | None:
+        """At least as many as the records (broken rows included) of the source, known without
+        reading it (None: not known)."""
         ...
 
 
@@ -183,14 +189,6 @@ def detect_format(
             hint="name the file .csv, .xlsx or .parquet, or give a database URL with table= or query=",
         )
     return EXTENSIONS[suffix]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -299,19 +297,13 @@ class CsvSource:
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
-        import tempfile
-
         self.path = path
         self.display = display
         self._copy: Path | None = None
+        # The file as detection read it: the line count is trusted only for that file.
+        self._opened = _stat(path)
         try:
-            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
-            os.close(handle)
-            self._copy = Path(copy)
-        except OSError:  # no temporary folder to write in: pyarrow decodes a GB18030 file
-            pass
-        try:
-            detected = detect_encoding(path, display, utf8_copy=self._copy)
+            detected = detect_encoding(path, display, utf8_copy=self._make_copy)
             if not detected.copied:
                 self.close()
             self._text = self._copy or path
@@ -320,12 +312,26 @@ class CsvSource:
             plain = detected.copied or detected.encoding.startswith("utf-8")
             self._encoding = "utf8" if plain else detected.encoding
             self.sha256: str | None = detected.sha256
+            self._lines = detected.lines
             self._light = True  # a pass over some columns may convert those alone
             self._flat = False  # no value spans lines, as a narrow pass has shown
             self.headers = self._read_header()
         except BaseException:
             self.close()
             raise
+
+    def _make_copy(self) -> Path | None:
+        """A new temporary file for the UTF-8 copy of a GB18030 file, or None when there is no
+        temporary folder to write in (pyarrow then decodes the file itself)."""
+        import tempfile
+
+        try:
+            handle, copy = tempfile.mkstemp(prefix="policymatch-", suffix=".csv")
+        except OSError:
+            return None
+        os.close(handle)
+        self._copy = Path(copy)
+        return self._copy
 
     def close(self) -> None:
         if self._copy is not None:
@@ -334,6 +340,10 @@ class CsvSource:
 
     def fingerprint(self) -> object:
         return _stat(self.path)
+
+    def most_records(self) -> int | None:
+        # Each record (each piece of a runaway) is one physical line or more, after the header.
+        return max(self._lines - 1, 0)
 
     def _open(
         self,
@@ -457,7 +467,11 @@ class CsvSource:
             and self._ends_inside_quotes(table.column(last)[n - 1].as_py())
         )
         if light:
-            if open_last or parsed + len(invalid) != _physical_lines(self._text):
+            if (
+                open_last
+                or parsed + len(invalid) != self._lines
+                or _stat(self.path) != self._opened
+            ):
                 self._light = False
                 raise Reread
             self._flat = True
@@ -579,23 +593,6 @@ class CsvSource:
         return RawChunk(columns, rows, broken)
 
 
-def _physical_lines(path: Path) -> int:
-    """The line ends of a file (LF, CR or CR LF: where a CSV parser ends records), plus a last
-    line without one. Neither byte occurs inside a character of UTF-8 or GB18030."""
-    ends, last = 0, b""
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            # numpy counts a byte several times faster than bytes.count; CRs are rare, so they
-            # are counted only where memchr finds one.
-            ends += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A))
-            if b"\r" in block:
-                ends += block.count(b"\r") - block.count(b"\r\n")
-            if last == b"\r" and block[:1] == b"\n":  # a CR LF cut by the block boundary
-                ends -= 1
-            last = block[-1:]
-    return ends + (last not in (b"", b"\n", b"\r"))
-
-
 def _first(cells: list[str]) -> bool:
     """Whether the first cell of a record spans lines (the value a quote opened is in column A)."""
     return bool(cells) and line_breaks(cells[0]) > 0
@@ -698,30 +695,49 @@ class XlsxSource:
     blank_rows_are_layout = True
 
     def __init__(self, path: Path, display: str) -> None:
-        import openpyxl
-
         self.path = path
         self.display = display
-        self.sha256: str | None = _file_sha256(path)
-        _check_expansion(path, display)
+        self._digest = FileDigest(path)
         try:
-            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            _check_expansion(path, display)
+            self._book = self._open_book()
+        except BaseException:
+            self._digest.cancel()
+            raise
+        try:
+            if not self._book.worksheets:
+                raise _fail("PM507", "the workbook has no worksheet", display)
+            self._header_row, self.headers = self._find_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_book(self) -> Any:
+        import openpyxl
+
+        try:
+            return openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is unreadable
             raise _fail(
                 "PM508",
                 f"cannot read the file as an Excel workbook: {exc}",
-                display,
+                self.display,
                 hint="open it in Excel or WPS and save it as .xlsx (or as CSV UTF-8)",
             ) from None
-        if not self._book.worksheets:
-            raise _fail("PM507", "the workbook has no worksheet", display)
-        self._header_row, self.headers = self._find_header()
 
     def close(self) -> None:
+        self._digest.cancel()
         self._book.close()
+
+    @property
+    def sha256(self) -> str | None:
+        return self._digest.hexdigest()
 
     def fingerprint(self) -> object:
         return _stat(self.path)
+
+    def most_records(self) -> int | None:
+        return None  # the size a sheet records may be wrong (see _rows)
 
     def _rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
         sheet = self._book.worksheets[0]
@@ -815,18 +831,27 @@ class ParquetSource:
 
         self.path = path
         self.display = display
-        self.sha256: str | None = _file_sha256(path)
+        self._digest = FileDigest(path)  # hashed while the file is read
         try:
             self._file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
+            self._digest.cancel()
             raise _fail("PM508", f"cannot read the file as Parquet: {exc}", display) from None
         self.headers = list(self._file.schema_arrow.names)
 
     def close(self) -> None:
+        self._digest.cancel()
         self._file.close()
+
+    @property
+    def sha256(self) -> str | None:
+        return self._digest.hexdigest()
 
     def fingerprint(self) -> object:
         return _stat(self.path)
+
+    def most_records(self) -> int | None:
+        return int(self._file.metadata.num_rows)
 
     def chunks(
         self, chunk_rows: int | None, columns: Sequence[int] | None = None
@@ -948,6 +973,9 @@ class SqlSource:
         self._engine.dispose()
 
     def fingerprint(self) -> object:
+        return None
+
+    def most_records(self) -> int | None:
         return None
 
     def _select(self, columns: Sequence[int] | None) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +149,49 @@ def test_utf8_checked_in_blocks_keeps_a_character_across_a_block_edge(tmp_path: 
     path.write_bytes(body[:_BLOCK] + b"\xed\xa0\x80" + body[_BLOCK:])  # an encoded surrogate
     with pytest.raises(RegistryError, match="UTF-8"):
         detect_encoding(path, "r.csv")
+
+
+def test_only_a_gb18030_file_makes_a_temporary_copy(
+    write_bytes: WriteBytes, registry_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    made: list[str] = []
+    real = tempfile.mkstemp
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        made.append(out[1])
+        return out
+
+    monkeypatch.setattr(tempfile, "mkstemp", spy)
+    read_registry(write_bytes("u.csv", registry_text.encode("utf-8-sig")), S)
+    assert made == []
+    read_registry(write_bytes("g.csv", registry_text.encode("gb18030")), S)
+    assert len(made) == 1
+    assert not Path(made[0]).exists()
+
+
+def test_a_refused_file_stops_its_hashing(
+    write_bytes: WriteBytes, registry_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SHA-256 is computed by a second thread while the file is read; a file refused (or a
+    source closed) stops it, and a file read gives the digest of its bytes."""
+    from policymatch.registry.encoding import FileDigest
+
+    cancelled: list[FileDigest] = []
+    real = FileDigest.cancel
+
+    def spy(self: FileDigest) -> None:
+        cancelled.append(self)
+        real(self)
+
+    monkeypatch.setattr(FileDigest, "cancel", spy)
+    sjis = registry_text.encode("gb18030") + "ｱｲｳｴｵ".encode("shift-jis") * 9
+    with pytest.raises(RegistryError):
+        read_registry(write_bytes("sjis.csv", sjis), S)
+    assert len(cancelled) == 1
+    with pytest.raises(RegistryError, match="Parquet"):
+        read_registry(write_bytes("r.parquet", b"PAR1 not really"), S)
+    assert len(cancelled) == 2
+    assert [t for t in threading.enumerate() if t.name == "policymatch-sha256"] == []

@@ -5,6 +5,7 @@ in Excel, typed Parquet columns) follow the same rules."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def test_every_file_format_loads_the_same_frame(
     assert load.ignored_columns == []
     assert load.rows_read == len(sample_frame)
     assert load.source == str(path)
-    assert load.sha256 is not None
+    assert load.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     pd.testing.assert_frame_equal(load.frame, sample_frame)
     check_chunks(path, load)
 

@@ -1,6 +1,7 @@
 """The first pass of a chunked CSV read converts the code column alone, and falls back to every
-column when a value spans lines or the file ends inside quotes; a GB18030 file is decoded once.
-Whatever the pass did, the chunks put together equal the one-shot read."""
+column when a value spans lines or the file ends inside quotes; a registry that is one chunk has
+no first pass; a GB18030 file is decoded once. Whatever the pass did, the chunks put together
+equal the one-shot read."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from policymatch.registry.load import iter_registry, merge_loads, read_registry
+from policymatch.registry.load import RejectedRow, iter_registry, merge_loads, read_registry
 from policymatch.registry.readers import CsvSource
 from policymatch.schema import STANDARD_SCHEMA
 
@@ -112,11 +113,12 @@ def test_gb18030_is_decoded_once_into_a_copy_that_is_removed(
     ],
 )
 def test_physical_lines_end_as_records_do(tmp_path: Path, data: bytes, lines: int) -> None:
-    from policymatch.registry.readers import _physical_lines
+    """Detection counts them as it reads the file, so that no pass reads it only to count."""
+    from policymatch.registry.encoding import detect_encoding
 
     path = tmp_path / "r.csv"
     path.write_bytes(data)
-    assert _physical_lines(path) == lines
+    assert detect_encoding(path, "r.csv").lines == lines
 
 
 def test_a_runaway_written_between_the_passes_is_refused(
@@ -153,8 +155,8 @@ def test_gb18030_without_room_for_the_copy_is_decoded_by_the_parser(
 
     real = readers.detect_encoding
 
-    def nowhere(path: Path, display: str, utf8_copy: Path | None = None) -> Any:
-        detected = real(path, display, tmp_path / "missing" / "copy.csv")
+    def nowhere(path: Path, display: str, utf8_copy: Any = None) -> Any:
+        detected = real(path, display, lambda: tmp_path / "missing" / "copy.csv")
         assert not detected.copied
         return detected
 
@@ -166,3 +168,61 @@ def test_gb18030_without_room_for_the_copy_is_decoded_by_the_parser(
     got = read_registry(gb, S)
     pd.testing.assert_frame_equal(got.frame, expected.frame)
     assert got.rejected == expected.rejected
+
+
+def test_a_registry_of_one_chunk_is_parsed_once(
+    write_text: Callable[..., Path], code: Callable[[int], str], opened: list[Any]
+) -> None:
+    path = write_text(HEADER + records(code, [1, 2, 1, 3, 2]))
+    agree(path)
+    for size in (5, 6, 1000):
+        opened.clear()
+        merged = merge_loads(iter_registry(path, S, chunk_rows=size))
+        assert opened == [None], size  # no pass over the codes alone
+        assert {r.uscc for r in merged.rejected} == {code(1), code(2)}
+    opened.clear()
+    merge_loads(iter_registry(path, S, chunk_rows=4))
+    assert opened == [[0, 3], None]
+
+
+def test_a_value_spanning_lines_leaves_the_one_chunk_unknown(
+    write_text: Callable[..., Path], code: Callable[[int], str], opened: list[Any]
+) -> None:
+    """The bound is the file's lines: a record spanning lines makes it larger than the records,
+    and the chunked read then reads the codes first, as for a longer file."""
+    path = write_text(HEADER + records(code, [1, 2]) + f'{code(1)},甲,"第一行\r\n第二行",1001\r\n')
+    agree(path)
+    opened.clear()
+    merge_loads(iter_registry(path, S, chunk_rows=3))
+    assert opened == [[0, 3], None, None]
+
+
+def test_a_parquet_registry_of_one_chunk_is_read_once(
+    tmp_path: Path, code: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policymatch.registry.readers import ParquetSource
+
+    path = tmp_path / "r.parquet"
+    pd.DataFrame(
+        {"统一社会信用代码": [code(1), code(2), code(1)], "企业名称": ["甲", "乙", "甲"]}
+    ).to_parquet(
+        path,
+        row_group_size=2,  # two batches, one chunk
+    )
+    passes: list[Sequence[int] | None] = []
+    original = ParquetSource.chunks
+
+    def spy(
+        self: ParquetSource, chunk_rows: int | None, columns: Sequence[int] | None = None
+    ) -> Any:
+        passes.append(columns)
+        return original(self, chunk_rows, columns)
+
+    monkeypatch.setattr(ParquetSource, "chunks", spy)
+    whole = read_registry(path, S)
+    for size, expected in ((3, [None]), (2, [[0], None])):
+        passes.clear()
+        merged = merge_loads(iter_registry(path, S, chunk_rows=size))
+        assert passes == expected
+        pd.testing.assert_frame_equal(merged.frame, whole.frame)
+        assert merged.rejected == whole.rejected == [RejectedRow(3, code(1), "与第 1 行完全重复")]
