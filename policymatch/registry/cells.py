@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrowtext import holds_any, layout
+from ..arrowtext import layout, single_array
 from ..schema import SCALE, Field, FieldType
 from ..values import _FALSE, _TRUE, is_blank, parse_code, parse_value
 from .frame import DTYPES, arrow_text_series, to_cell
@@ -41,14 +41,7 @@ _YEARS = (1678, 2261)
 _TEXT_TYPES = (FieldType.CODE, FieldType.STRING, FieldType.ENUM)
 _ERRORS = (ValueError, TypeError, ArithmeticError)
 
-# Shapes the fast paths take. At most 15 significant digits reach a float, so that rint() of
-# the scaled float is the exact decimal.
-_INTEGER = r"[0-9]{1,15}"
-_MONEY = r"(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?"
-_RATE = r"0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?"
-_PERCENT = r"(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%"
 _USCC = f"[{ALPHABET}]{{18}}"
-_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 #: Texts a boolean cell is written as, exactly (``parse_boolean`` lower-cases; these are the
 #: spellings whose lower case it accepts, so a hit here is a hit there).
 _BOOLEAN_TEXTS = {
@@ -109,25 +102,36 @@ _EDGE_LAST[[ch.encode()[-1] for ch in WHITESPACE]] = True
 
 
 def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of Arrow text (one array, or large binary) and where each cell starts and
-    ends in them."""
-    if not (pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)):
-        text = text.cast(pa.large_string())  # int64 positions: one signature for compiled loops
+    """The UTF-8 bytes of Arrow text (one array, string or binary of either width) and where
+    each cell starts and ends in them: always read-only uint8 bytes and int64 positions, so that
+    a compiled loop has one signature whatever the source (numba compiles one per array type)."""
     data, start, end = layout(text)
+    if start.dtype != np.int64:  # (a copy of the positions only: Arrow's cast copies the bytes)
+        start, end = start.astype(np.int64), end.astype(np.int64)
     if not len(data):  # one byte, so that edge lookups need no special case
         data = np.zeros(1, dtype=np.uint8)
+    for array in (data, start, end):
+        array.flags.writeable = False
     return data, start, end
+
+
+def _edges(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    out = np.zeros(len(start), dtype=np.bool_)
+    for i in range(len(start)):
+        if end[i] > start[i]:
+            out[i] = first[data[start[i]]] or last[data[end[i] - 1]]
+    return out
 
 
 def _stripped(raw: pd.Series) -> Any:
     """The cells stripped as ``str.strip`` does; only those with white space at an edge (few,
     if any) go through Arrow's trim."""
-    text = _single_array(pa.array(raw.array))
-    data, start, end = _layout(text)
-    last = len(data) - 1
-    edge = (end > start) & (
-        _EDGE_FIRST[data[np.minimum(start, last)]] | _EDGE_LAST[data[np.clip(end - 1, 0, last)]]
-    )
+    text = single_array(pa.array(raw.array))
+    if not len(text):
+        return text
+    edge = _compiled(_edges)(*_layout(text), _EDGE_FIRST, _EDGE_LAST)
     if not edge.any():
         return text
     mask = pa.array(edge)
@@ -217,20 +221,21 @@ def _hash_cells(data: np.ndarray, start: np.ndarray, end: np.ndarray, out: np.nd
 
 
 @cache
-def _compiled_hash() -> Any:
-    # Compiled on first use: reading a registry must not import numba before it hashes a key.
+def _compiled(loop: Any) -> Any:
+    # Compiled on first use: reading a registry must not import numba before it needs a loop.
+    # Every loop is compiled ahead by warm.py (:func:`warm_up`): a first round compiles none.
     from ..backends.vectorized.compiled import compiled
 
-    return compiled(_hash_cells)
+    return compiled(loop)
 
 
 def text_hashes(text: Any) -> np.ndarray:
     """A 64-bit hash (uint64) of each cell's UTF-8 bytes, computed over Arrow's buffers in place:
     the same in every process, and no Python string per cell. Null cells get a meaningless hash."""
-    data, start, end = _layout(_single_array(text))
+    data, start, end = _layout(single_array(text))
     out = np.empty(len(start), dtype=np.uint64)
     if len(out):
-        _compiled_hash()(data, start, end, out)
+        _compiled(_hash_cells)(data, start, end, out)
     return out
 
 
@@ -338,7 +343,7 @@ class _Cells:
         put = ~self.null & ~self.shared  # typed by parse_value: Python values already
         if self.text is None:
             return pa.array(self.data, pa.large_string(), from_pandas=True)
-        text = _single_array(self.text)
+        text = single_array(self.text)
         if not self.shared.all():
             text = pc.if_else(pa.array(self.shared), text, pa.scalar(None, text.type))
         if put.any():
@@ -354,80 +359,118 @@ def null_column(field: Field, n: int, arrow_text: bool = False) -> pd.Series:
 
 # --- vectorized paths -------------------------------------------------------------------------
 
-
-@dataclass
-class _Bytes:
-    """The UTF-8 bytes of each stripped cell, summarised for shape checks without a regex
-    (RE2 costs some 100 ns a cell, more than the rest of typing a number)."""
-
-    data: np.ndarray  # the column's bytes
-    start: np.ndarray  # where each cell starts in ``data``
-    length: np.ndarray  # bytes of each cell
-    others: np.ndarray  # bytes of each cell that are not ASCII digits
-    other_at: np.ndarray  # offset in the cell of its non-digit byte, where it has one
-
-    def at(self, offset: int | np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """Byte ``offset`` of each cell where ``cells`` (0 elsewhere and beyond a cell)."""
-        where = np.minimum(self.start + offset, len(self.data) - 1)  # (data holds a byte)
-        return np.where(cells & (offset < self.length), self.data[where], 0)
-
-    def plain(self, most: int) -> np.ndarray:
-        """Cells of 1 to ``most`` ASCII digits: ``[0-9]{1,most}``."""
-        ok: np.ndarray = (self.others == 0) & (self.length >= 1) & (self.length <= most)
-        return ok
-
-    def decimal(self, most: int, places: int) -> np.ndarray:
-        r"""``[0-9]{1,most}\.[0-9]{1,places}``: one non-digit, a point, digits on both sides."""
-        single = self.others == 1
-        point = self.at(self.other_at, single) == ord(".")
-        fraction = self.length - self.other_at - 1
-        ok: np.ndarray = (
-            single & point & (self.other_at >= 1) & (self.other_at <= most)
-            & (fraction >= 1) & (fraction <= places)
-        )  # fmt: skip
-        return ok
+#: The shapes :func:`_typed_cells` reads, by field type.
+_SHAPES = {FieldType.INTEGER: 0, FieldType.MONEY: 1, FieldType.RATE: 2, FieldType.DATE: 3}
+_NS_A_DAY = 86_400 * 10**9
 
 
-def _bytes(text: Any) -> _Bytes:
-    data, start, end = _layout(_single_array(text))
-    other = (data - np.uint8(ord("0"))) > 9  # not an ASCII digit (uint8 arithmetic wraps)
-    before = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum(other, out=before[1:])  # non-digit bytes before each byte
-    others = before[end] - before[start]
-    # The first non-digit byte at or after a cell's start is the (before[start])-th of all.
-    positions = np.flatnonzero(other)
-    single = np.flatnonzero(others == 1)
-    other_at = np.zeros(len(start), dtype=np.int64)
-    other_at[single] = positions[before[start[single]]] - start[single]
-    return _Bytes(data, start, end - start, others, other_at)
+def _typed_cells(
+    data: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    todo: np.ndarray,
+    shape: int,
+    values: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    r"""Type in one pass over the bytes the cells in ``todo`` that have a common shape, exactly,
+    as the frame holds them (``values``: int64, nanoseconds for a date), marking them ``done``:
 
+    * integer: ``[0-9]{1,15}``;
+    * money: ``(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?``, in fen;
+    * rate: ``0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?`` or
+      ``(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%``, in millionths;
+    * date: ``YYYY-MM-DD``, a day that exists, in the years the frame holds.
 
-def _single_array(text: Any) -> Any:
-    """``text`` as one Arrow array (a chunked array of one chunk without a copy)."""
-    if not isinstance(text, pa.ChunkedArray):
-        return text
-    return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
-
-
-def _matching(
-    text: Any, todo: np.ndarray, pattern: str, quick: np.ndarray | None = None
-) -> np.ndarray:
-    """Cells in ``todo`` that fully match ``pattern``: those ``quick`` (a byte-level check whose
-    shapes the pattern contains) says, and the regex on the rest."""
-    found = todo & quick if quick is not None else np.zeros(len(todo), dtype=bool)
-    rest = todo & ~found
-    if rest.any():
-        picked = text.filter(pa.array(rest))
-        hits = _numpy(pc.match_substring_regex(picked, f"^(?:{pattern})$").fill_null(False))
-        found[np.flatnonzero(rest)[hits]] = True
-    return found
-
-
-def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
-    picked = _single_array(text.filter(pa.array(mask)))
-    if drop and holds_any(picked, drop.encode()):  # (an ASCII ``drop``)
-        picked = pc.replace_substring(picked, drop, "")
-    return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
+    Other cells are left to ``parse_value`` (its value or its message), so a shape only has to be
+    one parse_value reads as this value, never every such one."""
+    for i in range(len(start)):
+        if not todo[i]:
+            continue
+        s, e = start[i], end[i]
+        if shape == 3:
+            if e - s != 10 or data[s + 4] != 45 or data[s + 7] != 45:  # "-"
+                continue
+            number = 0
+            for j in (0, 1, 2, 3, 5, 6, 8, 9):
+                digit = int(data[s + j]) - 48
+                if digit < 0 or digit > 9:
+                    number = -1
+                    break
+                number = number * 10 + digit
+            if number < 0:
+                continue
+            year, month, day = number // 10000, number // 100 % 100, number % 100
+            if year < 1678 or year > 2261 or month < 1 or month > 12 or day < 1:
+                continue
+            leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+            most = (29 if leap else 28) if month == 2 else 30 + (month + month // 8) % 2
+            if day > most:
+                continue
+            # Days since 1970-01-01 (H. Hinnant's days_from_civil; years here are positive).
+            y = year - 1 if month <= 2 else year
+            doy = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5 + day - 1
+            yoe = y % 400
+            days = y // 400 * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+            values[i] = days * _NS_A_DAY
+            done[i] = True
+            continue
+        # A number: digits (with "," between groups of three, for money), "." and digits, "%".
+        j = s
+        whole = digits = group = commas = 0
+        ok = True
+        while j < e:
+            c = int(data[j])
+            if 48 <= c <= 57:
+                if digits == 15:
+                    ok = False
+                    break
+                whole = whole * 10 + c - 48
+                digits += 1
+                group += 1
+            elif (
+                c == 44
+                and shape == 1
+                and commas < 3
+                and 1 <= group <= 3
+                and (commas == 0 or group == 3)
+            ):
+                commas += 1
+                group = 0
+            else:
+                break
+            j += 1
+        if not ok or digits == 0 or (commas > 0 and group != 3):
+            continue
+        fraction = places = 0
+        if j < e and data[j] == 46:  # "."
+            j += 1
+            while j < e and 48 <= data[j] <= 57 and places < 7:
+                fraction = fraction * 10 + int(data[j]) - 48
+                places += 1
+                j += 1
+            if places == 0:
+                continue
+        percent = j + 1 == e and data[j] == 37  # "%"
+        if j + percent != e:
+            continue
+        if shape == 0:
+            if places > 0 or percent:
+                continue
+            values[i] = whole
+        elif shape == 1:
+            if percent or places > 2 or (commas == 0 and digits > 13):
+                continue
+            values[i] = whole * 100 + fraction * 10 ** (2 - places)
+        elif percent:
+            if places > 4 or digits > 3 or (digits == 3 and (whole != 100 or fraction != 0)):
+                continue
+            values[i] = whole * 10_000 + fraction * 10 ** (4 - places)
+        else:
+            if places > 6 or digits > 1 or whole > 1 or (whole == 1 and fraction != 0):
+                continue
+            values[i] = whole * 1_000_000 + fraction * 10 ** (6 - places)
+        done[i] = True
 
 
 def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
@@ -437,24 +480,11 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
     if kind in (FieldType.CODE, FieldType.STRING):
         done = todo.copy()
         cells.share(done, text)
-    elif kind is FieldType.INTEGER:
-        done = _matching(text, todo, _INTEGER, _bytes(text).plain(15))
-        picked = pc.cast(text.filter(pa.array(done)), pa.int64())
-        cells.put(np.flatnonzero(done), _numpy(picked))
-    elif kind is FieldType.MONEY:
-        shapes = _bytes(text)
-        quick = shapes.plain(13) | shapes.decimal(13, 2)
-        done = _matching(text, todo, _MONEY, quick)
-        cells.put(np.flatnonzero(done), _scaled(text, done, 100.0, drop=","))
-    elif kind is FieldType.RATE:
-        shapes = _bytes(text)
-        zero = shapes.at(0, todo) == ord("0")
-        quick = zero & ((shapes.length == 1) | shapes.decimal(1, 6))  # 0 or 0.xxxxxx
-        plain = _matching(text, todo, _RATE, quick)
-        cells.put(np.flatnonzero(plain), _scaled(text, plain, 1e6))
-        percent = _matching(text, todo & ~plain, _PERCENT)
-        cells.put(np.flatnonzero(percent), _scaled(text, percent, 1e4, drop="%"))
-        done = plain | percent
+    elif kind in _SHAPES:
+        if todo.any():
+            values = cells.data.view(np.int64)  # (a date column's nanoseconds)
+            _compiled(_typed_cells)(*_layout(text), todo, _SHAPES[kind], values, done)
+            cells.null[done] = False
     elif kind is FieldType.ENUM:
         done = todo & _numpy(pc.is_in(text, value_set=pa.array(field.values, pa.string())))
         cells.share(done, text)
@@ -464,31 +494,6 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
         truth = np.array(list(_BOOLEAN_TEXTS.values()), dtype=bool)
         picked = _numpy(pc.index_in(text.filter(pa.array(done)), value_set=words))
         cells.put(np.flatnonzero(done), truth[picked])
-    elif kind is FieldType.DATE:
-        done = _iso_dates(text, todo, cells)
-    return done
-
-
-def _iso_dates(text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
-    """``2023-01-05`` cells: parsed by Arrow, kept only where the date prints back as the
-    same text (so ``2023-02-30``, which Arrow rolls over to March, is left to ``parse_date``
-    and its message) and its year is one the frame holds."""
-    shapes = _bytes(text)
-    dashes = (shapes.at(4, todo) == ord("-")) & (shapes.at(7, todo) == ord("-"))
-    shaped = _matching(text, todo, _ISO_DATE, dashes & (shapes.length == 10) & (shapes.others == 2))
-    picked = text.filter(pa.array(shaped))
-    days = pc.cast(
-        pc.strptime(picked, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
-    )
-    # A date32 prints as ISO text (for the years kept below, exactly YYYY-MM-DD).
-    same = _numpy(pc.equal(pc.cast(days, pa.string()), picked).fill_null(False))
-    values = _numpy(days.fill_null(0)).astype("datetime64[D]")
-    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
-    ok = same & (years >= _YEARS[0]) & (years <= _YEARS[1])
-    positions = np.flatnonzero(shaped)[ok]
-    cells.put(positions, values[ok].astype("datetime64[ns]"))
-    done = np.zeros(len(todo), dtype=bool)
-    done[positions] = True
     return done
 
 
@@ -703,38 +708,47 @@ def check_single_line(field: Field, column: TypedColumn) -> None:
         column.values = column.values.mask(found, None)
 
 
+def _valid_codes(
+    data: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    present: np.ndarray,
+    value: np.ndarray,
+    allowed: np.ndarray,
+    check: np.ndarray,
+) -> np.ndarray:
+    """Cells ``present`` that are valid codes: :func:`.uscc.uscc_problem` is None, read in the
+    bytes (18 of the code's ASCII alphabet, the last the check character of the others)."""
+    out = np.zeros(len(start), dtype=np.bool_)
+    for i in range(len(start)):
+        s = start[i]
+        if not present[i] or end[i] - s != 18:
+            continue
+        total = 0
+        for k in range(17):
+            if not allowed[data[s + k]]:
+                total = -1
+                break
+            total += value[data[s + k]] * _WEIGHTS[k]
+        out[i] = total >= 0 and data[s + 17] == check[(31 - total % 31) % 31]
+    return out
+
+
 def check_uscc(field: Field, column: TypedColumn) -> None:
     """Add the key problems: missing, or not a valid unified social credit code."""
     if column.blank.any():
         column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
     codes: Any = column.values.array  # a cell as Python text only where a message shows it
     present = (column.problem < 0) & ~column.blank
-    if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
-        data, start, end = _layout(_single_array(column.text))
-        candidates = np.flatnonzero(present & (end - start == 18))
-        first = int(start[candidates[0]]) if len(candidates) else 0
-        if len(candidates) and int(end[candidates[-1]]) - first == 18 * len(candidates):
-            # Back to back in the buffer (only empty cells among them, as in a clean file): a view.
-            block = data[first : first + 18 * len(candidates)].reshape(-1, 18)
-        else:
-            block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
-    else:
-        import re
-
-        codes = column.values.to_numpy(dtype=object)
-        pattern = re.compile(_USCC)
-        shaped = present & np.fromiter(
-            (isinstance(c, str) and pattern.fullmatch(c) is not None for c in codes),
-            bool,
-            len(codes),
-        )
-        candidates = np.flatnonzero(shaped)
-        block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
-        block = block.reshape(-1, 18)
-    alphabet = _USCC_ALLOWED[block[:, 17]]
-    checks = uscc_check_bytes(block, alphabet)
+    text = column.text  # the same cells as Arrow text, read in place
+    if text is None:  # (a code typed from a number or a date: never a valid one, but shown)
+        ascii_codes = [c if isinstance(c, str) and c.isascii() else None for c in codes]
+        text = pa.array(ascii_codes, pa.large_string())
     valid = np.zeros(len(codes), dtype=bool)
-    valid[candidates[alphabet & (block[:, 17] == checks)]] = True
+    if present.any():
+        valid = _compiled(_valid_codes)(
+            *_layout(single_array(text)), present, _USCC_VALUE, _USCC_ALLOWED, _USCC_CHECK
+        )
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message
