@@ -17,10 +17,11 @@ import time
 def warm_up() -> float:
     """Match a small generated set of each profile; returns the seconds it took."""
     import numpy as np
-    import pyarrow as pa
+    import pandas as pd
 
-    from ...registry.cells import text_hashes
+    from ...registry.cells import check_uscc, text_hashes, type_column
     from ...registry.generate import generate_frame
+    from ...schema import STANDARD_SCHEMA
     from ...testing.policygen import generate_policy_set
     from . import VectorizedBackend
     from .bits import rows_of
@@ -37,9 +38,13 @@ def warm_up() -> float:
     compile_code_widths()
     # A loop the generated sets do not reach but the shipped policies do (the rows of an amount
     # the one-pass settlement leaves to the general path; tests/backends/test_warm.py finds
-    # such loops), and the registry reader's key hash.
+    # such loops), and the registry reader's: white space, numbers and dates, codes, key hash.
     rows_of(np.zeros(1, dtype=np.uint8))
-    text_hashes(pa.array(["91361126MA35X0000X"]))
+    code = pd.Series(["91361126MA35X0000X"], dtype="str")
+    type_column(STANDARD_SCHEMA["revenue"], code)
+    key = type_column(STANDARD_SCHEMA["uscc"], code)
+    check_uscc(STANDARD_SCHEMA["uscc"], key)
+    text_hashes(key.text)
     return time.perf_counter() - start
 
 
