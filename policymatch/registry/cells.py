@@ -125,17 +125,22 @@ def _edges(
     return out
 
 
-def _stripped(raw: pd.Series) -> Any:
-    """The cells stripped as ``str.strip`` does; only those with white space at an edge (few,
-    if any) go through Arrow's trim."""
+def _stripped(raw: pd.Series) -> tuple[Any, np.ndarray]:
+    """The cells stripped as ``str.strip`` does, and which are blank (null or empty once
+    stripped). Only the cells with white space at an edge (few, if any) go through Arrow's trim;
+    the others' blanks are read from their lengths."""
     text = single_array(pa.array(raw.array))
-    if not len(text):
-        return text
-    edge = _compiled(_edges)(*_layout(text), _EDGE_FIRST, _EDGE_LAST)
-    if not edge.any():
-        return text
+    data, start, end = _layout(text)
+    edge = _compiled(_edges)(data, start, end, _EDGE_FIRST, _EDGE_LAST) if len(text) else None
+    if edge is None or not edge.any():
+        blank: np.ndarray = end == start
+        if text.null_count:
+            blank |= _numpy(text.is_null())
+        return text, blank
     mask = pa.array(edge)
-    return pc.replace_with_mask(text, mask, pc.utf8_trim(text.filter(mask), characters=WHITESPACE))
+    text = pc.replace_with_mask(text, mask, pc.utf8_trim(text.filter(mask), characters=WHITESPACE))
+    blank = _numpy(pc.or_kleene(pc.is_null(text), pc.equal(text, "")).fill_null(True))
+    return text, blank
 
 
 def _numpy(array: Any) -> np.ndarray:
@@ -156,15 +161,11 @@ def _objects(text: Any) -> np.ndarray:
     return objects
 
 
-def _blank_text(stripped: Any) -> np.ndarray:
-    return _numpy(pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, "")).fill_null(True))
-
-
 def blank_mask(raw: pd.Series) -> np.ndarray:
     """Empty cells, exactly as :func:`policymatch.values.is_blank` says."""
     raw = as_cells(raw)
     if is_text(raw):
-        return _blank_text(_stripped(raw))
+        return _stripped(raw)[1]
     missing: np.ndarray = raw.isna().to_numpy(dtype=bool, copy=True)
     if raw.dtype == object:  # is_blank's other case: a text cell of white space only
         missing |= np.fromiter(
@@ -183,9 +184,9 @@ def source_keys(raw: pd.Series) -> np.ndarray:
     what a rejected row shows. A number cell shows as its code where it is one."""
     raw = as_cells(raw)
     if is_text(raw):
-        stripped = _stripped(raw)
+        stripped, blank = _stripped(raw)
         out = _numpy(stripped).astype(object)
-        out[_blank_text(stripped)] = None
+        out[blank] = None
         return out
     keys = np.full(len(raw), None, dtype=object)
     for i, value in enumerate(raw.to_numpy(dtype=object)):
@@ -275,8 +276,8 @@ def key_column(raw: pd.Series) -> Keys:
     raw = as_cells(raw)
     if not len(raw) or not is_text(raw):
         return Keys.of(source_keys(raw))
-    stripped = _stripped(raw)
-    return Keys(text_hashes(stripped), ~_blank_text(stripped), stripped)
+    stripped, blank = _stripped(raw)
+    return Keys(text_hashes(stripped), ~blank, stripped)
 
 
 def typed_keys(column: TypedColumn, arrow_text: bool) -> Keys:
@@ -670,8 +671,7 @@ def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> Typed
             return TypedColumn(cells.series(), problem, [], blank)
         raw = decimal_text(numbers)  # the other cells are typed by their text, as written
     if is_text(raw):
-        text = _stripped(raw)
-        blank = _blank_text(text)
+        text, blank = _stripped(raw)
         column = TypedColumn(pd.Series(dtype=object), problem, [], blank, text)
         done |= _text_fast(field, text, ~blank & ~done, cells)
     else:
