@@ -363,6 +363,10 @@ def null_column(field: Field, n: int, arrow_text: bool = False) -> pd.Series:
 #: The shapes :func:`_typed_cells` reads, by field type.
 _SHAPES = {FieldType.INTEGER: 0, FieldType.MONEY: 1, FieldType.RATE: 2, FieldType.DATE: 3}
 _NS_A_DAY = 86_400 * 10**9
+#: The first instant of the years the frame holds, and the first after them, in nanoseconds.
+_FIRST_NS, _AFTER_NS = (
+    int(np.datetime64(f"{year}-01-01", "ns").view(np.int64)) for year in (_YEARS[0], _YEARS[1] + 1)
+)
 
 
 def _typed_cells(
@@ -532,12 +536,28 @@ def _decimal_fast(field: Field, numbers: Any, todo: np.ndarray, cells: _Cells) -
     words = np.frombuffer(data, dtype=np.int64)[
         2 * numbers.offset : 2 * (numbers.offset + len(numbers))
     ]
-    low, high = words[0::2], words[1::2]  # little-endian 128-bit two's complement
     factor = 10 ** (digits - scale)
     most = 10**6 // factor if kind is FieldType.RATE else _INT_LIMIT // factor
-    exact: np.ndarray = todo & (high == 0) & (low >= 0) & (low <= most)
-    cells.put(np.flatnonzero(exact), low[exact] * factor)
-    return exact
+    if todo.any():
+        _compiled(_decimal_cells)(words, todo, factor, most, cells.data, done)
+        cells.null[done] = False
+    return done
+
+
+def _decimal_cells(
+    words: np.ndarray,
+    todo: np.ndarray,
+    factor: int,
+    most: int,
+    values: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    """The cells in ``todo`` of decimal128 ``words`` (little-endian 128-bit two's complement,
+    two int64 a cell) that are 0 to ``most``, times ``factor``."""
+    for i in range(len(todo)):
+        if todo[i] and words[2 * i + 1] == 0 and 0 <= words[2 * i] <= most:
+            values[i] = words[2 * i] * factor
+            done[i] = True
 
 
 def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -> np.ndarray:
@@ -570,10 +590,10 @@ def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -
         cells.put(np.flatnonzero(done), scaled[done].astype(np.int64))
     elif raw.dtype == "datetime64[ns]" and kind is FieldType.DATE:
         # parse_date keeps the day of a timestamp; years the frame cannot hold are reported there.
-        days = raw.to_numpy().astype("datetime64[D]")
-        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
-        done = todo & (years >= _YEARS[0]) & (years <= _YEARS[1])
-        cells.put(np.flatnonzero(done), days[done].astype("datetime64[ns]"))
+        stamps = raw.to_numpy().view(np.int64)
+        done = todo & (stamps >= _FIRST_NS) & (stamps < _AFTER_NS)
+        picked = stamps[done]
+        cells.put(np.flatnonzero(done), (picked - picked % _NS_A_DAY).view("datetime64[ns]"))
     elif isinstance(raw.dtype, pd.BooleanDtype) and kind is FieldType.BOOLEAN:
         done = todo.copy()
         cells.put(np.flatnonzero(done), raw.to_numpy(dtype=bool, na_value=False)[done])
@@ -683,6 +703,29 @@ def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> Typed
         _slow(field, raw, todo, cells, column)
     column.values = cells.series()
     return column
+
+
+def compiled_loops() -> list[Any]:
+    """The compiled loops of this module (numba dispatchers)."""
+    return [
+        _compiled(loop)
+        for loop in (_edges, _hash_cells, _typed_cells, _decimal_cells, _valid_codes)
+    ]
+
+
+def warm_loops() -> None:
+    """Run every compiled loop of this module once, on the argument types a registry read gives
+    them (:mod:`policymatch.backends.vectorized.warm` calls it: a first read compiles none)."""
+    from ..schema import STANDARD_SCHEMA
+
+    key, amount = STANDARD_SCHEMA["uscc"], STANDARD_SCHEMA["revenue"]
+    code = pd.Series([" 91361126MA35X0000X"], dtype="str")  # (white space to strip)
+    column = type_column(key, code)
+    check_uscc(key, column)
+    text_hashes(column.text)
+    type_column(amount, code)
+    numbers = pa.array([1], pa.decimal128(15, 2))
+    type_column(amount, pd.Series(pd.arrays.ArrowExtensionArray(numbers)))
 
 
 #: A code or text value of the registry with a line break (see :func:`check_single_line`).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,12 +25,17 @@ from policymatch.registry.cells import (
     WHITESPACE,
     _cell,
     check_single_line,
+    compiled_loops,
     labelled,
     text_hashes,
     type_column,
+    warm_loops,
 )
 from policymatch.registry.frame import ARROW_TEXT
+from policymatch.registry.generate import generate_frame
+from policymatch.registry.load import iter_registry
 from policymatch.registry.readers import arrow_to_raw
+from policymatch.registry.writers import write_csv, write_parquet
 from policymatch.schema import STANDARD_SCHEMA, Field, FieldType
 from policymatch.values import is_blank
 
@@ -277,3 +283,17 @@ def test_the_nasty_texts_are_refused_with_the_parsers_reasons() -> None:
         "上年营业收入: '1万万' 不是数字：万、亿、% 只能写一个",
         "上年营业收入: '1,,000' 不是数字：千位分隔符的位置不对（写作 1,234,567.89）",
     ]
+
+
+def test_warming_compiles_every_loop_a_read_runs(tmp_path: Path) -> None:
+    # One signature each, compiled by warm_loops (what warm.py runs at install): reading a
+    # registry of every format then compiles nothing more.
+    warm_loops()
+    assert all(len(loop.signatures) == 1 for loop in compiled_loops())
+    frame = generate_frame(300, seed=3)
+    write_parquet(frame, tmp_path / "r.parquet", S)
+    write_csv(frame, tmp_path / "r.csv", S)
+    for name in ("r.parquet", "r.csv"):
+        for arrow_text in (False, True):
+            list(iter_registry(tmp_path / name, S, chunk_rows=100, arrow_text=arrow_text))
+    assert [len(loop.signatures) for loop in compiled_loops()] == [1] * len(compiled_loops())
