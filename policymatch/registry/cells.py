@@ -345,7 +345,9 @@ class _Cells:
         if self.text is None:
             return pa.array(self.data, pa.large_string(), from_pandas=True)
         text = single_array(self.text)
-        if not self.shared.all():
+        # A null of the text is never shared nor put (it is blank): when the nulls are all the
+        # other cells, as in a Parquet column, the text has them already.
+        if text.null_count != len(text) - int(np.count_nonzero(self.shared | put)):
             text = pc.if_else(pa.array(self.shared), text, pa.scalar(None, text.type))
         if put.any():
             values = pa.array(self.data[put], text.type)

@@ -204,6 +204,21 @@ def test_numbers_and_dates_typed_in_the_bytes_are_the_cell_parser(
     assert_same(field, [c or "" for c in cells], type_column(field, raw, arrow_text=True))
 
 
+@SETTINGS
+@given(
+    cells=st.lists(st.one_of(cell_text, st.none()), min_size=1, max_size=12),
+    field=st.sampled_from([f for f in FIELDS if f.type.is_text]),
+)
+def test_text_columns_with_nulls_as_arrow_text_are_the_cell_parser(
+    cells: list[str | None], field: Field
+) -> None:
+    # A Parquet text column: blanks are nulls, as well as empty or white space.
+    raw = pd.Series(pd.arrays.ArrowStringArray(pa.array(cells, pa.large_string())))
+    column = type_column(field, raw, arrow_text=True)
+    assert_same(field, [c or "" for c in cells], column)
+    assert column.values.dtype == ARROW_TEXT
+
+
 WHOLES = [
     "0",
     "1",
