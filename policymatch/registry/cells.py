@@ -152,9 +152,7 @@ def _objects(text: Any) -> np.ndarray:
     """Arrow text as an object array of str. A column of few distinct values (regions,
     industries, banks) converts each value once and shares the str objects."""
     if len(text) > 4096 and pc.count_distinct(text.slice(0, 2048)).as_py() < 256:
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        encoded = pc.dictionary_encode(text)
+        encoded = pc.dictionary_encode(single_array(text))
         shared: np.ndarray = _numpy(encoded.dictionary).astype(object)[_numpy(encoded.indices)]
         return shared
     objects: np.ndarray = _numpy(text).astype(object)
@@ -510,7 +508,7 @@ def decimals(raw: pd.Series) -> Any:
     if not (isinstance(kind, pd.ArrowDtype) and pa.types.is_decimal(kind.pyarrow_dtype)):
         return None
     numbers = pa.array(raw.array)
-    return numbers.combine_chunks() if isinstance(numbers, pa.ChunkedArray) else numbers
+    return single_array(numbers)
 
 
 def decimal_text(numbers: Any) -> pd.Series:
@@ -624,9 +622,7 @@ def _distinct(raw: pd.Series, text: Any, positions: np.ndarray) -> tuple[np.ndar
     """Codes and distinct values of the cells at ``positions``. Cells of different Python
     types stay apart (1, 1.0 and True are equal in Python but not as registry cells)."""
     if text is not None:
-        picked = pa.array(raw.array).take(pa.array(positions))
-        if isinstance(picked, pa.ChunkedArray):
-            picked = picked.combine_chunks()
+        picked = single_array(pa.array(raw.array).take(pa.array(positions)))
         encoded = pc.dictionary_encode(picked)
         return _numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
     subset = raw.iloc[positions]
