@@ -330,13 +330,14 @@ class _Cells:
         kind = self.field.type
         if self.arrow:
             return arrow_text_series(self._arrow_text())
+        # The arrays are this column's alone: pandas (copy on write) would copy each again.
         if kind is FieldType.TAGS:
-            return pd.Series(self.data)
+            return pd.Series(self.data, copy=False)
         if kind in _TEXT_TYPES or kind is FieldType.DATE:
-            return pd.Series(self.data, dtype=DTYPES[kind])
+            return pd.Series(self.data, dtype=DTYPES[kind], copy=False)
         if kind is FieldType.BOOLEAN:
-            return pd.Series(pd.arrays.BooleanArray(self.data, self.null))
-        return pd.Series(pd.arrays.IntegerArray(self.data, self.null))
+            return pd.Series(pd.arrays.BooleanArray(self.data, self.null), copy=False)
+        return pd.Series(pd.arrays.IntegerArray(self.data, self.null), copy=False)
 
     def _arrow_text(self) -> Any:
         put = ~self.null & ~self.shared  # typed by parse_value: Python values already
