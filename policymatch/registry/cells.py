@@ -498,10 +498,10 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
         cells.share(done, text)
     elif kind is FieldType.BOOLEAN:
         words = pa.array(list(_BOOLEAN_TEXTS), pa.string())
-        done = todo & _numpy(pc.is_in(text, value_set=words))
+        picked = pc.index_in(text, value_set=words)  # (null where no word: one lookup a cell)
+        done = todo & _numpy(picked.is_valid())
         truth = np.array(list(_BOOLEAN_TEXTS.values()), dtype=bool)
-        picked = _numpy(pc.index_in(text.filter(pa.array(done)), value_set=words))
-        cells.put(np.flatnonzero(done), truth[picked])
+        cells.put(np.flatnonzero(done), truth[_numpy(picked.fill_null(0))[done]])
     return done
 
 
