@@ -59,6 +59,7 @@ _USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(AL
 _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[_USCC_CHECK] = True
+_USCC_WEIGHTS = np.array(_WEIGHTS, dtype=np.int64)
 
 
 def uscc_check_bytes(bodies: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
@@ -761,6 +762,7 @@ def _valid_codes(
     value: np.ndarray,
     allowed: np.ndarray,
     check: np.ndarray,
+    weights: np.ndarray,
 ) -> np.ndarray:
     """Cells ``present`` that are valid codes: :func:`.uscc.uscc_problem` is None, read in the
     bytes (18 of the code's ASCII alphabet, the last the check character of the others)."""
@@ -771,10 +773,11 @@ def _valid_codes(
             continue
         total = 0
         for k in range(17):
-            if not allowed[data[s + k]]:
+            byte = data[s + k]
+            if not allowed[byte]:
                 total = -1
                 break
-            total += value[data[s + k]] * _WEIGHTS[k]
+            total += value[byte] * weights[k]
         out[i] = total >= 0 and data[s + 17] == check[(31 - total % 31) % 31]
     return out
 
@@ -792,7 +795,12 @@ def check_uscc(field: Field, column: TypedColumn) -> None:
     valid = np.zeros(len(codes), dtype=bool)
     if present.any():
         valid = _compiled(_valid_codes)(
-            *_layout(single_array(text)), present, _USCC_VALUE, _USCC_ALLOWED, _USCC_CHECK
+            *_layout(single_array(text)),
+            present,
+            _USCC_VALUE,
+            _USCC_ALLOWED,
+            _USCC_CHECK,
+            _USCC_WEIGHTS,
         )
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
