@@ -43,7 +43,6 @@ _YEARS = (1678, 2261)
 _TEXT_TYPES = (FieldType.CODE, FieldType.STRING, FieldType.ENUM)
 _ERRORS = (ValueError, TypeError, ArithmeticError)
 
-_USCC = f"[{ALPHABET}]{{18}}"
 #: Texts a boolean cell is written as, exactly (``parse_boolean`` lower-cases; these are the
 #: spellings whose lower case it accepts, so a hit here is a hit there).
 _BOOLEAN_TEXTS = {
@@ -62,17 +61,14 @@ _USCC_ALLOWED[_USCC_CHECK] = True
 _USCC_WEIGHTS = np.array(_WEIGHTS, dtype=np.int64)
 
 
-def uscc_check_bytes(bodies: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
     """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
-    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized. Where a
-    body has a byte outside the alphabet its check is meaningless, and ``allowed`` (a bool per
-    body, if given) is cleared there."""
+    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized (the
+    generator's; a read checks codes with :func:`_valid_codes`)."""
     total = np.zeros(len(bodies), dtype=np.int32)
     for position, weight in enumerate(_WEIGHTS):  # column by column: no n x 17 temporaries
         byte = np.ascontiguousarray(bodies[:, position])  # (lookups run faster unstrided)
         total += _USCC_VALUE[byte] * np.int32(weight)
-        if allowed is not None:
-            allowed &= _USCC_ALLOWED[byte]
     checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
     return checks
 
@@ -121,6 +117,7 @@ def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _edges(
     data: np.ndarray, start: np.ndarray, end: np.ndarray, first: np.ndarray, last: np.ndarray
 ) -> np.ndarray:
+    """Cells whose first byte is in ``first`` or last in ``last`` (white space at an edge)."""
     out = np.zeros(len(start), dtype=np.bool_)
     for i in range(len(start)):
         if end[i] > start[i]:
@@ -226,7 +223,7 @@ def _hash_cells(data: np.ndarray, start: np.ndarray, end: np.ndarray, out: np.nd
 @cache
 def _compiled(loop: Any) -> Any:
     # Compiled on first use: reading a registry must not import numba before it needs a loop.
-    # Every loop is compiled ahead by warm.py (:func:`warm_up`): a first round compiles none.
+    # Every loop is compiled ahead by warm.py (:func:`warm_loops`): a first read compiles none.
     from ..backends.vectorized.compiled import compiled
 
     return compiled(loop)
