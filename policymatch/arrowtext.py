@@ -7,12 +7,22 @@ registry's reader (line breaks) and the CSV writer (quoting) both ask.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
 
 def is_text(values: pa.Array) -> bool:
     return bool(pa.types.is_string(values.type) or pa.types.is_large_string(values.type))
+
+
+def single_array(values: Any) -> Any:
+    """An Arrow array, or a chunked array as one array: its one chunk without a copy, several
+    put together."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 def layout(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

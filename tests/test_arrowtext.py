@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from policymatch.arrowtext import cell_bytes, holds_any
+from policymatch.arrowtext import cell_bytes, holds_any, single_array
 
 
 @pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
@@ -26,3 +26,12 @@ def test_empty_and_null_columns_hold_nothing() -> None:
 
 def test_a_column_that_is_not_text_must_be_looked_at() -> None:
     assert holds_any(pa.array([1, 2]), b"\n")
+
+
+def test_single_array_puts_chunks_together_and_keeps_one_chunk_as_it_is() -> None:
+    one = pa.array(["a", None, "bc"])
+    assert single_array(one) is one
+    assert single_array(pa.chunked_array([one])).equals(one)
+    assert single_array(pa.chunked_array([one])).buffers()[2].address == one.buffers()[2].address
+    assert single_array(pa.chunked_array([one[:1], one[1:]])).equals(one)
+    assert len(single_array(pa.chunked_array([], pa.string()))) == 0

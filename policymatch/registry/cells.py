@@ -2,10 +2,12 @@
 
 The rules are those of :func:`policymatch.values.parse_value`; this module only makes them fast.
 Cells in the common shapes (any text for a code or string, plain digits, ``1,234.50``,
-``0.032``, ``3.2%``) are typed vectorized, in Arrow; every other cell goes through
-``parse_value`` itself, once per distinct value, so the odd forms (``50万``, ``2023年1月5日``,
-``是``) and every error message come from one place. A fast path only accepts cells on which it
-provably gives what ``parse_value`` gives; ``tests/registry`` checks that on random text.
+``0.032``, ``3.2%``, ``2023-01-05``) are typed vectorized: text in compiled loops over Arrow's
+bytes in place (numba, cached, compiled ahead by :func:`warm_loops`), enumerations by set lookup
+in Arrow; every other cell goes through ``parse_value`` itself, once per distinct value, so the
+odd forms (``50万``, ``2023年1月5日``, ``是``) and every error message come from one place. A
+fast path only accepts cells on which it provably gives what ``parse_value`` gives;
+``tests/registry`` checks that on random text and on every edge of each shape.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrowtext import holds_any, layout
+from ..arrowtext import layout, single_array
 from ..schema import SCALE, Field, FieldType
 from ..values import _FALSE, _TRUE, is_blank, parse_code, parse_value
 from .frame import DTYPES, arrow_text_series, to_cell
@@ -41,14 +43,6 @@ _YEARS = (1678, 2261)
 _TEXT_TYPES = (FieldType.CODE, FieldType.STRING, FieldType.ENUM)
 _ERRORS = (ValueError, TypeError, ArithmeticError)
 
-# Shapes the fast paths take. At most 15 significant digits reach a float, so that rint() of
-# the scaled float is the exact decimal.
-_INTEGER = r"[0-9]{1,15}"
-_MONEY = r"(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?"
-_RATE = r"0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?"
-_PERCENT = r"(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%"
-_USCC = f"[{ALPHABET}]{{18}}"
-_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 #: Texts a boolean cell is written as, exactly (``parse_boolean`` lower-cases; these are the
 #: spellings whose lower case it accepts, so a hit here is a hit there).
 _BOOLEAN_TEXTS = {
@@ -64,19 +58,17 @@ _USCC_VALUE[np.frombuffer(ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(AL
 _USCC_CHECK = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[_USCC_CHECK] = True
+_USCC_WEIGHTS = np.array(_WEIGHTS, dtype=np.int64)
 
 
-def uscc_check_bytes(bodies: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+def uscc_check_bytes(bodies: np.ndarray) -> np.ndarray:
     """The check characters (ASCII bytes) of many 17-character bodies (n x >=17 ASCII bytes
-    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized. Where a
-    body has a byte outside the alphabet its check is meaningless, and ``allowed`` (a bool per
-    body, if given) is cleared there."""
+    of the code alphabet): :func:`policymatch.registry.uscc.check_char`, vectorized (the
+    generator's; a read checks codes with :func:`_valid_codes`)."""
     total = np.zeros(len(bodies), dtype=np.int32)
     for position, weight in enumerate(_WEIGHTS):  # column by column: no n x 17 temporaries
         byte = np.ascontiguousarray(bodies[:, position])  # (lookups run faster unstrided)
         total += _USCC_VALUE[byte] * np.int32(weight)
-        if allowed is not None:
-            allowed &= _USCC_ALLOWED[byte]
     checks: np.ndarray = _USCC_CHECK[(31 - total % 31) % 31]
     return checks
 
@@ -109,29 +101,47 @@ _EDGE_LAST[[ch.encode()[-1] for ch in WHITESPACE]] = True
 
 
 def _layout(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of Arrow text (one array, or large binary) and where each cell starts and
-    ends in them."""
-    if not (pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)):
-        text = text.cast(pa.large_string())  # int64 positions: one signature for compiled loops
+    """The UTF-8 bytes of Arrow text (one array, string or binary of either width) and where
+    each cell starts and ends in them: always read-only uint8 bytes and int64 positions, so that
+    a compiled loop has one signature whatever the source (numba compiles one per array type)."""
     data, start, end = layout(text)
+    if start.dtype != np.int64:  # (a copy of the positions only: Arrow's cast copies the bytes)
+        start, end = start.astype(np.int64), end.astype(np.int64)
     if not len(data):  # one byte, so that edge lookups need no special case
         data = np.zeros(1, dtype=np.uint8)
+    for array in (data, start, end):
+        array.flags.writeable = False
     return data, start, end
 
 
-def _stripped(raw: pd.Series) -> Any:
-    """The cells stripped as ``str.strip`` does; only those with white space at an edge (few,
-    if any) go through Arrow's trim."""
-    text = _single_array(pa.array(raw.array))
+def _edges(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    """Cells whose first byte is in ``first`` or last in ``last`` (white space at an edge)."""
+    out = np.zeros(len(start), dtype=np.bool_)
+    for i in range(len(start)):
+        if end[i] > start[i]:
+            out[i] = first[data[start[i]]] or last[data[end[i] - 1]]
+    return out
+
+
+def _stripped(raw: pd.Series) -> tuple[Any, np.ndarray]:
+    """The cells stripped as ``str.strip`` does, and which are blank (null or empty once
+    stripped). A column none of whose cells has white space at an edge (most) is kept as it is
+    and its blanks read from the cells' lengths."""
+    text = single_array(pa.array(raw.array))
     data, start, end = _layout(text)
-    last = len(data) - 1
-    edge = (end > start) & (
-        _EDGE_FIRST[data[np.minimum(start, last)]] | _EDGE_LAST[data[np.clip(end - 1, 0, last)]]
-    )
-    if not edge.any():
-        return text
-    mask = pa.array(edge)
-    return pc.replace_with_mask(text, mask, pc.utf8_trim(text.filter(mask), characters=WHITESPACE))
+    edge = _compiled(_edges)(data, start, end, _EDGE_FIRST, _EDGE_LAST) if len(text) else None
+    if edge is None or not edge.any():
+        blank: np.ndarray = end == start
+        if text.null_count:
+            blank |= _numpy(text.is_null())
+        return text, blank
+    # The whole column at once: putting the trimmed cells back (replace_with_mask) rebuilds it
+    # anyway, at twice the cost of trimming every cell.
+    text = pc.utf8_trim(text, characters=WHITESPACE)
+    blank = _numpy(pc.or_kleene(pc.is_null(text), pc.equal(text, "")).fill_null(True))
+    return text, blank
 
 
 def _numpy(array: Any) -> np.ndarray:
@@ -143,24 +153,18 @@ def _objects(text: Any) -> np.ndarray:
     """Arrow text as an object array of str. A column of few distinct values (regions,
     industries, banks) converts each value once and shares the str objects."""
     if len(text) > 4096 and pc.count_distinct(text.slice(0, 2048)).as_py() < 256:
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        encoded = pc.dictionary_encode(text)
+        encoded = pc.dictionary_encode(single_array(text))
         shared: np.ndarray = _numpy(encoded.dictionary).astype(object)[_numpy(encoded.indices)]
         return shared
     objects: np.ndarray = _numpy(text).astype(object)
     return objects
 
 
-def _blank_text(stripped: Any) -> np.ndarray:
-    return _numpy(pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, "")).fill_null(True))
-
-
 def blank_mask(raw: pd.Series) -> np.ndarray:
     """Empty cells, exactly as :func:`policymatch.values.is_blank` says."""
     raw = as_cells(raw)
     if is_text(raw):
-        return _blank_text(_stripped(raw))
+        return _stripped(raw)[1]
     missing: np.ndarray = raw.isna().to_numpy(dtype=bool, copy=True)
     if raw.dtype == object:  # is_blank's other case: a text cell of white space only
         missing |= np.fromiter(
@@ -179,9 +183,9 @@ def source_keys(raw: pd.Series) -> np.ndarray:
     what a rejected row shows. A number cell shows as its code where it is one."""
     raw = as_cells(raw)
     if is_text(raw):
-        stripped = _stripped(raw)
+        stripped, blank = _stripped(raw)
         out = _numpy(stripped).astype(object)
-        out[_blank_text(stripped)] = None
+        out[blank] = None
         return out
     keys = np.full(len(raw), None, dtype=object)
     for i, value in enumerate(raw.to_numpy(dtype=object)):
@@ -217,20 +221,21 @@ def _hash_cells(data: np.ndarray, start: np.ndarray, end: np.ndarray, out: np.nd
 
 
 @cache
-def _compiled_hash() -> Any:
-    # Compiled on first use: reading a registry must not import numba before it hashes a key.
+def _compiled(loop: Any) -> Any:
+    # Compiled on first use: reading a registry must not import numba before it needs a loop.
+    # Every loop is compiled ahead by warm.py (:func:`warm_loops`): a first read compiles none.
     from ..backends.vectorized.compiled import compiled
 
-    return compiled(_hash_cells)
+    return compiled(loop)
 
 
 def text_hashes(text: Any) -> np.ndarray:
     """A 64-bit hash (uint64) of each cell's UTF-8 bytes, computed over Arrow's buffers in place:
     the same in every process, and no Python string per cell. Null cells get a meaningless hash."""
-    data, start, end = _layout(_single_array(text))
+    data, start, end = _layout(single_array(text))
     out = np.empty(len(start), dtype=np.uint64)
     if len(out):
-        _compiled_hash()(data, start, end, out)
+        _compiled(_hash_cells)(data, start, end, out)
     return out
 
 
@@ -270,8 +275,8 @@ def key_column(raw: pd.Series) -> Keys:
     raw = as_cells(raw)
     if not len(raw) or not is_text(raw):
         return Keys.of(source_keys(raw))
-    stripped = _stripped(raw)
-    return Keys(text_hashes(stripped), ~_blank_text(stripped), stripped)
+    stripped, blank = _stripped(raw)
+    return Keys(text_hashes(stripped), ~blank, stripped)
 
 
 def typed_keys(column: TypedColumn, arrow_text: bool) -> Keys:
@@ -326,20 +331,23 @@ class _Cells:
         kind = self.field.type
         if self.arrow:
             return arrow_text_series(self._arrow_text())
+        # The arrays are this column's alone: pandas (copy on write) would copy each again.
         if kind is FieldType.TAGS:
-            return pd.Series(self.data)
+            return pd.Series(self.data, copy=False)
         if kind in _TEXT_TYPES or kind is FieldType.DATE:
-            return pd.Series(self.data, dtype=DTYPES[kind])
+            return pd.Series(self.data, dtype=DTYPES[kind], copy=False)
         if kind is FieldType.BOOLEAN:
-            return pd.Series(pd.arrays.BooleanArray(self.data, self.null))
-        return pd.Series(pd.arrays.IntegerArray(self.data, self.null))
+            return pd.Series(pd.arrays.BooleanArray(self.data, self.null), copy=False)
+        return pd.Series(pd.arrays.IntegerArray(self.data, self.null), copy=False)
 
     def _arrow_text(self) -> Any:
         put = ~self.null & ~self.shared  # typed by parse_value: Python values already
         if self.text is None:
             return pa.array(self.data, pa.large_string(), from_pandas=True)
-        text = _single_array(self.text)
-        if not self.shared.all():
+        text = single_array(self.text)
+        # A null of the text is never shared nor put (it is blank): when the nulls are all the
+        # other cells, as in a Parquet column, the text has them already.
+        if text.null_count != len(text) - int(np.count_nonzero(self.shared | put)):
             text = pc.if_else(pa.array(self.shared), text, pa.scalar(None, text.type))
         if put.any():
             values = pa.array(self.data[put], text.type)
@@ -354,80 +362,122 @@ def null_column(field: Field, n: int, arrow_text: bool = False) -> pd.Series:
 
 # --- vectorized paths -------------------------------------------------------------------------
 
-
-@dataclass
-class _Bytes:
-    """The UTF-8 bytes of each stripped cell, summarised for shape checks without a regex
-    (RE2 costs some 100 ns a cell, more than the rest of typing a number)."""
-
-    data: np.ndarray  # the column's bytes
-    start: np.ndarray  # where each cell starts in ``data``
-    length: np.ndarray  # bytes of each cell
-    others: np.ndarray  # bytes of each cell that are not ASCII digits
-    other_at: np.ndarray  # offset in the cell of its non-digit byte, where it has one
-
-    def at(self, offset: int | np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """Byte ``offset`` of each cell where ``cells`` (0 elsewhere and beyond a cell)."""
-        where = np.minimum(self.start + offset, len(self.data) - 1)  # (data holds a byte)
-        return np.where(cells & (offset < self.length), self.data[where], 0)
-
-    def plain(self, most: int) -> np.ndarray:
-        """Cells of 1 to ``most`` ASCII digits: ``[0-9]{1,most}``."""
-        ok: np.ndarray = (self.others == 0) & (self.length >= 1) & (self.length <= most)
-        return ok
-
-    def decimal(self, most: int, places: int) -> np.ndarray:
-        r"""``[0-9]{1,most}\.[0-9]{1,places}``: one non-digit, a point, digits on both sides."""
-        single = self.others == 1
-        point = self.at(self.other_at, single) == ord(".")
-        fraction = self.length - self.other_at - 1
-        ok: np.ndarray = (
-            single & point & (self.other_at >= 1) & (self.other_at <= most)
-            & (fraction >= 1) & (fraction <= places)
-        )  # fmt: skip
-        return ok
+#: The shapes :func:`_typed_cells` reads, by field type.
+_SHAPES = {FieldType.INTEGER: 0, FieldType.MONEY: 1, FieldType.RATE: 2, FieldType.DATE: 3}
+_NS_A_DAY = 86_400 * 10**9
+#: The first instant of the years the frame holds, and the first after them, in nanoseconds.
+_FIRST_NS, _AFTER_NS = (
+    int(np.datetime64(f"{year}-01-01", "ns").view(np.int64)) for year in (_YEARS[0], _YEARS[1] + 1)
+)
 
 
-def _bytes(text: Any) -> _Bytes:
-    data, start, end = _layout(_single_array(text))
-    other = (data - np.uint8(ord("0"))) > 9  # not an ASCII digit (uint8 arithmetic wraps)
-    before = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum(other, out=before[1:])  # non-digit bytes before each byte
-    others = before[end] - before[start]
-    # The first non-digit byte at or after a cell's start is the (before[start])-th of all.
-    positions = np.flatnonzero(other)
-    single = np.flatnonzero(others == 1)
-    other_at = np.zeros(len(start), dtype=np.int64)
-    other_at[single] = positions[before[start[single]]] - start[single]
-    return _Bytes(data, start, end - start, others, other_at)
+def _typed_cells(
+    data: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    todo: np.ndarray,
+    shape: int,
+    values: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    r"""Type in one pass over the bytes the cells in ``todo`` that have a common shape, exactly,
+    as the frame holds them (``values``: int64, nanoseconds for a date), marking them ``done``:
 
+    * integer: ``[0-9]{1,15}``;
+    * money: ``(?:[0-9]{1,13}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.[0-9]{1,2})?``, in fen;
+    * rate: ``0(?:\.[0-9]{1,6})?|1(?:\.0{1,6})?`` or
+      ``(?:[0-9]{1,2}(?:\.[0-9]{1,4})?|100(?:\.0{1,4})?)%``, in millionths;
+    * date: ``YYYY-MM-DD``, a day that exists, in the years the frame holds.
 
-def _single_array(text: Any) -> Any:
-    """``text`` as one Arrow array (a chunked array of one chunk without a copy)."""
-    if not isinstance(text, pa.ChunkedArray):
-        return text
-    return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
-
-
-def _matching(
-    text: Any, todo: np.ndarray, pattern: str, quick: np.ndarray | None = None
-) -> np.ndarray:
-    """Cells in ``todo`` that fully match ``pattern``: those ``quick`` (a byte-level check whose
-    shapes the pattern contains) says, and the regex on the rest."""
-    found = todo & quick if quick is not None else np.zeros(len(todo), dtype=bool)
-    rest = todo & ~found
-    if rest.any():
-        picked = text.filter(pa.array(rest))
-        hits = _numpy(pc.match_substring_regex(picked, f"^(?:{pattern})$").fill_null(False))
-        found[np.flatnonzero(rest)[hits]] = True
-    return found
-
-
-def _scaled(text: Any, mask: np.ndarray, factor: float, *, drop: str = "") -> np.ndarray:
-    picked = _single_array(text.filter(pa.array(mask)))
-    if drop and holds_any(picked, drop.encode()):  # (an ASCII ``drop``)
-        picked = pc.replace_substring(picked, drop, "")
-    return np.rint(_numpy(pc.cast(picked, pa.float64())) * factor).astype(np.int64)
+    Other cells are left to ``parse_value`` (its value or its message), so a shape only has to be
+    one parse_value reads as this value, never every such one."""
+    for i in range(len(start)):
+        if not todo[i]:
+            continue
+        s, e = start[i], end[i]
+        if shape == 3:
+            if e - s != 10 or data[s + 4] != 45 or data[s + 7] != 45:  # "-"
+                continue
+            number = 0
+            for j in (0, 1, 2, 3, 5, 6, 8, 9):
+                digit = int(data[s + j]) - 48
+                if digit < 0 or digit > 9:
+                    number = -1
+                    break
+                number = number * 10 + digit
+            if number < 0:
+                continue
+            year, month, day = number // 10000, number // 100 % 100, number % 100
+            if year < 1678 or year > 2261 or month < 1 or month > 12 or day < 1:
+                continue
+            leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+            most = (29 if leap else 28) if month == 2 else 30 + (month + month // 8) % 2
+            if day > most:
+                continue
+            # Days since 1970-01-01 (H. Hinnant's days_from_civil; years here are positive).
+            y = year - 1 if month <= 2 else year
+            doy = (153 * (month - 3 if month > 2 else month + 9) + 2) // 5 + day - 1
+            yoe = y % 400
+            days = y // 400 * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+            values[i] = days * _NS_A_DAY
+            done[i] = True
+            continue
+        # A number: digits (with "," between groups of three, for money), "." and digits, "%".
+        j = s
+        whole = digits = group = commas = 0
+        ok = True
+        while j < e:
+            c = int(data[j])
+            if 48 <= c <= 57:
+                if digits == 15:
+                    ok = False
+                    break
+                whole = whole * 10 + c - 48
+                digits += 1
+                group += 1
+            elif (
+                c == 44
+                and shape == 1
+                and commas < 3
+                and 1 <= group <= 3
+                and (commas == 0 or group == 3)
+            ):
+                commas += 1
+                group = 0
+            else:
+                break
+            j += 1
+        if not ok or digits == 0 or (commas > 0 and group != 3):
+            continue
+        fraction = places = 0
+        if j < e and data[j] == 46:  # "."
+            j += 1
+            while j < e and 48 <= data[j] <= 57 and places < 7:
+                fraction = fraction * 10 + int(data[j]) - 48
+                places += 1
+                j += 1
+            if places == 0:
+                continue
+        percent = j + 1 == e and data[j] == 37  # "%"
+        if j + percent != e:
+            continue
+        if shape == 0:
+            if places > 0 or percent:
+                continue
+            values[i] = whole
+        elif shape == 1:
+            if percent or places > 2 or (commas == 0 and digits > 13):
+                continue
+            values[i] = whole * 100 + fraction * 10 ** (2 - places)
+        elif percent:
+            if places > 4 or digits > 3 or (digits == 3 and (whole != 100 or fraction != 0)):
+                continue
+            values[i] = whole * 10_000 + fraction * 10 ** (4 - places)
+        else:
+            if places > 6 or digits > 1 or whole > 1 or (whole == 1 and fraction != 0):
+                continue
+            values[i] = whole * 1_000_000 + fraction * 10 ** (6 - places)
+        done[i] = True
 
 
 def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
@@ -437,58 +487,20 @@ def _text_fast(field: Field, text: Any, todo: np.ndarray, cells: _Cells) -> np.n
     if kind in (FieldType.CODE, FieldType.STRING):
         done = todo.copy()
         cells.share(done, text)
-    elif kind is FieldType.INTEGER:
-        done = _matching(text, todo, _INTEGER, _bytes(text).plain(15))
-        picked = pc.cast(text.filter(pa.array(done)), pa.int64())
-        cells.put(np.flatnonzero(done), _numpy(picked))
-    elif kind is FieldType.MONEY:
-        shapes = _bytes(text)
-        quick = shapes.plain(13) | shapes.decimal(13, 2)
-        done = _matching(text, todo, _MONEY, quick)
-        cells.put(np.flatnonzero(done), _scaled(text, done, 100.0, drop=","))
-    elif kind is FieldType.RATE:
-        shapes = _bytes(text)
-        zero = shapes.at(0, todo) == ord("0")
-        quick = zero & ((shapes.length == 1) | shapes.decimal(1, 6))  # 0 or 0.xxxxxx
-        plain = _matching(text, todo, _RATE, quick)
-        cells.put(np.flatnonzero(plain), _scaled(text, plain, 1e6))
-        percent = _matching(text, todo & ~plain, _PERCENT)
-        cells.put(np.flatnonzero(percent), _scaled(text, percent, 1e4, drop="%"))
-        done = plain | percent
+    elif kind in _SHAPES:
+        if todo.any():
+            values = cells.data.view(np.int64)  # (a date column's nanoseconds)
+            _compiled(_typed_cells)(*_layout(text), todo, _SHAPES[kind], values, done)
+            cells.null[done] = False
     elif kind is FieldType.ENUM:
         done = todo & _numpy(pc.is_in(text, value_set=pa.array(field.values, pa.string())))
         cells.share(done, text)
     elif kind is FieldType.BOOLEAN:
         words = pa.array(list(_BOOLEAN_TEXTS), pa.string())
-        done = todo & _numpy(pc.is_in(text, value_set=words))
+        picked = pc.index_in(text, value_set=words)  # (null where no word: one lookup a cell)
+        done = todo & _numpy(picked.is_valid())
         truth = np.array(list(_BOOLEAN_TEXTS.values()), dtype=bool)
-        picked = _numpy(pc.index_in(text.filter(pa.array(done)), value_set=words))
-        cells.put(np.flatnonzero(done), truth[picked])
-    elif kind is FieldType.DATE:
-        done = _iso_dates(text, todo, cells)
-    return done
-
-
-def _iso_dates(text: Any, todo: np.ndarray, cells: _Cells) -> np.ndarray:
-    """``2023-01-05`` cells: parsed by Arrow, kept only where the date prints back as the
-    same text (so ``2023-02-30``, which Arrow rolls over to March, is left to ``parse_date``
-    and its message) and its year is one the frame holds."""
-    shapes = _bytes(text)
-    dashes = (shapes.at(4, todo) == ord("-")) & (shapes.at(7, todo) == ord("-"))
-    shaped = _matching(text, todo, _ISO_DATE, dashes & (shapes.length == 10) & (shapes.others == 2))
-    picked = text.filter(pa.array(shaped))
-    days = pc.cast(
-        pc.strptime(picked, format="%Y-%m-%d", unit="s", error_is_null=True), pa.date32()
-    )
-    # A date32 prints as ISO text (for the years kept below, exactly YYYY-MM-DD).
-    same = _numpy(pc.equal(pc.cast(days, pa.string()), picked).fill_null(False))
-    values = _numpy(days.fill_null(0)).astype("datetime64[D]")
-    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
-    ok = same & (years >= _YEARS[0]) & (years <= _YEARS[1])
-    positions = np.flatnonzero(shaped)[ok]
-    cells.put(positions, values[ok].astype("datetime64[ns]"))
-    done = np.zeros(len(todo), dtype=bool)
-    done[positions] = True
+        cells.put(np.flatnonzero(done), truth[_numpy(picked.fill_null(0))[done]])
     return done
 
 
@@ -498,7 +510,7 @@ def decimals(raw: pd.Series) -> Any:
     if not (isinstance(kind, pd.ArrowDtype) and pa.types.is_decimal(kind.pyarrow_dtype)):
         return None
     numbers = pa.array(raw.array)
-    return numbers.combine_chunks() if isinstance(numbers, pa.ChunkedArray) else numbers
+    return single_array(numbers)
 
 
 def decimal_text(numbers: Any) -> pd.Series:
@@ -526,12 +538,28 @@ def _decimal_fast(field: Field, numbers: Any, todo: np.ndarray, cells: _Cells) -
     words = np.frombuffer(data, dtype=np.int64)[
         2 * numbers.offset : 2 * (numbers.offset + len(numbers))
     ]
-    low, high = words[0::2], words[1::2]  # little-endian 128-bit two's complement
     factor = 10 ** (digits - scale)
     most = 10**6 // factor if kind is FieldType.RATE else _INT_LIMIT // factor
-    exact: np.ndarray = todo & (high == 0) & (low >= 0) & (low <= most)
-    cells.put(np.flatnonzero(exact), low[exact] * factor)
-    return exact
+    if todo.any():
+        _compiled(_decimal_cells)(words, todo, factor, most, cells.data, done)
+        cells.null[done] = False
+    return done
+
+
+def _decimal_cells(
+    words: np.ndarray,
+    todo: np.ndarray,
+    factor: int,
+    most: int,
+    values: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    """The cells in ``todo`` of decimal128 ``words`` (little-endian 128-bit two's complement,
+    two int64 a cell) that are 0 to ``most``, times ``factor``."""
+    for i in range(len(todo)):
+        if todo[i] and words[2 * i + 1] == 0 and 0 <= words[2 * i] <= most:
+            values[i] = words[2 * i] * factor
+            done[i] = True
 
 
 def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -> np.ndarray:
@@ -564,10 +592,10 @@ def _typed_fast(field: Field, raw: pd.Series, todo: np.ndarray, cells: _Cells) -
         cells.put(np.flatnonzero(done), scaled[done].astype(np.int64))
     elif raw.dtype == "datetime64[ns]" and kind is FieldType.DATE:
         # parse_date keeps the day of a timestamp; years the frame cannot hold are reported there.
-        days = raw.to_numpy().astype("datetime64[D]")
-        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
-        done = todo & (years >= _YEARS[0]) & (years <= _YEARS[1])
-        cells.put(np.flatnonzero(done), days[done].astype("datetime64[ns]"))
+        stamps = raw.to_numpy().view(np.int64)
+        done = todo & (stamps >= _FIRST_NS) & (stamps < _AFTER_NS)
+        picked = stamps[done]
+        cells.put(np.flatnonzero(done), (picked - picked % _NS_A_DAY).view("datetime64[ns]"))
     elif isinstance(raw.dtype, pd.BooleanDtype) and kind is FieldType.BOOLEAN:
         done = todo.copy()
         cells.put(np.flatnonzero(done), raw.to_numpy(dtype=bool, na_value=False)[done])
@@ -596,9 +624,7 @@ def _distinct(raw: pd.Series, text: Any, positions: np.ndarray) -> tuple[np.ndar
     """Codes and distinct values of the cells at ``positions``. Cells of different Python
     types stay apart (1, 1.0 and True are equal in Python but not as registry cells)."""
     if text is not None:
-        picked = pa.array(raw.array).take(pa.array(positions))
-        if isinstance(picked, pa.ChunkedArray):
-            picked = picked.combine_chunks()
+        picked = single_array(pa.array(raw.array).take(pa.array(positions)))
         encoded = pc.dictionary_encode(picked)
         return _numpy(encoded.indices).astype(np.int64), encoded.dictionary.to_pylist()
     subset = raw.iloc[positions]
@@ -665,8 +691,7 @@ def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> Typed
             return TypedColumn(cells.series(), problem, [], blank)
         raw = decimal_text(numbers)  # the other cells are typed by their text, as written
     if is_text(raw):
-        text = _stripped(raw)
-        blank = _blank_text(text)
+        text, blank = _stripped(raw)
         column = TypedColumn(pd.Series(dtype=object), problem, [], blank, text)
         done |= _text_fast(field, text, ~blank & ~done, cells)
     else:
@@ -678,6 +703,29 @@ def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> Typed
         _slow(field, raw, todo, cells, column)
     column.values = cells.series()
     return column
+
+
+def compiled_loops() -> list[Any]:
+    """The compiled loops of this module (numba dispatchers)."""
+    return [
+        _compiled(loop)
+        for loop in (_edges, _hash_cells, _typed_cells, _decimal_cells, _valid_codes)
+    ]
+
+
+def warm_loops() -> None:
+    """Run every compiled loop of this module once, on the argument types a registry read gives
+    them (:mod:`policymatch.backends.vectorized.warm` calls it: a first read compiles none)."""
+    from ..schema import STANDARD_SCHEMA
+
+    key, amount = STANDARD_SCHEMA["uscc"], STANDARD_SCHEMA["revenue"]
+    code = pd.Series([" 91361126MA35X0000X"], dtype="str")  # (white space to strip)
+    column = type_column(key, code)
+    check_uscc(key, column)
+    text_hashes(column.text)
+    type_column(amount, code)
+    numbers = pa.array([1], pa.decimal128(15, 2))
+    type_column(amount, pd.Series(pd.arrays.ArrowExtensionArray(numbers)))
 
 
 #: A code or text value of the registry with a line break (see :func:`check_single_line`).
@@ -703,38 +751,54 @@ def check_single_line(field: Field, column: TypedColumn) -> None:
         column.values = column.values.mask(found, None)
 
 
+def _valid_codes(
+    data: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    present: np.ndarray,
+    value: np.ndarray,
+    allowed: np.ndarray,
+    check: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Cells ``present`` that are valid codes: :func:`.uscc.uscc_problem` is None, read in the
+    bytes (18 of the code's ASCII alphabet, the last the check character of the others)."""
+    out = np.zeros(len(start), dtype=np.bool_)
+    for i in range(len(start)):
+        s = start[i]
+        if not present[i] or end[i] - s != 18:
+            continue
+        total = 0
+        for k in range(17):
+            byte = data[s + k]
+            if not allowed[byte]:
+                total = -1
+                break
+            total += value[byte] * weights[k]
+        out[i] = total >= 0 and data[s + 17] == check[(31 - total % 31) % 31]
+    return out
+
+
 def check_uscc(field: Field, column: TypedColumn) -> None:
     """Add the key problems: missing, or not a valid unified social credit code."""
     if column.blank.any():
         column.add(np.flatnonzero(column.blank), f"{field.display}缺失")
     codes: Any = column.values.array  # a cell as Python text only where a message shows it
     present = (column.problem < 0) & ~column.blank
-    if column.text is not None:  # 18 bytes of the code's (ASCII) alphabet, read in place
-        data, start, end = _layout(_single_array(column.text))
-        candidates = np.flatnonzero(present & (end - start == 18))
-        first = int(start[candidates[0]]) if len(candidates) else 0
-        if len(candidates) and int(end[candidates[-1]]) - first == 18 * len(candidates):
-            # Back to back in the buffer (only empty cells among them, as in a clean file): a view.
-            block = data[first : first + 18 * len(candidates)].reshape(-1, 18)
-        else:
-            block = np.stack([data[start[candidates] + k] for k in range(18)], axis=1)
-    else:
-        import re
-
-        codes = column.values.to_numpy(dtype=object)
-        pattern = re.compile(_USCC)
-        shaped = present & np.fromiter(
-            (isinstance(c, str) and pattern.fullmatch(c) is not None for c in codes),
-            bool,
-            len(codes),
-        )
-        candidates = np.flatnonzero(shaped)
-        block = np.frombuffer("".join(codes[candidates]).encode("ascii"), dtype=np.uint8)
-        block = block.reshape(-1, 18)
-    alphabet = _USCC_ALLOWED[block[:, 17]]
-    checks = uscc_check_bytes(block, alphabet)
+    text = column.text  # the same cells as Arrow text, read in place
+    if text is None:  # (a code typed from a number or a date: never a valid one, but shown)
+        ascii_codes = [c if isinstance(c, str) and c.isascii() else None for c in codes]
+        text = pa.array(ascii_codes, pa.large_string())
     valid = np.zeros(len(codes), dtype=bool)
-    valid[candidates[alphabet & (block[:, 17] == checks)]] = True
+    if present.any():
+        valid = _compiled(_valid_codes)(
+            *_layout(single_array(text)),
+            present,
+            _USCC_VALUE,
+            _USCC_ALLOWED,
+            _USCC_CHECK,
+            _USCC_WEIGHTS,
+        )
     for i in np.flatnonzero(present & ~valid):
         problem = uscc_problem(codes[i])
         if problem is not None:  # the vectorized check agrees with uscc.py; this is its message

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrowtext import single_array
 from ..schema import SCALE, Field, FieldType, Schema
 from ..values import Value
 
@@ -63,9 +64,7 @@ def arrow_text_series(text: Any, index: pd.Index | None = None) -> pd.Series:
 def replaced(column: pd.Series, positions: np.ndarray, values: np.ndarray) -> Any:
     """The Arrow text of a ``str`` column with the cells at ``positions`` set to ``values``
     (str or None), no other cell made a Python string."""
-    text = pa.array(column.array)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
+    text = single_array(pa.array(column.array))
     mask = np.zeros(len(text), dtype=bool)
     mask[positions] = True
     return pc.replace_with_mask(text, pa.array(mask), pa.array(values, text.type))

@@ -273,19 +273,18 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
     Agrees with :func:`classify_size` row by row; the result is a Series of size strings or
     None, on the frame's index: ``object``, or ``str`` (Arrow) where the frame's is.
     """
-    if "size" not in frame.columns:
-        out = _derived(frame)
-    else:  # only the rows without a size are derived (a registry gives most)
-        given = frame["size"]
-        missing = np.flatnonzero(given.isna().to_numpy())
-        if given.dtype != object:  # Arrow text: the given cells stay Arrow
-            if len(missing):
-                derived = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
-                given = arrow_text_series(replaced(given, missing, derived), index=frame.index)
-            return given.rename("size")
-        out = given.to_numpy(dtype=object, copy=True)
+    given = frame["size"] if "size" in frame.columns else pd.Series(None, frame.index, object)
+    missing = np.flatnonzero(given.isna().to_numpy())
+    if len(missing):  # only the rows without a size are derived (a registry gives most)
+        rows = frame if len(missing) == len(frame) else frame.iloc[missing]
+        derived = _derived(rows[[*_COLUMN.values(), "industry"]])
+    if given.dtype != object:  # Arrow text: the given cells stay Arrow
         if len(missing):
-            out[missing] = _derived(frame[[*_COLUMN.values(), "industry"]].iloc[missing])
+            given = arrow_text_series(replaced(given, missing, derived), index=frame.index)
+        return given.rename("size")
+    out = given.to_numpy(dtype=object, copy=True)
+    if len(missing):
+        out[missing] = derived
     return pd.Series(out, index=frame.index, name="size", dtype=object)
 
 

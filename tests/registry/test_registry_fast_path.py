@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,11 +25,17 @@ from policymatch.registry.cells import (
     WHITESPACE,
     _cell,
     check_single_line,
+    compiled_loops,
     labelled,
+    text_hashes,
     type_column,
+    warm_loops,
 )
 from policymatch.registry.frame import ARROW_TEXT
+from policymatch.registry.generate import generate_frame
+from policymatch.registry.load import iter_registry
 from policymatch.registry.readers import arrow_to_raw
+from policymatch.registry.writers import write_csv, write_parquet
 from policymatch.schema import STANDARD_SCHEMA, Field, FieldType
 from policymatch.values import is_blank
 
@@ -160,6 +167,115 @@ def test_decimal_cells_typed_from_their_integers_are_the_cell_parser(
     assert_same(field, texts, type_column(field, arrow_to_raw(numbers)))
 
 
+# Numbers and dates on the edges of the shapes typed in the bytes (``cells._typed_cells``):
+# digit groups joined by "," or "，" (thousands separators in their place or not), fractions
+# of any length, "%" and "万", full-width and Arabic-Indic digits, days a month lacks, years
+# the frame cannot hold.
+digit_run = st.text(alphabet="0123456789１٣", min_size=1, max_size=4)
+fraction = st.text(alphabet="0000123456789１", min_size=0, max_size=8)
+grouped = st.tuples(
+    st.lists(digit_run, min_size=1, max_size=5),
+    st.sampled_from([",", "，", "", " "]),
+    st.one_of(st.just(""), st.sampled_from([".", "．"]).flatmap(lambda p: fraction.map(p.__add__))),
+    st.sampled_from(["", "%", "万", "e5", "元", "%%"]),
+).map(lambda t: t[1].join(t[0]) + t[2] + t[3])
+some_day = st.tuples(
+    st.one_of(st.sampled_from([1677, 1678, 1900, 2000, 2023, 2024, 2100, 2261, 2262]),
+              st.integers(0, 9999)),
+    st.integers(0, 13),
+    st.one_of(st.sampled_from([0, 1, 28, 29, 30, 31, 32]), st.integers(0, 99)),
+    st.sampled_from(["-", "/"]),
+).map(lambda t: f"{t[0]:04d}{t[3]}{t[1]:02d}{t[3]}{t[2]:02d}")  # fmt: skip
+edgy = st.tuples(padding, st.one_of(grouped, some_day, core), padding).map("".join)
+
+
+@SETTINGS
+@given(
+    cells=st.lists(st.one_of(edgy, st.just(""), st.none()), min_size=1, max_size=16),
+    field=st.sampled_from([*NUMBER_FIELDS, S["registered_on"]]),
+    cut=st.integers(0, 16),
+)
+def test_numbers_and_dates_typed_in_the_bytes_are_the_cell_parser(
+    cells: list[str | None], field: Field, cut: int
+) -> None:
+    # As the CSV reader hands them over: text in several Arrow chunks, nulls among them.
+    chunks = [pa.array(cells[:cut], pa.string()), pa.array(cells[cut:], pa.string())]
+    raw = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks), dtype=ARROW_TEXT))
+    assert_same(field, [c or "" for c in cells], type_column(field, raw, arrow_text=True))
+
+
+@SETTINGS
+@given(
+    cells=st.lists(st.one_of(cell_text, st.none()), min_size=1, max_size=12),
+    field=st.sampled_from([f for f in FIELDS if f.type.is_text]),
+)
+def test_text_columns_with_nulls_as_arrow_text_are_the_cell_parser(
+    cells: list[str | None], field: Field
+) -> None:
+    # A Parquet text column: blanks are nulls, as well as empty or white space.
+    raw = pd.Series(pd.arrays.ArrowStringArray(pa.array(cells, pa.large_string())))
+    column = type_column(field, raw, arrow_text=True)
+    assert_same(field, [c or "" for c in cells], column)
+    assert column.values.dtype == ARROW_TEXT
+
+
+WHOLES = [
+    "0",
+    "1",
+    "7",
+    "05",
+    "12",
+    "100",
+    "101",
+    "999",
+    "1000",
+    "1234",
+    "9" * 13,
+    "9" * 14,
+    "9" * 15,
+    "9" * 16,
+    "1,000",
+    "1,2345",
+    "12,345",
+    "123,456",
+    "1234,567",
+    "1,234,567",
+    "1,234,567,890",
+    "1,234,567,890,123",
+    "0,123",
+    ",123",
+    "1,",
+    "1,,000",
+    "１",
+    "",
+]
+FRACTIONS = ["", ".", ".0", ".5", ".05", ".123", ".1234", ".12345", ".123456", ".1234567",
+             ".0000", ".00000", ".000000", ".0000000", ".١"]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", [*NUMBER_FIELDS, S["registered_on"]], ids=lambda f: f.name)
+def test_every_edge_of_the_shapes_typed_in_the_bytes(field: Field) -> None:
+    # Every combination near a limit of a shape: digits, groups, places, "%", days and years.
+    numbers = [w + f + p for w in WHOLES for f in FRACTIONS for p in ("", "%")]
+    days = [
+        f"{year:04d}-{month:02d}-{day:02d}"
+        for year in (1677, 1678, 1900, 2000, 2023, 2024, 2100, 2261, 2262)
+        for month in range(14)
+        for day in range(33)
+    ]
+    cells = numbers + days
+    assert_same(field, cells, type_column(field, pd.Series(cells, dtype="str"), arrow_text=True))
+
+
+def test_key_hashes_are_the_same_whatever_the_arrow_layout() -> None:
+    keys = ["91361126MAD43LL9K3", "", "统一", "91361126MAD43LL9K3 "]
+    hashes = text_hashes(pa.array(keys, pa.large_string()))
+    assert (text_hashes(pa.array(keys, pa.string())) == hashes).all()
+    assert (text_hashes(pa.chunked_array([keys[:1], keys[1:]])) == hashes).all()
+    assert (text_hashes(pa.array(keys, pa.string()).slice(1)) == hashes[1:]).all()
+    assert hashes[0] != hashes[3]
+
+
 @SETTINGS
 @given(cells=st.lists(cell_text, min_size=1, max_size=12))
 def test_line_breaks_found_in_arrow_bytes_are_those_python_finds(cells: list[str]) -> None:
@@ -182,3 +298,17 @@ def test_the_nasty_texts_are_refused_with_the_parsers_reasons() -> None:
         "上年营业收入: '1万万' 不是数字：万、亿、% 只能写一个",
         "上年营业收入: '1,,000' 不是数字：千位分隔符的位置不对（写作 1,234,567.89）",
     ]
+
+
+def test_warming_compiles_every_loop_a_read_runs(tmp_path: Path) -> None:
+    # One signature each, compiled by warm_loops (what warm.py runs at install): reading a
+    # registry of every format then compiles nothing more.
+    warm_loops()
+    assert all(len(loop.signatures) == 1 for loop in compiled_loops())
+    frame = generate_frame(300, seed=3)
+    write_parquet(frame, tmp_path / "r.parquet", S)
+    write_csv(frame, tmp_path / "r.csv", S)
+    for name in ("r.parquet", "r.csv"):
+        for arrow_text in (False, True):
+            list(iter_registry(tmp_path / name, S, chunk_rows=100, arrow_text=arrow_text))
+    assert [len(loop.signatures) for loop in compiled_loops()] == [1] * len(compiled_loops())

@@ -192,6 +192,16 @@ def test_null_inputs(
     ]
 
 
+def test_a_frame_without_a_size_column_has_every_size_derived() -> None:
+    rows: list[Row] = [("C3011", 500, None, None, None), ("C3011", 10, None, None, None),
+                       (None, 10, None, None, None), ("F5111", 3, 10**6, None, None)]  # fmt: skip
+    frame = _frame(rows)
+    derived = derive_size(frame.drop(columns="size"))
+    assert derived.tolist() == derive_size(frame).tolist() == [None, MICRO, None, MICRO]
+    assert derived.name == "size"
+    assert derived.dtype == object
+
+
 def test_pandas_na_is_null() -> None:
     assert classify_size("C3011", 500, pd.NA, pd.NA) is None
     assert classify_size("C3011", 10, pd.NA, pd.NA) == MICRO
