@@ -30,7 +30,7 @@ from ..base import BatchResult
 from .amounts import Stacked
 from .bits import MAX_ROWS
 from .evaluate import Pass, Schedule, schedule
-from .outcomes import BLOCK, Blame, Layout, layout, match_block
+from .outcomes import BLOCK, Blame, Layout, Stack, layout, match_block
 from .program import Program, compile_program
 from .results import Raw, merge, to_batch
 from .source import FrameSource
@@ -189,9 +189,11 @@ def _run(
     plans = program.plans
     last = sched.first + len(sched.steps)
     values = Stacked(source, plans[sched.first : last])
+    stack = Stack(layouts, source)
     for block, first in zip(layouts, range(sched.first, last, BLOCK), strict=True):
         end = min(first + BLOCK, last)
         match_block(
-            plans[first:end], block, first, program, run, source, raw, blame, values, near=near
-        )
+            plans[first:end], block, first, program, run, source, raw, blame, values, stack,
+            near=near,
+        )  # fmt: skip
     return raw

@@ -137,6 +137,17 @@ def layout(plans: Sequence[Plan]) -> Layout:
     )  # fmt: skip
 
 
+class Stack:
+    """The stacked masks (``t`` and ``f``) of one block at a time, as many lines as the
+    largest block of a pass has, allocated once per pass and written over by every block: at
+    500,000 rows a block's stack is some 40 MB, and fresh memory is paid for page by page."""
+
+    def __init__(self, blocks: Sequence[Layout], source: FrameSource) -> None:
+        shape = (max((block.lines for block in blocks), default=0), source.rows.none.size)
+        self.t: Bits = np.empty(shape, dtype=np.uint8)
+        self.f: Bits = np.empty(shape, dtype=np.uint8)
+
+
 def match_block(
     plans: Sequence[Plan],
     block: Layout,
@@ -147,14 +158,14 @@ def match_block(
     raw: Raw,
     blame: Blame,
     values: Stacked,
+    stack: Stack,
     *,
     near: bool = True,
 ) -> None:
     """Evaluate a block of policies (laid out as ``block``; ``first`` is the first one's index)
-    into ``raw``; the near misses too if ``near``."""
+    into ``raw``, its masks stacked in ``stack``; the near misses too if ``near``."""
     rows = source.rows
-    t = np.empty((block.lines, rows.none.size), dtype=np.uint8)
-    f = np.empty_like(t)
+    t, f = stack.t[: block.lines], stack.f[: block.lines]
     for i, plan in enumerate(plans):
         columns = run.conditions(first + i, plan)
         for at, line in block.new[i]:
