@@ -141,7 +141,7 @@ def _kept(policies: Sequence[ir.Policy]) -> Compiled:
         if found is not None:
             _PROGRAMS.move_to_end(key)
             return found
-    built = (tuple(policies), compile_program(policies), {})
+    built: Compiled = (tuple(policies), compile_program(policies), {})
     with _PROGRAMS_LOCK:
         found = _PROGRAMS.setdefault(key, built)  # another thread's, if it was first
         _PROGRAMS.move_to_end(key)

@@ -119,11 +119,18 @@ def amounts(
         if general
         else (_NO_INTS, np.empty(0, dtype=np.bool_), _NO_INTS, _NO_INTS)
     )
+    # The outputs are allocated here, by numpy, rather than in the loop: numpy asks the kernel
+    # for huge pages for large arrays, and at 500,000 rows these are fresh memory in every batch
+    # (a page fault per 4 KB page costs as much as the loop's writes).
+    total = int(B.counts(t, roots).sum())
     grants, lost, per_line = _grants(
         t, roots, kind, const, linear, stacked.values, stacked.known,
         np.array(tier_start, dtype=np.int64), when_t, when_f, np.array(tier_fen, dtype=np.int64),
         np.array(general_start, dtype=np.int64), g_fen, g_known, g_tier, g_culprit,
         reads, read_start,
+        (np.empty(total, np.int32), np.empty(total + 8, np.int32), np.empty(total, np.int64),
+         np.empty(total, np.int16)),
+        (np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)),
     )  # fmt: skip
     counts[:, ELIGIBLE] = per_line[0]
     counts[:, ZERO] = per_line[1]
@@ -192,6 +199,8 @@ def _grants(
     g_culprit: IntArray,
     reads: IntArray,
     read_start: IntArray,
+    grants: Grants,
+    lost: Lost,
 ) -> tuple[Grants, Lost, IntArray]:
     """Grants, unknown amounts and per line the eligible and zero counts, in one pass over the
     eligible bits, in (line, row) order.
@@ -202,23 +211,17 @@ def _grants(
     fen (the first that holds gives it; one unknown before it makes the amount unknown, blamed
     on part ``2 * tier``; none: zero); or, for any other amount, the eligible rows' results
     from ``general_start[p]`` on. An unknown amount's fields are ``reads[read_start[p] + part]``.
+
+    ``grants`` and ``lost`` are the outputs, as long as the eligible pairs (the rows of grants
+    8 longer); the slices written are returned.
     """
     policies = roots.size
     width = t.shape[1]
-    total = 0
-    for p in range(policies):
-        for j in range(width):
-            total += _COUNT[t[roots[p], j]]
-    g_lines = np.empty(total, dtype=np.int32)
-    # The eligible rows of a line are first written here from ``at`` on, without a branch per
-    # bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never ahead of
-    # the row they read. The padding takes the last byte's extra writes.
-    g_rows = np.empty(total + 8, dtype=np.int32)
-    fens = np.empty(total, dtype=np.int64)
-    tiers = np.empty(total, dtype=np.int16)
-    l_lines = np.empty(total, dtype=np.int32)
-    l_rows = np.empty(total, dtype=np.int32)
-    l_read = np.empty(total, dtype=np.int64)
+    g_lines, g_rows, fens, tiers = grants
+    # The eligible rows of a line are first written to ``g_rows`` from ``at`` on, without a
+    # branch per bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never
+    # ahead of the row they read. The padding takes the last byte's extra writes.
+    l_lines, l_rows, l_read = lost
     per_line = np.zeros((2, policies), dtype=np.int64)
     at = 0
     out = 0

@@ -217,7 +217,11 @@ def _near_misses(
     if lines.size == 0:
         return
     found = [th for plan in plans for th in plan.thresholds]
-    code, field, value, gap, ratio = _measure(
+    n = rows.size
+    # Allocated by numpy (huge pages for large arrays, see :func:`.amounts.amounts`).
+    code, field = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    value, gap, ratio = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+    _measure(
         rows,
         which,
         _ints([c for plan in plans for c in plan.top_codes]),
@@ -227,6 +231,7 @@ def _near_misses(
         np.array([th is not None and th.op in (">=", ">") for th in found]),
         _ints([th.size if th else 1 for th in found]),
         values.values,
+        (code, field, value, gap, ratio),
     )
     raw.add(
         raw.near, lines + first, row=rows, text=code, field=field, value=value, gap=gap,
@@ -245,17 +250,13 @@ def _measure(
     upward: BoolArray,
     size: IntArray,
     values: IntArray,
-) -> tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]]:
-    """Per near miss (``rows``, failed condition ``which``): the condition's label code, its
-    field's name code, the field's value (line ``lines[which]`` of ``values``), the gap to the
-    limit and the gap over the limit's size."""
-    n = rows.size
-    code = np.empty(n, dtype=np.int32)
-    field = np.empty(n, dtype=np.int32)
-    value = np.empty(n, dtype=np.int64)
-    gap = np.empty(n, dtype=np.int64)
-    ratio = np.empty(n, dtype=np.float64)
-    for i in range(n):
+    out: tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]],
+) -> None:
+    """Per near miss (``rows``, failed condition ``which``), into ``out``: the condition's label
+    code, its field's name code, the field's value (line ``lines[which]`` of ``values``), the
+    gap to the limit and the gap over the limit's size."""
+    code, field, value, gap, ratio = out
+    for i in range(rows.size):
         w = which[i]
         code[i] = codes[w]
         field[i] = names[w]
@@ -264,7 +265,6 @@ def _measure(
         g = limit[w] - v if upward[w] else v - limit[w]
         gap[i] = g
         ratio[i] = g / size[w]
-    return code, field, value, gap, ratio
 
 
 def _ints(values: Sequence[int]) -> IntArray:
