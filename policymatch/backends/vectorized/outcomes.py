@@ -54,7 +54,9 @@ class Blame:
 
     def blamed(self, rows: Index, read: IntArray) -> IntArray:
         """The fields blamed in ``rows`` for unknown parts that read ``read`` (bit sets)."""
-        return _blamed(self.nulls(), rows, read)
+        out = np.empty(rows.size, dtype=np.int64)  # by numpy: see :func:`.amounts.amounts`
+        _blamed(self.nulls(), rows, read, out)
+        return out
 
     def texts(self, blamed: IntArray) -> IntArray:
         """Codes of the field lists (``"revenue,size"``) of bit sets of fields."""
@@ -68,13 +70,12 @@ class Blame:
 
 
 @compiled
-def _blamed(nulls: IntArray, rows: Index, read: IntArray) -> IntArray:
-    """Per pair: the null fields of its row among ``read``, or all of ``read`` if none is."""
-    out = np.empty(rows.size, dtype=np.int64)
+def _blamed(nulls: IntArray, rows: Index, read: IntArray, out: IntArray) -> None:
+    """Per pair, into ``out``: the null fields of its row among ``read``, or all of ``read``
+    if none is."""
     for i in range(rows.size):
         null = nulls[rows[i]] & read[i]
         out[i] = null if null else read[i]
-    return out
 
 
 @lru_cache(maxsize=1 << 12)
