@@ -132,7 +132,7 @@ def unknowns(
     """
     total = _unknown_count(t, f, present, roots)
     out = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)
-    _unknown_rows(t, f, present, roots, lines, start, reads, out)
+    _unknown_rows(t, f, present, roots, (lines, start, reads), out)
     return out
 
 
@@ -151,12 +151,11 @@ def _unknown_rows(
     f: Bits,
     present: Bits,
     roots: IntArray,
-    lines: IntArray,
-    start: IntArray,
-    reads: IntArray,
+    leaves: tuple[IntArray, IntArray, IntArray],
     out: tuple[Index, Index, IntArray],
 ) -> None:
-    """:func:`unknowns`' results, into ``out``."""
+    """:func:`unknowns`' results (``leaves``: its lines, start and reads), into ``out``."""
+    lines, start, reads = leaves
     policy, rows, fields = out
     policies = roots.size
     width = t.shape[1]
