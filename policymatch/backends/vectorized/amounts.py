@@ -22,8 +22,7 @@ import numpy.typing as npt
 
 from . import bits as B
 from . import exact
-from .bits import _BIT_COUNT as _COUNT
-from .bits import _POSITIONS, Bits, BoolArray, Index, IntArray
+from .bits import Bits, BoolArray, Index, IntArray, spread
 from .columns import INT64_MAX, Column, Day, Num
 from .compiled import compiled
 from .evaluate import Evaluator
@@ -107,8 +106,7 @@ def amounts(
         tier_start.append(len(tier_fen))
         if kind[i] != GENERAL:
             general_start.append(general_start[-1])
-    width = t.shape[1]
-    shape = (len(tier_masks), width)
+    shape = (len(tier_masks), t.shape[1])
     when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(shape)
     when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(shape)
     parts = [_policy_parts(plan) for plan in plans]
@@ -216,23 +214,16 @@ def _grants(
     8 longer); the slices written are returned.
     """
     policies = roots.size
-    width = t.shape[1]
     g_lines, g_rows, fens, tiers = grants
-    # The eligible rows of a line are first written to ``g_rows`` from ``at`` on, without a
-    # branch per bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never
-    # ahead of the row they read. The padding takes the last byte's extra writes.
+    # The eligible rows of a line are first written to ``g_rows`` from ``at`` on
+    # (:func:`.bits.spread`: the 8 extra places); the grants then overwrite them in place,
+    # never ahead of the row they read.
     l_lines, l_rows, l_read = lost
     per_line = np.zeros((2, policies), dtype=np.int64)
     at = 0
     out = 0
     for p in range(policies):
-        r = roots[p]
-        end = at
-        for j in range(width):
-            byte = t[r, j]
-            for b in range(8):
-                g_rows[end + b] = 8 * j + _POSITIONS[byte, b]
-            end += _COUNT[byte]
+        end = spread(t[roots[p]], g_rows, at)
         how = kind[p]
         if how == CONSTANT:
             if const[p] > 0:
