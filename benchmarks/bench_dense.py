@@ -37,7 +37,8 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.baselines import NumpyFloor, PandasBoolMasks, PandasMasks, PolarsExpressions
-from policymatch.backends.vectorized import VectorizedBackend
+from policymatch.backends.base import BatchResult
+from policymatch.backends.vectorized import VectorizedBackend, forget_programs
 from policymatch.backends.vectorized.program import compile_program
 from policymatch.registry.generate import generate_frame
 from policymatch.testing.policygen import generate_policy_set
@@ -68,8 +69,14 @@ def run(rows: int, repeat: int, pandas: bool = True) -> list[str]:
     policies = policy_set.in_force(AS_OF)
     frame = generate_frame(rows, seed=1, schema=policy_set.schema)
     schema = policy_set.schema
-    core, result = best(
-        lambda: VectorizedBackend().match(policies, frame, AS_OF, schema), repeat, "core"
+
+    def first() -> BatchResult:
+        forget_programs()
+        return VectorizedBackend().match(policies, frame, AS_OF, schema)
+
+    core, result = best(first, repeat, "core")
+    again, _ = best(
+        lambda: VectorizedBackend().match(policies, frame, AS_OF, schema), repeat, "again"
     )
     backend = VectorizedBackend()
     backend.program(policies)
@@ -81,6 +88,7 @@ def run(rows: int, repeat: int, pandas: bool = True) -> list[str]:
         f"{len(result.near):,} near misses",
         f"  {'batch core (VectorizedBackend)':<36} {core:8.3f} s  (CPU {CPU['core']:.3f} s)",
         f"    {'of which the program (IR -> nodes)':<34} {built:8.3f} s  (CPU {CPU['program']:.3f} s)",
+        f"    {'a new backend, program kept':<34} {again:8.3f} s  (CPU {CPU['again']:.3f} s)",
         f"    {'match with the program kept':<34} {matched:8.3f} s  (CPU {CPU['kept']:.3f} s)",
     ]
     for baseline in (PandasMasks(), PolarsExpressions()) if pandas else (PolarsExpressions(),):

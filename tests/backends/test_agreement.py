@@ -11,9 +11,11 @@ import dataclasses
 import decimal
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from policymatch.backends import vectorized
 from policymatch.backends.base import BatchResult
 from policymatch.backends.nearmiss import with_margin
 from policymatch.backends.reference import ReferenceBackend
@@ -84,3 +86,23 @@ def test_the_dense_generated_profile_agrees(seed: int) -> None:
     got = VectorizedBackend().match(case.policies, case.frame, case.as_of, case.schema)
     assert len(got.grants) > len(frame)  # dense indeed: more than one grant per enterprise
     assert_agree(case)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_dense_profile_agrees_in_small_blocks(
+    monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """Blocks of 4 policies, so that every block of a pass (of each thread) writes its masks
+    over the last one's, in a stack as tall as the tallest block (:class:`.outcomes.Stack`)."""
+    monkeypatch.setattr(vectorized, "BLOCK", 4)
+    policy_set = generate_policy_set(30, seed=5, dense=True)
+    frame = generate_frame(300, seed=5, schema=policy_set.schema)
+    case = Case(policy_set.in_force(AS_OF), frame, AS_OF, policy_set.schema)
+    program = VectorizedBackend().program(case.policies)
+    tall = [block.lines for shard in vectorized._shards(program, threads) for block in shard[1]]
+    assert len(set(tall)) > 1  # blocks of different heights
+    want = reference_result(case)
+    raw = VectorizedBackend().match_raw(case.policies, frame, AS_OF, case.schema, threads=threads)
+    got = vectorized.to_batch(raw)
+    for name in ("grants", "unknown", "near", "counts"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)

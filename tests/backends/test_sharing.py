@@ -77,7 +77,7 @@ def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
     program = compile_program(ps.policies)
     frame = frame_of([{"region": "361126"}] * 10, ps)
     from policymatch.backends.vectorized.amounts import Stacked
-    from policymatch.backends.vectorized.outcomes import BLOCK, Blame, layout, match_block
+    from policymatch.backends.vectorized.outcomes import BLOCK, Blame, Stack, layout, match_block
     from policymatch.backends.vectorized.results import Raw
     from policymatch.backends.vectorized.source import FrameSource
 
@@ -85,7 +85,11 @@ def test_the_eligibility_pass_frees_every_node_after_its_last_read() -> None:
     raw = Raw(tuple(p.policy.id for p in program.plans), list(program.texts))
     run = Pass(schedule(program, 0, len(program.plans)), source)
     blame, values = Blame(source, raw, program.fields), Stacked(source, program.plans)
-    for first in range(0, len(program.plans), BLOCK):
-        block = program.plans[first : first + BLOCK]
-        match_block(block, layout(block), first, program, run, source, raw, blame, values)
+    blocks = [program.plans[first : first + BLOCK] for first in range(0, len(program.plans), BLOCK)]
+    layouts = [layout(block) for block in blocks]
+    stack = Stack(layouts, source)
+    for first, block, laid in zip(
+        range(0, len(program.plans), BLOCK), blocks, layouts, strict=True
+    ):
+        match_block(block, laid, first, program, run, source, raw, blame, values, stack)
     assert run.memo == {}

@@ -22,8 +22,7 @@ import numpy.typing as npt
 
 from . import bits as B
 from . import exact
-from .bits import _BIT_COUNT as _COUNT
-from .bits import _POSITIONS, Bits, BoolArray, Index, IntArray
+from .bits import Bits, BoolArray, Index, IntArray, spread
 from .columns import INT64_MAX, Column, Day, Num
 from .compiled import compiled
 from .evaluate import Evaluator
@@ -107,8 +106,7 @@ def amounts(
         tier_start.append(len(tier_fen))
         if kind[i] != GENERAL:
             general_start.append(general_start[-1])
-    width = t.shape[1]
-    shape = (len(tier_masks), width)
+    shape = (len(tier_masks), t.shape[1])
     when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(shape)
     when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(shape)
     parts = [_policy_parts(plan) for plan in plans]
@@ -119,11 +117,18 @@ def amounts(
         if general
         else (_NO_INTS, np.empty(0, dtype=np.bool_), _NO_INTS, _NO_INTS)
     )
+    # The outputs are allocated here, by numpy, rather than in the loop: numpy asks the kernel
+    # for huge pages for large arrays, and at 500,000 rows these are fresh memory in every batch
+    # (a page fault per 4 KB page costs as much as the loop's writes).
+    total = int(B.counts(t, roots).sum())
     grants, lost, per_line = _grants(
         t, roots, kind, const, linear, stacked.values, stacked.known,
         np.array(tier_start, dtype=np.int64), when_t, when_f, np.array(tier_fen, dtype=np.int64),
         np.array(general_start, dtype=np.int64), g_fen, g_known, g_tier, g_culprit,
         reads, read_start,
+        (np.empty(total, np.int32), np.empty(total + 8, np.int32), np.empty(total, np.int64),
+         np.empty(total, np.int16)),
+        (np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)),
     )  # fmt: skip
     counts[:, ELIGIBLE] = per_line[0]
     counts[:, ZERO] = per_line[1]
@@ -192,6 +197,8 @@ def _grants(
     g_culprit: IntArray,
     reads: IntArray,
     read_start: IntArray,
+    grants: Grants,
+    lost: Lost,
 ) -> tuple[Grants, Lost, IntArray]:
     """Grants, unknown amounts and per line the eligible and zero counts, in one pass over the
     eligible bits, in (line, row) order.
@@ -202,34 +209,21 @@ def _grants(
     fen (the first that holds gives it; one unknown before it makes the amount unknown, blamed
     on part ``2 * tier``; none: zero); or, for any other amount, the eligible rows' results
     from ``general_start[p]`` on. An unknown amount's fields are ``reads[read_start[p] + part]``.
+
+    ``grants`` and ``lost`` are the outputs, as long as the eligible pairs (the rows of grants
+    8 longer); the slices written are returned.
     """
     policies = roots.size
-    width = t.shape[1]
-    total = 0
-    for p in range(policies):
-        for j in range(width):
-            total += _COUNT[t[roots[p], j]]
-    g_lines = np.empty(total, dtype=np.int32)
-    # The eligible rows of a line are first written here from ``at`` on, without a branch per
-    # bit (as :func:`.bits.rows_of`); the grants then overwrite them in place, never ahead of
-    # the row they read. The padding takes the last byte's extra writes.
-    g_rows = np.empty(total + 8, dtype=np.int32)
-    fens = np.empty(total, dtype=np.int64)
-    tiers = np.empty(total, dtype=np.int16)
-    l_lines = np.empty(total, dtype=np.int32)
-    l_rows = np.empty(total, dtype=np.int32)
-    l_read = np.empty(total, dtype=np.int64)
+    g_lines, g_rows, fens, tiers = grants
+    # The eligible rows of a line are first written to ``g_rows`` from ``at`` on
+    # (:func:`.bits.spread`: the 8 extra places); the grants then overwrite them in place,
+    # never ahead of the row they read.
+    l_lines, l_rows, l_read = lost
     per_line = np.zeros((2, policies), dtype=np.int64)
     at = 0
     out = 0
     for p in range(policies):
-        r = roots[p]
-        end = at
-        for j in range(width):
-            byte = t[r, j]
-            for b in range(8):
-                g_rows[end + b] = 8 * j + _POSITIONS[byte, b]
-            end += _COUNT[byte]
+        end = spread(t[roots[p]], g_rows, at)
         how = kind[p]
         if how == CONSTANT:
             if const[p] > 0:

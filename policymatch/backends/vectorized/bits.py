@@ -72,16 +72,23 @@ def _rows_of(bits: Bits) -> IntArray:
     total = 0
     for byte in bits:
         total += _BIT_COUNT[byte]
-    # A byte's eight positions are written whether set or not (no branch per bit), and the
-    # cursor moves by its count: the padding past the end takes the last byte's extra writes.
     out = np.empty(total + 8, dtype=np.int64)
-    at = 0
+    spread(bits, out, 0)
+    return out[:total]
+
+
+@compiled
+def spread(bits: Bits, out: npt.NDArray[np.signedinteger[Any]], at: int) -> int:
+    """Write the row numbers of the set bits of ``bits``, ascending, to ``out`` from ``at`` on;
+    returns where they end. ``out`` must have 8 places past that end: a byte's eight positions
+    are written whether set or not (no branch per bit) and the cursor moves by its count, so
+    the padding takes the last byte's extra writes."""
     for j in range(bits.size):
         byte = bits[j]
         for b in range(8):
             out[at + b] = 8 * j + _POSITIONS[byte, b]
         at += _BIT_COUNT[byte]
-    return out[:total]
+    return at
 
 
 @compiled

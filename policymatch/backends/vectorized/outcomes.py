@@ -54,7 +54,9 @@ class Blame:
 
     def blamed(self, rows: Index, read: IntArray) -> IntArray:
         """The fields blamed in ``rows`` for unknown parts that read ``read`` (bit sets)."""
-        return _blamed(self.nulls(), rows, read)
+        out = np.empty(rows.size, dtype=np.int64)  # by numpy: see :func:`.amounts.amounts`
+        _blamed(self.nulls(), rows, read, out)
+        return out
 
     def texts(self, blamed: IntArray) -> IntArray:
         """Codes of the field lists (``"revenue,size"``) of bit sets of fields."""
@@ -68,13 +70,12 @@ class Blame:
 
 
 @compiled
-def _blamed(nulls: IntArray, rows: Index, read: IntArray) -> IntArray:
-    """Per pair: the null fields of its row among ``read``, or all of ``read`` if none is."""
-    out = np.empty(rows.size, dtype=np.int64)
+def _blamed(nulls: IntArray, rows: Index, read: IntArray, out: IntArray) -> None:
+    """Per pair, into ``out``: the null fields of its row among ``read``, or all of ``read``
+    if none is."""
     for i in range(rows.size):
         null = nulls[rows[i]] & read[i]
         out[i] = null if null else read[i]
-    return out
 
 
 @lru_cache(maxsize=1 << 12)
@@ -137,6 +138,17 @@ def layout(plans: Sequence[Plan]) -> Layout:
     )  # fmt: skip
 
 
+class Stack:
+    """The stacked masks (``t`` and ``f``) of one block at a time, as many lines as the
+    largest block of a pass has, allocated once per pass and written over by every block: at
+    500,000 rows a block's stack is some 40 MB, and fresh memory is paid for page by page."""
+
+    def __init__(self, blocks: Sequence[Layout], source: FrameSource) -> None:
+        shape = (max((block.lines for block in blocks), default=0), source.rows.none.size)
+        self.t: Bits = np.empty(shape, dtype=np.uint8)
+        self.f: Bits = np.empty(shape, dtype=np.uint8)
+
+
 def match_block(
     plans: Sequence[Plan],
     block: Layout,
@@ -147,14 +159,14 @@ def match_block(
     raw: Raw,
     blame: Blame,
     values: Stacked,
+    stack: Stack,
     *,
     near: bool = True,
 ) -> None:
     """Evaluate a block of policies (laid out as ``block``; ``first`` is the first one's index)
-    into ``raw``; the near misses too if ``near``."""
+    into ``raw``, its masks stacked in ``stack``; the near misses too if ``near``."""
     rows = source.rows
-    t = np.empty((block.lines, rows.none.size), dtype=np.uint8)
-    f = np.empty_like(t)
+    t, f = stack.t[: block.lines], stack.f[: block.lines]
     for i, plan in enumerate(plans):
         columns = run.conditions(first + i, plan)
         for at, line in block.new[i]:
@@ -206,7 +218,11 @@ def _near_misses(
     if lines.size == 0:
         return
     found = [th for plan in plans for th in plan.thresholds]
-    code, field, value, gap, ratio = _measure(
+    n = rows.size
+    # Allocated by numpy (huge pages for large arrays, see :func:`.amounts.amounts`).
+    code, field = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    value, gap, ratio = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.float64)
+    _measure(
         rows,
         which,
         _ints([c for plan in plans for c in plan.top_codes]),
@@ -216,6 +232,7 @@ def _near_misses(
         np.array([th is not None and th.op in (">=", ">") for th in found]),
         _ints([th.size if th else 1 for th in found]),
         values.values,
+        (code, field, value, gap, ratio),
     )
     raw.add(
         raw.near, lines + first, row=rows, text=code, field=field, value=value, gap=gap,
@@ -234,17 +251,13 @@ def _measure(
     upward: BoolArray,
     size: IntArray,
     values: IntArray,
-) -> tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]]:
-    """Per near miss (``rows``, failed condition ``which``): the condition's label code, its
-    field's name code, the field's value (line ``lines[which]`` of ``values``), the gap to the
-    limit and the gap over the limit's size."""
-    n = rows.size
-    code = np.empty(n, dtype=np.int32)
-    field = np.empty(n, dtype=np.int32)
-    value = np.empty(n, dtype=np.int64)
-    gap = np.empty(n, dtype=np.int64)
-    ratio = np.empty(n, dtype=np.float64)
-    for i in range(n):
+    out: tuple[Index, Index, IntArray, IntArray, npt.NDArray[np.float64]],
+) -> None:
+    """Per near miss (``rows``, failed condition ``which``), into ``out``: the condition's label
+    code, its field's name code, the field's value (line ``lines[which]`` of ``values``), the
+    gap to the limit and the gap over the limit's size."""
+    code, field, value, gap, ratio = out
+    for i in range(rows.size):
         w = which[i]
         code[i] = codes[w]
         field[i] = names[w]
@@ -253,7 +266,6 @@ def _measure(
         g = limit[w] - v if upward[w] else v - limit[w]
         gap[i] = g
         ratio[i] = g / size[w]
-    return code, field, value, gap, ratio
 
 
 def _ints(values: Sequence[int]) -> IntArray:

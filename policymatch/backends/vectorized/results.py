@@ -148,7 +148,18 @@ def labels(table: Sequence[str], codes: Codes) -> pd.Categorical:
     rank = np.empty(len(table), dtype=np.min_scalar_type(-max(present.size, 1)))
     rank[[i for _, i in names]] = np.arange(present.size)
     dtype = pd.CategoricalDtype(pd.Index([name for name, _ in names], dtype="str"))
-    return pd.Categorical.from_codes(_take(rank, codes), dtype=dtype)
+    if (
+        present.size == rank.size
+        and rank.dtype == codes.dtype
+        and (rank == np.arange(rank.size)).all()
+    ):
+        # Every value present and the table sorted (the policy ids of a dense set): the codes
+        # are the categories' already.
+        return pd.Categorical.from_codes(codes, dtype=dtype)
+    # Allocated by numpy (huge pages for large arrays, see :func:`.amounts.amounts`).
+    out = cast(Codes, np.empty(codes.size, dtype=rank.dtype))
+    _take(rank, codes, out)
+    return pd.Categorical.from_codes(out, dtype=dtype)
 
 
 # Compiled: numpy's fancy indexing first copies narrow codes to int64 indexes, hundreds of
@@ -163,24 +174,29 @@ def _marked(codes: Codes, size: int) -> npt.NDArray[np.bool_]:
 
 
 @compiled
-def _take(table: Codes, codes: Codes) -> Codes:
-    """``table[codes]``, in ``table``'s type."""
-    out = np.empty(codes.size, dtype=table.dtype)
+def _take(table: Codes, codes: Codes, out: Codes) -> None:
+    """``out[:] = table[codes]``."""
     for i in range(codes.size):
         out[i] = table[codes[i]]
-    return out
+
+
+def _tiers(tier: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The tier column's values (0 where none) and its mask of :data:`NO_TIER`."""
+    values = np.empty(tier.size, dtype=np.int64)
+    none = np.empty(tier.size, dtype=np.bool_)
+    _tiers_into(tier, values, none)
+    return values, none
 
 
 @compiled
-def _tiers(tier: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """The tier column's values (0 where none) and its mask of :data:`NO_TIER`, in one pass."""
-    values = np.empty(tier.size, dtype=np.int64)
-    none = np.empty(tier.size, dtype=np.bool_)
+def _tiers_into(
+    tier: npt.NDArray[np.int16], values: npt.NDArray[np.int64], none: npt.NDArray[np.bool_]
+) -> None:
+    """:func:`_tiers` in one pass, into ``values`` and ``none``."""
     for i in range(tier.size):
         t = tier[i]
         none[i] = t == NO_TIER
         values[i] = 0 if t == NO_TIER else t
-    return values, none
 
 
 def compile_code_widths() -> None:
@@ -190,7 +206,7 @@ def compile_code_widths() -> None:
     for codes in (np.int16, np.int32, np.int64):
         _marked(np.zeros(1, dtype=codes), 1)
         for rank in (np.int8, np.int16, np.int32, np.int64):
-            _take(np.zeros(1, dtype=rank), np.zeros(1, dtype=codes))
+            _take(np.zeros(1, dtype=rank), np.zeros(1, dtype=codes), np.zeros(1, dtype=rank))
 
 
 class _Columns:

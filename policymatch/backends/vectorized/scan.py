@@ -10,7 +10,9 @@ certainly true, ``f``: certainly false, see :class:`.columns.Tri`): a condition 
 policy's eligibility, one of its top-level conditions and one of its leaves is one line. A
 policy's conditions are then line numbers, ``lines[start[p]:start[p + 1]]``. Results are in
 (policy, row) order, as :class:`.results.Raw` keeps them, with rows as int32 (a batch has
-fewer than 2**31 rows, see :data:`.bits.MAX_ROWS`). The padding bits after the last row
+fewer than 2**31 rows, see :data:`.bits.MAX_ROWS`), allocated by numpy before the loops that
+write them: numpy asks the kernel for huge pages for large arrays, and at 500,000 rows they are
+fresh memory in every batch (see :func:`.amounts.amounts`). The padding bits after the last row
 are zero in every mask, and both scans only report bits set in a mask, so they never report a
 row that does not exist.
 """
@@ -25,7 +27,6 @@ from .bits import Bits, Index, IntArray
 from .compiled import compiled
 
 
-@compiled
 def near_misses(
     t: Bits, f: Bits, lines: IntArray, within: IntArray, start: IntArray
 ) -> tuple[Index, Index, Index]:
@@ -35,6 +36,17 @@ def near_misses(
     same order) the line of each one's margin test, or -1 where it is not a threshold. A near
     miss fails exactly one of them, a threshold, inside its margin, and holds every other.
     """
+    near, total = _near_bits(t, f, lines, within, start)
+    out = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int32)
+    _near_rows(near, f, lines, start, out)
+    return out
+
+
+@compiled
+def _near_bits(
+    t: Bits, f: Bits, lines: IntArray, within: IntArray, start: IntArray
+) -> tuple[Bits, int]:
+    """The near misses of each policy as a mask, and how many there are."""
     policies = start.size - 1
     width = t.shape[1]
     near = np.zeros((policies, width), dtype=np.uint8)
@@ -66,10 +78,17 @@ def near_misses(
             byte = once[j] & ~twice[j] & decided[j] & close[j]
             near[p, j] = byte
             total += _COUNT[byte]
-    # Narrow columns, as Raw stores them: the writes are most of the time of this loop.
-    policy = np.empty(total, dtype=np.int32)
-    rows = np.empty(total, dtype=np.int32)
-    which = np.empty(total, dtype=np.int32)
+    return near, total
+
+
+@compiled
+def _near_rows(
+    near: Bits, f: Bits, lines: IntArray, start: IntArray, out: tuple[Index, Index, Index]
+) -> None:
+    """The near misses of :func:`_near_bits`' masks, into ``out`` (:func:`near_misses`)."""
+    policy, rows, which = out
+    policies = start.size - 1
+    width = near.shape[1]
     failed = np.zeros(8, dtype=np.int64)
     at = 0
     for p in range(policies):
@@ -91,10 +110,8 @@ def near_misses(
                 rows[at] = 8 * j + b
                 which[at] = failed[b]
                 at += 1
-    return policy, rows, which
 
 
-@compiled
 def unknowns(
     t: Bits,
     f: Bits,
@@ -113,16 +130,35 @@ def unknowns(
     The fields read are those of the leaves unknown in that row (of the whole eligibility if no
     leaf is unknown: a tree without labels); which of them to blame is :class:`.outcomes.Blame`'s.
     """
+    total = _unknown_count(t, f, present, roots)
+    out = np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, np.int64)
+    _unknown_rows(t, f, present, roots, (lines, start, reads), out)
+    return out
+
+
+@compiled
+def _unknown_count(t: Bits, f: Bits, present: Bits, roots: IntArray) -> int:
+    total = 0
+    for r in roots:
+        for j in range(t.shape[1]):
+            total += _COUNT[present[j] & ~(t[r, j] | f[r, j])]
+    return total
+
+
+@compiled
+def _unknown_rows(
+    t: Bits,
+    f: Bits,
+    present: Bits,
+    roots: IntArray,
+    leaves: tuple[IntArray, IntArray, IntArray],
+    out: tuple[Index, Index, IntArray],
+) -> None:
+    """:func:`unknowns`' results (``leaves``: its lines, start and reads), into ``out``."""
+    lines, start, reads = leaves
+    policy, rows, fields = out
     policies = roots.size
     width = t.shape[1]
-    total = 0
-    for p in range(policies):
-        r = roots[p]
-        for j in range(width):
-            total += _COUNT[present[j] & ~(t[r, j] | f[r, j])]
-    policy = np.empty(total, dtype=np.int32)
-    rows = np.empty(total, dtype=np.int32)
-    fields = np.empty(total, dtype=np.int64)
     read = np.zeros(8, dtype=np.int64)
     at = 0
     for p in range(policies):
@@ -148,4 +184,3 @@ def unknowns(
                 rows[at] = 8 * j + b
                 fields[at] = read[b] if some & (128 >> b) else whole
                 at += 1
-    return policy, rows, fields
