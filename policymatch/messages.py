@@ -233,6 +233,13 @@ MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
             "这些政策读取了 {n} 个登记库字段；最多允许 {limit} 个",
         ),
     ),
+    "PM311": (
+        (
+            "policy '{id}' computes {amount} yuan for the enterprise {uscc}, more than the "
+            "{limit} yuan one grant may be",
+            "政策 '{id}' 为企业 {uscc} 算出的兑现金额是 {amount} 元，超过一笔兑现最多的 {limit} 元",
+        ),
+    ),
     "PM350": (
         (
             "policy '{id}' is paid once, but tier {n} is a repeat award ('{word}'): an "
@@ -294,6 +301,11 @@ MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
 
 #: Hints, shared by the codes that give them.
 HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "check the units (万, 亿, %) and the rates in the amount, and the enterprise's figures "
+        "in the registry; or give the policy a cap",
+        "检查金额公式里的单位（万、亿、%）和比例，以及登记表里这户企业的数据；或者给政策设上限（cap）",
+    ),
     (
         "save the file as UTF-8 (in Notepad: 另存为, 编码 UTF-8); GBK/GB18030 files are not "
         "accepted",

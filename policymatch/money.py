@@ -34,6 +34,13 @@ def to_fen(value: Decimal) -> Decimal:
     return round_half_up(value, 2)
 
 
+#: The most one grant may be: 100 亿元, more than a county pays out in a year. An amount beyond
+#: it is a formula's mistake (a unit: 万 for 元, a rate of 5 for 5%), refused (PM311) rather than
+#: paid; and it keeps every total of a round (up to 92 million such grants) exact in int64 fen.
+MAX_GRANT = Decimal(10_000_000_000)
+MAX_GRANT_FEN = 1_000_000_000_000
+
+
 def floor_to_fen(value: Decimal) -> Decimal:
     """Round towards zero to 0.01 CNY: pro-rata scaling never rounds a grant up past a budget."""
     return _quantize(value, 2, ROUND_DOWN)

@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..money import round_half_up, to_fen
+from ..errors import Diagnostic, PolicyError, Span
+from ..money import MAX_GRANT, round_half_up, to_fen
 from ..rules import ir
 from ..schema import Schema
 from ..values import Value
@@ -298,6 +299,32 @@ def finish_amount(raw: Decimal, cap: Decimal | None) -> Decimal:
     return to_fen(capped)
 
 
+def grant_fen(policy: ir.Policy, amount: Decimal, uscc: object) -> int:
+    """A granted ``amount`` (finished: capped, to the fen) in fen; more than
+    :data:`~policymatch.money.MAX_GRANT` stops the match (PM311), in every backend alike.
+    (An explanation shows such an amount's working: only a match refuses it.)"""
+    if amount > MAX_GRANT:
+        raise too_large(policy, amount, uscc)
+    return int(amount * 100)
+
+
+def too_large(policy: ir.Policy, amount: Decimal, uscc: object) -> PolicyError:
+    """PM311: ``policy`` computes ``amount`` for the enterprise ``uscc``."""
+    return PolicyError(
+        [
+            Diagnostic(
+                "PM311",
+                f"policy '{policy.id}' computes {amount:,.2f} yuan for the enterprise {uscc}, "
+                f"more than the {MAX_GRANT:,.2f} yuan one grant may be",
+                file=policy.file,
+                span=Span(policy.line, 1),
+                hint="check the units (万, 亿, %) and the rates in the amount, and the enterprise's "
+                "figures in the registry; or give the policy a cap",
+            )
+        ]
+    )
+
+
 def near_miss_of(
     policy: ir.Policy, top: tuple[ir.Expr, ...], values: list[Tri], env: Env
 ) -> NearMiss | None:
@@ -376,7 +403,8 @@ class ReferenceBackend:
                 tally = counts[policy.id]
                 if out.status == "eligible":
                     assert out.amount is not None
-                    grants.append((row, policy.id, int(out.amount * 100), out.tier))
+                    fen = grant_fen(policy, out.amount, record.get("uscc"))
+                    grants.append((row, policy.id, fen, out.tier))
                     tally[0] += 1
                 elif out.status == "unknown":
                     unknown.append((row, policy.id, ",".join(out.missing)))

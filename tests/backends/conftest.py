@@ -6,12 +6,14 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pytest
 
 from policymatch.backends.base import BatchResult
 from policymatch.engine import BACKENDS, get_backend
+from policymatch.errors import PolicyError
 from policymatch.registry.frame import frame_from_records
 from policymatch.registry.uscc import make_uscc
 from policymatch.rules import PolicySet, compile_policy_set
@@ -41,6 +43,19 @@ def compile_yaml(tmp_path: Path) -> Compile:
         return compile_policy_set(folder)
 
     return run
+
+
+T = TypeVar("T")
+
+
+def outcome(work: Callable[[], T]) -> T | tuple[str, ...]:
+    """What ``work`` returns, or the codes of the :class:`PolicyError` it raises (an amount
+    beyond the most one grant may be stops every backend, PM311): what two backends, or a
+    whole and a chunked match, must agree on."""
+    try:
+        return work()
+    except PolicyError as refused:
+        return tuple(d.code for d in refused.diagnostics)
 
 
 def frame_of(records: Sequence[Mapping[str, Value]], policy_set: PolicySet) -> pd.DataFrame:

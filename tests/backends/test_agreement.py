@@ -22,7 +22,7 @@ from policymatch.backends.reference import ReferenceBackend
 from policymatch.backends.vectorized import VectorizedBackend
 from policymatch.registry.generate import generate_frame
 from policymatch.testing.policygen import generate_policy_set
-from tests.backends.conftest import AS_OF
+from tests.backends.conftest import AS_OF, outcome
 from tests.strategies import ALWAYS, MARGINS, Case, amounts, cases, near_eligibilities
 
 
@@ -44,8 +44,15 @@ def reference_result(case: Case) -> BatchResult:
 
 
 def assert_agree(case: Case) -> None:
-    want = reference_result(case)
-    got = VectorizedBackend().match(case.policies, case.frame, case.as_of, case.schema)
+    want = outcome(lambda: reference_result(case))
+    got = outcome(
+        lambda: VectorizedBackend().match(case.policies, case.frame, case.as_of, case.schema)
+    )
+    if isinstance(want, tuple) or isinstance(got, tuple):
+        # An amount beyond the most one grant may be stops both (which pair each meets first
+        # depends on its order of work, so the codes are compared).
+        assert want == got == ("PM311",)
+        return
     for name in ("grants", "unknown", "near", "counts"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), obj=name)
 

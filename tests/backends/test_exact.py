@@ -20,7 +20,7 @@ from policymatch.backends.vectorized import VectorizedBackend, exact
 from policymatch.backends.vectorized.amounts import linear_factors, linear_fen
 from policymatch.backends.vectorized.columns import Dec, Num, Rows, narrowed
 from policymatch.backends.vectorized.program import Linear
-from policymatch.money import to_fen
+from policymatch.money import MAX_GRANT_FEN, to_fen
 from policymatch.rules import ir
 from policymatch.rules.ir import T
 from policymatch.schema import STANDARD_SCHEMA, FieldType
@@ -43,10 +43,20 @@ def oracle(fen: int, factor: Decimal, cap: Decimal | None) -> int:
     return int(to_fen(raw) * 100)
 
 
-def vectorized(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[int]:
+def paid(expect: list[int]) -> list[int] | None:
+    """``expect`` as :func:`vectorized` gives it: None when one passes the most a grant may
+    be (PM311)."""
+    return None if max(expect) > MAX_GRANT_FEN else expect
+
+
+def vectorized(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[int] | None:
+    """The batch core's fen of ``fens × factor`` (capped); None when it refuses one."""
     rows = Rows(len(fens))
     raw = exact.arith("*", money_column(fens, rows), exact.constant(factor, rows), rows)
-    fen, known = exact.to_fen(raw, cap, rows)
+    try:
+        fen, known = exact.to_fen(raw, cap, rows)
+    except exact.TooLarge:
+        return None
     assert known.all()
     return [int(x) for x in fen]
 
@@ -76,7 +86,8 @@ def compiled(fens: list[int], factor: Decimal, cap: Decimal | None) -> list[int]
 )
 def test_half_a_fen_rounds_up(yuan: str, factor: str, fen: int) -> None:
     fens = [int(D(yuan) * 100)]
-    assert vectorized(fens, D(factor), None) == [fen] == [oracle(fens[0], D(factor), None)]
+    assert [fen] == [oracle(fens[0], D(factor), None)]
+    assert vectorized(fens, D(factor), None) == paid([fen])
     assert compiled(fens, D(factor), None) in (None, [fen])
 
 
@@ -93,7 +104,7 @@ def test_money_times_rate_equals_the_decimal_oracle(
     fens: list[int], factor: Decimal, cap: Decimal | None
 ) -> None:
     expect = [oracle(f, factor, cap) for f in fens]
-    assert vectorized(fens, factor, cap) == expect
+    assert vectorized(fens, factor, cap) == paid(expect)
     assert compiled(fens, factor, cap) in (None, expect)
 
 
@@ -106,7 +117,8 @@ def test_values_built_to_sit_on_half_a_fen(k: int, factor: Decimal) -> None:
         return
     fen = int(fen_exact)
     expect = (k + 1) if k >= 0 else k  # half away from zero: k + 0.5 -> k + 1; -(|k| + 0.5) -> k
-    assert vectorized([fen], factor, None) == [expect] == [oracle(fen, factor, None)]
+    assert [expect] == [oracle(fen, factor, None)]
+    assert vectorized([fen], factor, None) == paid([expect])
     assert compiled([fen], factor, None) in (None, [expect])
 
 
@@ -129,10 +141,11 @@ def test_products_beyond_int64_move_to_decimals_exactly() -> None:
     rate = exact.constant(D("0.123457"), rows)  # 1e14 * 123457 does not fit in int64
     raw = exact.arith("*", big, rate, rows)
     assert isinstance(raw, Dec)
-    fen, _ = exact.to_fen(raw, None, rows)
-    assert list(fen) == [
-        oracle(f, D("0.123457"), None) for f in (MAX_FEN - 1, -(MAX_FEN - 1), 12345)
-    ]
+    assert list(raw.v) == [D(f) / 100 * D("0.123457") for f in (MAX_FEN - 1, -(MAX_FEN - 1), 12345)]
+    with pytest.raises(exact.TooLarge):  # 1.2e11 yuan: more than one grant may be
+        exact.to_fen(raw, None, rows)
+    fen, _ = exact.to_fen(raw, None, rows, np.array([False, True, True]))  # the others
+    assert list(fen[1:]) == [oracle(f, D("0.123457"), None) for f in (-(MAX_FEN - 1), 12345)]
     # Two money columns multiplied: fen * fen * 10**4 would wrap; the Decimal path does not.
     square = exact.arith("*", big, big, rows)
     assert isinstance(square, Dec)

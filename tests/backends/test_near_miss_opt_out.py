@@ -11,6 +11,7 @@ from policymatch.backends.base import DTYPES, BatchResult
 from policymatch.backends.vectorized import VectorizedBackend, to_batch
 from policymatch.registry.generate import generate_frame
 from policymatch.testing.policygen import generate_policy_set
+from tests.backends.conftest import outcome
 from tests.strategies import Case, cases
 
 
@@ -22,8 +23,11 @@ def run(case: Case, threads: int, near_misses: bool = True) -> BatchResult:
 
 
 def assert_same_but_near(case: Case, threads: int = 1) -> None:
-    full = run(case, threads)
-    lean = run(case, threads, near_misses=False)
+    full = outcome(lambda: run(case, threads))
+    lean = outcome(lambda: run(case, threads, near_misses=False))
+    if isinstance(full, tuple) or isinstance(lean, tuple):
+        assert full == lean == ("PM311",)  # an amount beyond the most a grant may be
+        return
     for name in ("grants", "unknown", "counts"):
         pd.testing.assert_frame_equal(getattr(lean, name), getattr(full, name), obj=name)
     assert lean.near.empty

@@ -20,6 +20,8 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
+from ...money import MAX_GRANT_FEN
+from ..reference import too_large
 from . import bits as B
 from . import exact
 from .bits import Bits, BoolArray, Index, IntArray, spread
@@ -132,6 +134,14 @@ def amounts(
     )  # fmt: skip
     counts[:, ELIGIBLE] = per_line[0]
     counts[:, ZERO] = per_line[1]
+    # The compiled shapes hold in int64 but may pass the most a grant may be (general amounts
+    # were refused as they were computed).
+    over = np.flatnonzero(grants[2] > MAX_GRANT_FEN)
+    if over.size:
+        first = int(over[0])
+        amount = Decimal(int(grants[2][first])).scaleb(-2)
+        policy = plans[int(grants[0][first])].policy
+        raise too_large(policy, amount, _uscc(source, int(grants[1][first])))
     return grants, lost
 
 
@@ -299,6 +309,21 @@ def _amount(
 ) -> tuple[IntArray, BoolArray, IntArray, IntArray]:
     """Fen, known, tier and culprit (index into :func:`_policy_parts`) of the eligible rows,
     by the general kernels on those rows."""
+    try:
+        return _general(plan, program, source, eligible)
+    except exact.TooLarge as exc:
+        raise too_large(plan.policy, exc.amount, _uscc(source, int(eligible[exc.row]))) from None
+
+
+def _uscc(source: FrameSource, row: int) -> object:
+    """The enterprise of ``row``, for a message (a frame without codes: its row number)."""
+    codes = source.frame.get("uscc")
+    return f"of row {row + 1}" if codes is None else codes.iloc[row]
+
+
+def _general(
+    plan: Plan, program: Program, source: FrameSource, eligible: IntArray
+) -> tuple[IntArray, BoolArray, IntArray, IntArray]:
     n = eligible.size
     sub = SubsetSource(source, eligible)
     ev = Evaluator(program.nodes, sub)
@@ -319,7 +344,7 @@ def _amount(
         hit = B.unpack(undecided & when.t, n)
         if hit.any():
             tier_fen, value_known = exact.to_fen(
-                exact.as_number(ev.get(t.value.node), sub.rows), cap, sub.rows
+                exact.as_number(ev.get(t.value.node), sub.rows), cap, sub.rows, hit
             )
             fen = np.where(hit, tier_fen, fen)
             known |= hit & value_known

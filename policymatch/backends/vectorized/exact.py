@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...money import round_half_up
+from ...money import MAX_GRANT, MAX_GRANT_FEN, round_half_up
 from ..reference import DIVISION, finish_amount
 from . import bits as B
 from .bits import Bits, BoolArray, IntArray
@@ -408,9 +408,23 @@ def first_known(cols: Sequence[Num | Dec], rows: Rows) -> Num | Dec:
     return Dec(objs, known)
 
 
-def to_fen(raw: Num | Dec, cap: Decimal | None, rows: Rows) -> tuple[IntArray, BoolArray]:
-    """The payable amount in fen (``cap`` applied, then half-up) and where it is known."""
+class TooLarge(Exception):
+    """The finished amount of row ``row`` is beyond :data:`~policymatch.money.MAX_GRANT`."""
+
+    def __init__(self, row: int, amount: Decimal) -> None:
+        super().__init__(row, amount)
+        self.row, self.amount = row, amount
+
+
+def to_fen(
+    raw: Num | Dec, cap: Decimal | None, rows: Rows, paid: BoolArray | None = None
+) -> tuple[IntArray, BoolArray]:
+    """The payable amount in fen (``cap`` applied, then half-up) and where it is known.
+    :class:`TooLarge` for the first known one beyond :data:`~policymatch.money.MAX_GRANT` among
+    the rows ``paid`` (a tier's value matters only where the tier is the one that holds; the
+    others may be left 0); without ``paid``, every row."""
     known = B.unpack(raw.known, rows.n)
+    todo = known if paid is None else known & paid
     if isinstance(raw, Num):
         capped: Num | Dec = raw
         if cap is not None:
@@ -420,9 +434,17 @@ def to_fen(raw: Num | Dec, cap: Decimal | None, rows: Rows) -> tuple[IntArray, B
             if isinstance(fen, Num):
                 done = _rescale(fen, 2)
                 if done is not None:
-                    return np.broadcast_to(done[0], (rows.n,)).astype(np.int64), known
+                    cents = np.broadcast_to(done[0], (rows.n,)).astype(np.int64)
+                    over = np.flatnonzero(todo & (cents > MAX_GRANT_FEN))
+                    if over.size:
+                        raise TooLarge(int(over[0]), Decimal(int(cents[over[0]])).scaleb(-2))
+                    return cents, known
     dec = to_dec(raw, rows)
     out = np.zeros(rows.n, dtype=np.int64)
-    for i in np.flatnonzero(known):
-        out[i] = int(finish_amount(dec.v[i], cap) * 100)
+    for i in np.flatnonzero(todo):
+        amount = finish_amount(dec.v[i], cap)
+        if amount > MAX_GRANT:
+            raise TooLarge(int(i), amount)
+        # An amount below zero is not paid, however far below: int64's least stands for it.
+        out[i] = max(int(amount * 100), -INT64_MAX)
     return out, known

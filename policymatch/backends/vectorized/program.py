@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ...money import MAX_GRANT
 from ...rules import ir
 from ...rules.ir import T
 from ...schema import SCALE
@@ -328,9 +329,12 @@ def _constant_fen(policy: ir.Policy) -> int | None:
     return None
 
 
-def _fen(value: Decimal, cap: Decimal | None) -> int:
-    """A constant amount in fen, as the reference computes it."""
-    return int(finish_amount(value, cap) * 100)
+def _fen(value: Decimal, cap: Decimal | None) -> int | None:
+    """A constant amount in fen, as the reference computes it; None beyond
+    :data:`~policymatch.money.MAX_GRANT`, which the general path refuses for the enterprises
+    it is granted to (PM311)."""
+    amount = finish_amount(value, cap)
+    return None if amount > MAX_GRANT else int(amount * 100)
 
 
 def _tier_fen(policy: ir.Policy) -> tuple[int, ...] | None:
@@ -339,7 +343,13 @@ def _tier_fen(policy: ir.Policy) -> tuple[int, ...] | None:
         isinstance(v, ir.Const) and isinstance(v.value, Decimal) for v in values
     ):
         return None
-    return tuple(_fen(v.value, policy.cap) for v in values)  # type: ignore[attr-defined]
+    out: list[int] = []
+    for v in values:
+        fen = _fen(v.value, policy.cap)  # type: ignore[attr-defined]
+        if fen is None:
+            return None
+        out.append(fen)
+    return tuple(out)
 
 
 def _linear(expr: ir.Expr | None) -> Linear | None:
