@@ -199,10 +199,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         reads = ledger_reads(ledger)
         committed = ledger.committed(inputs.round_id) if inputs.round_id else None
+        if inputs.round_id is not None:
+            reads = reads.before_round(inputs.round_id, ledger.committed_before(inputs.round_id))
     finally:
         ledger.dispose()
-    if inputs.round_id is not None:
-        reads = reads.without_round(inputs.round_id)
     draft = reads.draft(policy_set, registry, as_of)
     record = to_record(registry.frame, int(rows[0]), policy_set.schema)
     chosen = [

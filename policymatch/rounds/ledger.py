@@ -180,6 +180,20 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
+    def committed_before(self, round_id: str) -> frozenset[str]:
+        """The rounds committed before ``round_id`` (all of them if it is not in the ledger)."""
+        r = rounds_table.c
+        when = sa.select(r.committed_at).where(r.round_id == round_id).scalar_subquery()
+        query = sa.select(r.round_id).where(r.round_id != round_id)
+        query = query.where(sa.or_(when.is_(None), r.committed_at < when))
+        try:
+            if not self._exists():
+                return frozenset()
+            ids = retrying(lambda: self._read(lambda conn: conn.execute(query).scalars().all()))
+            return frozenset(ids)
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+
     def round_in_folder(self, folder: str) -> str | None:
         """The id of a round committed from ``folder`` (an absolute path), or None."""
         r = rounds_table.c

@@ -55,12 +55,18 @@ class LedgerReads:
             **options,
         )
 
-    def without_round(self, round_id: str) -> LedgerReads:
-        """The ledger less what the committed round ``round_id`` recorded (its grants, and the
-        advances and 补发 due its commit put in the pool journal): the round explained as it
-        was paid, neither "already paid" by itself nor short of the money it spent."""
-        grants = tuple(p for p in self.history if p.round_id != round_id)
-        events = tuple(e for e in self.events if e.round_id != round_id)
+    def before_round(self, round_id: str, earlier: frozenset[str]) -> LedgerReads:
+        """The ledger as it stood when the round ``round_id`` was committed, ``earlier`` the
+        rounds committed before it (:meth:`.ledger.Ledger.committed_before`): their grants, and
+        the pool journal up to that commit (a 回补, a later round's advances and 补发 left out).
+        The round is explained as it was paid: neither "already paid" by itself nor with a pool
+        it did not have. The journal is cut at the round's first event; a round that recorded
+        none (it paid nothing from a pool) is cut at the first event of a later round."""
+        grants = tuple(p for p in self.history if p.round_id in earlier)
+        own = [e.seq for e in self.events if e.round_id == round_id]
+        later = [e.seq for e in self.events if e.round_id is not None and e.round_id not in earlier]
+        cut = min(own or later, default=None)
+        events = tuple(e for e in self.events if cut is None or e.seq < cut)
         return LedgerReads(self.display, grants, events, carried(events))
 
 

@@ -69,7 +69,8 @@ def test_a_committed_round_is_explained_with_the_pool_it_had(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """After commit, the round's own advances do not empty the pool it is explained with, nor
-    does its own 补发 due count again; and its grant is no longer called a draft."""
+    does its own 补发 due count again, nor does what the ledger records later (a 回补, a later
+    round and its 补发); and its grant is no longer called a draft."""
     monkeypatch.chdir(tmp_path)
     write_county(tmp_path)  # a pool of 200.00 for 400.00 asked: C is paid 50.00, 50.00 carried
     _run(capsys, "run", "--registry", "r.csv", "--as-of", "2024-03-01", "--out", "r1")
@@ -77,12 +78,18 @@ def test_a_committed_round_is_explained_with_the_pool_it_had(
     before = _run(capsys, *argv)
     _run(capsys, "commit", "r1")
     after = _run(capsys, *argv)
-    for text in (before, after):
+    _run(capsys, "pool", "replenish", "--fund", "pool", "--amount", "200", "--from", "县工信局", "--ref", "x")  # fmt: skip
+    refilled = _run(capsys, *argv)
+    _run(capsys, "run", "--registry", "r.csv", "--as-of", "2024-03-01", "--out", "r2")
+    _run(capsys, "commit", "r2")  # pays C's carried 50.00 (补发) from the 回补
+    later = _run(capsys, *argv)
+    for text in (before, after, refilled, later):
         assert "剩余预算 200.00 元" in text
         assert "本轮兑现 50.00 元" in text
     assert "草稿" in before
-    assert "草稿" not in after
-    assert "本轮已记入台账" in after
+    for text in (after, refilled, later):
+        assert "草稿" not in text
+        assert "本轮已记入台账" in text
 
 
 def test_round_folder_refuses_other_policies(
