@@ -238,18 +238,18 @@ def iter_registry(
         )
         before = src.fingerprint()
         most = src.most_records()
-        chunks: Iterator[RawChunk]
+        whole: list[RawChunk] | None = None
         if most is not None and most <= chunk_rows:
             # The registry is one chunk, read once: its codes are all there are.
             whole = list(src.chunks(chunk_rows))
             hashes = np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in whole])
             records = sum(len(c) + len(c.broken) for c in whole)
-            chunks = _drain(whole)
         else:
             hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
-            chunks = ReadAhead(src.chunks(chunk_rows))
         repeated = repeated_keys(hashes)
         assembler = Assembler(schema, cols, repeated, src, arrow_text=arrow_text)
+        # The read-ahead thread starts only here, where `closing` stops it whatever happens.
+        chunks = _drain(whole) if whole is not None else ReadAhead(src.chunks(chunk_rows))
         yielded = False
         with closing(chunks):  # type: ignore[type-var]
             for chunk in chunks:

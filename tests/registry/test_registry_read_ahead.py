@@ -116,6 +116,23 @@ def test_a_chunked_read_stopped_early_stops_the_thread_and_removes_the_copy(
     assert set(Path(tempfile.gettempdir()).glob("policymatch-*.csv")) == before
 
 
+def test_an_interruption_before_the_first_chunk_leaves_no_thread(
+    write_text: Callable[..., Path], code: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between the pass over the codes and the first chunk (while the assembler is
+    made) starts no reading thread that nothing would stop."""
+    from policymatch.registry import load
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(load, "Assembler", interrupted)
+    path = write_text(HEADER + records(code, 20), "r.csv")
+    with pytest.raises(KeyboardInterrupt):
+        next(iter_registry(path, S, chunk_rows=3))
+    assert readers() == []
+
+
 def test_an_error_in_a_later_chunk_stops_the_read_with_its_message(
     write_text: Callable[..., Path], code: Callable[[int], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
