@@ -41,6 +41,7 @@ from .reference import (
     finish_amount,
     label_of,
     waiting_for,
+    within_limit,
     years_between,
 )
 
@@ -310,6 +311,8 @@ class CompiledPolicy:
                 o = evaluate_policy(policy, env.record, env.as_of)
                 return (o.status, o.eligible, o.amount, o.missing, o.failed_top)
             amount = finish_amount(raw, policy.cap)
+            if amount > 0:
+                within_limit(policy, amount, env.record.get("uscc"))
             return ("eligible" if amount > 0 else "ineligible", True, amount, (), ())
         names: frozenset[str] = frozenset()
         for fn, read in self.leaves:

@@ -299,13 +299,14 @@ def finish_amount(raw: Decimal, cap: Decimal | None) -> Decimal:
     return to_fen(capped)
 
 
-def grant_fen(policy: ir.Policy, amount: Decimal, uscc: object) -> int:
-    """A granted ``amount`` (finished: capped, to the fen) in fen; more than
-    :data:`~policymatch.money.MAX_GRANT` stops the match (PM311), in every backend alike.
-    (An explanation shows such an amount's working: only a match refuses it.)"""
+def within_limit(policy: ir.Policy, amount: Decimal, uscc: object) -> Decimal:
+    """A granted ``amount`` (finished: capped, to the fen); more than
+    :data:`~policymatch.money.MAX_GRANT` stops the match (PM311), in every backend, the
+    watcher (which refuses the change's line) and the service alike. (An explanation shows
+    such an amount's working: only what grants it refuses it.)"""
     if amount > MAX_GRANT:
         raise too_large(policy, amount, uscc)
-    return int(amount * 100)
+    return amount
 
 
 def too_large(policy: ir.Policy, amount: Decimal, uscc: object) -> PolicyError:
@@ -403,8 +404,8 @@ class ReferenceBackend:
                 tally = counts[policy.id]
                 if out.status == "eligible":
                     assert out.amount is not None
-                    fen = grant_fen(policy, out.amount, record.get("uscc"))
-                    grants.append((row, policy.id, fen, out.tier))
+                    amount = within_limit(policy, out.amount, record.get("uscc"))
+                    grants.append((row, policy.id, int(amount * 100), out.tier))
                     tally[0] += 1
                 elif out.status == "unknown":
                     unknown.append((row, policy.id, ",".join(out.missing)))

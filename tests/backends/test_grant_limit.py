@@ -5,6 +5,7 @@ tiers, the general kernels); an amount of exactly the limit is paid."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,3 +101,33 @@ def test_a_run_stops_with_the_message_and_writes_nothing(
     assert "Traceback" not in captured.err
     assert not (tmp_path / "out").exists()
     assert_golden(GOLDEN / "grant_limit.stderr", captured.err)
+
+
+def test_watch_refuses_the_change_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The watcher grants what the batch core grants: a change that would pass the limit is a
+    refused line (PM311, its number), the watcher as it was, and the stream goes on."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "keji.yaml").write_text(
+        HEADER + POLICY.format(amount="amount: rd_expense * 1000000"), encoding="utf-8"
+    )
+    lines = [
+        {"op": "update", "record": {"uscc": "91361126MA35G2K656", "rd_expense": "0.01"}},
+        {"op": "update", "record": {"uscc": "91361126MA35G2K656", "rd_expense": str(RD)}},
+        {"op": "update", "record": {"uscc": "91361126MA00000021", "rd_expense": "0.02"}},
+    ]
+    (tmp_path / "events.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8"
+    )
+    code = main(["watch", "--events", "events.jsonl", "--as-of", "2024-03-01"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert [(n["line"], n["amount_yuan"]) for n in map(json.loads, out.splitlines())] == [
+        (1, "10000.00"),
+        (3, "20000.00"),
+    ]
+    assert "events.jsonl:2:" in err
+    assert "[PM311]" in err
+    assert "Traceback" not in err

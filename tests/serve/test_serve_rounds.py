@@ -12,6 +12,8 @@ import pytest
 import policymatch
 from policymatch.cli import main
 from policymatch.serve.config import ServeConfig, Token
+from tests.backends.conftest import HEADER
+from tests.backends.test_grant_limit import POLICY
 from tests.rounds.helpers import code
 from tests.rounds.test_carry import write_county
 from tests.serve.conftest import AS_OF, READ, running
@@ -93,3 +95,24 @@ def test_explain_applies_the_pool_and_the_carried_remainder(
     assert refilled["read_out"]["amount_yuan"] == "50.00"  # 补发 from the 回补
     why = policymatch.explain_enterprise("policies", "r.csv", code(1), "C", AS_OF, ledger=ledger)
     assert refilled == json.loads(json.dumps(why.to_dict()))
+
+
+def test_match_refuses_an_amount_beyond_the_limit(tmp_path: Path) -> None:
+    """``POST /v1/match`` grants what the batch core grants: a record a policy would pay more
+    than 100 亿元 is answered 422 PM311 (naming the policy), never an amount."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "keji.yaml").write_text(
+        HEADER + POLICY.format(amount="amount: rd_expense * 1000000"), encoding="utf-8"
+    )
+    config = ServeConfig(
+        policies=tmp_path / "policies", registry=None, ledger=None, tokens=(Token("read", READ),)
+    )
+    record = {"uscc": "91361126MA35G2K656", "rd_expense": "999999999999.99"}
+    with running(config, tmp_path) as server:
+        small = server.request("POST", "/v1/match", {"record": {**record, "rd_expense": "1"}})
+        status, body = server.request("POST", "/v1/match", {"record": record, "as_of": AS_OF})
+    assert small[0] == 200
+    assert small[1]["results"][0]["amount_yuan"] == "1000000.00"
+    assert status == 422, body
+    assert body["error"]["code"] == "PM311"
+    assert "policy 'X'" in body["error"]["message"]

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ...errors import PolicyError
 from ...explain_json import fen
 from ...moneytext import format_money
 from ...registry.uscc import uscc_problem
@@ -162,7 +163,8 @@ def parse_event(line: str) -> Event:
 
 def apply_line(watcher: Watcher, line: str) -> list[Notification]:
     """The notifications of one change line; raises :class:`EventError` for a bad line (a row
-    that does not type is PM404 with every problem), leaving the watcher as it was."""
+    that does not type is PM404 with every problem; a row a policy would grant more than the
+    most one grant may be, PM311), leaving the watcher as it was."""
     from .records import RecordError
 
     event = parse_event(line)
@@ -172,6 +174,9 @@ def apply_line(watcher: Watcher, line: str) -> list[Notification]:
         return watcher.update(event.record)
     except RecordError as exc:
         raise EventError("PM404", "; ".join(exc.problems)) from None
+    except PolicyError as exc:
+        (refused,) = exc.diagnostics
+        raise EventError(refused.code, refused.message) from None
 
 
 def notification_json(note: Notification, line: int) -> dict[str, object]:

@@ -32,7 +32,15 @@ from types import TracebackType
 from ...rounds.masking import mask_value
 from ...rules import PolicySet, ir
 from ...values import Value
-from ..reference import Env, Outcome, evaluate, evaluate_amount, evaluate_policy, finish_amount
+from ..reference import (
+    Env,
+    Outcome,
+    evaluate,
+    evaluate_amount,
+    evaluate_policy,
+    finish_amount,
+    within_limit,
+)
 from .compile import Program, compile_program
 from .paid import NothingPaid, PaidLedger
 from .records import key_field_name, type_record
@@ -123,7 +131,7 @@ def due_amount(policy: ir.Policy, record: Mapping[str, Value], as_of: dt.date) -
     if raw is None:
         return None
     amount = finish_amount(raw, policy.cap)
-    return amount if amount > 0 else None
+    return within_limit(policy, amount, record.get("uscc")) if amount > 0 else None
 
 
 def changed_fields(before: Mapping[str, Value], after: Mapping[str, Value]) -> frozenset[str]:

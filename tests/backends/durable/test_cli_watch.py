@@ -200,11 +200,13 @@ def test_the_ledger_is_honoured(
     assert notes == ["ZJ"]  # NS (yearly) was paid this year
 
 
-def test_a_huge_amount_is_computed_as_the_batch_core_computes_it(
+def test_a_huge_amount_is_refused_as_the_batch_core_refuses_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # revenue * revenue has 30 significant digits: decimal arithmetic keeps 28, as in the batch
-    # core, and rounding to the fen takes the precision it needs (money.py), so nothing fails.
+    # core, and rounding to the fen takes the precision it needs (money.py), so nothing crashes;
+    # it is more than one grant may be (100 亿元), so the change is refused (PM311), as the
+    # batch core refuses the round, and the next change is granted.
     monkeypatch.chdir(tmp_path)
     (tmp_path / "policies.yaml").write_text(
         "version: 1\n"
@@ -217,9 +219,9 @@ def test_a_huge_amount_is_computed_as_the_batch_core_computes_it(
     fine = {"op": "update", "record": {"uscc": USCC, "revenue": "100"}}
     (tmp_path / "events.jsonl").write_text(f"{json.dumps(huge)}\n{json.dumps(fine)}\n")
     argv = ["watch", "--policies", "policies.yaml", "--events", "events.jsonl"]
-    assert main([*argv, "--as-of", "2024-03-01"]) == 0
+    assert main([*argv, "--as-of", "2024-03-01"]) == 1
     out, err = capsys.readouterr()
-    big = f"{to_fen(Decimal('99999999999999.99') * Decimal('99999999999999.99')):.2f}"
-    # the grant, its revocation when revenue changes, and the new grant
-    assert [json.loads(line)["amount"] for line in out.splitlines()] == [big, big, "10000.00"]
-    assert err == ""
+    big = f"{to_fen(Decimal('99999999999999.99') * Decimal('99999999999999.99')):,.2f}"
+    assert [json.loads(line)["amount"] for line in out.splitlines()] == ["10000.00"]
+    assert err.startswith("events.jsonl:1:1: error: policy 'SQ' computes " + big)
+    assert err.rstrip().endswith("skipped [PM311]")
