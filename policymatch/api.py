@@ -133,12 +133,12 @@ def run_round(
     due is paid, as ``policymatch run`` on it would.
     """
     from .results import RoundResult
-    from .rounds.ledger_reads import LedgerReads, read_ledger
+    from .rounds.ledger_reads import LedgerReads
 
     day = as_date(as_of)
     pset = policy_set(policies)
     load = read_registry(registry, pset)
-    reads = LedgerReads() if ledger is None else read_ledger(ledger)
+    reads = LedgerReads() if ledger is None else LedgerReads.read(ledger)
     return RoundResult(reads.draft(pset, load, day, backend=backend))
 
 

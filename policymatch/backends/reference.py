@@ -315,8 +315,9 @@ def too_large(policy: ir.Policy, amount: Decimal, uscc: object) -> PolicyError:
         [
             Diagnostic(
                 "PM311",
-                f"policy '{policy.id}' computes {amount:,.2f} yuan for the enterprise {uscc}, "
-                f"more than the {MAX_GRANT:,.2f} yuan one grant may be",
+                f"policy '{policy.id}' computes {amount:,.2f} yuan for the enterprise "
+                f"{'(no code)' if uscc is None else uscc}, more than the {MAX_GRANT:,.2f} yuan "
+                "one grant may be",
                 file=policy.file,
                 span=Span(policy.line, 1),
                 hint="check the units (万, 亿, %) and the rates in the amount, and the enterprise's "

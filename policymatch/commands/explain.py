@@ -28,7 +28,7 @@ from ..registry.frame import to_record
 from ..registry.load import read_registry
 from ..rounds.effects import effect_of
 from ..rounds.ledger import Ledger
-from ..rounds.ledger_reads import ledger_reads
+from ..rounds.ledger_reads import LedgerReads
 from ..rules import compile_policy_set
 from .arguments import add_ledger_argument, add_registry_arguments, iso_date
 
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     ledger = Ledger(inputs.ledger)
     try:
-        reads = ledger_reads(ledger)
+        reads = LedgerReads.of(ledger)
         committed = ledger.committed(inputs.round_id) if inputs.round_id else None
         if inputs.round_id is not None:
             reads = reads.before_round(inputs.round_id, ledger.committed_before(inputs.round_id))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..registry.load import read_registry
-from ..rounds.ledger_reads import read_ledger
+from ..rounds.ledger_reads import LedgerReads
 from ..rules import compile_policy_set
 from .arguments import add_registry_arguments, iso_date
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         base,
         registry,
         args.as_of,
-        None if args.ledger is None else read_ledger(args.ledger),
+        None if args.ledger is None else LedgerReads.read(args.ledger),
         labels=(base_label, "拟议"),
     )
     files = [*write_files(pv, args.out), write_page(pv, args.out)]

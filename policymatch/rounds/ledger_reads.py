@@ -35,6 +35,36 @@ class LedgerReads:
     #: What ``shortfall: carry`` grants still owe, by (policy, enterprise, period).
     due: dict[GrantKey, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, ledger: Ledger) -> LedgerReads:
+        """What an open ledger holds."""
+        from .pool import journal_events
+
+        events = tuple(journal_events(ledger))
+        return cls(ledger.display, tuple(ledger.history()), events, carried(events))
+
+    @classmethod
+    def read(
+        cls, target: str, *, check: Callable[[Ledger | None], None] | None = None
+    ) -> LedgerReads:
+        """What the ledger at ``target`` (a SQLite path or a URL) holds. ``check`` is called
+        with the open ledger first (None for one that does not exist yet), to refuse a round
+        before anything is read."""
+        display = absent_sqlite(target)
+        if display is not None:
+            if check is not None:
+                check(None)
+            return cls(display)
+        from .ledger import Ledger
+
+        ledger = Ledger(target)
+        try:
+            if check is not None:
+                check(ledger)
+            return cls.of(ledger)
+        finally:
+            ledger.dispose()
+
     def limits(self, policy_set: PolicySet, as_of: dt.date) -> dict[str, int]:
         """Per fund with a scale or an appropriation for the year: what a round of
         ``policy_set`` may pay out now."""
@@ -68,33 +98,3 @@ class LedgerReads:
         cut = min(own or later, default=None)
         events = tuple(e for e in self.events if cut is None or e.seq < cut)
         return LedgerReads(self.display, grants, events, carried(events))
-
-
-def ledger_reads(ledger: Ledger) -> LedgerReads:
-    """:class:`LedgerReads` of an open ledger."""
-    from .pool import journal_events
-
-    events = tuple(journal_events(ledger))
-    return LedgerReads(ledger.display, tuple(ledger.history()), events, carried(events))
-
-
-def read_ledger(
-    target: str, *, check: Callable[[Ledger | None], None] | None = None
-) -> LedgerReads:
-    """:class:`LedgerReads` of the ledger at ``target`` (a SQLite path or a URL). ``check`` is
-    called with the open ledger first (None for one that does not exist yet), to refuse a
-    round before anything is read."""
-    display = absent_sqlite(target)
-    if display is not None:
-        if check is not None:
-            check(None)
-        return LedgerReads(display)
-    from .ledger import Ledger
-
-    ledger = Ledger(target)
-    try:
-        if check is not None:
-            check(ledger)
-        return ledger_reads(ledger)
-    finally:
-        ledger.dispose()

@@ -28,7 +28,7 @@ from ..rules import PolicySet, ir
 from .draft import Draft, RegistryInput
 from .folder import refuse_committed_folder, refuse_links
 from .intake_notes import intake_notes
-from .ledger_reads import read_ledger
+from .ledger_reads import LedgerReads
 from .lists import build_lists
 from .manifest import build_manifest, manifest_bytes, round_id
 from .manifest_model import MANIFEST
@@ -188,7 +188,7 @@ def run_round(
     from ..registry.load import read_registry
 
     progress = progress or Progress()
-    reads = read_ledger(
+    reads = LedgerReads.read(
         request.ledger, check=lambda ledger: refuse_committed_folder(request.out_dir, ledger)
     )
     match: MatchResult | None = None

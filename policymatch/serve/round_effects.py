@@ -32,9 +32,9 @@ class RoundEffects:
         at all (False without a ledger)."""
         if self.ledger is None:
             return None, False
-        from ..rounds.ledger_reads import read_ledger
+        from ..rounds.ledger_reads import LedgerReads
 
-        reads = read_ledger(self.ledger)
+        reads = LedgerReads.read(self.ledger)
         key = (policy_set.digest, as_of, reads.history, reads.events)
         with self._lock:  # one draft at a time: a round on the whole registry is the cost
             if key != self._key:

@@ -22,7 +22,7 @@ from policymatch.rounds import journal as journal_module
 from policymatch.rounds.afterpay import Action, record
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.ledger_reads import ledger_reads
+from policymatch.rounds.ledger_reads import LedgerReads
 from policymatch.rounds.pool import Replenishment, replenish
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
@@ -39,7 +39,7 @@ def make_round(root: Path, out: str, ledger: Ledger, records: Any) -> Path:
     from tests.rounds.helpers import registry
 
     policy_set = load(str(write_policies(root / "policies", POOLED)))
-    draft = ledger_reads(ledger).draft(policy_set, registry(records, policy_set), AS_OF)
+    draft = LedgerReads.of(ledger).draft(policy_set, registry(records, policy_set), AS_OF)
     write_draft(draft, root / out)
     return root / out
 

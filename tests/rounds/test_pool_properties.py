@@ -17,7 +17,7 @@ from policymatch.errors import PolicymatchError
 from policymatch.rounds.afterpay import Action, record
 from policymatch.rounds.journal import Kind, read_events
 from policymatch.rounds.ledger import Ledger
-from policymatch.rounds.ledger_reads import ledger_reads
+from policymatch.rounds.ledger_reads import LedgerReads
 from policymatch.rounds.pool import Replenishment, replenish, statement
 from policymatch.rounds.reconcile import check
 from policymatch.rounds.round import write_draft
@@ -40,7 +40,7 @@ def committed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list
     root = tmp_path_factory.mktemp("prop")
     policy_set = load(str(write_policies(root / "policies", POOLED)))
     ledger = Ledger(str(root / "ledger.sqlite"))
-    draft = ledger_reads(ledger).draft(policy_set, registry(GOLDEN_RECORDS, policy_set), AS_OF)
+    draft = LedgerReads.of(ledger).draft(policy_set, registry(GOLDEN_RECORDS, policy_set), AS_OF)
     write_draft(draft, root / "r1")
     entry = read_entry(root / "r1")
     ledger.commit(entry)

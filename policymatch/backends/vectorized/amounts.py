@@ -316,9 +316,9 @@ def _amount(
 
 
 def _uscc(source: FrameSource, row: int) -> object:
-    """The enterprise of ``row``, for a message (a frame without codes: its row number)."""
+    """The code of the enterprise of ``row``, for a message (None in a frame without codes)."""
     codes = source.frame.get("uscc")
-    return f"of row {row + 1}" if codes is None else codes.iloc[row]
+    return None if codes is None else codes.iloc[row]
 
 
 def _general(
