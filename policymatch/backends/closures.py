@@ -310,9 +310,7 @@ class CompiledPolicy:
             if raw is None:  # eligible, the amount unknown: the reference names the fields
                 o = evaluate_policy(policy, env.record, env.as_of)
                 return (o.status, o.eligible, o.amount, o.missing, o.failed_top)
-            amount = finish_amount(raw, policy.cap)
-            if amount > 0:
-                within_limit(policy, amount, env.record.get("uscc"))
+            amount = within_limit(policy, finish_amount(raw, policy.cap), env.record.get("uscc"))
             return ("eligible" if amount > 0 else "ineligible", True, amount, (), ())
         names: frozenset[str] = frozenset()
         for fn, read in self.leaves:

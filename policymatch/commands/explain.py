@@ -198,9 +198,10 @@ def run(args: argparse.Namespace) -> int:
     ledger = Ledger(inputs.ledger)
     try:
         reads = LedgerReads.of(ledger)
-        committed = ledger.committed(inputs.round_id) if inputs.round_id else None
+        committed = None
         if inputs.round_id is not None:
-            reads = reads.before_round(inputs.round_id, ledger.committed_before(inputs.round_id))
+            committed = ledger.committed(inputs.round_id)
+            reads = reads.before_round(inputs.round_id, ledger.commit_times())
     finally:
         ledger.dispose()
     draft = reads.draft(policy_set, registry, as_of)

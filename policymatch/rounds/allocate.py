@@ -97,6 +97,8 @@ class Paid(NamedTuple):
     #: Recorded as a ``once`` grant: it blocks the policy for good, whatever the policy set
     #: now says of its frequency (the ledger does not take the word of a later round for that).
     once: bool = False
+    #: The period it was paid for (``Terms.period``): a returned grant is due again by it.
+    period: str = ""
 
 
 class Reason(StrEnum):

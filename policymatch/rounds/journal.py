@@ -44,8 +44,8 @@ from .ledger import LedgerGrant, RoundEntry, metadata
 from .ledger_records import SIGN as SIGN
 from .ledger_records import Event as Event
 from .ledger_records import GrantHistory as GrantHistory
-from .ledger_records import GrantKey, RoundPool, available, openings
 from .ledger_records import Kind as Kind
+from .ledger_records import RoundPool, available, openings
 from .ledger_records import State as State
 from .ledger_records import Withheld as Withheld
 from .ledger_records import balances as balances
@@ -102,15 +102,6 @@ def read_events(conn: Connection, *, until: dt.date | None = None) -> list[Event
         row["amount_fen"] = int(row["amount_fen"])
         out.append(Event(**row))
     return out
-
-
-def payable_again(conn: Connection) -> set[GrantKey]:
-    """Grants the ledger recorded as paid that are due again (returned or re-opened)."""
-    return {
-        k
-        for k, h in histories(read_events(conn)).items()
-        if h.state in (State.RETURNED, State.REOPENED)
-    }
 
 
 def append(conn: Connection, events: Sequence[dict[str, Any]]) -> None:

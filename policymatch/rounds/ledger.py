@@ -39,6 +39,7 @@ from ..errors import LedgerError, simple
 from ..moneytext import fen_text
 from ..registry.urls import is_database_url
 from .allocate import Candidate, Paid, ledger_filter
+from .ledger_records import Event, still_paid
 
 # What a commit records, without the database; its names are this module's too.
 from .ledger_records import LedgerGrant as LedgerGrant
@@ -167,7 +168,17 @@ class Ledger:
         try:
             if not self._exists():
                 return []
-            return retrying(lambda: self._read(_history))
+            return retrying(lambda: self._read(lambda c: _history(c, journal.read_events(c))))
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def recorded(self) -> tuple[list[Paid], list[Event]]:
+        """Every grant recorded (returned ones too) and the pool journal, read in one
+        connection: one state of the ledger, each read once."""
+        try:
+            if not self._exists():
+                return [], []
+            return retrying(lambda: self._read(lambda c: (_grants(c), journal.read_events(c))))
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
@@ -180,17 +191,15 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
-    def committed_before(self, round_id: str) -> frozenset[str]:
-        """The rounds committed before ``round_id`` (all of them if it is not in the ledger)."""
+    def commit_times(self) -> dict[str, dt.datetime]:
+        """When each round was committed (to the second)."""
         r = rounds_table.c
-        when = sa.select(r.committed_at).where(r.round_id == round_id).scalar_subquery()
-        query = sa.select(r.round_id).where(r.round_id != round_id)
-        query = query.where(sa.or_(when.is_(None), r.committed_at < when))
+        query = sa.select(r.round_id, r.committed_at)
         try:
             if not self._exists():
-                return frozenset()
-            ids = retrying(lambda: self._read(lambda conn: conn.execute(query).scalars().all()))
-            return frozenset(ids)
+                return {}
+            rows = retrying(lambda: self._read(lambda conn: conn.execute(query).all()))
+            return dict(rows)
         except SQLAlchemyError as exc:
             raise self._error("cannot read", exc) from exc
 
@@ -285,7 +294,8 @@ class Ledger:
             if done is not None:
                 return CommitResult(entry.round_id, False, len(entry.grants), total, done)
             _refuse_contradictions(conn, entry)
-            _refuse_conflicts(entry, _history(conn), journal.carried(journal.read_events(conn)))
+            events = journal.read_events(conn)
+            _refuse_conflicts(entry, _history(conn, events), journal.carried(events))
             # The pool re-check and the journal; grants paid again after a return are
             # already keyed in pm_grants and go to the journal only.
             fresh = journal.record_round(conn, entry)
@@ -346,17 +356,17 @@ def _committed_at(conn: Connection, round_id: str) -> dt.datetime | None:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-def _history(conn: Connection) -> list[Paid]:
+def _grants(conn: Connection) -> list[Paid]:
+    """Every grant recorded, returned or not."""
     g = grants_table.c
     rows = conn.execute(
         sa.select(g.policy_id, g.uscc, g.year, g.stacking_group, g.round_id, g.frequency, g.period)
     )
-    due = journal.payable_again(conn)  # returned or re-opened: paid, but due again
-    return [
-        Paid(r[0], r[1], int(r[2]), r[3], r[4], r[5] == "once")
-        for r in rows
-        if (r[0], r[1], r[6]) not in due
-    ]
+    return [Paid(r[0], r[1], int(r[2]), r[3], r[4], r[5] == "once", r[6]) for r in rows]
+
+
+def _history(conn: Connection, events: Sequence[Event]) -> list[Paid]:
+    return still_paid(_grants(conn), events)
 
 
 def _refuse_contradictions(conn: Connection, entry: RoundEntry) -> None:

@@ -10,14 +10,14 @@ is not opened, nor SQLAlchemy imported (0.2 s of a round's start-up).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..rules import PolicySet
 from .allocate import Paid
 from .draft import Draft, RegistryInput, draft_round
-from .ledger_records import Event, GrantKey, absent_sqlite, carried
+from .ledger_records import Event, GrantKey, absent_sqlite, carried, still_paid
 from .pool import fund_limits
 
 if TYPE_CHECKING:
@@ -28,20 +28,27 @@ if TYPE_CHECKING:
 class LedgerReads:
     #: The ledger's display URL (no password; empty without a ledger).
     display: str = ""
-    #: The grants it holds: who was paid what, for the pay-once and stacking rules.
-    history: tuple[Paid, ...] = ()
-    #: The pool journal: each fund's opening, advances, 回补 ... (:mod:`.ledger_records`).
+    #: Every grant recorded, returned ones too (:attr:`history` is what counts as paid).
+    grants: tuple[Paid, ...] = ()
+    #: The pool journal: each fund's opening, advances, 回补, returns ... (:mod:`.ledger_records`).
     events: tuple[Event, ...] = ()
-    #: What ``shortfall: carry`` grants still owe, by (policy, enterprise, period).
-    due: dict[GrantKey, int] = field(default_factory=dict)
+
+    @property
+    def history(self) -> list[Paid]:
+        """The grants that count as paid, for the pay-once and stacking rules: not those the
+        journal shows returned or re-opened."""
+        return still_paid(self.grants, self.events)
+
+    @property
+    def due(self) -> dict[GrantKey, int]:
+        """What ``shortfall: carry`` grants still owe, by (policy, enterprise, period)."""
+        return carried(self.events)
 
     @classmethod
     def of(cls, ledger: Ledger) -> LedgerReads:
-        """What an open ledger holds."""
-        from .pool import journal_events
-
-        events = tuple(journal_events(ledger))
-        return cls(ledger.display, tuple(ledger.history()), events, carried(events))
+        """What an open ledger holds (read in one connection)."""
+        grants, events = ledger.recorded()
+        return cls(ledger.display, tuple(grants), tuple(events))
 
     @classmethod
     def read(
@@ -85,16 +92,30 @@ class LedgerReads:
             **options,
         )
 
-    def before_round(self, round_id: str, earlier: frozenset[str]) -> LedgerReads:
-        """The ledger as it stood when the round ``round_id`` was committed, ``earlier`` the
-        rounds committed before it (:meth:`.ledger.Ledger.committed_before`): their grants, and
-        the pool journal up to that commit (a 回补, a later round's advances and 补发 left out).
-        The round is explained as it was paid: neither "already paid" by itself nor with a pool
-        it did not have. The journal is cut at the round's first event; a round that recorded
-        none (it paid nothing from a pool) is cut at the first event of a later round."""
-        grants = tuple(p for p in self.history if p.round_id in earlier)
-        own = [e.seq for e in self.events if e.round_id == round_id]
-        later = [e.seq for e in self.events if e.round_id is not None and e.round_id not in earlier]
-        cut = min(own or later, default=None)
+    def before_round(self, round_id: str, times: Mapping[str, dt.datetime]) -> LedgerReads:
+        """The ledger as it stood when the round ``round_id`` was committed: the grants of the
+        rounds committed before it, and the pool journal up to that commit (a 回补, a return, a
+        later round's advances and 补发 left out: a grant returned since counts as paid, as it
+        did then). The round is explained as it was paid: neither "already paid" by itself nor
+        with a pool it did not have.
+
+        Rounds are ordered by their first journal event where both have one (commits are
+        serialised, and ``committed_at``, ``times``, holds whole seconds), else by ``times``.
+        The journal is cut at the round's first event; a round that recorded none (it paid
+        nothing from a pool) is cut at the first event of a round committed after it."""
+        first: dict[str, int] = {}
+        for e in self.events:
+            if e.round_id is not None:
+                first.setdefault(e.round_id, e.seq)
+
+        def before(other: str) -> bool:
+            if other in first and round_id in first:
+                return first[other] < first[round_id]
+            return other in times and round_id in times and times[other] < times[round_id]
+
+        earlier = {rid for rid in {*times, *first} if rid != round_id and before(rid)}
+        grants = tuple(p for p in self.grants if p.round_id in earlier)
+        later = [seq for rid, seq in first.items() if rid != round_id and rid not in earlier]
+        cut = first.get(round_id, min(later, default=None))
         events = tuple(e for e in self.events if cut is None or e.seq < cut)
-        return LedgerReads(self.display, grants, events, carried(events))
+        return LedgerReads(self.display, grants, events)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .allocate import Terms
+from .allocate import Paid, Terms
 
 
 class Kind(StrEnum):
@@ -166,6 +166,18 @@ def histories(events: Iterable[Event]) -> dict[GrantKey, GrantHistory]:
         if key is not None:
             out.setdefault(key, GrantHistory(key)).apply(e)
     return out
+
+
+def payable_again(events: Iterable[Event]) -> set[GrantKey]:
+    """Grants the ledger recorded as paid that are due again (returned or re-opened)."""
+    return {k for k, h in histories(events).items() if h.state in (State.RETURNED, State.REOPENED)}
+
+
+def still_paid(grants: Iterable[Paid], events: Iterable[Event]) -> list[Paid]:
+    """The recorded ``grants`` that count as paid by the journal ``events``: not those returned
+    or re-opened since (what frequency and stacking are checked against)."""
+    due = payable_again(events)
+    return [p for p in grants if (p.policy_id, p.uscc, p.period) not in due]
 
 
 def carried(events: Iterable[Event]) -> dict[GrantKey, int]:

@@ -35,7 +35,7 @@ class RoundEffects:
         from ..rounds.ledger_reads import LedgerReads
 
         reads = LedgerReads.read(self.ledger)
-        key = (policy_set.digest, as_of, reads.history, reads.events)
+        key = (policy_set.digest, as_of, reads)
         with self._lock:  # one draft at a time: a round on the whole registry is the cost
             if key != self._key:
                 self._draft = reads.draft(policy_set, self.registry.load, as_of)

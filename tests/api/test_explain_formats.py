@@ -104,3 +104,31 @@ def test_round_folder_refuses_other_policies(
     assert "not a round folder" in capsys.readouterr().err
     assert main(["explain", "--uscc", code(1)]) == 2
     assert "[PM615]" in capsys.readouterr().err
+
+
+def test_a_grant_returned_after_the_round_counted_as_paid_when_it_was_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """r2 did not pay F again (r1 had); a return of r1's F recorded after r2 makes F due again
+    now, but r2 is still explained as it was committed: already paid."""
+    from policymatch.rounds.manifest import round_id
+
+    monkeypatch.chdir(tmp_path)
+    write_county(tmp_path)
+    run = ("run", "--registry", "r.csv", "--as-of", "2024-03-01", "--out")
+    _run(capsys, *run, "r1")
+    _run(capsys, "commit", "r1")
+    _run(capsys, "pool", "replenish", "--fund", "pool", "--amount", "200", "--from", "县工信局", "--ref", "x")  # fmt: skip
+    _run(capsys, *run, "r2")  # pays C's carried 50.00 (补发), not F again
+    _run(capsys, "commit", "r2")
+    argv = ("explain", "--round", "r2", "--uscc", code(1), "--policy", "F")
+    before = _run(capsys, *argv)
+    r1 = round_id((tmp_path / "r1" / "manifest.json").read_bytes())
+    (tmp_path / "returns.csv").write_text(
+        f"uscc,policy_id,round,amount,reason\n{code(1)},F,{r1},50.00,账户已销户\n",
+        encoding="utf-8",
+    )
+    _run(capsys, "returns", "returns.csv", "--date", "2024-04-01")
+    after = _run(capsys, *argv)
+    assert "本轮兑现 0.00 元（已享受过本政策（一次性））" in before
+    assert after.splitlines()[1:] == before.splitlines()[1:]
