@@ -408,7 +408,7 @@ def _typed_cells(
             if number < 0:
                 continue
             year, month, day = number // 10000, number // 100 % 100, number % 100
-            if year < 1678 or year > 2261 or month < 1 or month > 12 or day < 1:
+            if year < _YEARS[0] or year > _YEARS[1] or month < 1 or month > 12 or day < 1:
                 continue
             leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
             most = (29 if leap else 28) if month == 2 else 30 + (month + month // 8) % 2

@@ -198,8 +198,7 @@ def read_registry(
         cols = map_columns(
             src.headers, schema, src.display, require=require, allow_missing=allow_missing
         )
-        chunks = list(src.chunks(None))
-        hashes = np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in chunks])
+        chunks, hashes = _read_whole(src, cols, None)
         assembler = Assembler(schema, cols, repeated_keys(hashes), src)
         loads = [assembler.chunk(c) for c in chunks]
         final = assembler.finish()
@@ -241,8 +240,7 @@ def iter_registry(
         whole: list[RawChunk] | None = None
         if most is not None and most <= chunk_rows:
             # The registry is one chunk, read once: its codes are all there are.
-            whole = list(src.chunks(chunk_rows))
-            hashes = np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in whole])
+            whole, hashes = _read_whole(src, cols, chunk_rows)
             records = sum(len(c) + len(c.broken) for c in whole)
         else:
             hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
@@ -268,6 +266,15 @@ def iter_registry(
             yield final
         elif not yielded:
             yield assembler.load(empty_frame(schema, arrow_text), [], 0)
+
+
+def _read_whole(
+    src: RawSource, cols: Columns, chunk_rows: int | None
+) -> tuple[list[RawChunk], np.ndarray]:
+    """Every chunk of a registry read in one pass, and the hashes of all its keys (which
+    rows share a code is known once all are read)."""
+    chunks = list(src.chunks(chunk_rows))
+    return chunks, np.concatenate([chunk_key_hashes(c, cols, cols.key) for c in chunks])
 
 
 def _drain(chunks: list[RawChunk]) -> Iterator[RawChunk]:

@@ -104,10 +104,8 @@ def amounts(
         else:
             kind[i] = GENERAL
             general.append(_amount(plan, program, source, B.rows_of(t[roots[i]])))
-            general_start.append(general_start[-1] + general[-1][0].size)
         tier_start.append(len(tier_fen))
-        if kind[i] != GENERAL:
-            general_start.append(general_start[-1])
+        general_start.append(general_start[-1] + (general[-1][0].size if kind[i] == GENERAL else 0))
     shape = (len(tier_masks), t.shape[1])
     when_t = np.array([m[0] for m in tier_masks], dtype=np.uint8).reshape(shape)
     when_f = np.array([m[1] for m in tier_masks], dtype=np.uint8).reshape(shape)
