@@ -39,7 +39,7 @@ def partition_key_pass(part: Partition, cols: Columns) -> KeyPass:
 
 
 def repeated(passes: Iterable[KeyPass]) -> dict[int, int]:
-    """The stable hashes that occur more than once across ``passes``, with their counts."""
+    """The key hashes that occur more than once across ``passes``, with their counts."""
     hashes = [p.hashes for p in passes]
     return repeated_keys(np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64))
 

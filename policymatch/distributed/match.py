@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..engine import MatchResult
+from ..registry.assemble import repeated_keys
 from ..registry.columns import map_columns
+from ..registry.load import first_pass
 from ..registry.readers import Format, detect_format, narrow_pass, open_source
 from ..rounds.progress import Progress
 from ..rounds.round import RoundRequest
@@ -97,11 +99,8 @@ def match_registry(
             del passes, repeated
             parts = planned
         else:
-            first = narrow_pass(
-                lambda: [keys.key_pass(c, cols) for c in src.chunks(partition_rows, [cols.key])]
-            )
-            counts = keys.repeated(first)
-            records = sum(p.records for p in first)
+            hashes, records = narrow_pass(lambda: first_pass(src, cols, partition_rows))
+            counts = repeated_keys(hashes)
             parts = inline_partitions(src.chunks(partition_rows))
         job = Job(
             schema=policy_set.schema,

@@ -154,7 +154,7 @@ class ReadAhead(Generic[T]):
             close()
 
 
-def _first_pass(source: RawSource, cols: Columns, chunk_rows: int) -> tuple[np.ndarray, int]:
+def first_pass(source: RawSource, cols: Columns, chunk_rows: int) -> tuple[np.ndarray, int]:
     """Hashes of every key, and the number of records, reading the key column alone."""
     parts: list[np.ndarray] = [np.empty(0, dtype=np.uint64)]
     records = 0
@@ -243,7 +243,7 @@ def iter_registry(
             whole, hashes = _read_whole(src, cols, chunk_rows)
             records = sum(len(c) + len(c.broken) for c in whole)
         else:
-            hashes, records = narrow_pass(lambda: _first_pass(src, cols, chunk_rows))
+            hashes, records = narrow_pass(lambda: first_pass(src, cols, chunk_rows))
         repeated = repeated_keys(hashes)
         assembler = Assembler(schema, cols, repeated, src, arrow_text=arrow_text)
         # The read-ahead thread starts only here, where `closing` stops it whatever happens.

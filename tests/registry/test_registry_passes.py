@@ -130,7 +130,7 @@ def test_a_runaway_written_between_the_passes_is_refused(
     from policymatch.registry import load as load_module
 
     path = write_text(HEADER + records(code, [1, 2, 3, 4]))
-    first = load_module._first_pass
+    first = load_module.first_pass
 
     def then_damage(*args: Any) -> Any:
         out = first(*args)
@@ -139,7 +139,7 @@ def test_a_runaway_written_between_the_passes_is_refused(
         )
         return out
 
-    monkeypatch.setattr(load_module, "_first_pass", then_damage)
+    monkeypatch.setattr(load_module, "first_pass", then_damage)
     with pytest.raises(RegistryError) as info:
         list(iter_registry(path, S, chunk_rows=2))
     assert info.value.diagnostics[0].code == "PM509"
