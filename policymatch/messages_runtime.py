@@ -87,7 +87,7 @@ RUNTIME_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
     "PM503": (
         (
             "no column gives the {field} (a header {names}); the headers are: {headers}",
-            "没有一列是{field}（表头应为 {names}）；现有的表头：{headers}",
+            "登记表中找不到{field}这一列（表头应为 {names}）；现有的表头：{headers}",
         ),
     ),
     "PM504": (
@@ -393,7 +393,6 @@ RUNTIME_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
             "登记表 '{source}' 不是本轮运行时用的登记表（SHA-256 为 {a}，manifest 记的是 {b}）",
         ),
     ),
-    "PM753": (("'{text}' is not an amount", "'{text}' 不是金额"),),
     # Scale-out on Dask (docs/scale-out.md).
     "PM801": (
         (
