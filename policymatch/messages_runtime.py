@@ -3,7 +3,8 @@
 
 The English text is written where it is raised; here are its templates and their Chinese, in
 the words of the round's own files (登记表, 统一社会信用代码, 台账, 资金池, 轮次, 兑现). A message
-some of these codes give in Chinese already (PM75x–PM78x, a cell's problem) needs no entry.
+some of these codes give in Chinese already (PM75x–PM78x, a cell's problem) needs no entry,
+unless it quotes the system's words (``{why}``: "No such file or directory").
 """
 
 from __future__ import annotations
@@ -393,6 +394,10 @@ RUNTIME_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
             "登记表 '{source}' 不是本轮运行时用的登记表（SHA-256 为 {a}，manifest 记的是 {b}）",
         ),
     ),
+    # Raised in Chinese, with the system's words for why a file cannot be read or written.
+    "PM756": (("无法写出对账单：{why}", "无法写出对账单：{why}"),),
+    "PM761": (("无法读取文件：{why}", "无法读取文件：{why}"),),
+    "PM770": (("无法读取文件：{why}", "无法读取文件：{why}"),),
     # Scale-out on Dask (docs/scale-out.md).
     "PM801": (
         (

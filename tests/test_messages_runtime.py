@@ -20,8 +20,8 @@ from tests.language import problem, untranslated
 NO_TEMPLATES = {
     *("PM620", "PM621", "PM622", "PM623", "PM624", "PM626"),
     *("PM630", "PM631", "PM632", "PM633"),
-    *("PM750", "PM752", "PM753", "PM754", "PM755", "PM756"),
-    *("PM760", "PM761", "PM762", "PM770", "PM780"),
+    *("PM750", "PM752", "PM753", "PM754", "PM755"),
+    *("PM760", "PM762", "PM780"),
 }
 _PLACEHOLDER = re.compile(r"\{([a-z]+)\}")
 
@@ -97,6 +97,13 @@ def test_a_skipped_change_line_keeps_each_problem() -> None:
     message = "'严重失信主体' gives credit_blacklisted a second time; 'x' is not a registry field; skipped"
     assert translate("PM404", message) == (
         "'严重失信主体' 重复给出了 credit_blacklisted；'x' 不是登记表字段；已跳过"
+    )
+
+
+def test_the_systems_words_in_a_chinese_message() -> None:
+    assert (
+        translate("PM761", "无法读取文件：No such file or directory")
+        == "无法读取文件：文件或文件夹不存在"
     )
 
 

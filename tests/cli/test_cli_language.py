@@ -12,13 +12,14 @@ import pytest
 
 from policymatch.cli import main
 from policymatch.commands.language import chosen_language
+from tests.cli.test_cli_rounds import RUN
+from tests.cli.test_cli_rounds import county as county  # a fixture, by name
 from tests.golden import assert_golden
 from tests.language import english_left
 from tests.rounds.helpers import code
 
 GOLDEN = Path(__file__).parent / "golden" / "diagnostics.zh.txt"
 
-RUN = ("run", "--registry", "registry.csv", "--as-of", "2024-03-01")
 #: Case name -> arguments: each fails with a diagnostic (exit 1) or a usage error (exit 2).
 CASES: dict[str, tuple[str, ...]] = {
     "run, no registry file": ("run", "--registry", "nowhere.csv", *RUN[3:], "--out", "o"),

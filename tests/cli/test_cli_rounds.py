@@ -11,14 +11,26 @@ import pytest
 
 from policymatch import load
 from policymatch.cli import main
+from policymatch.registry.writers import write_csv
 from tests.golden import assert_golden
-from tests.rounds.helpers import GOLDEN_RECORDS, code, registry
+from tests.rounds.helpers import GOLDEN_RECORDS, code, registry, write_policies
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture
+def county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with policies/ and registry.csv (the golden enterprises)."""
+    monkeypatch.chdir(tmp_path)
+    policy_set = load(str(write_policies(tmp_path / "policies")))
+    write_csv(
+        registry(GOLDEN_RECORDS, policy_set).frame, tmp_path / "registry.csv", policy_set.schema
+    )
+    return tmp_path
 
 
 def grants(folder: Path) -> list[dict[str, str]]:
