@@ -292,7 +292,7 @@ RUNTIME_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
             "拒绝入账：运行之后有文件被改动或不见了：{files}",
         ),
         ("grants.csv holds {a}, the manifest says {b}", "grants.csv 中是 {a}，manifest 记的是 {b}"),
-        ("grants.csv line {n}: {why}", "grants.csv 第 {n} 行：{why}"),
+        ("grants.csv line {n}: {problem}", "grants.csv 第 {n} 行：{problem}"),
         ("{manifest} cannot be read: {why}", "{manifest} 无法读取：{why}"),
         (
             "{manifest} is not a round manifest:\n  {items}",
@@ -674,8 +674,21 @@ RUNTIME_PHRASES: dict[str, str] = {
     "expected at least one argument": "至少需要一个值",
 }
 
+#: Why the ledger keeps a grant of a round from being paid (PM703), in the words of the round's
+#: lists (``rounds.allocate.REASON_TEXT``).
+_LEDGER_REASONS = {
+    "paid_before": "已享受过本政策（一次性）",
+    "paid_this_year": "本年度已享受本政策",
+    "group_paid": "已享受同组政策，不重复享受",
+}
+
 #: Parts with a part of their own (tried before the general "{a} or {b}" of the catalogue).
 RUNTIME_PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
+    *(
+        (f"{{who}}: {en} ({{other}})", f"{{who}}：{zh}（{{other}}）")
+        for en, zh in _LEDGER_REASONS.items()
+    ),
+    *((f"{{who}}: {en}", f"{{who}}：{zh}") for en, zh in _LEDGER_REASONS.items()),
     ("byte offset {offset} (line {line})", "第 {line} 行（字节偏移 {offset}）处"),
     ("in force on {date}", "{date} 有效的政策中"),
     ("row {row} has {n} columns (at most {most})", "第 {row} 行有 {n} 列（最多 {most} 列）"),
@@ -757,7 +770,7 @@ RUNTIME_PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("no group", "无叠加组"),
     # argparse's problems with one argument, and the commands' value checks.
     ("invalid choice: {value} (choose from {choices})", "无效的取值 {value}（可选：{choices}）"),
-    ("invalid {type} value: {value}", "无效的{type}值：{value}"),
+    ("invalid {type} value: {value}", "无效的 {type} 值：{value}"),
     ("expected {n} arguments", "需要 {n} 个值"),
     ("ignored explicit argument {value}", "多余的值 {value}"),
     ("not allowed with argument {name}", "不能与参数 {name} 同时使用"),

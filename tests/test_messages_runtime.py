@@ -93,6 +93,20 @@ def test_a_refusal_lists_its_problems_line_by_line() -> None:
     )
 
 
+def test_a_grant_the_ledger_blocks_says_why_in_the_lists_words() -> None:
+    message = (
+        "round 0123456789ab not committed: 2 of its grants are already paid according to the "
+        "ledger (another round was committed after this one was run):\n"
+        "  T 914: paid_before (abcdef012345)\n"
+        "  W 913: carried remainder due 10.00, this round pays 20.00 of 30.00"
+    )
+    assert translate("PM703", message) == (
+        "轮次 0123456789ab 未入账：按台账，其中 2 笔兑现已经支付过（本轮运行之后又有别的轮次入账）：\n"
+        "  T 914：已享受过本政策（一次性）（abcdef012345）\n"
+        "  W 913：结转待补 10.00，本轮从 30.00 中支付 20.00"
+    )
+
+
 def test_a_skipped_change_line_keeps_each_problem() -> None:
     message = "'严重失信主体' gives credit_blacklisted a second time; 'x' is not a registry field; skipped"
     assert translate("PM404", message) == (
