@@ -295,8 +295,8 @@ RUNTIME_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
         ("grants.csv line {n}: {problem}", "grants.csv 第 {n} 行：{problem}"),
         ("{manifest} cannot be read: {why}", "{manifest} 无法读取：{why}"),
         (
-            "{manifest} is not a round manifest:\n  {items}",
-            "{manifest} 不是轮次的 manifest：\n  {items}",
+            "{manifest} is not a round manifest:\n  {why}",
+            "{manifest} 不是轮次的 manifest：\n  {why}",
         ),
     ),
     "PM711": (
@@ -724,7 +724,6 @@ RUNTIME_PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
         "{id}：{key} 在 manifest 中是 {a}，在政策集中是 {b}",
     ),
     ("{id}: not a policy of the set", "{id}：不是政策集中的政策"),
-    ("grants.csv line {n} ({who})", "grants.csv 第 {n} 行（{who}）"),
     ("{where}: no policy '{id}' in the policy set", "{where}：政策集中没有政策 '{id}'"),
     ("{where}: the policy is not in force on {date}", "{where}：政策在 {date} 不在有效期内"),
     ("{where}: a {mode} policy is not paid in a round", "{where}：{mode} 方式的政策不在轮次中兑现"),
@@ -750,9 +749,11 @@ RUNTIME_PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
         "{where}：这户企业在叠加组 {key} 下兑现了两次（另见第 {n} 行）",
     ),
     (
-        "{where}: the enterprise is paid twice under {key} (also line {n})",
-        "{where}：这户企业在 {key} 下兑现了两次（另见第 {n} 行）",
+        "{where}: the enterprise is paid twice under policy {id} (also line {n})",
+        "{where}：这户企业按政策 {id} 兑现了两次（另见第 {n} 行）",
     ),
+    # After the problems: a problem's line ends with ")" too.
+    ("grants.csv line {n} ({who})", "grants.csv 第 {n} 行（{who}）"),
     ("policy {id}: {a} granted, budget {b}", "政策 {id}：兑现 {a}，预算 {b}"),
     ("fund {id}: {a} granted, budget {b}", "资金池 {id}：兑现 {a}，预算 {b}"),
     (
