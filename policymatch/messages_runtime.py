@@ -710,6 +710,9 @@ RUNTIME_PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("'{key}' gives {field} a second time", "'{key}' 重复给出了 {field}"),
     ("{field} ({label}): {value} is too large", "{field}（{label}）：{value} 太大"),
     ("'{text}' is not an amount with two decimal places", "'{text}' 不是两位小数的金额"),
+    # Python's csv module on a grants.csv line.
+    ("field larger than field limit ({n})", "单元格超过长度上限（{n} 个字符）"),
+    ("line contains NUL", "这一行含有 NUL 字符"),
     ("policy '{id}' is not in the policy set", "政策 '{id}' 不在政策集中"),
     (
         "period '{period}' is not {id}'s period on {date} ('{want}'): grants.csv and the policy "
