@@ -5,11 +5,11 @@ wrong says it); this module holds, for each code, its English templates and thei
 (those of the policy compiler here, those of rounds, the registry and the other commands in
 :mod:`policymatch.messages_runtime`). ``{name}`` in a template stands for a part of the message
 (a key, a value, a number); the part is put into the Chinese template, itself translated when
-it is one of :data:`PHRASES` (``{why}``, another program's words, only when it is one as a
-whole; a list of parts, one per line or separated by "; ", part by
-part). A diagnostic whose text has no template here renders in English: the tests fail on
-such a text (every golden report; every diagnostic the test suite makes, tests/conftest.py),
-so a new message comes with its Chinese.
+it is one of :data:`PHRASES` or fits a phrase template; a list of parts (one per indented
+line, or separated by "; ") part by part; ``{why}``, another program's words, only when it is
+a phrase as a whole. A diagnostic whose text has no template here renders in English: the
+tests fail on such a text (every golden report; every diagnostic the test suite makes,
+tests/conftest.py), so a new message comes with its Chinese.
 
 Codes, file names, positions, the quoted source line and the values the author wrote are never
 translated.
