@@ -19,7 +19,8 @@ from collections.abc import Iterator, Sequence
 
 from . import __version__
 from .commands.flags import in_flags
-from .errors import PolicymatchError, UsageError
+from .commands.language import add_language_argument, chosen_language
+from .errors import PolicymatchError, UsageError, language, set_language
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMANDS = (
@@ -64,8 +65,15 @@ SUMMARIES = {
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        if language() == "zh":
+            from .messages import translate
+
+            # The usage line stays as the command is typed; "用法： " is as wide as "usage: ".
+            usage = self.format_usage().removeprefix("usage: ")
+            sys.stderr.write(f"用法： {usage}{self.prog}: 错误: {translate('usage', message)}\n")
+        else:
+            self.print_usage(sys.stderr)
+            sys.stderr.write(f"{self.prog}: error: {message}\n")
         sys.exit(2)
 
 
@@ -84,6 +92,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name, help=SUMMARIES[name], add_help=False)
             continue
         importlib.import_module(f"policymatch.commands.{name.replace('-', '_')}").register(sub)
+        add_language_argument(sub.choices[name])
     return parser
 
 
@@ -96,12 +105,19 @@ def _command(argv: Sequence[str]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    # The language of the messages (--lang, else the locale) is set in a copy of the context,
+    # so the choice ends with the command (tests call main() many times in one process).
+    return contextvars.copy_context().run(_main, argv)
+
+
+def _main(argv: list[str]) -> int:
+    set_language(chosen_language(argv))  # before parsing: argparse's errors follow it too
     parser = build_parser(only=_command(argv))
     args = parser.parse_args(argv)
-    # A command may choose the language of its messages (--lang): in a copy of the context, so
-    # the choice ends with the command (tests call main() many times in one process).
+    if "lang" in args:  # as argparse read it (``--la zh`` abbreviates ``--lang zh``)
+        set_language(args.lang)
     with _terminable():
-        return contextvars.copy_context().run(_dispatch, args)
+        return _dispatch(args)
 
 
 class _Terminated(BaseException):
@@ -136,10 +152,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stderr.write(in_flags(exc).render() + "\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("已中断\n" if language() == "zh" else "interrupted\n")
         return 130
     except _Terminated:
-        sys.stderr.write("terminated\n")
+        sys.stderr.write("已终止\n" if language() == "zh" else "terminated\n")
         return 143
     except BrokenPipeError:
         # The reader went away (``policymatch explain ... | head``): not an error of ours.

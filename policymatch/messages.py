@@ -1,11 +1,15 @@
-"""The Chinese text of every policy diagnostic: one catalogue, by PM code.
+"""The Chinese text of every diagnostic: one catalogue, by PM code.
 
 The English text of a diagnostic is written where it is raised (the code that knows what went
-wrong says it); this module holds, for each code, its English templates and their Chinese.
-``{name}`` in a template stands for a part of the message (a key, a value, a number); the part
-is put into the Chinese template, itself translated when it is one of :data:`PHRASES`. A
-diagnostic whose text has no template here renders in English: a test walks every golden
-report and fails on such a text, so a new message comes with its Chinese.
+wrong says it); this module holds, for each code, its English templates and their Chinese
+(those of the policy compiler here, those of rounds, the registry and the other commands in
+:mod:`policymatch.messages_runtime`). ``{name}`` in a template stands for a part of the message
+(a key, a value, a number); the part is put into the Chinese template, itself translated when
+it is one of :data:`PHRASES` or fits a phrase template; a list of parts (one per indented
+line, or separated by "; ") part by part; ``{why}``, another program's words, only when it is
+a phrase as a whole. A diagnostic whose text has no template here renders in English: the
+tests fail on such a text (every golden report; every diagnostic the test suite makes,
+tests/conftest.py), so a new message comes with its Chinese.
 
 Codes, file names, positions, the quoted source line and the values the author wrote are never
 translated.
@@ -16,7 +20,18 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from .messages_runtime import (
+    RUNTIME_HINTS,
+    RUNTIME_MESSAGES,
+    RUNTIME_PHRASE_TEMPLATES,
+    RUNTIME_PHRASES,
+)
+
 _DID_YOU_MEAN = re.compile(r" \(did you mean '(?P<best>.+?)'\?\)$")
+#: What ``watch`` adds to the message of a change line it skips.
+_SKIPPED = "; skipped"
+#: How a part lists several problems: one per indented line, or separated by "; ".
+_LISTS = (("\n  ", "\n  "), ("; ", "；"))
 
 #: Code -> (English template, Chinese template) for its messages.
 MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -297,6 +312,7 @@ MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
             "as_of {d} 不在政策有效期 {p} 内",
         ),
     ),
+    **RUNTIME_MESSAGES,
 }
 
 #: Hints, shared by the codes that give them.
@@ -519,6 +535,7 @@ HINTS: tuple[tuple[str, str], ...] = (
     ("write the key as a plain name followed by ': '", "键应写作普通名称，后接 ': '"),
     ("check the indentation and quoting of the file", "请检查文件的缩进与引号"),
     ("write round(x) or round(x, 2)", "应写作 round(x) 或 round(x, 2)"),
+    *RUNTIME_HINTS,
     # The most general last: a hint is matched by the first template that fits.
     ("write '{x}'", "应写作 '{x}'"),
     ("write one of: {xs}", "应写以下之一：{xs}"),
@@ -568,6 +585,7 @@ PHRASES: dict[str, str] = {
     "not eligible": "“不符合”",
     "nothing": "无",
     "unknown": "未知",
+    **RUNTIME_PHRASES,
 }
 #: Phrases with a part of their own.
 _PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
@@ -599,9 +617,19 @@ _PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("did not find expected key", "找不到应有的键"),
     ("did not find expected '-' indicator", "找不到应有的 '-'"),
     ("invalid YAML", "无效的 YAML"),
+    ("but found another document", "文件里又开始了一个文档（'---'）：一个政策文件只能有一个文档"),
+    ("found unexpected document separator", "意外的文档分隔符 '---'"),
+    ("found undefined alias '{a}'", "别名 '{a}' 没有定义"),
+    ("sequence entries are not allowed here", "这里不能出现列表项（'- '）"),
+    (
+        "unacceptable character {c}: special characters are not allowed",
+        "不可接受的字符 {c}：文件里不能有控制字符",
+    ),
+    ('in "<unicode string>", position {n}', "（位置 {n}）"),
     # pydantic's texts for structured keys (under PM103).
     ("Input should be a valid integer, unable to parse string as an integer", "应是整数"),
     ("Input should be a valid integer", "应是整数"),
+    ("Decimal input should be an integer, float, string or Decimal object", "应是数字"),
     ("Input should be a valid string", "应是文字"),
     ("Input should be a valid list", "应是列表"),
     ("Input should be a valid boolean", "应是 true 或 false"),
@@ -619,6 +647,8 @@ _PHRASE_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("eligible, amount {a}", "“符合”，金额 {a}"),
     ("not granted: the conditions hold but the amount is {a}", "不兑现：条件成立但金额为 {a}"),
     ("not eligible (fails: {f})", "“不符合”（不成立：{f}）"),
+    *RUNTIME_PHRASE_TEMPLATES,
+    # The most general last.
     ("{a} to {b}", "{a} 至 {b}"),
     ("{a} or {b}", "{a} 或 {b}"),
 )
@@ -645,13 +675,22 @@ def _fill(en: str, zh: str, text: str) -> str | None:
         return None
     out = zh
     for name, value in zip(names, found.groups(), strict=True):
-        out = out.replace("{" + name + "}", _phrase(value))
+        # ``{why}`` is another program's text (the system's, a driver's, a parser's): only
+        # an exact phrase is translated, never a part of it by a template.
+        shown = PHRASES.get(value, value) if name == "why" else _phrase(value)
+        out = out.replace("{" + name + "}", shown)
     return out
 
 
 def _phrase(text: str) -> str:
     if text in PHRASES:
         return PHRASES[text]
+    for separator, joiner in _LISTS:
+        if separator in text:
+            parts = text.split(separator)
+            each = [_phrase(part) for part in parts]
+            if each != parts:
+                return joiner.join(each)
     for en, zh in _PHRASE_TEMPLATES:
         done = _fill(en, zh, text)
         if done is not None:
@@ -669,10 +708,13 @@ def translate(code: str, text: str, *, hint: bool = False) -> str:
 def lookup(code: str, text: str, *, hint: bool = False) -> str | None:
     """The Chinese of ``text``, or None when the catalogue has no template for it."""
     suffix = ""
+    if not hint and text.endswith(_SKIPPED):
+        text = text.removesuffix(_SKIPPED)
+        suffix = "；已跳过"
     guess = _DID_YOU_MEAN.search(text)
     if guess is not None:
         text = text[: guess.start()]
-        suffix = f"（是不是 '{guess['best']}'？）"
+        suffix = f"（是不是 '{guess['best']}'？）" + suffix
     for en, zh in HINTS if hint else MESSAGES.get(code, ()):
         done = _fill(en, zh, text)
         if done is not None:

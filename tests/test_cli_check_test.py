@@ -233,6 +233,6 @@ def test_test_speaks_chinese(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ],
 )
 def test_locale_language(environ: dict[str, str], lang: str) -> None:
-    from policymatch.commands.policy_args import locale_language
+    from policymatch.commands.language import locale_language
 
     assert locale_language(environ) == lang

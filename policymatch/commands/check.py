@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import PolicyError, language
 from ..messages import translate
 from ..rules import compile_policy_set
-from .policy_args import add_arguments, apply_language, report_warnings
+from .policy_args import add_arguments, report_warnings
 
 #: The version of ``check --format json``'s form (docs/json-schema.md).
 JSON_VERSION = 1
@@ -27,7 +27,6 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    apply_language(args)
     if args.format == "json":
         return _run_json(args)
     policy_set = compile_policy_set(args.policies)

@@ -16,7 +16,7 @@ from ..examples import ExampleResult, run_examples
 from ..messages import translate
 from ..rules import compile_policy_set
 from ..rules.compiler import display_path
-from .policy_args import add_arguments, apply_language, report_warnings
+from .policy_args import add_arguments, report_warnings
 
 
 def register(sub: Any) -> None:
@@ -52,7 +52,6 @@ def _results(paths: list[str], args: argparse.Namespace) -> list[ExampleResult]:
 
 
 def run(args: argparse.Namespace) -> int:
-    apply_language(args)
     results = _results(args.policies, args)
     failed = [r for r in results if not r.passed]
     zh = language() == "zh"
