@@ -213,13 +213,16 @@ def column_letter(index: int) -> str:
 def arrow_to_raw(array: Any) -> pd.Series:
     """An Arrow column as a raw Series: text stays text, integers become ``Int64``, decimals
     stay Arrow decimals (:func:`.cells.type_column` reads their integers, or their exact text),
-    dates and anything else become Python objects."""
+    dates and anything else become Python objects. A dictionary-encoded column is its cells (as
+    Python objects they were typed one by one, eight times slower)."""
     import pyarrow as pa
     import pyarrow.types as pat
 
     from .frame import arrow_text_series
 
     kind = array.type
+    if pat.is_dictionary(kind):  # (a pandas categorical): its cells, typed as a column of them
+        return arrow_to_raw(array.dictionary_decode())
     if pat.is_string(kind) or pat.is_large_string(kind):  # (to_pandas costs 3x more)
         return arrow_text_series(array)
     if pat.is_string_view(kind):

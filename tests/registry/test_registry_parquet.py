@@ -84,3 +84,28 @@ def test_closing_before_the_columns_are_read_ends_the_reads(registry: Path) -> N
         (chunk,) = source.chunks(None)
         assert chunk.columns[0].notna().all()  # a column asked for, the others not
     assert threading.active_count() <= before
+
+
+def test_dictionary_encoded_columns_load_as_their_cells(registry: Path, tmp_path: Path) -> None:
+    # pandas writes a categorical column dictionary-encoded, and pyarrow reads it back so.
+    import pyarrow.compute as pc
+
+    table = pq.read_table(registry)
+    encoded = pa.table(
+        [
+            pc.dictionary_encode(table[name]) if table[name].type == pa.string() else table[name]
+            for name in table.column_names
+        ],
+        names=table.column_names,
+    )
+    path = tmp_path / "categorical.parquet"
+    pq.write_table(encoded, path)
+    assert pa.types.is_dictionary(pq.read_schema(path).field("region").type)
+    with closing(ParquetSource(path, str(path))) as source:
+        (chunk,) = source.chunks(None)
+        assert all(column.dtype != object for column in chunk.columns)
+    for arrow_text in (False, True):
+        dense = merge_loads(iter_registry(registry, S, arrow_text=arrow_text))
+        categorical = merge_loads(iter_registry(path, S, arrow_text=arrow_text))
+        assert_frame_equal(dense.frame, categorical.frame)
+        assert dense.rejected == categorical.rejected
