@@ -26,13 +26,12 @@ import datetime as dt
 import os
 import string
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -87,7 +86,7 @@ class BrokenRow:
 class RawChunk:
     """Consecutive records: one raw Series per requested column, and their row numbers."""
 
-    columns: Sequence[pd.Series]  # a list, or columns still being read (:class:`ColumnsAhead`)
+    columns: list[pd.Series]
     rows: np.ndarray  # int64, one per record, ascending
     broken: list[BrokenRow] = field(default_factory=list)
 
@@ -828,46 +827,8 @@ class XlsxSource:
 # --- Parquet ----------------------------------------------------------------------------------
 
 
-class ColumnsAhead(Sequence[pd.Series]):
-    """The columns of a Parquet read that is one chunk, read one by one by a background thread
-    while the caller types the ones it has: the typing of a column overlaps the decoding of the
-    next (pyarrow's read releases the GIL), where a whole read left one core idle while the
-    other typed. A column is asked for in the order the caller types them; asking waits for it.
-    A read that fails raises PM508 where its column is asked for. The source shuts ``pool``
-    down before it closes the file; a column is let go of with this object."""
-
-    def __init__(self, pool: Executor, file: Any, names: list[str], display: str) -> None:
-        self._file = file
-        self._display = display
-        self._columns = [pool.submit(self._read, name) for name in names]
-
-    def _read(self, name: str) -> pd.Series:
-        from ..arrowtext import single_array
-
-        table = self._file.read(columns=[name], use_threads=False)
-        return arrow_to_raw(single_array(table.column(0)))
-
-    def __len__(self) -> int:
-        return len(self._columns)
-
-    @overload
-    def __getitem__(self, index: int) -> pd.Series: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[pd.Series]: ...
-    def __getitem__(self, index: int | slice) -> pd.Series | list[pd.Series]:
-        import pyarrow as pa
-
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        try:
-            return self._columns[index].result()
-        except (pa.ArrowException, OSError) as exc:  # (damaged data is an OSError)
-            raise _fail("PM508", f"cannot read the file as Parquet: {exc}", self._display) from None
-
-
 class ParquetSource:
-    """A Parquet file, read a batch of record-group rows at a time; a read that is one chunk
-    is read column by column (:class:`ColumnsAhead`)."""
+    """A Parquet file, read a batch of record-group rows at a time."""
 
     blank_rows_are_layout = False
 
@@ -878,7 +839,6 @@ class ParquetSource:
         self.path = path
         self.display = display
         self._digest = FileDigest(path)  # hashed while the file is read
-        self._pools: list[ThreadPoolExecutor] = []  # of the reads column by column
         try:
             self._file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
@@ -888,8 +848,6 @@ class ParquetSource:
 
     def close(self) -> None:
         self._digest.cancel()
-        for pool in self._pools:  # (a read in progress ends before the file is closed)
-            pool.shutdown(wait=True, cancel_futures=True)
         self._file.close()
 
     @property
@@ -907,28 +865,14 @@ class ParquetSource:
     ) -> Iterator[RawChunk]:
         import pyarrow as pa
 
-        wanted = list(range(len(self.headers))) if columns is None else list(columns)
-        names = [self.headers[i] for i in wanted]
-        records = int(self._file.metadata.num_rows)
-        # Column by column only where a name says which column (a file may repeat one).
-        if (
-            records
-            and (chunk_rows or records) >= records
-            and len(set(self.headers)) == len(self.headers)
-        ):
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policymatch-parquet")
-            self._pools.append(pool)
-            ahead = ColumnsAhead(pool, self._file, names, self.display)
-            yield RawChunk(ahead, np.arange(1, records + 1, dtype=np.int64))
-            return
-        subset = None if columns is None else names
+        names = None if columns is None else [self.headers[i] for i in columns]
         start = 1
         emitted = False
         try:
             if chunk_rows is None:
-                batches = iter([self._file.read(columns=subset)])
+                batches = iter([self._file.read(columns=names)])
             else:
-                batches = self._file.iter_batches(batch_size=chunk_rows, columns=subset)
+                batches = self._file.iter_batches(batch_size=chunk_rows, columns=names)
             for batch in batches:
                 n = batch.num_rows
                 raw = [arrow_to_raw(batch.column(i)) for i in range(batch.num_columns)]
@@ -938,7 +882,8 @@ class ParquetSource:
         except (pa.ArrowException, OSError) as exc:  # (damaged data is an OSError)
             raise _fail("PM508", f"cannot read the file as Parquet: {exc}", self.display) from None
         if not emitted:
-            yield RawChunk([pd.Series([], dtype=object)] * len(names), np.empty(0, dtype=np.int64))
+            width = len(self.headers) if columns is None else len(columns)
+            yield RawChunk([pd.Series([], dtype=object)] * width, np.empty(0, dtype=np.int64))
 
 
 # --- SQL --------------------------------------------------------------------------------------
