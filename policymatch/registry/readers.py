@@ -221,7 +221,7 @@ def arrow_to_raw(array: Any) -> pd.Series:
 
     kind = array.type
     if pat.is_dictionary(kind):  # (a pandas categorical): its cells, typed as a column of them
-        return arrow_to_raw(array.dictionary_decode())
+        return arrow_to_raw(array.cast(kind.value_type))
     if pat.is_string(kind) or pat.is_large_string(kind):  # (to_pandas costs 3x more)
         return arrow_text_series(array)
     if pat.is_string_view(kind):
