@@ -679,7 +679,8 @@ def type_column(field: Field, raw: pd.Series, arrow_text: bool = False) -> Typed
     """Type ``raw`` (one source column of a chunk) as ``field``; with ``arrow_text`` a code,
     string or enum field as Arrow strings (see :mod:`.frame`)."""
     n = len(raw)
-    raw = raw.reset_index(drop=True)
+    if not raw.index.equals(pd.RangeIndex(n)):  # (a reader's columns are: no copy then)
+        raw = raw.reset_index(drop=True)
     cells = _Cells(field, n, arrow_text)
     problem = np.full(n, -1, dtype=np.int32)
     done = np.zeros(n, dtype=bool)

@@ -261,10 +261,9 @@ def _size_rows(
     return out
 
 
-def _column(frame: pd.DataFrame, name: str) -> tuple[npt.NDArray[np.int64], BoolArray]:
-    col = frame[name]
-    known = col.notna().to_numpy()
-    return col.to_numpy(dtype=np.int64, na_value=0), known
+def _column(column: pd.Series) -> tuple[npt.NDArray[np.int64], BoolArray]:
+    known = column.notna().to_numpy()
+    return column.to_numpy(dtype=np.int64, na_value=0), known
 
 
 def derive_size(frame: pd.DataFrame) -> pd.Series:
@@ -276,8 +275,15 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
     given = frame["size"] if "size" in frame.columns else pd.Series(None, frame.index, object)
     missing = np.flatnonzero(given.isna().to_numpy())
     if len(missing):  # only the rows without a size are derived (a registry gives most)
-        rows = frame if len(missing) == len(frame) else frame.iloc[missing]
-        derived = _derived(rows[[*_COLUMN.values(), "industry"]])
+        # The rows of the four columns the rule reads, column by column: a frame of them (or
+        # the rows of the whole frame) costs more than the rule itself.
+        whole = len(missing) == len(frame)
+        derived = _derived(
+            *(
+                frame[name] if whole else frame[name].iloc[missing]
+                for name in ("industry", *_COLUMN.values())
+            )
+        )
     if given.dtype != object:  # Arrow text: the given cells stay Arrow
         if len(missing):
             given = arrow_text_series(replaced(given, missing, derived), index=frame.index)
@@ -288,10 +294,11 @@ def derive_size(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=frame.index, name="size", dtype=object)
 
 
-def _derived(frame: pd.DataFrame) -> npt.NDArray[np.object_]:
-    """The size each row's industry and metrics give (None where they do not decide it)."""
-    n = len(frame)
-    codes, uniques = pd.factorize(frame["industry"].to_numpy(dtype=object), use_na_sentinel=True)
+def _derived(industry: pd.Series, *metrics: pd.Series) -> npt.NDArray[np.object_]:
+    """The size each row's industry and metrics (in the order of :data:`_COLUMN`) give (None
+    where they do not decide it)."""
+    n = len(industry)
+    codes, uniques = pd.factorize(industry.to_numpy(dtype=object), use_na_sentinel=True)
     # Industry codes repeat heavily, so categories are looked up once per distinct code. The
     # trailing 0 is the mask of the null code, which factorize numbers -1.
     masks = np.array(
@@ -299,7 +306,7 @@ def _derived(frame: pd.DataFrame) -> npt.NDArray[np.object_]:
     )
     row_masks = masks[codes]
 
-    columns = {metric: _column(frame, name) for metric, name in _COLUMN.items()}
+    columns = {metric: _column(column) for metric, column in zip(_COLUMN, metrics, strict=True)}
     result = np.full(n, _UNSET, dtype=np.int8)
     for i, cat in enumerate(CATEGORIES):
         rows = np.flatnonzero(row_masks & (1 << i))
